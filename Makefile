@@ -1,0 +1,65 @@
+# One entry point for people and CI. Every target builds its own virtual environment first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# sam build needs the Lambda runtime's interpreter (python3.13) on PATH.
+PY313_DIR := $(shell command -v python3.13 >/dev/null 2>&1 && dirname "$$(command -v python3.13)" || \
+	(command -v pyenv >/dev/null 2>&1 && echo "$$(pyenv root)/versions/3.13.0/bin"))
+export PATH := $(CURDIR)/$(BIN):$(PY313_DIR):$(PATH)
+export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: venv test check lint format typecheck validate build demo serve bench cost rules-validate rules-sync clean
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+test: $(STAMP)  ## the whole suite: unit, integration (moto), end to end
+	$(BIN)/pytest -n 2 -q
+
+check: lint typecheck validate  ## static checks
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy layers/common/alerting functions local bench
+
+validate: $(STAMP)
+	$(BIN)/sam validate --lint
+
+build: $(STAMP)  ## sam build (needs python3.13 on PATH; found via pyenv)
+	$(BIN)/sam build
+
+demo: $(STAMP)  ## the whole system end to end on moto, on a simulated clock
+	$(BIN)/python -m alerting_local.demo $(ARGS)
+
+serve: $(STAMP)  ## the local stack with the API on http://127.0.0.1:3000, ticking in real time
+	$(BIN)/python -m alerting_local.serve $(ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/evaluator.py
+	$(BIN)/python bench/notifier.py
+
+cost: $(STAMP)  ## $/month of a rule set vs native CloudWatch alarms
+	$(BIN)/python -m alerting.cost $(or $(RULES),rules)
+
+rules-validate: $(STAMP)
+	$(BIN)/alerting-rules validate $(or $(RULES),rules)
+
+rules-sync: $(STAMP)  ## load rules/*.yaml into the rules table (TABLE=<config table name>)
+	$(BIN)/alerting-rules sync $(or $(RULES),rules) --table $(TABLE)
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

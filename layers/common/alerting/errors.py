@@ -1,0 +1,61 @@
+"""One exception tree for the whole system.
+
+Adapters translate ``botocore`` and HTTP errors into these; the API maps them to responses in
+one place (``api.errors``), the evaluator counts them, the notifier classifies them.
+"""
+
+from __future__ import annotations
+
+
+class AlertingError(Exception):
+    """Base of every error this system raises on purpose."""
+
+
+class NotFound(AlertingError):
+    """The addressed rule, alert, channel, ... does not exist."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        super().__init__(f"{kind} {key!r} not found")
+        self.kind = kind
+        self.key = key
+
+
+class AlreadyExists(AlertingError):
+    """A create named an id that is taken."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        super().__init__(f"{kind} {key!r} already exists")
+        self.kind = kind
+        self.key = key
+
+
+class Conflict(AlertingError):
+    """The action does not fit the current state (ack a resolved alert, stale version)."""
+
+
+class ConcurrentUpdate(Conflict):
+    """A conditional write lost a race; the caller re-reads and decides again."""
+
+
+class InvalidInput(AlertingError):
+    """Input that passed parsing but fails a rule of the domain; names the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class MetricsUnavailable(AlertingError):
+    """CloudWatch could not serve a query (after retries)."""
+
+
+class DeliveryError(AlertingError):
+    """A channel could not deliver. ``retryable`` says whether trying again can help."""
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None,
+                 status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.status_code = status_code

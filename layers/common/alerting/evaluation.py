@@ -1,0 +1,230 @@
+"""The heart of the product: one pure decision per series per tick.
+
+``evaluate_series(rule, observations, previous, now)`` takes what CloudWatch returned for each
+condition and the state stored after the last change, and returns the new state plus the alerts
+to start and resolve. No I/O, no clock: ``now`` is an argument, so every row of the semantics
+table in ``docs/rule-semantics.md`` is a table test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from alerting.models.alerts import AlertKind, SeriesState, SeriesStatus
+from alerting.models.common import epoch, floor_minute
+from alerting.models.rules import Condition, Match, MissingData, Operator, Rule
+
+BREACH, OK = "B", "."
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One condition's value for this tick: ``None`` when CloudWatch had no datapoint."""
+
+    value: float | None
+    error: str | None = None
+
+
+class Outcome(StrEnum):
+    breach = "breach"
+    ok = "ok"
+    unknown = "unknown"  # missing data that does not decide `match`: not counted
+    error = "error"  # a query failed: not counted, state kept
+    duplicate = "duplicate"  # this tick (or a later one) already changed the state
+
+
+@dataclass(frozen=True)
+class AlertChange:
+    kind: AlertKind
+    alert_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    state: SeriesState
+    changed: bool
+    fire: tuple[AlertChange, ...] = ()
+    resolve: tuple[AlertChange, ...] = ()
+    suppressed: str | None = None
+    reasons: tuple[str, ...] = field(default=())
+
+
+def is_due(rule: Rule, now: datetime) -> bool:
+    """A k-minute rule runs on ticks whose minute since the epoch is a multiple of k."""
+    minutes = epoch(floor_minute(now)) // 60
+    return minutes % (rule.evaluation_interval_seconds // 60) == 0
+
+
+def compare(condition: Condition, value: float) -> bool:
+    op, threshold = condition.operator, condition.threshold
+    if op is Operator.gt:
+        return value > threshold
+    if op is Operator.gte:
+        return value >= threshold
+    if op is Operator.lt:
+        return value < threshold
+    if op is Operator.lte:
+        return value <= threshold
+    within = abs(value - threshold) <= condition.tolerance
+    return within if op is Operator.eq else not within
+
+
+def still_breaching(condition: Condition, value: float) -> bool:
+    """While an alert is open, hysteresis: recovered only past `resolve_threshold`."""
+    if condition.resolve_threshold is None:
+        return compare(condition, value)
+    if condition.operator in (Operator.gt, Operator.gte):
+        return not value < condition.resolve_threshold
+    return not value > condition.resolve_threshold
+
+
+def condition_outcome(
+    condition: Condition, observation: Observation, policy: MissingData, alert_open: bool
+) -> bool | None:
+    """True breach, False ok, None unknown (missing under ignore/alert)."""
+    if observation.value is None:
+        if policy is MissingData.breaching:
+            return True
+        if policy is MissingData.not_breaching:
+            return False
+        return None
+    if alert_open:
+        return still_breaching(condition, observation.value)
+    return compare(condition, observation.value)
+
+
+def combine(match: Match, outcomes: Sequence[bool | None]) -> bool | None:
+    """Unknown conditions count only when the known ones cannot decide on their own."""
+    if match is Match.all:
+        if any(o is False for o in outcomes):
+            return False
+        return None if any(o is None for o in outcomes) else True
+    if any(o is True for o in outcomes):
+        return True
+    return None if any(o is None for o in outcomes) else False
+
+
+def alert_id_for(fingerprint: str, kind: AlertKind, tick: int) -> str:
+    """Deterministic: the same series starting on the same tick always gets the same id."""
+    prefix = "nd-" if kind is AlertKind.nodata else ""
+    return f"{prefix}{fingerprint[:12]}-{tick}"
+
+
+def initial_state(rule: Rule) -> SeriesState:
+    return SeriesState(
+        rule_id=rule.rule_id,
+        fingerprint=rule.fingerprint(),
+        series=rule.series(),
+        definition=rule.definition_hash(),
+    )
+
+
+def evaluate_series(
+    rule: Rule,
+    observations: Sequence[Observation],
+    previous: SeriesState | None,
+    now: datetime,
+) -> Decision:
+    tick = epoch(floor_minute(now))
+    baseline = previous or initial_state(rule)
+    if previous is not None and previous.last_tick >= tick:
+        return Decision(Outcome.duplicate, previous, changed=False)
+    if any(o.error for o in observations):
+        return Decision(Outcome.error, baseline, changed=False)
+
+    state = baseline.model_copy(deep=True)
+    if state.definition != rule.definition_hash():
+        state.definition = rule.definition_hash()
+        state.history, state.recovered_streak, state.missing_streak = "", 0, 0
+
+    fire: list[AlertChange] = []
+    resolve: list[AlertChange] = []
+    held_back: str | None = None
+
+    def start(kind: AlertKind, reason: str) -> str | None:
+        """Start an alert unless the cooldown or the hourly limit holds it back."""
+        nonlocal held_back
+        if state.last_resolved_at is not None and tick < state.last_resolved_at + rule.cooldown_seconds:
+            held_back = "cooldown"
+            return None
+        recent = [t for t in state.alert_starts if t > tick - 3600]
+        if rule.max_alerts_per_hour is not None and len(recent) >= rule.max_alerts_per_hour:
+            state.alert_starts = recent
+            held_back = "rate_limit"
+            return None
+        alert_id = alert_id_for(state.fingerprint, kind, tick)
+        state.alert_starts = [*recent, tick]
+        fire.append(AlertChange(kind, alert_id, reason))
+        return alert_id
+
+    # Missing data as its own alert (treat_missing_data=alert).
+    any_missing = any(o.value is None for o in observations)
+    if rule.treat_missing_data is MissingData.alert:
+        if any_missing:
+            state.missing_streak = min(state.missing_streak + 1, rule.breaches_to_fire)
+            if state.missing_streak >= rule.breaches_to_fire and state.nodata_alert_id is None:
+                state.nodata_alert_id = start(
+                    AlertKind.nodata, f"no data for {state.missing_streak} evaluations"
+                )
+        else:
+            state.missing_streak = 0
+            if state.nodata_alert_id is not None:
+                resolve.append(AlertChange(AlertKind.nodata, state.nodata_alert_id, "data returned"))
+                state.nodata_alert_id = None
+                state.last_resolved_at = tick
+
+    alert_open = state.alert_id is not None
+    outcomes = [
+        condition_outcome(c, o, rule.treat_missing_data, alert_open)
+        for c, o in zip(rule.conditions, observations, strict=True)
+    ]
+    breached = combine(rule.match, outcomes)
+    outcome = Outcome.unknown if breached is None else (Outcome.breach if breached else Outcome.ok)
+
+    if breached is not None:
+        state.history = (state.history + (BREACH if breached else OK))[-rule.n :].lstrip(OK)
+        if alert_open:
+            assert state.alert_id is not None
+            if breached:
+                state.recovered_streak = 0
+            else:
+                state.recovered_streak = min(state.recovered_streak + 1, rule.resolve_after)
+                if rule.auto_resolve and state.recovered_streak >= rule.resolve_after:
+                    resolve.append(
+                        AlertChange(
+                            AlertKind.threshold,
+                            state.alert_id,
+                            f"recovered for {state.recovered_streak} evaluation(s)",
+                        )
+                    )
+                    state.alert_id, state.history, state.recovered_streak = None, "", 0
+                    state.last_resolved_at = tick
+        else:
+            count = state.history.count(BREACH)
+            if count >= rule.breaches_to_fire:
+                state.alert_id = start(AlertKind.threshold, f"{count} of the last {rule.n} evaluations breached")
+
+    state.suppressed = held_back
+    if state.alert_id is not None:
+        state.status = SeriesStatus.firing
+    elif state.history or held_back:
+        state.status = SeriesStatus.pending
+    else:
+        state.status = SeriesStatus.ok
+
+    changed = state != baseline
+    if changed:
+        state.last_tick = tick
+    return Decision(
+        outcome,
+        state if changed else baseline,
+        changed=changed,
+        fire=tuple(fire),
+        resolve=tuple(resolve),
+        suppressed=held_back,
+    )

@@ -1,0 +1,168 @@
+"""CloudWatch ``GetMetricData`` adapter: one query per distinct metric, batched and paginated.
+
+Every rule's condition is a `MetricQuery`: (metric, statistic, window, window end). Identical
+queries from different rules are fetched once. Queries that end at the same time go out
+together, ≤ 500 per call, over a shared range whose start is aligned so that each query's last
+bucket is exactly its own trailing window (the range is the least common multiple of the
+windows in the batch). With a common window end that is ⌈distinct queries / 500⌉ calls a tick.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from alerting.errors import MetricsUnavailable
+from alerting.evaluation import Observation
+from alerting.models.rules import MetricSpec
+
+MAX_QUERIES_PER_CALL = 500
+MAX_RANGE_SECONDS = 86_400  # beyond this the shared range costs more than separate calls
+THROTTLING_CODES = frozenset(
+    {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
+)
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    namespace: str
+    name: str
+    dimensions: tuple[tuple[str, str], ...]
+    statistic: str
+    window_seconds: int
+    end: datetime
+
+    @classmethod
+    def for_metric(cls, metric: MetricSpec, window_seconds: int, end: datetime) -> MetricQuery:
+        return cls(
+            metric.namespace,
+            metric.name,
+            tuple(sorted(metric.dimensions.items())),
+            metric.statistic,
+            window_seconds,
+            end,
+        )
+
+    def to_request(self, query_id: str) -> dict[str, Any]:
+        return {
+            "Id": query_id,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": self.namespace,
+                    "MetricName": self.name,
+                    "Dimensions": [{"Name": k, "Value": v} for k, v in self.dimensions],
+                },
+                "Period": self.window_seconds,
+                "Stat": self.statistic,
+            },
+            "ReturnData": True,
+        }
+
+
+def batches(queries: Iterable[MetricQuery]) -> Iterator[tuple[datetime, datetime, list[MetricQuery]]]:
+    """Group distinct queries into calls: (StartTime, EndTime, ≤500 queries)."""
+    by_end: dict[datetime, list[MetricQuery]] = defaultdict(list)
+    for query in dict.fromkeys(queries):
+        by_end[query.end].append(query)
+    for end, group in sorted(by_end.items()):
+        for windows, members in _range_groups(group):
+            span = math.lcm(*windows)
+            for i in range(0, len(members), MAX_QUERIES_PER_CALL):
+                yield end - timedelta(seconds=span), end, members[i : i + MAX_QUERIES_PER_CALL]
+
+
+def _range_groups(group: list[MetricQuery]) -> Iterator[tuple[list[int], list[MetricQuery]]]:
+    """One shared range for all windows when their LCM stays within a day; else one per window."""
+    windows = sorted({q.window_seconds for q in group})
+    if math.lcm(*windows) <= MAX_RANGE_SECONDS:
+        yield windows, group
+        return
+    for window in windows:
+        yield [window], [q for q in group if q.window_seconds == window]
+
+
+class CloudWatchMetrics:
+    """Reads the value of each query's trailing window. Handed its ``cloudwatch`` client."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        max_attempts: int = 5,
+        base_delay: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._max_attempts = max_attempts
+        self._base_delay = base_delay
+        self._sleep = sleep
+        self.calls = 0
+
+    def fetch(self, queries: Iterable[MetricQuery]) -> dict[MetricQuery, Observation]:
+        results: dict[MetricQuery, Observation] = {}
+        for start, end, members in batches(queries):
+            results.update(self._fetch_batch(start, end, members))
+        return results
+
+    def _fetch_batch(
+        self, start: datetime, end: datetime, members: Sequence[MetricQuery]
+    ) -> dict[MetricQuery, Observation]:
+        ids = {f"q{i}": q for i, q in enumerate(members)}
+        request: dict[str, Any] = {
+            "MetricDataQueries": [q.to_request(qid) for qid, q in ids.items()],
+            "StartTime": start,
+            "EndTime": end,
+            "ScanBy": "TimestampDescending",
+        }
+        values: dict[str, dict[int, float]] = defaultdict(dict)
+        errors: dict[str, str] = {}
+        try:
+            while True:
+                page = self._call(request)
+                for result in page.get("MetricDataResults", []):
+                    qid = result["Id"]
+                    for timestamp, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
+                        values[qid][int(timestamp.timestamp())] = float(value)
+                    if result.get("StatusCode") in ("InternalError", "Forbidden"):
+                        messages = "; ".join(m.get("Value", "") for m in result.get("Messages", []))
+                        errors[qid] = f"{result['StatusCode']}: {messages}".strip(": ")
+                token = page.get("NextToken")
+                if not token:
+                    break
+                request["NextToken"] = token
+        except MetricsUnavailable as exc:
+            return {q: Observation(None, error=str(exc)) for q in members}
+
+        out: dict[MetricQuery, Observation] = {}
+        for qid, query in ids.items():
+            if qid in errors:
+                out[query] = Observation(None, error=errors[qid])
+                continue
+            # Buckets are labelled by their start; the one we want starts one window before the end.
+            bucket = int(query.end.timestamp()) - query.window_seconds
+            out[query] = Observation(values.get(qid, {}).get(bucket))
+        return out
+
+    def _call(self, request: dict[str, Any]) -> dict[str, Any]:
+        for attempt in range(1, self._max_attempts + 1):
+            self.calls += 1
+            try:
+                response: dict[str, Any] = self._client.get_metric_data(**request)
+                return response
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                retryable = code in THROTTLING_CODES or status >= 500
+                if not retryable or attempt == self._max_attempts:
+                    raise MetricsUnavailable(f"GetMetricData failed: {code or status}") from exc
+                # Full jitter: spreads retries of overlapping invocations.
+                self._sleep(random.uniform(0, self._base_delay * 2 ** (attempt - 1)))
+        raise AssertionError("unreachable")

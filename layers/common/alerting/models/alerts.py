@@ -1,0 +1,112 @@
+"""Alerts, their transitions (history), and the per-series evaluation state."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from alerting.models.common import (
+    OPEN_STATUSES,
+    AlertEvent,
+    AlertStatus,
+    Category,
+    Model,
+    Severity,
+    UtcDatetime,
+)
+
+
+class AlertKind(StrEnum):
+    threshold = "threshold"
+    nodata = "nodata"  # treat_missing_data=alert: the series stopped reporting
+
+
+class Resolution(StrEnum):
+    auto = "auto"
+    manual = "manual"
+
+
+class ConditionValue(Model):
+    """What one condition saw at the evaluation that changed the alert."""
+
+    metric: str
+    statistic: str
+    operator: str
+    threshold: float
+    value: float | None
+
+
+class Transition(Model):
+    """One entry of an alert's history; `seq` equals the alert's `version` after it."""
+
+    alert_id: str
+    seq: int
+    event: AlertEvent
+    at: UtcDatetime
+    actor: str
+    reason: str = ""
+    note: str = ""
+
+
+class Alert(Model):
+    alert_id: str
+    rule_id: str
+    rule_name: str
+    kind: AlertKind = AlertKind.threshold
+    fingerprint: str
+    series: dict[str, str] = {}
+    severity: Severity
+    category: Category
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+    status: AlertStatus
+    values: list[ConditionValue] = []
+    channels: list[str] = []
+    escalation_policy_id: str | None = None
+    started_at: UtcDatetime
+    acknowledged_at: UtcDatetime | None = None
+    acknowledged_by: str | None = None
+    resolved_at: UtcDatetime | None = None
+    resolved_by: str | None = None
+    resolution: Resolution | None = None
+    escalation_level: int = 0
+    repeat_count: int = 0
+    updated_at: UtcDatetime
+    version: Annotated[int, Field(ge=1)] = 1
+    last_transition: Transition
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class SeriesStatus(StrEnum):
+    ok = "ok"
+    pending = "pending"  # breaching, not yet M of N (or held back by cooldown / rate limit)
+    firing = "firing"  # an alert is open (firing or acknowledged)
+
+
+class SeriesState(Model):
+    """What the evaluator remembers about one series between ticks.
+
+    Written only when it changes; `version` guards every write (conditional put), and
+    `last_tick` makes a tick evaluated twice count once.
+    """
+
+    rule_id: str
+    fingerprint: str
+    series: dict[str, str] = {}
+    definition: str = ""
+    status: SeriesStatus = SeriesStatus.ok
+    history: str = ""  # oldest → newest counted evaluations: "B" breach, "." ok; at most N long
+    recovered_streak: int = 0
+    missing_streak: int = 0
+    alert_id: str | None = None
+    nodata_alert_id: str | None = None
+    last_resolved_at: int | None = None  # epoch seconds, for the cooldown
+    alert_starts: list[int] = []  # epoch seconds of alerts started in the last hour (rate limit)
+    suppressed: str | None = None  # "cooldown" / "rate_limit" while a due alert is held back
+    last_tick: int = 0  # epoch seconds of the last tick that changed this state
+    version: int = 0  # 0: never stored

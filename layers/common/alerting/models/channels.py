@@ -1,0 +1,130 @@
+"""Notification channels, message templates and delivery records."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from alerting.models.common import AlertEvent, Category, Model, ResourceId, Severity, UtcDatetime
+
+
+class ChannelType(StrEnum):
+    slack = "slack"
+    email = "email"
+    webhook = "webhook"
+    sns = "sns"
+
+
+class ChannelFilters(Model):
+    """Which transitions reach the channel; an empty filter lets everything through."""
+
+    min_severity: Severity | None = None
+    categories: list[Category] = []
+    events: list[AlertEvent] = []
+
+    def accepts(self, severity: Severity, category: Category, event: AlertEvent) -> bool:
+        if self.min_severity is not None and severity.rank < self.min_severity.rank:
+            return False
+        if self.categories and category not in self.categories:
+            return False
+        return not (self.events and event not in self.events)
+
+
+class MessageTemplate(Model):
+    """Per-channel overrides, rendered in a sandbox with the alert's fields."""
+
+    subject: Annotated[str, Field(max_length=1000)] | None = None
+    body: Annotated[str, Field(max_length=20_000)] | None = None
+
+
+class SlackTarget(Model):
+    webhook_url: Annotated[str, Field(min_length=1, max_length=2048)]
+
+
+class EmailTarget(Model):
+    to: Annotated[list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]], Field(min_length=1, max_length=50)]
+
+
+class WebhookTarget(Model):
+    url: Annotated[str, Field(min_length=1, max_length=2048)]
+    secret: Annotated[str, Field(min_length=8, max_length=512)] | None = None
+
+
+class SnsTarget(Model):
+    topic_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")]
+
+
+# Fields whose values are secrets: stored in SSM SecureString, never returned or logged.
+SECRET_FIELDS: dict[ChannelType, tuple[str, ...]] = {
+    ChannelType.slack: ("webhook_url",),
+    ChannelType.webhook: ("url", "secret"),
+    ChannelType.email: (),
+    ChannelType.sns: (),
+}
+
+TARGET_MODELS: dict[ChannelType, type[Model]] = {
+    ChannelType.slack: SlackTarget,
+    ChannelType.email: EmailTarget,
+    ChannelType.webhook: WebhookTarget,
+    ChannelType.sns: SnsTarget,
+}
+
+
+class ChannelSpec(Model):
+    channel_id: ResourceId | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    type: ChannelType
+    target: dict[str, object]
+    filters: ChannelFilters = ChannelFilters()
+    template: MessageTemplate | None = None
+    enabled: bool = True
+
+
+class Channel(Model):
+    """A stored channel. `target` holds non-secret fields; secrets live in SSM under `secret_refs`."""
+
+    channel_id: ResourceId
+    name: str
+    type: ChannelType
+    target: dict[str, object]
+    secret_refs: dict[str, str] = {}
+    filters: ChannelFilters = ChannelFilters()
+    template: MessageTemplate | None = None
+    enabled: bool = True
+    version: int = 1
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+
+
+class DeliveryStatus(StrEnum):
+    sending = "sending"  # claimed by an invocation; guards against a second send
+    delivered = "delivered"
+    retrying = "retrying"
+    failed = "failed"
+    suppressed = "suppressed"
+
+
+class DeliveryRecord(Model):
+    """One (transition, channel) delivery; `attempts` counts every try across invocations."""
+
+    alert_id: str
+    seq: int
+    channel_id: str
+    channel_type: ChannelType
+    event: AlertEvent
+    status: DeliveryStatus
+    attempts: int = 0
+    http_status: int | None = None
+    provider_message_id: str | None = None
+    error: str | None = None
+    latency_ms: int | None = None
+    template_error: str | None = None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    lease_until: int | None = None  # epoch seconds a `sending` claim is held for
+
+
+DeliveryKey = tuple[str, int, str]
+ChannelKind = Literal["slack", "email", "webhook", "sns"]

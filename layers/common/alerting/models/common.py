@@ -1,0 +1,124 @@
+"""Enums, ids and time helpers shared by every model."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+ResourceId = Annotated[str, Field(pattern=ID_PATTERN, description="[a-z0-9][a-z0-9-]{0,63}")]
+
+
+class Severity(StrEnum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+    info = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more severe; used by `min_severity` filters."""
+        return len(_SEVERITY_ORDER) - _SEVERITY_ORDER.index(self)
+
+
+_SEVERITY_ORDER = list(Severity)
+
+
+class Category(StrEnum):
+    performance = "performance"
+    availability = "availability"
+    errors = "errors"
+    capacity = "capacity"
+    security = "security"
+    cost = "cost"
+    custom = "custom"
+
+
+class AlertStatus(StrEnum):
+    firing = "firing"
+    acknowledged = "acknowledged"
+    resolved = "resolved"
+
+
+OPEN_STATUSES = (AlertStatus.firing, AlertStatus.acknowledged)
+
+
+class AlertEvent(StrEnum):
+    """Transition names, used everywhere: SNS attribute, channel filters, deliveries, history."""
+
+    firing = "firing"
+    acknowledged = "acknowledged"
+    resolved = "resolved"
+    escalated = "escalated"
+    repeat = "repeat"
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[
+    datetime,
+    AfterValidator(_as_utc),
+    PlainSerializer(lambda v: iso(v), return_type=str, when_used="json"),
+]
+
+
+def iso(value: datetime) -> str:
+    """ISO-8601 in UTC with a `Z`, second precision: sortable as a string."""
+    return _as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: str) -> datetime:
+    return _as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def epoch(value: datetime) -> int:
+    return int(_as_utc(value).timestamp())
+
+
+def from_epoch(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def floor_minute(value: datetime) -> datetime:
+    return _as_utc(value).replace(second=0, microsecond=0)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:20]
+
+
+def digest(data: Any, length: int = 16) -> str:
+    """A stable short hash of JSON-able data."""
+    raw = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()[:length]
+
+
+class Model(BaseModel):
+    """Base for every model: unknown fields are errors, so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=False, use_enum_values=False)
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: `next_token` is opaque and absent on the last page."""
+
+    items: list[T]
+    next_token: str | None = None

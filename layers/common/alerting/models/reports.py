@@ -1,0 +1,48 @@
+"""What the evaluator returns and what the API reports (summary, health)."""
+
+from __future__ import annotations
+
+from alerting.models.common import Model, UtcDatetime
+
+
+class EvaluationSummary(Model):
+    tick: UtcDatetime
+    rules_evaluated: int = 0
+    rules_skipped: int = 0  # not due on this tick (evaluation_interval_seconds)
+    series: int = 0
+    breaches: int = 0
+    alerts_fired: int = 0
+    alerts_resolved: int = 0
+    suppressed: int = 0
+    duplicates: int = 0  # series whose tick had already been counted
+    errors: int = 0
+    state_writes: int = 0
+    metric_queries: int = 0
+    get_metric_data_calls: int = 0
+    duration_ms: int = 0
+
+
+class RuleNoise(Model):
+    rule_id: str
+    rule_name: str
+    alerts: int
+
+
+class AlertSummary(Model):
+    since: UtcDatetime
+    total: int
+    by_status: dict[str, int]
+    by_severity: dict[str, int]
+    by_category: dict[str, int]
+    mtta_seconds: float | None
+    mttr_seconds: float | None
+    noisiest_rules: list[RuleNoise]
+    suppressed: int
+
+
+class Health(Model):
+    status: str
+    version: str
+    last_run: EvaluationSummary | None
+    evaluation_lag_seconds: int | None
+    dead_letter_messages: dict[str, int]

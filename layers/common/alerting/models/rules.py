@@ -1,0 +1,184 @@
+"""Rules and conditions: what users write (API JSON or rules-as-code YAML)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from alerting.models.common import (
+    Category,
+    Model,
+    ResourceId,
+    Severity,
+    UtcDatetime,
+    digest,
+)
+
+STATISTIC_PATTERN = r"^(Average|Maximum|Minimum|Sum|SampleCount|p(100|\d{1,2})(\.\d{1,2})?)$"
+
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+class Operator(StrEnum):
+    gt = "gt"
+    gte = "gte"
+    lt = "lt"
+    lte = "lte"
+    eq = "eq"
+    ne = "ne"
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOLS[self]
+
+
+_SYMBOLS = {
+    Operator.gt: ">",
+    Operator.gte: "≥",
+    Operator.lt: "<",
+    Operator.lte: "≤",
+    Operator.eq: "=",
+    Operator.ne: "≠",
+}
+
+
+class Match(StrEnum):
+    all = "all"
+    any = "any"
+
+
+class MissingData(StrEnum):
+    ignore = "ignore"
+    breaching = "breaching"
+    not_breaching = "not_breaching"
+    alert = "alert"
+
+
+class MetricSpec(Model):
+    namespace: Annotated[str, Field(min_length=1, max_length=255)]
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    dimensions: Annotated[dict[str, str], Field(max_length=30)] = {}
+    statistic: Annotated[
+        str,
+        Field(pattern=STATISTIC_PATTERN, description="Average, Maximum, Minimum, Sum, SampleCount, pNN or pNN.N"),
+    ] = "Average"
+
+    def label(self) -> str:
+        dims = ",".join(f"{k}={v}" for k, v in sorted(self.dimensions.items()))
+        return f"{self.namespace} {self.name}{{{dims}}} {self.statistic}"
+
+
+class Condition(Model):
+    metric: MetricSpec
+    operator: Operator
+    threshold: Number
+    tolerance: Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)] = 0.0
+    resolve_threshold: Number | None = None
+
+    @model_validator(mode="after")
+    def _check_hysteresis(self) -> Self:
+        if self.tolerance and self.operator not in (Operator.eq, Operator.ne):
+            raise ValueError("tolerance applies only to the eq and ne operators")
+        if self.resolve_threshold is None:
+            return self
+        if self.operator in (Operator.eq, Operator.ne):
+            raise ValueError("resolve_threshold applies only to gt, gte, lt and lte")
+        if self.operator in (Operator.gt, Operator.gte) and self.resolve_threshold > self.threshold:
+            raise ValueError("resolve_threshold must be at or below threshold for gt/gte (the recovery side)")
+        if self.operator in (Operator.lt, Operator.lte) and self.resolve_threshold < self.threshold:
+            raise ValueError("resolve_threshold must be at or above threshold for lt/lte (the recovery side)")
+        return self
+
+    def describe(self) -> str:
+        return f"{self.metric.name} {self.metric.statistic} {self.operator.symbol} {self.threshold:g}"
+
+
+class RuleSpec(Model):
+    """A rule as a user writes it. `Rule` adds what the server keeps (version, timestamps)."""
+
+    rule_id: ResourceId | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(max_length=2000)] = ""
+    severity: Severity = Severity.medium
+    category: Category = Category.custom
+    enabled: bool = True
+    conditions: Annotated[list[Condition], Field(min_length=1, max_length=10)]
+    match: Match = Match.all
+    window_seconds: Annotated[int, Field(ge=60, le=86_400, strict=True)] = 300
+    evaluation_delay_seconds: Annotated[int, Field(ge=0, le=3_600, strict=True)] = 60
+    evaluation_interval_seconds: Annotated[int, Field(ge=60, le=86_400, strict=True)] = 60
+    breaches_to_fire: Annotated[int, Field(ge=1, le=100, strict=True)] = 1
+    out_of: Annotated[int, Field(ge=1, le=100, strict=True)] | None = None
+    resolve_after: Annotated[int, Field(ge=1, le=100, strict=True)] = 1
+    auto_resolve: bool = True
+    treat_missing_data: MissingData = MissingData.ignore
+    cooldown_seconds: Annotated[int, Field(ge=0, le=604_800, strict=True)] = 0
+    max_alerts_per_hour: Annotated[int, Field(ge=1, le=10_000, strict=True)] | None = None
+    labels: Annotated[dict[str, str], Field(max_length=50)] = {}
+    annotations: Annotated[dict[str, str], Field(max_length=20)] = {}
+    channels: Annotated[list[ResourceId], Field(max_length=20)] = []
+    escalation_policy_id: ResourceId | None = None
+
+    @field_validator("window_seconds", "evaluation_delay_seconds", "evaluation_interval_seconds")
+    @classmethod
+    def _whole_minutes(cls, value: int) -> int:
+        if value % 60:
+            raise ValueError("must be a multiple of 60")
+        return value
+
+    @model_validator(mode="after")
+    def _check_m_of_n(self) -> Self:
+        if self.out_of is None:
+            self.out_of = self.breaches_to_fire
+        if self.breaches_to_fire > self.out_of:
+            raise ValueError("breaches_to_fire must not exceed out_of")
+        return self
+
+    @property
+    def n(self) -> int:
+        """N of "M of N" (out_of, defaulted to M)."""
+        return self.out_of or self.breaches_to_fire
+
+    def definition_hash(self) -> str:
+        """Changes when what is measured changes; a new hash clears the series' history."""
+        return digest(
+            {
+                "conditions": [c.model_dump(mode="json") for c in self.conditions],
+                "match": self.match,
+                "window": self.window_seconds,
+            },
+            12,
+        )
+
+    def series(self) -> dict[str, str]:
+        """The dimensions that identify this rule's series (first condition's values win)."""
+        merged: dict[str, str] = {}
+        for condition in self.conditions:
+            for key, value in condition.metric.dimensions.items():
+                merged.setdefault(key, value)
+        return merged
+
+    def fingerprint(self) -> str:
+        return digest({"rule_id": self.rule_id, "series": self.series()})
+
+
+# Cross-field errors name every field involved; the API reports them under these names.
+CROSS_FIELD_ERRORS: dict[str, tuple[str, ...]] = {
+    "breaches_to_fire must not exceed out_of": ("breaches_to_fire", "out_of"),
+}
+
+
+class Rule(RuleSpec):
+    """A stored rule: `rule_id` is set, `version` counts updates (optimistic concurrency)."""
+
+    rule_id: ResourceId
+    version: int = 1
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+
+    @classmethod
+    def from_spec(cls, spec: RuleSpec, **server_fields: Any) -> Rule:
+        data = spec.model_dump(exclude={"rule_id"}) | server_fields
+        return cls.model_validate(data)

@@ -1,0 +1,205 @@
+"""Alerts (alerts table, streamed to the notifier) and their log (history and deliveries).
+
+Alerts table: key ``alert_id``; indexes ``by-status`` (status, started_at), ``by-rule``
+(rule_id, started_at) and ``by-time`` (feed, started_at) for the API's filters.
+Alert log table: key ``alert_id`` + ``sk``: ``history#000002`` per transition and
+``delivery#000002#<channel_id>`` per delivery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from alerting.errors import NotFound
+from alerting.models.alerts import Alert, Transition
+from alerting.models.channels import DeliveryRecord
+from alerting.models.common import OPEN_STATUSES, AlertStatus, Page, Severity, iso
+from alerting.repositories.dynamo import (
+    Item,
+    decode_token,
+    encode_token,
+    error_code,
+    from_item,
+    key,
+    paginate,
+    put,
+    to_item,
+    versioned_put,
+)
+
+FEED = "alerts"  # the single partition of the by-time index
+
+
+def history_key(seq: int) -> str:
+    return f"history#{seq:06d}"
+
+
+def delivery_key(seq: int, channel_id: str) -> str:
+    return f"delivery#{seq:06d}#{channel_id}"
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    status: AlertStatus | None = None
+    severity: Severity | None = None
+    rule_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class AlertRepository:
+    def __init__(self, client: Any, alerts_table: str, log_table: str) -> None:
+        self._client = client
+        self._alerts = alerts_table
+        self._log = log_table
+
+    # -- reads ---------------------------------------------------------------------------------
+    def get(self, alert_id: str) -> Alert:
+        response = self._client.get_item(TableName=self._alerts, Key=key(alert_id=alert_id), ConsistentRead=True)
+        if "Item" not in response:
+            raise NotFound("alert", alert_id)
+        return _decode(response["Item"])
+
+    def list(self, filters: AlertFilter, limit: int, next_token: str | None) -> Page[Alert]:
+        """Newest first, from the index that fits the filters; other filters apply on top."""
+        if filters.status is not None:
+            index, attr, value = "by-status", "status", filters.status.value
+        elif filters.rule_id is not None:
+            index, attr, value = "by-rule", "rule_id", filters.rule_id
+        else:
+            index, attr, value = "by-time", "feed", FEED
+        names = {"#p": attr}
+        values: dict[str, Any] = {":p": {"S": value}}
+        condition = "#p = :p"
+        if filters.since or filters.until:
+            names["#t"] = "started_at"
+            values[":since"] = {"S": iso(filters.since) if filters.since else "0"}
+            values[":until"] = {"S": iso(filters.until) if filters.until else "9"}
+            condition += " AND #t BETWEEN :since AND :until"
+        extra = []
+        if filters.severity is not None:
+            names["#sev"] = "severity"
+            values[":sev"] = {"S": filters.severity.value}
+            extra.append("#sev = :sev")
+        if filters.rule_id is not None and attr != "rule_id":
+            names["#rule"] = "rule_id"
+            values[":rule"] = {"S": filters.rule_id}
+            extra.append("#rule = :rule")
+        params: dict[str, Any] = {
+            "TableName": self._alerts,
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+        if extra:
+            params["FilterExpression"] = " AND ".join(extra)
+        start = decode_token(next_token)
+        items: list[Alert] = []
+        while True:
+            if start:
+                params["ExclusiveStartKey"] = start
+            params["Limit"] = limit - len(items)
+            response = self._client.query(**params)
+            items.extend(_decode(i) for i in response.get("Items", []))
+            start = response.get("LastEvaluatedKey")
+            if not start or len(items) >= limit:
+                return Page[Alert](items=items, next_token=encode_token(start))
+
+    def open_for_rule(self, rule_id: str) -> list[Alert]:
+        items = paginate(
+            self._client,
+            "query",
+            TableName=self._alerts,
+            IndexName="by-rule",
+            KeyConditionExpression="rule_id = :r",
+            ExpressionAttributeValues={":r": {"S": rule_id}},
+        )
+        return [a for a in map(_decode, items) if a.status in OPEN_STATUSES]
+
+    def since(self, start: datetime) -> list[Alert]:
+        items = paginate(
+            self._client,
+            "query",
+            TableName=self._alerts,
+            IndexName="by-time",
+            KeyConditionExpression="feed = :f AND started_at >= :s",
+            ExpressionAttributeValues={":f": {"S": FEED}, ":s": {"S": iso(start)}},
+        )
+        return [_decode(i) for i in items]
+
+    def history(self, alert_id: str) -> list[Transition]:
+        return [Transition.model_validate(_strip(i)) for i in self._log_items(alert_id, "history#")]
+
+    def deliveries(self, alert_id: str) -> list[DeliveryRecord]:
+        return [DeliveryRecord.model_validate(_strip(i)) for i in self._log_items(alert_id, "delivery#")]
+
+    def _log_items(self, alert_id: str, prefix: str) -> list[dict[str, Any]]:
+        items = paginate(
+            self._client,
+            "query",
+            TableName=self._log,
+            KeyConditionExpression="alert_id = :a AND begins_with(sk, :p)",
+            ExpressionAttributeValues={":a": {"S": alert_id}, ":p": {"S": prefix}},
+            ConsistentRead=True,
+        )
+        return [from_item(i) for i in items]
+
+    # -- write operations (composed into transactions by the callers) ----------------------------
+    def write_ops(self, alert: Alert, transition: Transition) -> list[Item]:
+        """The alert at its new version (only over the previous one) and its history entry."""
+        item = to_item({**alert.model_dump(mode="json"), "feed": FEED})
+        history = to_item({**transition.model_dump(mode="json"), "sk": history_key(transition.seq)})
+        return [
+            versioned_put(self._alerts, item, "alert_id", alert.version - 1),
+            put(self._log, history, "attribute_not_exists(sk)"),
+        ]
+
+    # -- delivery records (the notifier's ledger) --------------------------------------------------
+    def get_delivery(self, alert_id: str, seq: int, channel_id: str) -> DeliveryRecord | None:
+        response = self._client.get_item(
+            TableName=self._log,
+            Key=key(alert_id=alert_id, sk=delivery_key(seq, channel_id)),
+            ConsistentRead=True,
+        )
+        return DeliveryRecord.model_validate(_strip(from_item(response["Item"]))) if "Item" in response else None
+
+    def claim_delivery(self, record: DeliveryRecord, previous: DeliveryRecord | None) -> bool:
+        """Take the (transition, channel) for sending; False when another attempt holds it."""
+        item = to_item({**record.model_dump(mode="json"), "sk": delivery_key(record.seq, record.channel_id)})
+        if previous is None:
+            condition, values = "attribute_not_exists(sk)", None
+        else:
+            condition = "attempts = :attempts AND #s = :status"
+            values = {":attempts": {"N": str(previous.attempts)}, ":status": {"S": previous.status.value}}
+        params: dict[str, Any] = {"TableName": self._log, "Item": item, "ConditionExpression": condition}
+        if values:
+            params["ExpressionAttributeValues"] = values
+            params["ExpressionAttributeNames"] = {"#s": "status"}
+        try:
+            self._client.put_item(**params)
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def save_delivery(self, record: DeliveryRecord) -> None:
+        item = to_item({**record.model_dump(mode="json"), "sk": delivery_key(record.seq, record.channel_id)})
+        self._client.put_item(TableName=self._log, Item=item)
+
+
+def _decode(item: Item) -> Alert:
+    data = from_item(item)
+    data.pop("feed", None)
+    return Alert.model_validate(data)
+
+
+def _strip(data: dict[str, Any]) -> dict[str, Any]:
+    data.pop("sk", None)
+    return data

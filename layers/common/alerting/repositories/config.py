@@ -1,0 +1,161 @@
+"""Configuration items (rules, channels, silences, escalation policies) in the config table.
+
+One table, partition key ``pk`` = kind, sort key ``sk`` = id: listing a kind is a Query, never
+a Scan, and each kind is one generic repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from alerting.errors import AlreadyExists, Conflict, NotFound
+from alerting.models.common import Page
+from alerting.models.reports import EvaluationSummary
+from alerting.repositories.dynamo import (
+    decode_token,
+    encode_token,
+    error_code,
+    from_item,
+    key,
+    paginate,
+    to_item,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+KIND_RULE = "rule"
+KIND_CHANNEL = "channel"
+KIND_SILENCE = "silence"
+KIND_POLICY = "policy"
+KIND_META = "meta"
+
+
+class ConfigRepository(Generic[M]):
+    def __init__(self, client: Any, table: str, kind: str, model: type[M], id_field: str) -> None:
+        self._client = client
+        self._table = table
+        self._kind = kind
+        self._model = model
+        self._id_field = id_field
+
+    def _key(self, item_id: str) -> dict[str, Any]:
+        return key(pk=self._kind, sk=item_id)
+
+    def _decode(self, item: dict[str, Any]) -> M:
+        data = from_item(item)
+        data.pop("pk", None)
+        data.pop("sk", None)
+        return self._model.model_validate(data)
+
+    def _encode(self, obj: M) -> dict[str, Any]:
+        item_id = getattr(obj, self._id_field)
+        return to_item({"pk": self._kind, "sk": item_id, **obj.model_dump(mode="json")})
+
+    def get(self, item_id: str) -> M:
+        response = self._client.get_item(TableName=self._table, Key=self._key(item_id), ConsistentRead=True)
+        if "Item" not in response:
+            raise NotFound(self._kind, item_id)
+        return self._decode(response["Item"])
+
+    def all(self) -> Iterator[M]:
+        for item in paginate(
+            self._client,
+            "query",
+            TableName=self._table,
+            KeyConditionExpression="pk = :kind",
+            ExpressionAttributeValues={":kind": {"S": self._kind}},
+        ):
+            yield self._decode(item)
+
+    def page(
+        self, limit: int, next_token: str | None, keep: Callable[[M], bool] | None = None
+    ) -> Page[M]:
+        """A page of at most `limit` items; `keep` filters without breaking pagination."""
+        start = decode_token(next_token)
+        items: list[M] = []
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :kind",
+            "ExpressionAttributeValues": {":kind": {"S": self._kind}},
+        }
+        while True:
+            if start:
+                params["ExclusiveStartKey"] = start
+            params["Limit"] = limit - len(items)
+            response = self._client.query(**params)
+            decoded = [self._decode(i) for i in response.get("Items", [])]
+            items.extend(o for o in decoded if keep is None or keep(o))
+            start = response.get("LastEvaluatedKey")
+            if not start or len(items) >= limit:
+                # A page that ends exactly on the last item still carries a token; the next
+                # page is then empty with no token, which clients handle like any last page.
+                return Page[Any](items=items, next_token=encode_token(start))
+
+    def create(self, obj: M) -> M:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=self._encode(obj),
+                ConditionExpression="attribute_not_exists(sk)",
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise AlreadyExists(self._kind, getattr(obj, self._id_field)) from exc
+            raise
+        return obj
+
+    def replace(self, obj: M, expected_version: int) -> M:
+        """Overwrite only the version that was read (`obj.version` must be the next one)."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=self._encode(obj),
+                ConditionExpression="attribute_exists(sk) AND version = :v",
+                ExpressionAttributeValues={":v": {"N": str(expected_version)}},
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                item_id = getattr(obj, self._id_field)
+                self.get(item_id)  # raises NotFound when it was deleted meanwhile
+                raise Conflict(f"{self._kind} {item_id!r} changed: version {expected_version} is stale") from exc
+            raise
+        return obj
+
+    def put(self, obj: M) -> M:
+        """Unconditional write (rules-as-code sync, seeding)."""
+        self._client.put_item(TableName=self._table, Item=self._encode(obj))
+        return obj
+
+    def delete(self, item_id: str) -> None:
+        try:
+            self._client.delete_item(
+                TableName=self._table, Key=self._key(item_id), ConditionExpression="attribute_exists(sk)"
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise NotFound(self._kind, item_id) from exc
+            raise
+
+
+
+class RunLog:
+    """The evaluator's last run, for ``GET /health`` (one small write per tick)."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def save(self, summary: EvaluationSummary) -> None:
+        item = to_item({"pk": KIND_META, "sk": "last_run", **summary.model_dump(mode="json")})
+        self._client.put_item(TableName=self._table, Item=item)
+
+    def last(self) -> EvaluationSummary | None:
+        response = self._client.get_item(TableName=self._table, Key=key(pk=KIND_META, sk="last_run"))
+        if "Item" not in response:
+            return None
+        data = from_item(response["Item"])
+        return EvaluationSummary.model_validate({k: v for k, v in data.items() if k not in ("pk", "sk")})

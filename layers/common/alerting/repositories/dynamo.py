@@ -1,0 +1,127 @@
+"""DynamoDB plumbing shared by the repositories: item codec, page tokens, transactions.
+
+Repositories are handed a low-level ``dynamodb`` client (never built here) and table names.
+``ClientError`` stops at this layer: conditional-check failures become ``ConcurrentUpdate`` /
+``AlreadyExists``, everything else propagates as the caller's bug or AWS's outage.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from alerting.errors import ConcurrentUpdate, InvalidInput
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+Item = dict[str, Any]
+
+
+def to_item(data: Mapping[str, Any]) -> Item:
+    """Plain JSON-like data → DynamoDB attribute values (floats as Decimal, None dropped)."""
+    return {k: _serializer.serialize(_to_dynamo(v)) for k, v in data.items() if v is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _from_dynamo(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def key(**parts: str) -> Item:
+    return {k: {"S": v} for k, v in parts.items()}
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return [_from_dynamo(v) for v in value]
+    return value
+
+
+def encode_token(last_key: Mapping[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    raw = json.dumps(from_item(last_key), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str | None) -> Item | None:
+    if not token:
+        return None
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        return to_item(data)
+    except (ValueError, binascii.Error, TypeError) as exc:
+        raise InvalidInput("next_token", "is not a token this API issued") from exc
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def transact(client: Any, operations: list[Item]) -> None:
+    """Write all-or-nothing. One operation goes as a plain conditional write (half the cost)."""
+    if not operations:
+        return
+    try:
+        if len(operations) == 1:
+            ((kind, params),) = operations[0].items()
+            method = {"Put": client.put_item, "Update": client.update_item, "Delete": client.delete_item}
+            method[kind](**params)
+        else:
+            client.transact_write_items(TransactItems=operations)
+    except ClientError as exc:
+        if error_code(exc) in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+            raise ConcurrentUpdate(f"conditional write lost a race: {error_code(exc)}") from exc
+        raise
+
+
+def put(table: str, item: Item, condition: str | None = None, values: Item | None = None) -> Item:
+    params: dict[str, Any] = {"TableName": table, "Item": item}
+    if condition:
+        params["ConditionExpression"] = condition
+    if values:
+        params["ExpressionAttributeValues"] = values
+    return {"Put": params}
+
+
+def versioned_put(table: str, item: Item, key_attr: str, expected_version: int) -> Item:
+    """Put that succeeds only over the version read (or where nothing exists, for version 0)."""
+    if expected_version == 0:
+        return put(table, item, f"attribute_not_exists({key_attr})")
+    return put(table, item, "version = :expected", {":expected": {"N": str(expected_version)}})
+
+
+def paginate(client: Any, operation: str, **params: Any) -> Iterator[Item]:
+    """Every item of a Query or Scan, following LastEvaluatedKey."""
+    call = getattr(client, operation)
+    while True:
+        page = call(**params)
+        yield from page.get("Items", [])
+        last = page.get("LastEvaluatedKey")
+        if not last:
+            return
+        params["ExclusiveStartKey"] = last

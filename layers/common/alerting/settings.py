@@ -1,0 +1,59 @@
+"""Per-function settings, parsed from the environment once. The only module that reads os.environ.
+
+Each function's ``Environment`` in ``template.yaml`` sets these names; the local stack computes
+the same environment from the template, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    region: str = Field("us-east-1", alias="AWS_REGION")
+    # Set by the local stack and the tests (moto); empty on AWS.
+    endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
+    config_table: str = Field(alias="CONFIG_TABLE")
+    alerts_table: str = Field(alias="ALERTS_TABLE")
+    alert_log_table: str = Field(alias="ALERT_LOG_TABLE")
+    version: str = Field("dev", alias="APP_VERSION")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Any:
+        env = dict(os.environ if environ is None else environ)
+        return cls.model_validate({k: v for k, v in env.items() if v != ""})
+
+
+class EvaluatorSettings(Settings):
+    state_table: str = Field(alias="STATE_TABLE")
+
+
+class NotifierSettings(Settings):
+    topic_arn: str = Field(alias="ALERTS_TOPIC_ARN")
+    email_sender: str = Field("alerts@example.com", alias="EMAIL_SENDER")
+    secrets_prefix: str = Field(alias="SECRETS_PREFIX")
+    allow_private_targets: bool = Field(False, alias="ALLOW_PRIVATE_WEBHOOK_TARGETS")
+    http_timeout_seconds: float = Field(5.0, alias="HTTP_TIMEOUT_SECONDS")
+    max_attempts: int = Field(3, alias="DELIVERY_MAX_ATTEMPTS")
+    console_url: str = Field("", alias="CONSOLE_URL")
+
+
+class ApiSettings(NotifierSettings):
+    state_table: str = Field(alias="STATE_TABLE")
+    evaluator_dlq_url: str = Field("", alias="EVALUATOR_DLQ_URL")
+    notifier_dlq_url: str = Field("", alias="NOTIFIER_DLQ_URL")
+
+
+@cache
+def client(service: str, region: str, endpoint_url: str | None) -> Any:
+    """One client per (service, region, endpoint) per container; adaptive retries for throttling."""
+    config = Config(retries={"mode": "adaptive", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
+    return boto3.client(service, region_name=region, endpoint_url=endpoint_url, config=config)

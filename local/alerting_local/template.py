@@ -1,0 +1,176 @@
+"""Read ``template.yaml`` and build its resources on moto: the template is the single source.
+
+Tables (keys, indexes, streams), topics and queues are created from their CloudFormation
+properties; each function's environment is its ``Environment`` merged over ``Globals``, with
+``!Ref`` / ``!GetAtt`` / ``!Sub`` resolved to the local names. Nothing here re-declares the system.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+ACCOUNT = "123456789012"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML loader that turns the short intrinsic tags into their long form."""
+
+
+def _intrinsic(name: str):  # type: ignore[no-untyped-def]
+    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            if name == "Fn::GetAtt":
+                value = value.split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        return {name: value}
+
+    return construct
+
+
+for _tag in ("Ref", "Condition"):
+    _CfnLoader.add_constructor(f"!{_tag}", _intrinsic(_tag))
+for _tag in ("GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or", "FindInMap",
+             "Base64", "GetAZs", "ImportValue"):
+    _CfnLoader.add_constructor(f"!{_tag}", _intrinsic(f"Fn::{_tag}"))
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    with path.open() as handle:
+        data: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 (a SafeLoader subclass)
+    return data
+
+
+@dataclass
+class Stack:
+    """The local names of every resource, as CloudFormation would resolve them."""
+
+    name: str
+    region: str
+    template: dict[str, Any]
+    parameters: dict[str, str]
+    refs: dict[str, str] = field(default_factory=dict)
+    attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def resources_of(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.template["Resources"].items() if v["Type"] == kind}
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((fn, arg),) = value.items()
+            if fn == "Ref":
+                return self._ref(arg)
+            if fn == "Fn::GetAtt":
+                return self.attributes[(arg[0], arg[1])]
+            if fn == "Fn::Sub":
+                return self._sub(arg)
+            if fn == "Fn::Join":
+                return arg[0].join(str(self.resolve(v)) for v in arg[1])
+        return {k: self.resolve(v) for k, v in value.items()}
+
+    def _ref(self, name: str) -> str:
+        pseudo = {
+            "AWS::StackName": self.name,
+            "AWS::Region": self.region,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        return self.refs[name]
+
+    def _sub(self, arg: Any) -> str:
+        text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+
+        def replace(match: re.Match[str]) -> str:
+            token = match.group(1)
+            if token in extra:
+                return str(self.resolve(extra[token]))
+            if "." in token and not token.startswith("AWS::"):
+                logical, attribute = token.split(".", 1)
+                return self.attributes[(logical, attribute)]
+            return self._ref(token)
+
+        return re.sub(r"\$\{([^}]+)\}", replace, text)
+
+    def function_environment(self, logical_id: str) -> dict[str, str]:
+        """The function's environment: Globals merged with its own, intrinsics resolved."""
+        globals_env = self.template.get("Globals", {}).get("Function", {}).get("Environment", {})
+        own_env = self.template["Resources"][logical_id]["Properties"].get("Environment", {})
+        merged = {**globals_env.get("Variables", {}), **own_env.get("Variables", {})}
+        return {k: str(self.resolve(v)) for k, v in merged.items()}
+
+    def handler_of(self, logical_id: str) -> str:
+        return str(self.template["Resources"][logical_id]["Properties"]["Handler"])
+
+
+def default_parameters(template: dict[str, Any]) -> dict[str, str]:
+    return {k: str(v.get("Default", "")) for k, v in template.get("Parameters", {}).items()}
+
+
+def create_stack(
+    clients: Any,
+    name: str = "alerting-local",
+    region: str = "us-east-1",
+    overrides: dict[str, str] | None = None,
+    template: dict[str, Any] | None = None,
+) -> Stack:
+    """Create every table, topic and queue of the template; `clients(service)` gives a client."""
+    template = template or load_template()
+    stack = Stack(name, region, template, {**default_parameters(template), **(overrides or {})})
+    dynamodb = clients("dynamodb")
+    for logical, resource in stack.resources_of("AWS::DynamoDB::Table").items():
+        table = f"{name}-{logical}"
+        response = dynamodb.create_table(TableName=table, **_table_params(resource["Properties"]))
+        description = response["TableDescription"]
+        stack.refs[logical] = table
+        stack.attributes[(logical, "Arn")] = description["TableArn"]
+        if "LatestStreamArn" in description:
+            stack.attributes[(logical, "StreamArn")] = description["LatestStreamArn"]
+    sns = clients("sns")
+    for logical in stack.resources_of("AWS::SNS::Topic"):
+        arn = sns.create_topic(Name=f"{name}-{logical}")["TopicArn"]
+        stack.refs[logical] = arn
+        stack.attributes[(logical, "TopicArn")] = arn
+    sqs = clients("sqs")
+    for logical in stack.resources_of("AWS::SQS::Queue"):
+        url = sqs.create_queue(QueueName=f"{name}-{logical}")["QueueUrl"]
+        stack.refs[logical] = url
+        stack.attributes[(logical, "Arn")] = f"arn:aws:sqs:{region}:{ACCOUNT}:{name}-{logical}"
+        stack.attributes[(logical, "QueueName")] = f"{name}-{logical}"
+    for logical in stack.resources_of("AWS::Serverless::Function"):
+        stack.refs[logical] = f"{name}-{logical}"
+        stack.attributes[(logical, "Arn")] = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}-{logical}"
+    for logical in stack.resources_of("AWS::Serverless::Api"):
+        stack.refs[logical] = "local"
+    return stack
+
+
+def _table_params(props: dict[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if "GlobalSecondaryIndexes" in props:
+        params["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    if "StreamSpecification" in props:
+        params["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    return params
