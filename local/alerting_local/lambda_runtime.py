@@ -1,0 +1,35 @@
+"""Invoke a function's real handler the way Lambda would: by its template `Handler`, with a context."""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class LambdaContext:
+    """The attributes Powertools reads from Lambda's context object."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def load_handler(handler_path: str) -> Callable[[dict[str, Any], Any], Any]:
+    """`"evaluator.handler.handler"` → the function object."""
+    module_name, _, attribute = handler_path.rpartition(".")
+    handler: Callable[[dict[str, Any], Any], Any] = getattr(importlib.import_module(module_name), attribute)
+    return handler

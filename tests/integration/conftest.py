@@ -1,0 +1,61 @@
+"""Integration fixtures: moto in-process, every resource built from template.yaml."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import threading
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
+
+from alerting import settings
+from alerting_local.template import Stack, create_stack
+
+FUNCTIONS = ("EvaluatorFunction", "NotifierFunction", "ApiFunction")
+
+
+@dataclass
+class Aws:
+    stack: Stack
+    client: Callable[[str], Any]
+
+    def env(self, logical_id: str) -> dict[str, str]:
+        return self.stack.function_environment(logical_id)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    with mock_aws():
+        settings.client.cache_clear()
+
+        def client(service: str) -> Any:
+            return boto3.client(service, region_name="us-east-1")
+
+        stack = create_stack(client, overrides={"AllowPrivateWebhookTargets": "true"})
+        for logical_id in FUNCTIONS:
+            for name, value in stack.function_environment(logical_id).items():
+                monkeypatch.setenv(name, value)
+        yield Aws(stack, client)
+        settings.client.cache_clear()
+
+
+@pytest.fixture
+def atomic_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serialise requests into moto, as DynamoDB applies each request atomically.
+
+    moto's in-memory backends are not thread-safe (two threads can both pass one conditional
+    check); concurrency tests need the real service's per-request atomicity, not more.
+    """
+    lock = threading.Lock()
+    original = BotocoreStubber.process_request
+
+    def locked(self: BotocoreStubber, request: Any) -> Any:
+        with lock:
+            return original(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", locked)

@@ -1,0 +1,142 @@
+"""The real evaluator handler on scheduled events, minute by minute, against moto."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alerting.models.rules import Rule
+from alerting.repositories.alerts import AlertFilter, AlertRepository
+from alerting.repositories.config import KIND_RULE, ConfigRepository
+from alerting_local.lambda_runtime import LambdaContext
+from evaluator import handler as evaluator_handler
+from tests.factories import T0, make_rule
+
+EVENT = json.loads((Path(__file__).parents[2] / "events" / "scheduled.json").read_text())
+
+
+def put_cpu(aws, minute: int, value: float) -> None:
+    aws.client("cloudwatch").put_metric_data(
+        Namespace="App/Service",
+        MetricData=[{
+            "MetricName": "CPUUtilization",
+            "Dimensions": [{"Name": "Service", "Value": "web"}],
+            "Timestamp": T0 + timedelta(minutes=minute, seconds=10),
+            "Value": value,
+        }],
+    )
+
+
+def tick(minute: int) -> dict[str, Any]:
+    evaluator_handler.build.cache_clear()
+    event = {**EVENT, "time": (T0 + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return evaluator_handler.handler(event, LambdaContext("evaluator"))
+
+
+@pytest.fixture
+def repos(aws):
+    dynamodb = aws.client("dynamodb")
+    env = aws.env("EvaluatorFunction")
+    rules = ConfigRepository(dynamodb, env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id")
+    alerts = AlertRepository(dynamodb, env["ALERTS_TABLE"], env["ALERT_LOG_TABLE"])
+    return rules, alerts
+
+
+def test_alert_fires_after_m_breaches_and_auto_resolves_with_history(aws, repos):
+    rules, alerts = repos
+    # Given a 1-minute window, fire after 2 consecutive breaches, no evaluation delay
+    rules.create(make_rule(window_seconds=60, evaluation_delay_seconds=0, breaches_to_fire=2))
+    cpu = [50, 95, 96, 97, 40, 30]
+    for minute, value in enumerate(cpu):
+        put_cpu(aws, minute, value)
+
+    # When the schedule ticks every minute (each tick reads the minute that just ended)
+    summaries = [tick(minute) for minute in range(1, len(cpu) + 1)]
+
+    # Then the alert fires on the second breach and resolves on the first recovery
+    assert [s["alerts_fired"] for s in summaries] == [0, 0, 1, 0, 0, 0]
+    assert [s["alerts_resolved"] for s in summaries] == [0, 0, 0, 0, 1, 0]
+    assert all(s["get_metric_data_calls"] == 1 for s in summaries)
+    (alert,) = alerts.list(AlertFilter(), 10, None).items
+    assert alert.status == "resolved" and alert.resolution == "auto"
+    assert [t.event for t in alerts.history(alert.alert_id)] == ["firing", "resolved"]
+    assert alert.values[0].value == 40
+    assert alert.annotations == {}
+
+
+def test_steady_state_writes_nothing(aws, repos):
+    rules, _ = repos
+    rules.create(make_rule(window_seconds=60, evaluation_delay_seconds=0))
+    for minute in range(4):
+        put_cpu(aws, minute, 20)
+    assert [tick(m)["state_writes"] for m in range(1, 5)] == [0, 0, 0, 0]
+
+
+def test_same_tick_twice_sequentially_fires_once(aws, repos):
+    rules, alerts = repos
+    rules.create(make_rule(window_seconds=60, evaluation_delay_seconds=0))
+    put_cpu(aws, 0, 99)
+    first, second = tick(1), tick(1)
+    assert (first["alerts_fired"], second["alerts_fired"], second["duplicates"]) == (1, 0, 1)
+    assert len(alerts.list(AlertFilter(), 10, None).items) == 1
+
+
+def test_same_tick_in_parallel_threads_fires_once(aws, repos, atomic_requests):
+    rules, alerts = repos
+    for i in range(20):
+        rules.create(make_rule(rule_id=f"r{i}", window_seconds=60, evaluation_delay_seconds=0))
+    put_cpu(aws, 0, 99)
+    evaluator_handler.build.cache_clear()
+    event = {**EVENT, "time": (T0 + timedelta(minutes=1)).isoformat()}
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: evaluator_handler.handler(event, LambdaContext("evaluator")), range(2)))
+    assert sum(r["alerts_fired"] for r in results) == 20
+    assert sum(r["state_writes"] for r in results) == 20  # each breach counted once
+    assert sum(r["duplicates"] for r in results) == 20  # the other tick saw it was done
+    assert sum(r["errors"] for r in results) == 0
+    assert len(alerts.list(AlertFilter(), 100, None).items) == 20
+
+
+def test_a_failing_rule_does_not_stop_the_others(aws, repos, monkeypatch):
+    rules, alerts = repos
+    rules.create(make_rule(rule_id="good", window_seconds=60, evaluation_delay_seconds=0))
+    rules.create(make_rule(rule_id="bad", window_seconds=60, evaluation_delay_seconds=0))
+    put_cpu(aws, 0, 99)
+    from evaluator import service
+
+    real = service.start_alert
+
+    def explode_for_bad(rule, *args, **kwargs):
+        if rule.rule_id == "bad":
+            raise RuntimeError("boom")
+        return real(rule, *args, **kwargs)
+
+    monkeypatch.setattr(service, "start_alert", explode_for_bad)
+    summary = tick(1)
+    assert (summary["alerts_fired"], summary["errors"]) == (1, 1)
+
+
+def test_tick_that_read_stale_state_loses_the_race_and_counts_nothing(aws, repos, monkeypatch):
+    # Given two invocations of one tick that both read the state before either wrote
+    rules, alerts = repos
+    rules.create(make_rule(window_seconds=60, evaluation_delay_seconds=0, breaches_to_fire=2))
+    put_cpu(aws, 0, 99)
+    put_cpu(aws, 1, 99)
+    tick(1)
+    evaluator_handler.build.cache_clear()
+    evaluator = evaluator_handler.build(evaluator_handler.EvaluatorSettings.from_env())
+    stale = evaluator.states.load_all()
+    first = evaluator.run(T0 + timedelta(minutes=2))
+    monkeypatch.setattr(evaluator.states, "load_all", lambda: stale)
+
+    # When the second one commits over the version it read
+    second = evaluator.run(T0 + timedelta(minutes=2))
+
+    # Then its conditional write fails, it re-reads, and sees the tick was counted
+    assert (first.alerts_fired, second.alerts_fired, second.duplicates, second.errors) == (1, 0, 1, 0)
+    assert len(alerts.list(AlertFilter(), 10, None).items) == 1

@@ -1,0 +1,86 @@
+"""Rule validation: every bad field is rejected with a message naming it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from alerting.models import ChannelFilters, Rule, Severity
+from alerting.models.common import AlertEvent, Category
+from tests.factories import condition, metric, rule_data
+
+
+def error_fields(data: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(ValidationError) as info:
+        Rule.model_validate(data)
+    return {".".join(map(str, e["loc"])): e["msg"] for e in info.value.errors()}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"breaches_to_fire": 3, "out_of": 2}, "", "breaches_to_fire must not exceed out_of"),
+        ({"window_seconds": 90}, "window_seconds", "multiple of 60"),
+        ({"window_seconds": 30}, "window_seconds", "greater than or equal to 60"),
+        ({"evaluation_interval_seconds": 150}, "evaluation_interval_seconds", "multiple of 60"),
+        ({"conditions": []}, "conditions", "at least 1"),
+        ({"conditions": [condition(metric=metric(statistic="Median"))]}, "conditions.0.metric.statistic", "pattern"),
+        ({"conditions": [condition(threshold="85")]}, "conditions.0.threshold", "valid number"),
+        ({"conditions": [condition(threshold=float("nan"))]}, "conditions.0.threshold", "finite"),
+        ({"conditions": [condition(operator="between")]}, "conditions.0.operator", "gt"),
+        ({"conditions": [condition("gte", 85, resolve_threshold=90)]}, "conditions.0", "recovery side"),
+        ({"conditions": [condition("lt", 70, resolve_threshold=60)]}, "conditions.0", "recovery side"),
+        ({"conditions": [condition("gt", 1, tolerance=0.5)]}, "conditions.0", "tolerance applies only"),
+        ({"severity": "urgent"}, "severity", "critical"),
+        ({"rule_id": "Bad_ID"}, "rule_id", "pattern"),
+        ({"name": ""}, "name", "at least 1"),
+        ({"unknown": 1}, "unknown", "Extra inputs"),
+        ({"conditions": [condition()] * 11}, "conditions", "at most 10"),
+    ],
+)
+def test_rule_validation_names_the_field(overrides: dict[str, Any], field: str, message: str):
+    errors = error_fields(rule_data(**overrides))
+    assert field in errors, errors
+    assert message in errors[field]
+
+
+@pytest.mark.parametrize("statistic", ["Average", "Maximum", "Minimum", "Sum", "SampleCount", "p99", "p99.9", "p50", "p100"])
+def test_rule_accepts_every_supported_statistic(statistic: str):
+    rule = Rule.model_validate(rule_data(conditions=[condition(metric=metric(statistic=statistic))]))
+    assert rule.conditions[0].metric.statistic == statistic
+
+
+def test_rule_defaults_match_the_contract():
+    rule = Rule.model_validate(rule_data(breaches_to_fire=3))
+    assert (rule.out_of, rule.window_seconds, rule.evaluation_delay_seconds) == (3, 300, 60)
+    assert (rule.evaluation_interval_seconds, rule.resolve_after, rule.treat_missing_data) == (60, 1, "ignore")
+    assert rule.match == "all" and rule.auto_resolve and rule.enabled and rule.cooldown_seconds == 0
+
+
+def test_rule_threshold_accepts_integers_from_json_and_yaml():
+    assert Rule.model_validate(rule_data(conditions=[condition(threshold=85)])).conditions[0].threshold == 85.0
+
+
+def test_definition_hash_changes_with_conditions_not_with_severity():
+    base = Rule.model_validate(rule_data())
+    assert base.definition_hash() == Rule.model_validate(rule_data(severity="low")).definition_hash()
+    assert base.definition_hash() != Rule.model_validate(rule_data(conditions=[condition(threshold=90)])).definition_hash()
+    assert base.definition_hash() != Rule.model_validate(rule_data(window_seconds=600)).definition_hash()
+
+
+@pytest.mark.parametrize(
+    ("filters", "severity", "category", "event", "accepted"),
+    [
+        ({}, "info", "cost", "repeat", True),
+        ({"min_severity": "high"}, "critical", "custom", "firing", True),
+        ({"min_severity": "high"}, "medium", "custom", "firing", False),
+        ({"categories": ["performance"]}, "high", "errors", "firing", False),
+        ({"events": ["firing", "resolved"]}, "high", "errors", "acknowledged", False),
+        ({"events": ["firing", "resolved"]}, "high", "errors", "resolved", True),
+    ],
+)
+def test_channel_filters(filters: dict[str, Any], severity: str, category: str, event: str, accepted: bool):
+    verdict = ChannelFilters.model_validate(filters).accepts(Severity(severity), Category(category), AlertEvent(event))
+    assert verdict is accepted
