@@ -21,6 +21,21 @@ STATISTIC_PATTERN = r"^(Average|Maximum|Minimum|Sum|SampleCount|p(100|\d{1,2})(\
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 
+# Cross-field errors name every field involved (relative to where the validator runs).
+M_OVER_N = "breaches_to_fire must not exceed out_of"
+TOLERANCE_ONLY_EQ = "tolerance applies only to the eq and ne operators"
+HYSTERESIS_EQ = "resolve_threshold applies only to gt, gte, lt and lte"
+HYSTERESIS_UPPER = "resolve_threshold must be at or below threshold for gt/gte (the recovery side)"
+HYSTERESIS_LOWER = "resolve_threshold must be at or above threshold for lt/lte (the recovery side)"
+CROSS_FIELD_ERRORS: dict[str, tuple[str, ...]] = {
+    M_OVER_N: ("breaches_to_fire", "out_of"),
+    TOLERANCE_ONLY_EQ: ("tolerance", "operator"),
+    HYSTERESIS_EQ: ("resolve_threshold", "operator"),
+    HYSTERESIS_UPPER: ("resolve_threshold", "threshold"),
+    HYSTERESIS_LOWER: ("resolve_threshold", "threshold"),
+}
+
+
 class Operator(StrEnum):
     gt = "gt"
     gte = "gte"
@@ -80,15 +95,15 @@ class Condition(Model):
     @model_validator(mode="after")
     def _check_hysteresis(self) -> Self:
         if self.tolerance and self.operator not in (Operator.eq, Operator.ne):
-            raise ValueError("tolerance applies only to the eq and ne operators")
+            raise ValueError(TOLERANCE_ONLY_EQ)
         if self.resolve_threshold is None:
             return self
         if self.operator in (Operator.eq, Operator.ne):
-            raise ValueError("resolve_threshold applies only to gt, gte, lt and lte")
+            raise ValueError(HYSTERESIS_EQ)
         if self.operator in (Operator.gt, Operator.gte) and self.resolve_threshold > self.threshold:
-            raise ValueError("resolve_threshold must be at or below threshold for gt/gte (the recovery side)")
+            raise ValueError(HYSTERESIS_UPPER)
         if self.operator in (Operator.lt, Operator.lte) and self.resolve_threshold < self.threshold:
-            raise ValueError("resolve_threshold must be at or above threshold for lt/lte (the recovery side)")
+            raise ValueError(HYSTERESIS_LOWER)
         return self
 
     def describe(self) -> str:
@@ -133,7 +148,7 @@ class RuleSpec(Model):
         if self.out_of is None:
             self.out_of = self.breaches_to_fire
         if self.breaches_to_fire > self.out_of:
-            raise ValueError("breaches_to_fire must not exceed out_of")
+            raise ValueError(M_OVER_N)
         return self
 
     @property
@@ -164,10 +179,6 @@ class RuleSpec(Model):
         return digest({"rule_id": self.rule_id, "series": self.series()})
 
 
-# Cross-field errors name every field involved; the API reports them under these names.
-CROSS_FIELD_ERRORS: dict[str, tuple[str, ...]] = {
-    "breaches_to_fire must not exceed out_of": ("breaches_to_fire", "out_of"),
-}
 
 
 class Rule(RuleSpec):
