@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from alerting.errors import NotFound
-from alerting.models.rules import Rule
+from alerting.models import Rule, Severity
 from alerting.repositories.config import KIND_RULE, ConfigRepository
 from alerting.rules_as_code import load_folder, sync
 
@@ -22,7 +22,7 @@ def test_sync_creates_updates_and_prunes(aws, tmp_path: Path):
     assert sorted(first["created"]) == sorted(r.rule_id for r in rules)
     assert sync(rules, repository)["unchanged"] == [r.rule_id for r in rules]
 
-    changed = [rules[0].model_copy(update={"severity": "critical"})]
+    changed = [rules[0].model_copy(update={"severity": Severity.critical})]
     report = sync(changed, repository, prune=True)
     assert report["updated"] == [rules[0].rule_id]
     assert sorted(report["deleted"]) == sorted(r.rule_id for r in rules[1:])
