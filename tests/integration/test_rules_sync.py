@@ -22,11 +22,11 @@ def test_sync_creates_updates_and_prunes(aws, tmp_path: Path):
     assert sorted(first["created"]) == sorted(r.rule_id for r in rules)
     assert sync(rules, repository)["unchanged"] == [r.rule_id for r in rules]
 
-    changed = [rules[0].model_copy(update={"severity": Severity.critical})]
+    changed = [rules[0].model_copy(update={"severity": Severity.low})]
     report = sync(changed, repository, prune=True)
     assert report["updated"] == [rules[0].rule_id]
     assert sorted(report["deleted"]) == sorted(r.rule_id for r in rules[1:])
     stored = repository.get(rules[0].rule_id)
-    assert (stored.severity, stored.version, stored.labels["managed-by"]) == ("critical", 2, "rules-as-code")
+    assert (stored.severity, stored.version, stored.labels["managed-by"]) == ("low", 2, "rules-as-code")
     with pytest.raises(NotFound):
         repository.get(rules[1].rule_id)
