@@ -44,12 +44,12 @@ class NotifierSettings(Settings):
     http_timeout_seconds: float = Field(5.0, alias="HTTP_TIMEOUT_SECONDS")
     max_attempts: int = Field(3, alias="DELIVERY_MAX_ATTEMPTS")
     console_url: str = Field("", alias="CONSOLE_URL")
+    dead_letter_queue_url: str = Field(alias="NOTIFIER_DLQ_URL")
 
 
 class ApiSettings(NotifierSettings):
     state_table: str = Field(alias="STATE_TABLE")
     evaluator_dlq_url: str = Field("", alias="EVALUATOR_DLQ_URL")
-    notifier_dlq_url: str = Field("", alias="NOTIFIER_DLQ_URL")
 
 
 @cache

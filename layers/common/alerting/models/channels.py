@@ -115,7 +115,8 @@ class DeliveryRecord(Model):
     channel_type: ChannelType
     event: AlertEvent
     status: DeliveryStatus
-    attempts: int = 0
+    attempts: int = 0  # sends, across every invocation
+    rounds: int = 0  # invocations that tried (stream redeliveries included)
     http_status: int | None = None
     provider_message_id: str | None = None
     error: str | None = None

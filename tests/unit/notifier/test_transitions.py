@@ -1,0 +1,67 @@
+"""Stream records → transitions: which records announce something, and which are malformed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from alerting.evaluation import AlertChange, initial_state
+from alerting.lifecycle import acknowledge, start_alert
+from alerting.models.alerts import AlertKind
+from alerting.models.common import AlertEvent
+from alerting.repositories.dynamo import to_item
+from notifier.transitions import MalformedRecord, parse_record
+from tests.factories import T0, make_rule
+
+
+def image(alert) -> dict:
+    return to_item({**alert.model_dump(mode="json"), "feed": "alerts"})
+
+
+@pytest.fixture
+def fired():
+    rule = make_rule()
+    return start_alert(rule, initial_state(rule), AlertChange(AlertKind.threshold, "a-1", "r"), [], T0)
+
+
+def record(name: str, new=None, old=None) -> dict:
+    change: dict = {"Keys": {"alert_id": {"S": "a-1"}}, "SequenceNumber": "1", "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    if new is not None:
+        change["NewImage"] = image(new)
+    if old is not None:
+        change["OldImage"] = image(old)
+    return {"eventName": name, "dynamodb": change}
+
+
+def test_insert_is_firing(fired):
+    notice = parse_record(record("INSERT", new=fired))
+    assert (notice.event, notice.seq, notice.alert.alert_id) == (AlertEvent.firing, 1, "a-1")
+
+
+def test_modify_that_bumps_version_is_its_transition(fired):
+    acked, _ = acknowledge(fired, "alice", T0 + timedelta(minutes=1))
+    notice = parse_record(record("MODIFY", new=acked, old=fired))
+    assert (notice.event, notice.seq) == (AlertEvent.acknowledged, 2)
+
+
+def test_modify_without_a_new_version_announces_nothing(fired):
+    assert parse_record(record("MODIFY", new=fired, old=fired)) is None
+
+
+def test_remove_announces_nothing(fired):
+    assert parse_record(record("REMOVE", old=fired)) is None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"eventName": "INSERT"},
+        {"eventName": "SOMETHING", "dynamodb": {}},
+        {"eventName": "INSERT", "dynamodb": {"Keys": {}}},
+        {"eventName": "INSERT", "dynamodb": {"NewImage": {"alert_id": {"S": "x"}}}},
+    ],
+)
+def test_malformed_records_raise(bad):
+    with pytest.raises(MalformedRecord):
+        parse_record(bad)
