@@ -31,18 +31,20 @@ USER_AGENT = f"serverless-alerting/{__version__}"
 # Slack answers errors with a bare code ("invalid_payload", "no_service"): safe and useful to keep.
 _ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
 
-# AWS error codes where waiting helps; everything else short of a 5xx is the request's fault.
+# AWS error codes where waiting helps; anything else short of a 429 or 5xx is the request's fault.
 _AWS_RETRYABLE = frozenset(
     {
-        "Throttling",
+        "Throttling",  # SES
+        "Throttled",  # SNS (HTTP 429)
+        "KMSThrottling",  # SNS, encrypted topic
         "ThrottlingException",
         "ThrottledException",
+        "RequestThrottled",
         "TooManyRequestsException",
         "RequestLimitExceeded",
         "ServiceUnavailable",
         "InternalError",
         "InternalFailure",
-        "KMSThrottlingException",
     }
 )
 
@@ -122,7 +124,7 @@ def aws_error(label: str, exc: ClientError | BotoCoreError) -> DeliveryError:
         detail = str(error.get("Message", ""))[:200]
         return DeliveryError(
             f"{label} failed: {code}" + (f": {detail}" if detail else ""),
-            retryable=code in _AWS_RETRYABLE or status >= 500,
+            retryable=code in _AWS_RETRYABLE or status == 429 or status >= 500,
             status_code=status or None,
         )
     # Connection refused/reset and timeouts may pass; bad parameters or no credentials will not.

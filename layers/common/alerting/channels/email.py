@@ -1,0 +1,128 @@
+"""E-mail through Amazon SES (v1 ``SendEmail``): a subject that names the transition, severity
+and rule (``[FIRING][HIGH] High CPU Usage``), and matching text and HTML bodies.
+
+Every alert value is escaped in the HTML; links are made only from http(s) URLs. The channel
+template's subject replaces the subject, its body the summary (details stay).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from alerting.channels.base import Message, Receipt
+from alerting.channels.http import aws_error
+from alerting.channels.render import (
+    alert_link,
+    headline,
+    observed,
+    render_template,
+    series,
+    status_color,
+    title,
+    transition_line,
+    truncate,
+    web_url,
+    when,
+)
+
+LABEL = "ses send_email"
+SUBJECT_LENGTH = 200
+# Enough for any real summary or annotation; a runaway one should not make a megabyte e-mail.
+SUMMARY_LENGTH = 10_000
+VALUE_LENGTH = 2000
+_SHOWN_ELSEWHERE = ("summary", "description", "runbook_url")
+
+Row = tuple[str, str, str | None]  # label, text, link
+
+
+class EmailSender:
+    def __init__(self, ses_client: Any, *, sender: str, to: list[str]) -> None:
+        self._client = ses_client
+        self._sender = sender
+        self._to = list(to)
+
+    def send(self, message: Message) -> Receipt:
+        rendered = render_template(message)
+        subject = one_line(rendered.subject or title(message.alert, message.event))
+        summary = truncate(rendered.body or _default_summary(message), SUMMARY_LENGTH)
+        try:
+            response = self._client.send_email(
+                Source=self._sender,
+                Destination={"ToAddresses": self._to},
+                Message={
+                    "Subject": {"Data": truncate(subject, SUBJECT_LENGTH), "Charset": "UTF-8"},
+                    "Body": {
+                        "Text": {"Data": text_body(message, summary), "Charset": "UTF-8"},
+                        "Html": {"Data": html_body(message, summary), "Charset": "UTF-8"},
+                    },
+                },
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise aws_error(LABEL, exc) from None
+        return Receipt(provider_message_id=str(response["MessageId"]), template_error=rendered.error)
+
+
+def one_line(text: str) -> str:
+    """A header value: line breaks and control characters would break (or inject) headers."""
+    return re.sub(r"[\x00-\x1f\x7f\s]+", " ", text).strip()
+
+
+def text_body(message: Message, summary: str) -> str:
+    lines = [title(message.alert, message.event)]
+    line = transition_line(message.alert, message.event)
+    if line:
+        lines.append(line)
+    lines += ["", summary, ""]
+    lines += [f"{label}: {text}" for label, text, _ in _rows(message)]
+    return "\n".join(lines) + "\n"
+
+
+def html_body(message: Message, summary: str) -> str:
+    e = html.escape
+    line = transition_line(message.alert, message.event)
+    rows = "".join(
+        f'<tr><th align="left" style="padding-right:12px">{e(label)}</th><td>{_cell(text, link)}</td></tr>'
+        for label, text, link in _rows(message)
+    )
+    return (
+        '<!doctype html><html><body style="font-family:sans-serif;font-size:14px">'
+        f'<div style="border-left:6px solid {status_color(message.alert)};padding-left:12px">'
+        f"<h2>{e(title(message.alert, message.event))}</h2>"
+        + (f"<p><strong>{e(line)}</strong></p>" if line else "")
+        + f'<p style="white-space:pre-wrap">{e(summary)}</p>'
+        f"<table>{rows}</table></div></body></html>"
+    )
+
+
+def _cell(text: str, link: str | None) -> str:
+    if link:
+        return f'<a href="{html.escape(link, quote=True)}">{html.escape(text)}</a>'
+    return html.escape(text)
+
+
+def _default_summary(message: Message) -> str:
+    description = message.alert.annotations.get("description")
+    summary = headline(message.alert)
+    return f"{summary}\n\n{description}" if description else summary
+
+
+def _rows(message: Message) -> list[Row]:
+    alert = message.alert
+    rows: list[Row] = [(value.metric, observed(value), None) for value in alert.values]
+    rows.append(("Started", when(alert.started_at), None))
+    if alert.series:
+        rows.append(("Series", series(alert), None))
+    rows.append(("Severity", f"{alert.severity.value} · {alert.category.value}", None))
+    rows.append(("Rule", f"{alert.rule_name} ({alert.rule_id})", None))
+    rows += [
+        (name, text, None) for name, text in sorted(alert.annotations.items()) if name not in _SHOWN_ELSEWHERE
+    ]
+    runbook = web_url(alert.annotations.get("runbook_url"))
+    if runbook:
+        rows.append(("Runbook", runbook, runbook))
+    rows.append(("Alert", alert.alert_id, alert_link(message)))
+    return rows

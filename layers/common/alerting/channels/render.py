@@ -1,0 +1,185 @@
+"""What the channels render alike: the channel's template (with fallback), the JSON document,
+and the small texts every human-readable message shares (title, values, times).
+
+A channel template that fails to render never blocks a notification: the channel sends its
+default text and reports the failure in ``Receipt.template_error``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from alerting.channels.base import Message
+from alerting.models.alerts import Alert, ConditionValue
+from alerting.models.common import AlertEvent, AlertStatus, Severity
+from alerting.models.rules import Operator
+from alerting.payload import document
+from alerting.templating import TemplateFailure, context, render
+
+SEVERITY_COLORS = {
+    Severity.critical: "#D63232",
+    Severity.high: "#D63232",
+    Severity.medium: "#E8A317",
+    Severity.low: "#439FE0",
+    Severity.info: "#439FE0",
+}
+ACKNOWLEDGED_COLOR = "#F2C744"
+RESOLVED_COLOR = "#36a64f"
+
+# Annotation lengths tried, longest first, when the document must fit a size limit.
+_ANNOTATION_LIMITS = (4000, 1000, 200)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The channel template's output; None where it is unset or failed (use the default)."""
+
+    subject: str | None = None
+    body: str | None = None
+    error: str | None = None
+
+
+def render_template(message: Message, *, body: bool = True) -> Rendered:
+    """Render ``message.template``; ``body=False`` for channels whose body is the document."""
+    template = message.template
+    if template is None:
+        return Rendered()
+    variables = context(message.alert, message.event.value)
+    errors: list[str] = []
+
+    def part(name: str, source: str | None) -> str | None:
+        if not source:
+            return None
+        try:
+            text = render(source, variables).strip()
+        except TemplateFailure as exc:
+            errors.append(f"{name}: {exc}")
+            return None
+        if not text:  # an empty header or section is rejected by Slack; keep the default
+            errors.append(f"{name}: rendered empty")
+            return None
+        return text
+
+    subject = part("subject", template.subject)
+    text = part("body", template.body) if body else None
+    return Rendered(subject, text, "; ".join(errors) or None)
+
+
+def document_json(message: Message, max_bytes: int | None = None) -> str:
+    """The versioned document as compact, key-sorted JSON (SNS body, webhook body).
+
+    Over ``max_bytes``, annotations (the only free-length field) are shortened until it fits.
+    """
+    alert = message.alert
+    text = _dump(alert, message)
+    for limit in _ANNOTATION_LIMITS:
+        if max_bytes is None or len(text.encode()) <= max_bytes:
+            break
+        short = {k: truncate(v, limit) for k, v in alert.annotations.items()}
+        text = _dump(alert.model_copy(update={"annotations": short}), message)
+    return text
+
+
+def _dump(alert: Alert, message: Message) -> str:
+    return json.dumps(
+        document(alert, message.event, message.delivery_id), sort_keys=True, separators=(",", ":")
+    )
+
+
+def status_color(alert: Alert) -> str:
+    """Resolved green, acknowledged amber, firing by severity (Slack's bar, the e-mail's accent)."""
+    if alert.status is AlertStatus.resolved:
+        return RESOLVED_COLOR
+    if alert.status is AlertStatus.acknowledged:
+        return ACKNOWLEDGED_COLOR
+    return SEVERITY_COLORS[alert.severity]
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def tag(alert: Alert, event: AlertEvent) -> str:
+    """``[FIRING][HIGH]``: the transition and the severity, as every subject line starts."""
+    return f"[{event.value.upper()}][{alert.severity.value.upper()}]"
+
+
+def title(alert: Alert, event: AlertEvent) -> str:
+    return f"{tag(alert, event)} {alert.rule_name}"
+
+
+def headline(alert: Alert) -> str:
+    """One line on what happened: the summary annotation, else the first condition's value."""
+    if alert.annotations.get("summary"):
+        return alert.annotations["summary"]
+    if alert.values:
+        first = alert.values[0]
+        return f"{first.metric} {observed(first)}"
+    return alert.rule_name
+
+
+def observed(value: ConditionValue) -> str:
+    """``91.2 (threshold ≥ 85)``."""
+    seen = "no data" if value.value is None else number(value.value)
+    return f"{seen} (threshold {_symbol(value.operator)} {number(value.threshold)})"
+
+
+def number(value: float) -> str:
+    if value and abs(value) < 0.01:
+        return f"{value:.3g}"
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def series(alert: Alert) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(alert.series.items()))
+
+
+def transition_line(alert: Alert, event: AlertEvent) -> str | None:
+    """Who did what and when, for every event but the first firing."""
+    last = alert.last_transition
+    note = f": {last.note}" if last.note else ""
+    if event is AlertEvent.acknowledged:
+        return f"Acknowledged by {last.actor} at {when(last.at)}{note}"
+    if event is AlertEvent.resolved:
+        how = f" ({alert.resolution.value})" if alert.resolution else ""
+        lasted = duration((last.at - alert.started_at).total_seconds())
+        return f"Resolved by {last.actor}{how} at {when(last.at)} after {lasted}{note}"
+    if event is AlertEvent.escalated:
+        return f"Escalated to level {alert.escalation_level} at {when(last.at)}{note}"
+    if event is AlertEvent.repeat:
+        return f"Still firing since {when(alert.started_at)} (reminder {alert.repeat_count})"
+    return None
+
+
+def duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {secs}s" if minutes else f"{secs}s"
+
+
+def alert_link(message: Message) -> str | None:
+    if not message.console_url:
+        return None
+    return f"{message.console_url.rstrip('/')}/alerts/{message.alert.alert_id}"
+
+
+def web_url(value: str | None) -> str | None:
+    """An annotation used as a link only when it is an http(s) URL (no ``javascript:``)."""
+    if value and value.startswith(("https://", "http://")):
+        return value
+    return None
+
+
+def _symbol(operator: str) -> str:
+    try:
+        return Operator(operator).symbol
+    except ValueError:
+        return operator

@@ -1,0 +1,76 @@
+"""Alerts and messages for the channel tests, built the way the evaluator and the API build them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from alerting.channels.base import Message
+from alerting.evaluation import AlertChange, initial_state
+from alerting.lifecycle import acknowledge, resolve, start_alert
+from alerting.models.alerts import Alert, AlertKind, ConditionValue, Resolution
+from alerting.models.channels import MessageTemplate
+from alerting.models.common import AlertEvent
+from alerting.models.rules import Rule
+
+from tests.factories import T0, make_rule
+
+# Secrets that must never show in an error, a log line or a traceback.
+SLACK_PATH = "/services/T0000/B0000/sLaCkS3cr3tT0ken"
+WEBHOOK_PATH = "/hooks/wEbH00kS3cr3tPath"
+HMAC_SECRET = "hmac-s3cr3t-key-value"
+
+ANNOTATIONS = {
+    "summary": "CPU at {{ value }}% (threshold {{ threshold }}%)",
+    "description": "Service {{ series.Service }} is busy.",
+    "runbook_url": "https://runbooks.example.com/high-cpu",
+}
+
+
+def alert_rule(**overrides: Any) -> Rule:
+    data: dict[str, Any] = {"name": "High CPU Usage", "annotations": ANNOTATIONS, **overrides}
+    return make_rule(**data)
+
+
+def make_alert(rule: Rule | None = None, values: list[float | None] | None = None) -> Alert:
+    """A firing alert of ``rule`` (High CPU Usage by default) that saw ``values`` (91.2)."""
+    rule = rule or alert_rule()
+    seen = values or [91.2] * len(rule.conditions)
+    observed = [
+        ConditionValue(
+            metric=c.metric.label(),
+            statistic=c.metric.statistic,
+            operator=c.operator.value,
+            threshold=c.threshold,
+            value=v,
+        )
+        for c, v in zip(rule.conditions, seen, strict=True)
+    ]
+    change = AlertChange(AlertKind.threshold, "alert-1", "2 of 2 breached")
+    return start_alert(rule, initial_state(rule), change, observed, T0)
+
+
+def acknowledged(alert: Alert, by: str = "alice", note: str = "") -> Alert:
+    return acknowledge(alert, by, T0 + timedelta(minutes=5), note)[0]
+
+
+def resolved(alert: Alert, by: str = "evaluator") -> Alert:
+    resolution = Resolution.auto if by == "evaluator" else Resolution.manual
+    return resolve(alert, by, T0 + timedelta(minutes=12), reason="recovered", resolution=resolution)[0]
+
+
+def make_message(
+    alert: Alert | None = None,
+    event: AlertEvent | None = None,
+    template: MessageTemplate | None = None,
+    console_url: str = "",
+) -> Message:
+    alert = alert or make_alert()
+    return Message(
+        alert=alert,
+        event=event or alert.last_transition.event,
+        seq=alert.version,
+        delivery_id=f"{alert.alert_id}:{alert.version}:ch-1",
+        template=template,
+        console_url=console_url,
+    )

@@ -1,0 +1,189 @@
+"""Every channel passes the same suite: one payload per send that fits the provider's limits,
+retryable vs permanent failures, and no secret in an error, a traceback or a log line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from alerting.channels import EmailSender, Sender, SlackSender, SnsSender, WebhookSender
+from alerting.channels.base import Message
+from alerting.errors import DeliveryError
+from alerting_local.receiver import Receiver, Reply
+from botocore.stub import Stubber
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses import ses_backends
+
+from tests.factories import condition, metric
+from tests.unit.channels.builders import (
+    HMAC_SECRET,
+    SLACK_PATH,
+    WEBHOOK_PATH,
+    alert_rule,
+    make_alert,
+    make_message,
+)
+
+CHANNELS = ("slack", "email", "webhook", "sns")
+SENDER = "alerts@example.com"
+
+
+@dataclass
+class Harness:
+    """One channel wired to a local stand-in of its provider."""
+
+    sender: Sender
+    payloads: Callable[[], list[str]]  # what reached the provider, in order
+    max_bytes: int  # the provider's size limit for one message
+    json_payload: bool
+    secrets: tuple[str, ...]
+    failing: Callable[[bool], Sender]  # a sender whose next send fails (retryable or not)
+
+
+def _http_harness(kind: str, receiver: Receiver, session: requests.Session) -> Harness:
+    path = SLACK_PATH if kind == "slack" else WEBHOOK_PATH
+
+    def build(url: str) -> Sender:
+        if kind == "slack":
+            return SlackSender(session, url, timeout=2.0, allow_private=True)
+        return WebhookSender(session, url, secret=HMAC_SECRET, timeout=2.0, allow_private=True)
+
+    def failing(retryable: bool) -> Sender:
+        receiver.script(
+            path, Reply.server_error() if retryable else Reply(400, f"bad request to {receiver.url(path)}")
+        )
+        return build(receiver.url(path))
+
+    return Harness(
+        sender=build(receiver.url(path)),
+        payloads=lambda: [r.body.decode() for r in receiver.received(path)],
+        max_bytes=40_000 if kind == "slack" else 1024 * 1024,
+        json_payload=True,
+        secrets=(path.rsplit("/", 1)[1], receiver.url(path), HMAC_SECRET),
+        failing=failing,
+    )
+
+
+def _stubbed(aws: boto3.Session, service: str, operation: str, code: str) -> Any:
+    client = aws.client(service)
+    stub = Stubber(client)
+    stub.add_client_error(operation, service_error_code=code, http_status_code=400)
+    stub.activate()
+    return client
+
+
+def _email_harness(aws: boto3.Session) -> Harness:
+    ses = aws.client("ses")
+    ses.verify_email_identity(EmailAddress=SENDER)
+    to = ["oncall@example.com"]
+    return Harness(
+        sender=EmailSender(ses, sender=SENDER, to=to),
+        payloads=lambda: [m.body for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages],
+        max_bytes=10 * 1024 * 1024,
+        json_payload=False,
+        secrets=(),
+        failing=lambda retryable: EmailSender(
+            _stubbed(aws, "ses", "send_email", "Throttling" if retryable else "MessageRejected"),
+            sender=SENDER,
+            to=to,
+        ),
+    )
+
+
+def _sns_harness(aws: boto3.Session) -> Harness:
+    sns = aws.client("sns")
+    sqs = aws.client("sqs")
+    arn = sns.create_topic(Name="alerts")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="all")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+
+    def payloads() -> list[str]:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        return [m["Body"] for m in messages]
+
+    return Harness(
+        sender=SnsSender(sns, arn),
+        payloads=payloads,
+        max_bytes=256 * 1024,
+        json_payload=True,
+        secrets=(),
+        failing=lambda retryable: SnsSender(
+            _stubbed(aws, "sns", "publish", "Throttled" if retryable else "InvalidParameter"), arn
+        ),
+    )
+
+
+@pytest.fixture(params=CHANNELS)
+def channel(
+    request: pytest.FixtureRequest, receiver: Receiver, session: requests.Session, aws: boto3.Session
+) -> Iterator[Harness]:
+    kind: str = request.param
+    if kind in ("slack", "webhook"):
+        yield _http_harness(kind, receiver, session)
+        return
+    with mock_aws():
+        yield _email_harness(aws) if kind == "email" else _sns_harness(aws)
+
+
+def _huge_message() -> Message:
+    """Ten conditions and twenty 20,000-character annotations: more than any provider takes."""
+    conditions = [condition(metric=metric(f"Metric{i}", namespace="N" * 250)) for i in range(10)]
+    annotations = {f"note{i}": "A" * 20_000 for i in range(19)} | {"summary": "S" * 20_000}
+    return make_message(
+        make_alert(alert_rule(name="R" * 200, conditions=conditions, annotations=annotations))
+    )
+
+
+def test_channel_send_delivers_one_payload_naming_the_alert(channel: Harness) -> None:
+    receipt = channel.sender.send(make_message())
+
+    (payload,) = channel.payloads()
+    assert "alert-1" in payload
+    assert "High CPU Usage" in payload
+    assert receipt.template_error is None
+    if channel.json_payload:
+        json.loads(payload)
+
+
+def test_channel_send_huge_alert_fits_provider_limits(channel: Harness) -> None:
+    channel.sender.send(_huge_message())
+
+    (payload,) = channel.payloads()
+    assert len(payload.encode()) <= channel.max_bytes
+    if channel.json_payload:
+        json.loads(payload)
+
+
+@pytest.mark.parametrize("retryable", [True, False], ids=["retryable", "permanent"])
+def test_channel_send_failure_says_whether_retry_helps(channel: Harness, retryable: bool) -> None:
+    with pytest.raises(DeliveryError) as caught:
+        channel.failing(retryable).send(make_message())
+
+    assert caught.value.retryable is retryable
+
+
+@pytest.mark.parametrize("retryable", [True, False], ids=["retryable", "permanent"])
+def test_channel_send_failure_leaks_no_secret(
+    channel: Harness, retryable: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given logging is on (the notifier logs at INFO) and the provider fails, echoing the request
+    caplog.set_level(logging.INFO)
+
+    with pytest.raises(DeliveryError) as caught:
+        channel.failing(retryable).send(make_message())
+
+    # Then neither the error, its traceback, nor any log line carries a secret
+    shown = str(caught.value) + "".join(traceback.format_exception(caught.value)) + caplog.text
+    for secret in channel.secrets:
+        assert secret not in shown

@@ -1,0 +1,55 @@
+"""The local receiver itself: scripted replies in order, recording, and a clean stop."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+
+import requests
+from alerting_local.receiver import Receiver, Reply
+
+
+def test_receiver_answers_script_in_order_then_ok(receiver: Receiver, session: requests.Session) -> None:
+    receiver.script("/a", Reply.rate_limited("9"), Reply.server_error())
+
+    answers = [session.post(receiver.url("/a"), json={"n": i}, timeout=2) for i in range(3)]
+
+    assert [(r.status_code, r.text) for r in answers] == [
+        (429, "rate_limited"),
+        (500, "rollup_error"),
+        (200, "ok"),
+    ]
+    assert answers[0].headers["Retry-After"] == "9"
+    assert [r.json for r in receiver.received("/a")] == [{"n": 0}, {"n": 1}, {"n": 2}]
+
+
+def test_receiver_scripts_are_per_path(receiver: Receiver, session: requests.Session) -> None:
+    receiver.script("/a", Reply.bad_request())
+
+    assert session.post(receiver.url("/b"), data=b"x", timeout=2).status_code == 200
+    assert session.post(receiver.url("/a"), data=b"x", timeout=2).status_code == 400
+    assert [r.path for r in receiver.received()] == ["/b", "/a"]
+    assert receiver.received("/b")[0].json is None  # not JSON
+
+
+def test_receiver_stop_ends_a_hanging_request_promptly(session: requests.Session) -> None:
+    # Given a request the receiver hangs on for longer than the test would wait
+    receiver = Receiver().start()
+    receiver.script("/slow", Reply.hang(seconds=60))
+    client = threading.Thread(target=_post_ignoring_errors, args=(session, receiver.url("/slow")))
+    client.start()
+    while not receiver.received("/slow"):
+        time.sleep(0.01)
+
+    # When the receiver stops
+    receiver.stop()
+
+    # Then the hung request is answered and released: stop() joined its handler thread
+    client.join(timeout=5)
+    assert not client.is_alive()
+
+
+def _post_ignoring_errors(session: requests.Session, url: str) -> None:
+    with contextlib.suppress(requests.RequestException):
+        session.post(url, data=b"{}", timeout=30)
