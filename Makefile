@@ -49,8 +49,8 @@ serve: $(STAMP)  ## the local stack with the API on http://127.0.0.1:3000, ticki
 	$(BIN)/python -m alerting_local.serve $(ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python bench/evaluator.py
-	$(BIN)/python bench/notifier.py
+	$(BIN)/python -m bench.evaluator
+	$(BIN)/python -m bench.notifier
 
 cost: $(STAMP)  ## $/month of a rule set vs native CloudWatch alarms
 	$(BIN)/python -m alerting.cost $(or $(RULES),rules)

@@ -65,9 +65,9 @@ def test_rule_threshold_accepts_integers_from_json_and_yaml():
 
 def test_definition_hash_changes_with_conditions_not_with_severity():
     base = Rule.model_validate(rule_data())
-    assert base.definition_hash() == Rule.model_validate(rule_data(severity="low")).definition_hash()
-    assert base.definition_hash() != Rule.model_validate(rule_data(conditions=[condition(threshold=90)])).definition_hash()
-    assert base.definition_hash() != Rule.model_validate(rule_data(window_seconds=600)).definition_hash()
+    assert base.definition_hash == Rule.model_validate(rule_data(severity="low")).definition_hash
+    assert base.definition_hash != Rule.model_validate(rule_data(conditions=[condition(threshold=90)])).definition_hash
+    assert base.definition_hash != Rule.model_validate(rule_data(window_seconds=600)).definition_hash
 
 
 @pytest.mark.parametrize(
@@ -84,3 +84,11 @@ def test_definition_hash_changes_with_conditions_not_with_severity():
 def test_channel_filters(filters: dict[str, Any], severity: str, category: str, event: str, accepted: bool):
     verdict = ChannelFilters.model_validate(filters).accepts(Severity(severity), Category(category), AlertEvent(event))
     assert verdict is accepted
+
+
+def test_copy_with_new_conditions_does_not_keep_the_cached_hash():
+    rule = Rule.model_validate(rule_data())
+    cached = rule.definition_hash
+    changed = rule.model_copy(update={"conditions": Rule.model_validate(rule_data(conditions=[condition(threshold=90)])).conditions})
+    assert changed.definition_hash != cached
+    assert rule.model_copy().definition_hash == cached

@@ -64,7 +64,7 @@ class Evaluator:
             summary.rules_evaluated += 1
             values = [observations[q] for q in queries[rule.rule_id]]
             try:
-                self._evaluate(rule, values, states.get((rule.rule_id, rule.fingerprint())), tick, summary)
+                self._evaluate(rule, values, states.get((rule.rule_id, rule.fingerprint)), tick, summary)
             except Exception:
                 logger.exception("rule evaluation failed", extra={"rule_id": rule.rule_id})
                 summary.errors += 1
@@ -93,7 +93,7 @@ class Evaluator:
             except ConcurrentUpdate:
                 if attempt == MAX_ATTEMPTS:
                     raise
-                state = self.states.get(rule.rule_id, rule.fingerprint())
+                state = self.states.get(rule.rule_id, rule.fingerprint)
         _tally(summary, decision)
 
     def _commit(

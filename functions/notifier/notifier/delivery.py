@@ -110,7 +110,12 @@ class Deliverer:
         return channel.enabled and channel.filters.accepts(alert.severity, alert.category, notice.event)
 
     def _send(self, notice: Notice, channel: Channel, claim: DeliveryRecord, breaker: Breaker) -> DeliveryRecord:
-        sender = self.sender_for(channel)
+        try:
+            sender = self.sender_for(channel)
+        except (DeliveryError, NotFound) as exc:  # misconfigured channel or a secret gone from SSM
+            failed = claim.model_copy(update={"status": DeliveryStatus.failed, "lease_until": None,
+                                              "error": f"channel is misconfigured: {exc}", "updated_at": self.clock()})
+            return self._settle(failed, notice)
         message = Message(
             alert=notice.alert,
             event=notice.event,

@@ -118,9 +118,9 @@ def alert_id_for(fingerprint: str, kind: AlertKind, tick: int) -> str:
 def initial_state(rule: Rule) -> SeriesState:
     return SeriesState(
         rule_id=rule.rule_id,
-        fingerprint=rule.fingerprint(),
-        series=rule.series(),
-        definition=rule.definition_hash(),
+        fingerprint=rule.fingerprint,
+        series=rule.series,
+        definition=rule.definition_hash,
     )
 
 
@@ -137,9 +137,9 @@ def evaluate_series(
     if any(o.error for o in observations):
         return Decision(Outcome.error, baseline, changed=False)
 
-    state = baseline.model_copy(deep=True)
-    if state.definition != rule.definition_hash():
-        state.definition = rule.definition_hash()
+    state = baseline.model_copy()  # shallow: fields are only ever reassigned, never mutated in place
+    if state.definition != rule.definition_hash:
+        state.definition = rule.definition_hash
         state.history, state.recovered_streak, state.missing_streak = "", 0, 0
 
     fire: list[AlertChange] = []

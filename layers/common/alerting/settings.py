@@ -56,4 +56,5 @@ class ApiSettings(NotifierSettings):
 def client(service: str, region: str, endpoint_url: str | None) -> Any:
     """One client per (service, region, endpoint) per container; adaptive retries for throttling."""
     config = Config(retries={"mode": "adaptive", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
-    return boto3.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+    session: Any = boto3.session.Session(region_name=region)  # Any: the service name is a runtime value
+    return session.client(service, endpoint_url=endpoint_url, config=config)

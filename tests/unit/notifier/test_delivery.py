@@ -189,3 +189,17 @@ def test_each_transition_of_an_alert_is_its_own_delivery(world):
     deliverer.deliver_all(fired)
     deliverer.deliver_all(Notice(acked, AlertEvent.acknowledged, acked.version))
     assert [m.event for m in senders["ops-slack"].sent] == [AlertEvent.firing, AlertEvent.acknowledged]
+
+
+def test_a_misconfigured_channel_is_recorded_as_failed_not_raised(world):
+    deliverer, _, _, _, parked, ledger, _ = world
+    from alerting.errors import DeliveryError
+
+    def broken(channel):
+        raise DeliveryError("slack channel is misconfigured: webhook_url: Field required", retryable=False)
+
+    deliverer.sender_for = broken
+    records = deliverer.deliver_all(notice())
+    assert [r.status for r in records] == [DeliveryStatus.failed, DeliveryStatus.failed]
+    assert "webhook_url" in ledger.get_delivery("a-1", 1, "ops-slack").error
+    assert len(parked.messages) == 2

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cached_property
+from collections.abc import Mapping
 from typing import Annotated, Any, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -156,6 +158,14 @@ class RuleSpec(Model):
         """N of "M of N" (out_of, defaulted to M)."""
         return self.out_of or self.breaches_to_fire
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy never inherits the cached hashes: the update may change what they hash."""
+        copy = super().model_copy(update=update, deep=deep)
+        for name in _CACHED:
+            copy.__dict__.pop(name, None)
+        return copy
+
+    @cached_property
     def definition_hash(self) -> str:
         """Changes when what is measured changes; a new hash clears the series' history."""
         return digest(
@@ -167,6 +177,7 @@ class RuleSpec(Model):
             12,
         )
 
+    @cached_property
     def series(self) -> dict[str, str]:
         """The dimensions that identify this rule's series (first condition's values win)."""
         merged: dict[str, str] = {}
@@ -175,10 +186,14 @@ class RuleSpec(Model):
                 merged.setdefault(key, value)
         return merged
 
+    @cached_property
     def fingerprint(self) -> str:
-        return digest({"rule_id": self.rule_id, "series": self.series()})
+        return digest({"rule_id": self.rule_id, "series": self.series})
 
 
+
+
+_CACHED = ("definition_hash", "series", "fingerprint")
 
 
 class Rule(RuleSpec):

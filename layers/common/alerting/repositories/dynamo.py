@@ -89,8 +89,7 @@ def transact(client: Any, operations: list[Item]) -> None:
     try:
         if len(operations) == 1:
             ((kind, params),) = operations[0].items()
-            method = {"Put": client.put_item, "Update": client.update_item, "Delete": client.delete_item}
-            method[kind](**params)
+            {"Put": client.put_item, "Delete": client.delete_item}[kind](**params)
         else:
             client.transact_write_items(TransactItems=operations)
     except ClientError as exc:

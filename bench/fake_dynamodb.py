@@ -1,0 +1,92 @@
+"""A counting, in-memory stand-in for the DynamoDB client calls the repositories make.
+
+Only for the benchmark: moto serialises a 10k-item page far slower than DynamoDB, and the
+benchmark needs request counts, not moto's speed. Pages are cut at 1 MB like DynamoDB's;
+conditions always pass (the benchmark is single-threaded; tests cover the races on moto).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+PAGE_BYTES = 1_000_000
+READS = ("query", "scan", "get_item")
+WRITES = ("put_item", "delete_item", "transact_write_items", "batch_write_item")
+
+
+class FakeDynamoDB:
+    def __init__(self, key_schemas: dict[str, list[str]]) -> None:
+        self._keys = key_schemas  # table → [hash key, range key?]
+        self._tables: dict[str, dict[tuple[str, ...], dict[str, Any]]] = {t: {} for t in key_schemas}
+        self.calls: Counter[str] = Counter()
+        self.items_written = 0
+
+    def _key(self, table: str, item: dict[str, Any]) -> tuple[str, ...]:
+        return tuple(json.dumps(item[k], sort_keys=True) for k in self._keys[table])
+
+    def _page(self, items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+        start = int(params.get("ExclusiveStartKey", {}).get("_offset", {}).get("N", 0))
+        limit = params.get("Limit", len(items))
+        page, size = [], 0
+        for item in items[start:start + limit]:
+            size += len(json.dumps(item))
+            if size > PAGE_BYTES and page:
+                break
+            page.append(item)
+        response: dict[str, Any] = {"Items": page}
+        if start + len(page) < len(items):
+            response["LastEvaluatedKey"] = {"_offset": {"N": str(start + len(page))}}
+        return response
+
+    def query(self, **params: Any) -> dict[str, Any]:
+        self.calls["query"] += 1
+        hash_key = self._keys[params["TableName"]][0]
+        wanted = next(iter(params["ExpressionAttributeValues"].values()))
+        items = [i for i in self._tables[params["TableName"]].values() if i[hash_key] == wanted]
+        return self._page(items, params)
+
+    def scan(self, **params: Any) -> dict[str, Any]:
+        self.calls["scan"] += 1
+        return self._page(list(self._tables[params["TableName"]].values()), params)
+
+    def get_item(self, **params: Any) -> dict[str, Any]:
+        self.calls["get_item"] += 1
+        item = self._tables[params["TableName"]].get(self._key(params["TableName"], params["Key"]))
+        return {"Item": item} if item else {}
+
+    def put_item(self, **params: Any) -> dict[str, Any]:
+        self.calls["put_item"] += 1
+        self._put(params["TableName"], params["Item"])
+        return {}
+
+    def delete_item(self, **params: Any) -> dict[str, Any]:
+        self.calls["delete_item"] += 1
+        self.items_written += 1
+        self._tables[params["TableName"]].pop(self._key(params["TableName"], params["Key"]), None)
+        return {}
+
+    def transact_write_items(self, **params: Any) -> dict[str, Any]:
+        self.calls["transact_write_items"] += 1
+        for operation in params["TransactItems"]:
+            ((kind, body),) = operation.items()
+            if kind == "Put":
+                self._put(body["TableName"], body["Item"])
+        return {}
+
+    def batch_write_item(self, **params: Any) -> dict[str, Any]:
+        for table, requests in params["RequestItems"].items():
+            for request in requests:
+                self._put(table, request["PutRequest"]["Item"])
+        return {}
+
+    def _put(self, table: str, item: dict[str, Any]) -> None:
+        self.items_written += 1
+        self._tables[table][self._key(table, item)] = item
+
+    def reads(self) -> int:
+        return sum(self.calls[c] for c in READS)
+
+    def writes(self) -> int:
+        return sum(self.calls[c] for c in WRITES)

@@ -1,0 +1,200 @@
+"""The whole system on one machine: moto's server on 127.0.0.1, resources from the template,
+and the real handlers invoked as Lambda would invoke them.
+
+Used by ``make demo``, ``make serve`` and the end-to-end tests::
+
+    with LocalStack() as local:
+        local.seed_default_rules()
+        local.api("POST", "/rules", body={...})
+        local.tick(now)           # the evaluator on its scheduled event
+        local.pump()              # the alerts stream → the notifier, as the event source mapping does
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+import boto3
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from alerting import settings
+from alerting.defaults import parse_dimensions
+from alerting_local.apigw import proxy_event
+from alerting_local.lambda_runtime import LambdaContext, load_handler
+from alerting_local.receiver import Receiver
+from alerting_local.streams import StreamMapping
+from alerting_local.template import ROOT, Stack, create_stack
+
+SCHEDULED_EVENT = json.loads((ROOT / "events" / "scheduled.json").read_text())
+FUNCTIONS = ("EvaluatorFunction", "NotifierFunction", "ApiFunction", "DefaultRulesSeedFunction")
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+
+class _Atomic:
+    """Serialise requests into moto: AWS applies each request atomically; moto's backends
+    are not thread-safe, and the local API and scheduler run in threads."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
+class MotoServer:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        app = _Atomic(DomainDispatcherApplication(create_backend_app))
+        self._server: BaseWSGIServer = make_server(host, port, app, True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join()
+
+
+class LocalStack:
+    """moto + the template's resources + the real handlers, in this process."""
+
+    def __init__(self, overrides: dict[str, str] | None = None, name: str = "alerting-local") -> None:
+        self.server = MotoServer()
+        self.receiver = Receiver()
+        self._overrides = {"AllowPrivateWebhookTargets": "true", **(overrides or {})}
+        self._name = name
+        self._saved_env: dict[str, str | None] = {}
+        self.stack: Stack
+        self.stream: StreamMapping
+
+    # -- life cycle ------------------------------------------------------------------------------
+    def start(self) -> LocalStack:
+        self.server.start()
+        self.receiver.start()
+        self._set_env({**CREDENTIALS, "AWS_ENDPOINT_URL": self.server.endpoint})
+        settings.client.cache_clear()
+        self.stack = create_stack(self.client, name=self._name, overrides=self._overrides)
+        self._set_env(self.functions_environment())
+        sender = self.stack.parameters["EmailSender"]
+        self.client("ses").verify_email_identity(EmailAddress=sender)  # an operator's step on AWS
+        self.stream = StreamMapping(self.stack, "NotifierFunction", "AlertsStream", self.client("dynamodbstreams"),
+                                    self.client("sqs"), self.handler("NotifierFunction"))
+        return self
+
+    def stop(self) -> None:
+        self.receiver.stop()
+        self.server.stop()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        settings.client.cache_clear()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.stop()
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def functions_environment(self) -> dict[str, str]:
+        """Every function's environment from the template, merged: the functions share this
+        process, so their variables must agree (the service name is the one that may differ)."""
+        merged: dict[str, str] = {}
+        for logical_id in FUNCTIONS:
+            for name, value in self.stack.function_environment(logical_id).items():
+                if name == "POWERTOOLS_SERVICE_NAME":
+                    continue
+                if merged.get(name, value) != value:
+                    raise RuntimeError(f"{name} differs between functions: {merged[name]!r} vs {value!r}")
+                merged[name] = value
+        return merged
+
+    # -- AWS and the functions ---------------------------------------------------------------------
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name="us-east-1", endpoint_url=self.server.endpoint)
+
+    def handler(self, logical_id: str) -> Any:
+        return load_handler(self.stack.handler_of(logical_id))
+
+    def tick(self, now: datetime) -> dict[str, Any]:
+        """The evaluator, on the scheduled event EventBridge sends for `now`."""
+        event = {**SCHEDULED_EVENT, "time": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        result: dict[str, Any] = self.handler("EvaluatorFunction")(event, LambdaContext("evaluator"))
+        return result
+
+    def pump(self) -> list[dict[str, Any]]:
+        """New alert-stream records → the notifier, honouring batchItemFailures."""
+        self.stream.poll()
+        return self.stream.drain()
+
+    def api(self, method: str, path: str, body: Any = None, query: dict[str, str] | str | None = None,
+            headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        event = proxy_event(method, path, body=body, query=query, headers=headers)
+        response = self.handler("ApiFunction")(event, LambdaContext("api"))
+        payload = response.get("body") or ""
+        try:
+            parsed = json.loads(payload) if payload else None
+        except json.JSONDecodeError:
+            parsed = payload
+        return int(response["statusCode"]), parsed
+
+    def seed_default_rules(self) -> str:
+        """The template's `DefaultRules` custom resource, as CloudFormation invokes it on create."""
+        resource = self.stack.template["Resources"]["DefaultRules"]["Properties"]
+        event = {
+            "RequestType": "Create",
+            "ResponseURL": self.receiver.url("/cloudformation-response"),
+            "StackId": f"arn:aws:cloudformation:us-east-1:123456789012:stack/{self._name}/local",
+            "RequestId": "seed",
+            "ResourceType": "Custom::DefaultRules",
+            "LogicalResourceId": "DefaultRules",
+            "ResourceProperties": {k: self.stack.resolve(v) for k, v in resource.items()},
+        }
+        self.handler("DefaultRulesSeedFunction")(event, LambdaContext("seeder"))
+        (response,) = self.receiver.received("/cloudformation-response")
+        status: str = response.json["Status"]
+        return status
+
+    def sent_emails(self) -> list[Any]:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ses import ses_backends
+
+        return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+
+    def put_metric(self, name: str, value: float, at: datetime, dimensions: dict[str, str] | None = None) -> None:
+        namespace = self.stack.parameters["DefaultRulesNamespace"]
+        dims = dimensions if dimensions is not None else parse_dimensions(self.stack.parameters["DefaultRulesDimensions"])
+        self.client("cloudwatch").put_metric_data(
+            Namespace=namespace,
+            MetricData=[{"MetricName": name, "Value": value, "Timestamp": at,
+                         "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()]}],
+        )
