@@ -1,0 +1,78 @@
+"""The API's services, built once per container from its settings (clients are shared)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache, partial
+
+import requests
+
+from alerting.channels import sender_for
+from alerting.metrics import CloudWatchMetrics
+from alerting.models.channels import Channel
+from alerting.models.rules import Rule
+from alerting.repositories.alerts import AlertRepository
+from alerting.repositories.config import KIND_CHANNEL, KIND_RULE, ConfigRepository, RunLog
+from alerting.repositories.state import StateRepository
+from alerting.secrets import SecretStore
+from alerting.settings import ApiSettings, client
+from api.services.alerts import AlertService
+from api.services.channels import ChannelService
+from api.services.dry_run import RuleTester
+from api.services.reports import DeadLetterQueues, ReportService
+from api.services.rules import RuleService
+
+
+@dataclass(frozen=True)
+class Services:
+    rules: RuleService
+    alerts: AlertService
+    channels: ChannelService
+    tester: RuleTester
+    reports: ReportService
+
+
+@cache
+def build(settings: ApiSettings) -> Services:
+    def aws(service: str) -> object:
+        return client(service, settings.region, settings.endpoint_url)
+
+    dynamodb = aws("dynamodb")
+    rules = ConfigRepository(dynamodb, settings.config_table, KIND_RULE, Rule, "rule_id")
+    channels = ConfigRepository(dynamodb, settings.config_table, KIND_CHANNEL, Channel, "channel_id")
+    states = StateRepository(dynamodb, settings.state_table)
+    alert_repository = AlertRepository(dynamodb, settings.alerts_table, settings.alert_log_table)
+    alerts = AlertService(alert_repository, states, dynamodb)
+    send = partial(
+        sender_for,
+        session=requests.Session(),
+        ses_client=aws("ses"),
+        sns_client=aws("sns"),
+        email_sender=settings.email_sender,
+        timeout=settings.http_timeout_seconds,
+        allow_private=settings.allow_private_targets,
+    )
+    queues = {"evaluator": settings.evaluator_dlq_url, "notifier": settings.dead_letter_queue_url}
+    return Services(
+        rules=RuleService(rules, channels, alerts),
+        alerts=alerts,
+        channels=ChannelService(
+            channels,
+            rules,
+            SecretStore(aws("ssm"), settings.secrets_prefix),
+            send,
+            allow_private=settings.allow_private_targets,
+            console_url=settings.console_url,
+        ),
+        tester=RuleTester(CloudWatchMetrics(aws("cloudwatch")), states),
+        reports=ReportService(
+            alert_repository,
+            RunLog(dynamodb, settings.config_table),
+            DeadLetterQueues(aws("sqs"), {name: url for name, url in queues.items() if url}),
+            version=settings.version,
+        ),
+    )
+
+
+def services() -> Services:
+    return build(ApiSettings.from_env())

@@ -1,0 +1,123 @@
+"""Every error becomes an HTTP response here, and only here.
+
+Body: `{"message": "...", "errors": [{"field": "conditions.0.threshold", "message": "..."}],
+"correlation_id": "<API Gateway request id>"}`; `errors` only when fields are at fault.
+Request validation → 422, domain validation (`InvalidInput`) → 400, unknown id → 404,
+duplicate id / stale version / an action the state does not allow → 409, anything else → 500
+with no detail (the log has it, under the same correlation id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from alerting.errors import AlreadyExists, ConcurrentUpdate, Conflict, InvalidInput, NotFound
+from alerting.models.rules import CROSS_FIELD_ERRORS
+from api.observability import logger
+from api.schemas import ErrorBody, FieldError
+
+_SOURCES = ("body", "query", "path", "header", "cookie")
+_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+class InvalidFields(Exception):
+    """Fields that failed validation inside a service (a channel's type-specific target)."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
+        self.errors = errors
+
+
+def request_errors(errors: Sequence[Mapping[str, Any]]) -> list[FieldError]:
+    """Powertools/pydantic request errors → one entry per offending field, with its message.
+
+    Locations drop their source (`body`, `query`...); a cross-field error names every field
+    involved (CROSS_FIELD_ERRORS), relative to the object whose validator raised it.
+    """
+    out: list[FieldError] = []
+    for error in errors:
+        loc = list(error.get("loc", ()))
+        if loc and loc[0] in _SOURCES:
+            loc = loc[1:]
+        message = str(error.get("msg", "invalid"))
+        for prefix in _PREFIXES:
+            message = message.removeprefix(prefix)
+        if error.get("type") == "json_invalid":
+            out.append(
+                FieldError(field="body", message=f"invalid JSON: {error.get('ctx', {}).get('error', '')}")
+            )
+            continue
+        if error.get("type") == "missing" and not loc:
+            out.append(FieldError(field="body", message="a JSON body is required"))
+            continue
+        location = ".".join(str(part) for part in loc)
+        related = CROSS_FIELD_ERRORS.get(message)
+        if related is None:
+            out.append(FieldError(field=location or "body", message=message))
+        else:
+            out.extend(
+                FieldError(field=f"{location}.{name}" if location else name, message=message)
+                for name in related
+            )
+    return out
+
+
+def classify(exc: Exception, event: APIGatewayProxyEvent) -> tuple[HTTPStatus, str, list[FieldError]]:
+    """The status, message and offending fields of an exception: the whole mapping, in order."""
+    match exc:
+        case RequestValidationError():
+            # Powertools' own 422 body drops the validators' messages; ours names each field.
+            return HTTPStatus.UNPROCESSABLE_ENTITY, "invalid request", request_errors(exc.errors())
+        case InvalidFields():
+            fields = [FieldError(field=f, message=m) for f, m in exc.errors]
+            return HTTPStatus.UNPROCESSABLE_ENTITY, "invalid request", fields
+        case InvalidInput():
+            return HTTPStatus.BAD_REQUEST, str(exc), [FieldError(field=exc.field, message=exc.message)]
+        case RequestUnsupportedContentType():
+            return HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the body as application/json", []
+        case NotFound():
+            return HTTPStatus.NOT_FOUND, str(exc), []
+        case NotFoundError():  # Powertools: no route matches
+            return HTTPStatus.NOT_FOUND, f"no route for {event.http_method} {event.path}", []
+        case ServiceError():
+            return HTTPStatus(exc.status_code), str(exc.msg), []
+        case AlreadyExists():
+            return HTTPStatus.CONFLICT, str(exc), []
+        case ConcurrentUpdate():
+            return HTTPStatus.CONFLICT, "the item kept changing while this request was applied; retry", []
+        case Conflict():
+            return HTTPStatus.CONFLICT, str(exc), []
+    return HTTPStatus.INTERNAL_SERVER_ERROR, "internal error", []
+
+
+def install(app: APIGatewayRestResolver) -> None:
+    """One handler for every exception (Powertools looks handlers up along the MRO)."""
+
+    def handle(exc: Exception) -> Response[dict[str, Any]]:
+        event = app.current_event
+        status, message, fields = classify(exc, event)
+        body = ErrorBody(message=message, errors=fields, correlation_id=event.request_context.request_id)
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            logger.exception("unhandled error")
+        else:
+            logger.info(
+                "request refused",
+                extra={"status": int(status), "error": message, "fields": [f.field for f in fields]},
+            )
+        return Response(
+            status_code=status,
+            content_type=content_types.APPLICATION_JSON,
+            body=body.model_dump(exclude_defaults=True),
+        )
+
+    app.exception_handler(Exception)(handle)

@@ -1,0 +1,9 @@
+"""The function's Powertools logger, tracer and metrics: one instance each, shared by its modules."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()

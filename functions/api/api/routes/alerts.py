@@ -1,0 +1,66 @@
+"""/alerts: list and read, history and deliveries, acknowledge and resolve by hand."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from alerting.models.alerts import Alert, Transition
+from alerting.models.channels import DeliveryRecord
+from alerting.models.common import ID_PATTERN, AlertStatus, Page, Severity, UtcDatetime, utcnow
+from alerting.repositories.alerts import AlertFilter
+from api.dependencies import services
+from api.observability import logger
+from api.routes import DEFAULT_LIMIT, Id, Limit, NextToken, caller, new_router
+from api.schemas import AlertAction
+
+router = new_router()
+TAGS = ["alerts"]
+
+
+@router.get("/alerts", tags=TAGS, summary="List alerts, newest first")
+def list_alerts(
+    status: Annotated[AlertStatus | None, Query()] = None,
+    severity: Annotated[Severity | None, Query()] = None,
+    rule_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    since: Annotated[UtcDatetime | None, Query(description="Started at or after (ISO-8601)")] = None,
+    until: Annotated[UtcDatetime | None, Query(description="Started at or before (ISO-8601)")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    next_token: NextToken = None,
+) -> Page[Alert]:
+    filters = AlertFilter(status=status, severity=severity, rule_id=rule_id, since=since, until=until)
+    return services().alerts.page(filters, limit, next_token)
+
+
+@router.get("/alerts/<alert_id>", tags=TAGS, summary="Get an alert")
+def get_alert(alert_id: Id) -> Alert:
+    return services().alerts.get(alert_id)
+
+
+@router.get("/alerts/<alert_id>/history", tags=TAGS, summary="An alert's transitions, oldest first")
+def alert_history(alert_id: Id) -> Page[Transition]:
+    return services().alerts.history(alert_id)
+
+
+@router.get(
+    "/alerts/<alert_id>/deliveries", tags=TAGS, summary="An alert's deliveries per transition and channel"
+)
+def alert_deliveries(alert_id: Id) -> Page[DeliveryRecord]:
+    return services().alerts.deliveries(alert_id)
+
+
+@router.post("/alerts/<alert_id>/ack", tags=TAGS, summary="Acknowledge a firing alert")
+def acknowledge_alert(alert_id: Id, body: AlertAction) -> Alert:
+    alert = services().alerts.acknowledge(alert_id, body.by, body.note, utcnow())
+    logger.info("alert acknowledged", extra={"alert_id": alert_id, "by": body.by, "caller": caller(router)})
+    return alert
+
+
+@router.post("/alerts/<alert_id>/resolve", tags=TAGS, summary="Resolve an open alert by hand")
+def resolve_alert(alert_id: Id, body: AlertAction) -> Alert:
+    alert = services().alerts.resolve(alert_id, body.by, body.note, utcnow())
+    logger.info(
+        "alert resolved by hand", extra={"alert_id": alert_id, "by": body.by, "caller": caller(router)}
+    )
+    return alert

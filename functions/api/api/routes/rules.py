@@ -1,0 +1,63 @@
+"""/rules: CRUD with optimistic concurrency, and dry runs against current metrics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from alerting.models.common import Page, Severity, utcnow
+from alerting.models.rules import Rule, RuleSpec
+from api.dependencies import services
+from api.routes import DEFAULT_LIMIT, Id, IfMatch, Limit, NextToken, caller, new_router
+from api.schemas import RuleTestResult, RuleUpdate
+from api.services.rules import RuleFilter, parse_labels
+
+router = new_router()
+TAGS = ["rules"]
+
+
+@router.post("/rules", status_code=201, tags=TAGS, summary="Create a rule")
+def create_rule(spec: RuleSpec) -> Rule:
+    return services().rules.create(spec, utcnow())
+
+
+@router.get("/rules", tags=TAGS, summary="List rules")
+def list_rules(
+    limit: Limit = DEFAULT_LIMIT,
+    next_token: NextToken = None,
+    enabled: Annotated[bool | None, Query()] = None,
+    severity: Annotated[Severity | None, Query()] = None,
+    label: Annotated[list[str] | None, Query(description="key:value, repeatable; all must match")] = None,
+) -> Page[Rule]:
+    filters = RuleFilter(enabled=enabled, severity=severity, labels=parse_labels(label or []))
+    return services().rules.page(filters, limit, next_token)
+
+
+@router.post("/rules/test", tags=TAGS, summary="Dry-run a posted rule against current metrics")
+def test_posted_rule(spec: RuleSpec) -> RuleTestResult:
+    rule = Rule.from_spec(spec, rule_id=spec.rule_id or "dry-run")
+    return services().tester.run(rule, utcnow(), with_state=spec.rule_id is not None)
+
+
+@router.get("/rules/<rule_id>", tags=TAGS, summary="Get a rule")
+def get_rule(rule_id: Id) -> Rule:
+    return services().rules.get(rule_id)
+
+
+@router.put("/rules/<rule_id>", tags=TAGS, summary="Replace a rule (needs the version you read)")
+def update_rule(rule_id: Id, body: RuleUpdate, if_match: IfMatch = None) -> Rule:
+    return services().rules.update(rule_id, body, if_match, caller(router), utcnow())
+
+
+@router.delete("/rules/<rule_id>", status_code=204, tags=TAGS, summary="Delete a rule and end its alerts")
+def delete_rule(rule_id: Id) -> Response[None]:
+    services().rules.delete(rule_id, caller(router), utcnow())
+    return Response(status_code=204)
+
+
+@router.post("/rules/<rule_id>/test", tags=TAGS, summary="Dry-run a stored rule against current metrics")
+def test_rule(rule_id: Id) -> RuleTestResult:
+    svc = services()
+    return svc.tester.run(svc.rules.get(rule_id), utcnow(), with_state=True)

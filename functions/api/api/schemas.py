@@ -1,0 +1,127 @@
+"""Request and response shapes that exist only at the API boundary.
+
+The stored models (`Rule`, `Alert`, `Channel`...) live in the shared layer; these wrap them for
+HTTP: update bodies that accept what a GET returned, the channel view without secret values,
+the dry-run report, the error body.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from alerting.evaluation import Outcome
+from alerting.models.alerts import SeriesStatus
+from alerting.models.channels import ChannelFilters, ChannelSpec, ChannelType, MessageTemplate
+from alerting.models.common import Model, UtcDatetime
+from alerting.models.reports import Health
+from alerting.models.rules import RuleSpec
+
+Version = Annotated[int, Field(ge=1, description="The version you read; must equal the stored one")]
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path into the request: `conditions.0.threshold`, `limit`")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    message: str
+    errors: list[FieldError] = []
+    correlation_id: str | None = None
+
+
+class RuleUpdate(RuleSpec):
+    """PUT body: the whole rule. `version` (or an `If-Match` header) is the version you read;
+    the timestamps a GET returns are accepted and ignored, so a GET body can be sent back."""
+
+    version: Version | None = None
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+
+
+class ChannelUpdate(ChannelSpec):
+    """PUT body: the whole channel. A secret field left out (or sent back as the
+    `{"secret": true, ...}` marker a GET shows) keeps the stored secret; `null` removes it."""
+
+    version: Version | None = None
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+
+
+class AlertAction(Model):
+    """Body of `POST /alerts/{alert_id}/ack` and `/resolve`."""
+
+    by: Annotated[str, Field(min_length=1, max_length=200, description="Who acts (recorded in history)")]
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class SecretField(Model):
+    """Stands in for a secret target field in every response: whether it is set, never its value."""
+
+    secret: Literal[True] = True
+    set: bool
+
+
+class ChannelView(Model):
+    channel_id: str
+    name: str
+    type: ChannelType
+    target: dict[str, object] = Field(description='Secret fields appear as {"secret": true, "set": bool}')
+    filters: ChannelFilters
+    template: MessageTemplate | None = None
+    enabled: bool
+    version: int
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+
+
+class ChannelTestResult(Model):
+    delivered: bool
+    error: str | None = None
+    retryable: bool | None = None
+    provider_message_id: str | None = None
+    http_status: int | None = None
+    template_error: str | None = None
+
+
+class ConditionResult(Model):
+    metric: str
+    statistic: str
+    operator: str
+    threshold: float
+    resolve_threshold: float | None = None
+    value: float | None = Field(description="The statistic over the window; null when CloudWatch had no data")
+    breaching: bool | None = Field(description="null: missing data that does not count (ignore / alert)")
+    error: str | None = None
+
+
+Action = Literal["fire", "resolve", "suppressed", "nothing"]
+
+
+class RuleTestResult(Model):
+    """What the evaluator would decide for this rule if it ticked now. Nothing is written."""
+
+    rule_id: str
+    evaluated_at: UtcDatetime
+    window_start: UtcDatetime
+    window_end: UtcDatetime
+    enabled: bool
+    due: bool = Field(description="Whether this minute is one of the rule's evaluation ticks")
+    conditions: list[ConditionResult]
+    outcome: Outcome
+    action: Action
+    reason: str
+    breaches: int = Field(
+        description="Breaches among the last `out_of` counted evaluations, this one included"
+    )
+    breaches_to_fire: int
+    out_of: int
+    pending: str = Field(description='"k of N": the breach count against the window, e.g. "1 of 3"')
+    series_status: SeriesStatus
+    open_alert_id: str | None = None
+
+
+class HealthReport(Health):
+    reasons: list[str] = Field(description="Why the status is degraded; empty when ok")

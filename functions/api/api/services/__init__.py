@@ -1,0 +1,1 @@
+"""The API's services: small units of logic taking `now`, handed their repositories and clients."""

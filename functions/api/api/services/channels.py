@@ -1,0 +1,245 @@
+"""Channels: targets validated per type, secret fields kept in SSM and never shown, test sends.
+
+A secret field (Slack and webhook URLs, the HMAC key) goes to SSM SecureString; the config item
+keeps only the parameter name. Responses show `{"secret": true, "set": true|false}` in its place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from alerting.channels import Message, Sender, check_target
+from alerting.errors import Conflict, DeliveryError, InvalidInput, NotFound
+from alerting.models.alerts import Alert, ConditionValue, Transition
+from alerting.models.channels import SECRET_FIELDS, TARGET_MODELS, Channel, ChannelSpec, ChannelType
+from alerting.models.common import AlertEvent, AlertStatus, Category, Page, Severity, epoch, new_id
+from alerting.models.rules import Rule
+from alerting.repositories.config import ConfigRepository
+from alerting.secrets import SecretStore
+from alerting.templating import validate
+from alerting.validation import field_errors
+from api.errors import InvalidFields
+from api.schemas import ChannelTestResult, ChannelUpdate, ChannelView, SecretField
+from api.services.paging import checked_token
+from api.services.rules import expected_version
+
+SenderFactory = Callable[[Channel, dict[str, str]], Sender]
+
+# Fields that are URLs a request will be sent to: checked like the notifier checks them.
+URL_FIELDS: dict[ChannelType, str] = {ChannelType.slack: "webhook_url", ChannelType.webhook: "url"}
+
+
+def is_marker(value: object) -> bool:
+    """The `{"secret": true, ...}` stand-in a GET shows: sent back, it means "keep"."""
+    return isinstance(value, dict) and value.get("secret") is True
+
+
+def view(channel: Channel) -> ChannelView:
+    secrets = {f: SecretField(set=f in channel.secret_refs) for f in SECRET_FIELDS[channel.type]}
+    return ChannelView(
+        channel_id=channel.channel_id,
+        name=channel.name,
+        type=channel.type,
+        target={**channel.target, **{f: s.model_dump() for f, s in secrets.items()}},
+        filters=channel.filters,
+        template=channel.template,
+        enabled=channel.enabled,
+        version=channel.version,
+        created_at=channel.created_at,
+        updated_at=channel.updated_at,
+    )
+
+
+def redact(text: str, secrets: Mapping[str, str]) -> str:
+    """Belt and braces: senders keep secrets out of errors; this makes sure of it."""
+    for value in secrets.values():
+        if len(value) >= 4:
+            text = text.replace(value, "***")
+    return text
+
+
+def sample_alert(channel: Channel, now: datetime) -> Alert:
+    """A synthetic firing alert, clearly labelled, for `POST /channels/{id}/test`."""
+    alert_id = f"test-{new_id()}"
+    return Alert(
+        alert_id=alert_id,
+        rule_id="channel-test",
+        rule_name=f"Test notification for channel {channel.name}",
+        fingerprint="channel-test",
+        severity=Severity.info,
+        category=Category.custom,
+        labels={"test": "true"},
+        annotations={"summary": "A test notification sent from the alerting API. No action is needed."},
+        status=AlertStatus.firing,
+        values=[
+            ConditionValue(
+                metric="Test/Metric value", statistic="Average", operator="gte", threshold=85.0, value=90.0
+            )
+        ],
+        channels=[channel.channel_id],
+        started_at=now,
+        updated_at=now,
+        last_transition=Transition(
+            alert_id=alert_id, seq=1, event=AlertEvent.firing, at=now, actor="api", reason="channel test"
+        ),
+    )
+
+
+@dataclass
+class ChannelService:
+    channels: ConfigRepository[Channel]
+    rules: ConfigRepository[Rule]
+    secrets: SecretStore
+    sender_for: SenderFactory
+    allow_private: bool
+    console_url: str = ""
+
+    def create(self, spec: ChannelSpec, now: datetime) -> ChannelView:
+        channel_id = spec.channel_id or new_id()
+        plain, new_secrets = self._target(spec, kept={})
+        channel = Channel(
+            channel_id=channel_id,
+            name=spec.name,
+            type=spec.type,
+            target=plain,
+            secret_refs={f: self.secrets.name_for(channel_id, f) for f in new_secrets},
+            filters=spec.filters,
+            template=spec.template,
+            enabled=spec.enabled,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        # The item first: its conditional create proves the id is ours before any parameter
+        # under that id is written (a duplicate POST must not overwrite another channel's secret).
+        self.channels.create(channel)
+        try:
+            for field, value in new_secrets.items():
+                self.secrets.put(channel_id, field, value)
+        except Exception:
+            self.channels.delete(channel_id)
+            raise
+        return view(channel)
+
+    def page(self, limit: int, next_token: str | None) -> Page[ChannelView]:
+        with checked_token(next_token):
+            page = self.channels.page(limit, next_token)
+        return Page[ChannelView](items=[view(c) for c in page.items], next_token=page.next_token)
+
+    def get(self, channel_id: str) -> ChannelView:
+        return view(self.channels.get(channel_id))
+
+    def update(
+        self, channel_id: str, body: ChannelUpdate, if_match: str | None, now: datetime
+    ) -> ChannelView:
+        if body.channel_id is not None and body.channel_id != channel_id:
+            raise InvalidInput("channel_id", "differs from the channel_id in the path")
+        version = expected_version(body.version, if_match)
+        stored = self.channels.get(channel_id)
+        if stored.version != version:
+            raise Conflict(
+                f"channel {channel_id!r} is at version {stored.version}, not {version}: read it again"
+            )
+        keep = {
+            field: name
+            for field, name in stored.secret_refs.items()
+            if body.type is stored.type and (field not in body.target or is_marker(body.target[field]))
+        }
+        kept = self._stored_secrets(keep)
+        plain, new_secrets = self._target(body, kept)
+        fields = set(kept) | set(new_secrets)
+        channel = Channel(
+            channel_id=channel_id,
+            name=body.name,
+            type=body.type,
+            target=plain,
+            secret_refs={f: self.secrets.name_for(channel_id, f) for f in sorted(fields)},
+            filters=body.filters,
+            template=body.template,
+            enabled=body.enabled,
+            version=stored.version + 1,
+            created_at=stored.created_at,
+            updated_at=now,
+        )
+        # Parameters are written in place before the item; the version was checked just above,
+        # so only a concurrent update in this instant could pair the item with newer secrets.
+        for field, value in new_secrets.items():
+            self.secrets.put(channel_id, field, value)
+        self.channels.replace(channel, stored.version)
+        self.secrets.delete([n for f, n in stored.secret_refs.items() if f not in channel.secret_refs])
+        return view(channel)
+
+    def delete(self, channel_id: str) -> None:
+        channel = self.channels.get(channel_id)
+        users = sorted(r.rule_id for r in self.rules.all() if channel_id in r.channels)
+        if users:
+            raise Conflict(
+                f"channel {channel_id!r} is used by rule(s) {', '.join(users)}; remove it there first"
+            )
+        self.channels.delete(channel_id)
+        self.secrets.delete(list(channel.secret_refs.values()))
+
+    def test(self, channel_id: str, now: datetime) -> ChannelTestResult:
+        """Send a synthetic alert now. A failed send is a result (delivered=false), not an error."""
+        channel = self.channels.get(channel_id)
+        values = self._stored_secrets(channel.secret_refs)
+        message = Message(
+            alert=sample_alert(channel, now),
+            event=AlertEvent.firing,
+            seq=1,
+            delivery_id=f"test:{channel_id}:{epoch(now)}",
+            template=channel.template,
+            console_url=self.console_url,
+        )
+        try:
+            receipt = self.sender_for(channel, values).send(message)
+        except DeliveryError as exc:
+            return ChannelTestResult(
+                delivered=False,
+                error=redact(str(exc), values),
+                retryable=exc.retryable,
+                http_status=exc.status_code,
+            )
+        return ChannelTestResult(
+            delivered=True,
+            provider_message_id=receipt.provider_message_id,
+            http_status=receipt.http_status,
+            template_error=receipt.template_error,
+        )
+
+    def _stored_secrets(self, refs: dict[str, str]) -> dict[str, str]:
+        """{field: value} of the parameters that exist. A missing one is simply absent: validation
+        (on update) or the sender (on test) then names the field, never the parameter."""
+        values: dict[str, str] = {}
+        for field, name in refs.items():
+            try:
+                values[field] = self.secrets.get(name)
+            except NotFound:
+                continue
+        return values
+
+    def _target(self, spec: ChannelSpec, kept: dict[str, str]) -> tuple[dict[str, object], dict[str, str]]:
+        """Validate the target (with kept secrets filled in) → (plain fields, new secret values)."""
+        given = {k: v for k, v in spec.target.items() if not is_marker(v)}
+        try:
+            target = TARGET_MODELS[spec.type].model_validate({**kept, **given})
+        except ValidationError as exc:
+            raise InvalidFields(field_errors(exc, prefix="target.")) from None
+        url_field = URL_FIELDS.get(spec.type)
+        if url_field is not None and url_field in given:  # a kept URL was checked when it was stored
+            check_target(str(getattr(target, url_field)), self.allow_private, field=f"target.{url_field}")
+        if spec.template is not None:
+            for part in ("subject", "body"):
+                source = getattr(spec.template, part)
+                if source is not None:
+                    validate(source, f"template.{part}")
+        data = target.model_dump(mode="json", exclude_none=True)
+        secret_fields = SECRET_FIELDS[spec.type]
+        new_secrets = {f: str(data.pop(f)) for f in secret_fields if f in data and f in given}
+        for field in secret_fields:
+            data.pop(field, None)
+        return data, new_secrets

@@ -1,0 +1,119 @@
+"""Rule dry run: the evaluator's decision for one rule as of now, against current CloudWatch data.
+
+The same pure `evaluate_series` the evaluator runs, over the stored series state; the decision
+is reported, never committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from alerting.evaluation import (
+    BREACH,
+    Decision,
+    Observation,
+    Outcome,
+    condition_outcome,
+    evaluate_series,
+    is_due,
+)
+from alerting.metrics import MetricQuery
+from alerting.models.alerts import SeriesState
+from alerting.models.common import floor_minute
+from alerting.models.rules import Rule
+from alerting.repositories.state import StateRepository
+from api.schemas import Action, ConditionResult, RuleTestResult
+
+
+class MetricReader(Protocol):
+    def fetch(self, queries: list[MetricQuery]) -> dict[MetricQuery, Observation]: ...
+
+
+def window_end(rule: Rule, tick: datetime) -> datetime:
+    """Where the evaluator's window ends on `tick` (it skips CloudWatch's ingestion delay)."""
+    return tick - timedelta(seconds=rule.evaluation_delay_seconds)
+
+
+def report(
+    rule: Rule, observations: Sequence[Observation], previous: SeriesState | None, now: datetime
+) -> RuleTestResult:
+    tick = floor_minute(now)
+    # The dry run always counts this minute, even when the evaluator already has: otherwise a
+    # test right after a tick would only say "duplicate".
+    state = None if previous is None else previous.model_copy(update={"last_tick": 0})
+    decision = evaluate_series(rule, observations, state, tick)
+    alert_open = state is not None and state.alert_id is not None
+    breaches = decision.state.history.count(BREACH)
+    return RuleTestResult(
+        rule_id=rule.rule_id,
+        evaluated_at=tick,
+        window_start=window_end(rule, tick) - timedelta(seconds=rule.window_seconds),
+        window_end=window_end(rule, tick),
+        enabled=rule.enabled,
+        due=is_due(rule, tick),
+        conditions=[
+            ConditionResult(
+                metric=c.metric.label(),
+                statistic=c.metric.statistic,
+                operator=c.operator.value,
+                threshold=c.threshold,
+                resolve_threshold=c.resolve_threshold,
+                value=o.value,
+                breaching=None if o.error else condition_outcome(c, o, rule.treat_missing_data, alert_open),
+                error=o.error,
+            )
+            for c, o in zip(rule.conditions, observations, strict=True)
+        ],
+        outcome=decision.outcome,
+        action=_action(decision),
+        reason=_reason(rule, decision, breaches),
+        breaches=breaches,
+        breaches_to_fire=rule.breaches_to_fire,
+        out_of=rule.n,
+        pending=f"{breaches} of {rule.n}",
+        series_status=decision.state.status,
+        open_alert_id=decision.state.alert_id or decision.state.nodata_alert_id,
+    )
+
+
+def _action(decision: Decision) -> Action:
+    if decision.fire:
+        return "fire"
+    if decision.resolve:
+        return "resolve"
+    if decision.suppressed:
+        return "suppressed"
+    return "nothing"
+
+
+def _reason(rule: Rule, decision: Decision, breaches: int) -> str:
+    if decision.fire:
+        return "; ".join(change.reason for change in decision.fire)
+    if decision.resolve:
+        return "; ".join(change.reason for change in decision.resolve)
+    if decision.suppressed:
+        return f"an alert is due but held back ({decision.suppressed})"
+    if decision.outcome is Outcome.error:
+        return "a metric query failed; the evaluation would not count"
+    if decision.outcome is Outcome.unknown:
+        return "missing data that does not decide the rule; the evaluation would not count"
+    if decision.state.alert_id:
+        return f"the alert stays open (recovered {decision.state.recovered_streak} of {rule.resolve_after})"
+    return f"{breaches} of the last {rule.n} evaluations breached; {rule.breaches_to_fire} needed to fire"
+
+
+@dataclass
+class RuleTester:
+    metrics: MetricReader
+    states: StateRepository
+
+    def run(self, rule: Rule, now: datetime, *, with_state: bool) -> RuleTestResult:
+        """`with_state`: the rule has an id, so its series state (breach history, open alert) counts."""
+        end = window_end(rule, floor_minute(now))
+        queries = [MetricQuery.for_metric(c.metric, rule.window_seconds, end) for c in rule.conditions]
+        observations = self.metrics.fetch(queries)
+        state = self.states.get(rule.rule_id, rule.fingerprint) if with_state else None
+        return report(rule, [observations[q] for q in queries], state, now)

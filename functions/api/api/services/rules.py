@@ -1,0 +1,140 @@
+"""Rules: create, list, update with optimistic concurrency, delete; disabling ends their alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import DecimalException
+
+from alerting.errors import Conflict, InvalidInput, NotFound
+from alerting.models.channels import Channel
+from alerting.models.common import Page, Severity, new_id
+from alerting.models.rules import Rule, RuleSpec
+from alerting.repositories.config import ConfigRepository
+from alerting.repositories.dynamo import to_item
+from alerting.templating import validate
+from api.schemas import RuleUpdate
+from api.services.alerts import AlertService
+from api.services.paging import checked_token
+
+RULE_DISABLED = "rule_disabled"
+RULE_DELETED = "rule_deleted"
+
+
+@dataclass(frozen=True)
+class RuleFilter:
+    enabled: bool | None = None
+    severity: Severity | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def keep(self, rule: Rule) -> bool:
+        return (
+            (self.enabled is None or rule.enabled == self.enabled)
+            and (self.severity is None or rule.severity == self.severity)
+            and all(rule.labels.get(k) == v for k, v in self.labels)
+        )
+
+
+def parse_labels(values: list[str]) -> tuple[tuple[str, str], ...]:
+    """`label=team:platform` (repeatable) → (("team", "platform"),)."""
+    pairs = []
+    for value in values:
+        name, sep, wanted = value.partition(":")
+        if not sep or not name:
+            raise InvalidInput("label", "expected key:value")
+        pairs.append((name, wanted))
+    return tuple(pairs)
+
+
+def storable(value: float) -> bool:
+    """DynamoDB numbers span 1e-130..1e126 in magnitude; a float reaches further (1e300, 5e-324)."""
+    try:
+        to_item({"n": value})
+    except DecimalException:
+        return False
+    return True
+
+
+def expected_version(body_version: int | None, if_match: str | None) -> int:
+    """The version the client read: the body's `version` or the `If-Match` header ("3", W/"3")."""
+    header: int | None = None
+    if if_match is not None:
+        tag = if_match.strip().removeprefix("W/").strip('"')
+        if not tag.isdigit():
+            raise InvalidInput("If-Match", 'expected the version number you read, e.g. "3"')
+        header = int(tag)
+    if body_version is not None and header is not None and body_version != header:
+        raise InvalidInput("version", "differs from the If-Match header")
+    version = body_version if body_version is not None else header
+    if version is None:
+        raise InvalidInput("version", "required: send the version you read (in the body or as If-Match)")
+    return version
+
+
+@dataclass
+class RuleService:
+    rules: ConfigRepository[Rule]
+    channels: ConfigRepository[Channel]
+    alerts: AlertService
+
+    def create(self, spec: RuleSpec, now: datetime) -> Rule:
+        self._check(spec)
+        rule = Rule.from_spec(
+            spec, rule_id=spec.rule_id or new_id(), version=1, created_at=now, updated_at=now
+        )
+        return self.rules.create(rule)
+
+    def page(self, filters: RuleFilter, limit: int, next_token: str | None) -> Page[Rule]:
+        with checked_token(next_token):
+            return self.rules.page(limit, next_token, filters.keep)
+
+    def get(self, rule_id: str) -> Rule:
+        return self.rules.get(rule_id)
+
+    def update(self, rule_id: str, body: RuleUpdate, if_match: str | None, actor: str, now: datetime) -> Rule:
+        """Replace the whole rule. A changed definition needs nothing here: the evaluator sees the
+        new definition hash and clears the series' history itself."""
+        if body.rule_id is not None and body.rule_id != rule_id:
+            raise InvalidInput("rule_id", "differs from the rule_id in the path")
+        version = expected_version(body.version, if_match)
+        stored = self.rules.get(rule_id)
+        if stored.version != version:
+            raise Conflict(f"rule {rule_id!r} is at version {stored.version}, not {version}: read it again")
+        spec = RuleSpec.model_validate(body.model_dump(exclude={"version", "created_at", "updated_at"}))
+        self._check(spec)
+        rule = Rule.from_spec(
+            spec, rule_id=rule_id, version=stored.version + 1, created_at=stored.created_at, updated_at=now
+        )
+        self.rules.replace(rule, stored.version)
+        if stored.enabled and not rule.enabled:
+            self.alerts.close_for_rule(rule_id, actor, now, reason=RULE_DISABLED, delete_series=False)
+        return rule
+
+    def delete(self, rule_id: str, actor: str, now: datetime) -> None:
+        """Disable first, so the evaluator stops and a failed clean-up can be finished by retrying
+        the DELETE; then end the rule's alerts, drop its series, and the rule."""
+        rule = self.rules.get(rule_id)
+        if rule.enabled:
+            disabled = rule.model_copy(
+                update={"enabled": False, "version": rule.version + 1, "updated_at": now}
+            )
+            self.rules.replace(disabled, rule.version)
+        self.alerts.close_for_rule(rule_id, actor, now, reason=RULE_DELETED, delete_series=True)
+        self.rules.delete(rule_id)
+
+    def _check(self, spec: RuleSpec) -> None:
+        """What the model alone cannot know: channels exist, templates parse, numbers fit the table."""
+        for i, condition in enumerate(spec.conditions):
+            for name in ("threshold", "resolve_threshold", "tolerance"):
+                value = getattr(condition, name)
+                if value is not None and not storable(value):
+                    raise InvalidInput(
+                        f"conditions.{i}.{name}", "is out of range (|x| <= 1e125, 0 or >= 1e-125)"
+                    )
+        for i, channel_id in enumerate(spec.channels):
+            try:
+                self.channels.get(channel_id)
+            except NotFound:
+                raise InvalidInput(f"channels.{i}", f"no channel {channel_id!r}") from None
+        for name, source in spec.annotations.items():
+            validate(source, f"annotations.{name}")

@@ -1,0 +1,125 @@
+"""`make serve`: the local stack kept running, the API on http://127.0.0.1:3000, ticking in real time.
+
+    curl http://127.0.0.1:3000/alerts
+    curl -X POST http://127.0.0.1:3000/rules -d @rule.json
+    AWS_ENDPOINT_URL=<printed> aws cloudwatch put-metric-data ...   (feed metrics to moto)
+
+The evaluator runs at the top of every minute on its scheduled event; the alerts stream is
+pumped to the notifier every couple of seconds. Ctrl-C stops everything cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import threading
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from alerting_local.apigw import proxy_event
+from alerting_local.lambda_runtime import LambdaContext
+from alerting_local.stack import LocalStack
+
+PUMP_SECONDS = 2.0
+
+
+class Runtime:
+    """One function invocation at a time, as one warm Lambda container of each runs them."""
+
+    def __init__(self, local: LocalStack) -> None:
+        self.local = local
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def api(self, method: str, target: str, body: str | None, headers: dict[str, str]) -> dict[str, Any]:
+        parts = urlsplit(target)
+        event = proxy_event(method, parts.path or "/", body=body or None, query=parts.query or None, headers=headers)
+        with self.lock:
+            response: dict[str, Any] = self.local.handler("ApiFunction")(event, LambdaContext("api"))
+        return response
+
+    def scheduler(self) -> None:
+        """Tick at the top of each minute; pump the stream in between."""
+        last_minute = None
+        while not self.stopping.wait(PUMP_SECONDS):
+            now = datetime.now(UTC).replace(second=0, microsecond=0)
+            with self.lock:
+                if now != last_minute:
+                    last_minute = now
+                    summary = self.local.tick(now)
+                    print(f"[{now:%H:%M}] tick: {summary['rules_evaluated']} rules, {summary['breaches']} breaching, "
+                          f"{summary['alerts_fired']} fired, {summary['alerts_resolved']} resolved", flush=True)
+                for answer in self.local.pump():
+                    failures = answer.get("batchItemFailures", [])
+                    if failures:
+                        print(f"  notifier: {len(failures)} record(s) to retry", flush=True)
+
+
+def handler_for(runtime: Runtime) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode() if length else None
+            headers = {k: v for k, v in self.headers.items()}
+            response = runtime.api(self.command, self.path, body, headers)
+            payload = (response.get("body") or "").encode()
+            self.send_response(int(response["statusCode"]))
+            for name, value in (response.get("headers") or {}).items():
+                self.send_header(name, value)
+            for name, values in (response.get("multiValueHeaders") or {}).items():
+                for value in values:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            print(f"  api: {self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", flush=True)
+
+    return Handler
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the local stack with the API and a real-time scheduler.")
+    parser.add_argument("--port", type=int, default=3000)
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    with LocalStack(overrides={"LogLevel": "WARNING"}) as local:
+        local.seed_default_rules()
+        runtime = Runtime(local)
+        server = ThreadingHTTPServer(("127.0.0.1", args.port), handler_for(runtime))
+        threads = [threading.Thread(target=server.serve_forever, daemon=True),
+                   threading.Thread(target=runtime.scheduler, daemon=True)]
+        for thread in threads:
+            thread.start()
+        print(json.dumps({
+            "api": f"http://127.0.0.1:{args.port}",
+            "aws_endpoint (moto)": local.server.endpoint,
+            "slack_stand_in": local.receiver.url("/"),
+            "alerts_topic": local.stack.refs["AlertsTopic"],
+            "config_table": local.stack.refs["ConfigTable"],
+        }, indent=2))
+        print(f"Try: curl http://127.0.0.1:{args.port}/alerts   (Ctrl-C stops)", flush=True)
+
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        runtime.stopping.set()
+        server.shutdown()
+        for thread in threads:
+            thread.join(timeout=10)
+        print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()

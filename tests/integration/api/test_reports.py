@@ -1,0 +1,70 @@
+"""GET /summary and GET /health against moto."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from alerting.models.common import iso, utcnow
+from alerting.models.reports import EvaluationSummary
+from tests.factories import make_rule
+from tests.integration.api.conftest import minutes_ago
+
+
+def test_summary_counts_the_last_day_by_default(api, store):
+    cpu = store.fire(make_rule(rule_id="cpu", severity="high"), at=minutes_ago(30))
+    store.fire(make_rule(rule_id="old"), at=minutes_ago(60 * 25))  # outside the default 24 h
+    api.post(f"/alerts/{cpu.alert_id}/ack", {"by": "alice"})
+    api.post(f"/alerts/{cpu.alert_id}/resolve", {"by": "alice"})
+
+    body = api.get("/summary").body
+
+    assert body["total"] == 1
+    assert body["by_status"] == {"firing": 0, "acknowledged": 0, "resolved": 1}
+    assert body["by_severity"]["high"] == 1 and body["by_category"]["performance"] == 1
+    assert body["noisiest_rules"] == [{"rule_id": "cpu", "rule_name": "High CPU", "alerts": 1}]
+    assert 30 * 60 <= body["mtta_seconds"] <= body["mttr_seconds"] < 32 * 60
+
+
+def test_summary_since_widens_the_window_and_reports_the_last_runs_suppressions(api, store):
+    store.fire(make_rule(rule_id="old"), at=minutes_ago(60 * 25))
+    store.runs.save(EvaluationSummary(tick=minutes_ago(1), suppressed=2))
+
+    body = api.get("/summary", {"since": iso(utcnow() - timedelta(days=2))}).body
+
+    assert (body["total"], body["suppressed"]) == (1, 2)
+
+
+def test_summary_since_in_the_future_or_too_far_back_is_400(api):
+    for since in (utcnow() + timedelta(hours=1), utcnow() - timedelta(days=91)):
+        reply = api.get("/summary", {"since": iso(since)})
+        assert (reply.status, reply.body["errors"][0]["field"]) == (400, "since")
+
+
+def test_health_is_degraded_before_the_first_run(api, aws):
+    body = api.get("/health").body
+    assert body["status"] == "degraded"
+    assert body["reasons"] == ["the evaluator has not run yet"]
+    assert body["version"] == aws.env("ApiFunction")["APP_VERSION"]
+    assert body["dead_letter_messages"] == {"evaluator": 0, "notifier": 0}
+
+
+def test_health_is_ok_after_a_clean_recent_run(api, store):
+    store.runs.save(EvaluationSummary(tick=minutes_ago(1), rules_evaluated=3))
+    body = api.get("/health").body
+    assert (body["status"], body["reasons"]) == ("ok", [])
+    assert 60 <= body["evaluation_lag_seconds"] < 120
+    assert body["last_run"]["rules_evaluated"] == 3
+
+
+def test_health_reports_errors_and_dead_letters(api, aws, store):
+    store.runs.save(EvaluationSummary(tick=minutes_ago(1), errors=2))
+    aws.client("sqs").send_message(QueueUrl=aws.env("ApiFunction")["NOTIFIER_DLQ_URL"], MessageBody="{}")
+
+    body = api.get("/health").body
+
+    assert body["status"] == "degraded"
+    assert body["dead_letter_messages"] == {"evaluator": 0, "notifier": 1}
+    assert body["reasons"] == [
+        "the evaluator's last run had 2 error(s)",
+        "the notifier dead-letter queue holds 1 message(s)",
+    ]
