@@ -20,27 +20,39 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from alerting.evaluation import Observation, evaluate_series  # noqa: E402
-from alerting.metrics import CloudWatchMetrics  # noqa: E402
-from alerting.models.rules import Rule  # noqa: E402
-from alerting.repositories.alerts import AlertRepository  # noqa: E402
-from alerting.repositories.config import KIND_RULE, ConfigRepository, RunLog  # noqa: E402
-from alerting.repositories.dynamo import to_item  # noqa: E402
-from alerting.repositories.state import StateRepository  # noqa: E402
-from alerting_local.template import load_template  # noqa: E402
-from bench.fake_dynamodb import FakeDynamoDB  # noqa: E402
-from evaluator.service import Evaluator  # noqa: E402
+from alerting.evaluation import Observation, evaluate_series
+from alerting.metrics import CloudWatchMetrics
+from alerting.models.rules import Rule
+from alerting.repositories.alerts import AlertRepository
+from alerting.repositories.config import KIND_RULE, ConfigRepository, RunLog
+from alerting.repositories.dynamo import to_item
+from alerting.repositories.state import StateRepository
+from alerting_local.template import load_template
+from bench.fake_dynamodb import FakeDynamoDB
+from evaluator.service import Evaluator
 
 T0 = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 
 
 def rule(i: int, **overrides: Any) -> Rule:
-    return Rule.model_validate({
-        "rule_id": f"r{i}", "name": f"Rule {i}", "severity": "high", "category": "performance",
-        "conditions": [{"metric": {"namespace": "Bench", "name": "CPU", "dimensions": {"Host": f"h{i}"}},
-                        "operator": "gte", "threshold": 85}],
-        "breaches_to_fire": 3, "out_of": 5, **overrides,
-    })
+    return Rule.model_validate(
+        {
+            "rule_id": f"r{i}",
+            "name": f"Rule {i}",
+            "severity": "high",
+            "category": "performance",
+            "conditions": [
+                {
+                    "metric": {"namespace": "Bench", "name": "CPU", "dimensions": {"Host": f"h{i}"}},
+                    "operator": "gte",
+                    "threshold": 85,
+                }
+            ],
+            "breaches_to_fire": 3,
+            "out_of": 5,
+            **overrides,
+        }
+    )
 
 
 def pure_throughput(series: int) -> float:
@@ -50,8 +62,9 @@ def pure_throughput(series: int) -> float:
     states: list[Any] = [None] * series
     for i in range(series):
         for minute in range(3):
-            states[i] = evaluate_series(rules[i % len(rules)], [Observation(values[i])], states[i],
-                                        T0 + timedelta(minutes=minute)).state
+            states[i] = evaluate_series(
+                rules[i % len(rules)], [Observation(values[i])], states[i], T0 + timedelta(minutes=minute)
+            ).state
     gc.collect()
     best = float("inf")
     for _ in range(3):  # best of three: the figure is the code's speed, not the machine's noise
@@ -74,25 +87,41 @@ class FakeCloudWatch:
             stat = query["MetricStat"]
             host = stat["Metric"]["Dimensions"][0]["Value"]
             bucket = request["EndTime"] - timedelta(seconds=stat["Period"])
-            results.append({"Id": query["Id"], "Timestamps": [bucket], "Values": [self.values.get(host, 40.0)],
-                            "StatusCode": "Complete"})
+            results.append(
+                {
+                    "Id": query["Id"],
+                    "Timestamps": [bucket],
+                    "Values": [self.values.get(host, 40.0)],
+                    "StatusCode": "Complete",
+                }
+            )
         return {"MetricDataResults": results}
 
 
 def per_tick(rules: int) -> list[tuple[str, int, int, int, int, int]]:
     template = load_template()
-    tables = {logical: [k["AttributeName"] for k in resource["Properties"]["KeySchema"]]
-              for logical, resource in template["Resources"].items() if resource["Type"] == "AWS::DynamoDB::Table"}
+    tables = {
+        logical: [k["AttributeName"] for k in resource["Properties"]["KeySchema"]]
+        for logical, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::DynamoDB::Table"
+    }
     dynamodb = FakeDynamoDB(tables)
-    dynamodb.batch_write_item(RequestItems={"ConfigTable": [
-        {"PutRequest": {"Item": to_item({"pk": KIND_RULE, "sk": f"r{i}", **rule(i).model_dump(mode="json")})}}
-        for i in range(rules)]})
+    dynamodb.batch_write_item(
+        RequestItems={
+            "ConfigTable": [
+                {"PutRequest": {"Item": to_item({"pk": KIND_RULE, "sk": f"r{i}", **rule(i).model_dump(mode="json")})}}
+                for i in range(rules)
+            ]
+        }
+    )
     cloudwatch = FakeCloudWatch()
     evaluator = Evaluator(
         rules=ConfigRepository(dynamodb, "ConfigTable", KIND_RULE, Rule, "rule_id"),
         states=StateRepository(dynamodb, "StateTable"),
         alerts=AlertRepository(dynamodb, "AlertsTable", "AlertLogTable"),
-        metrics=CloudWatchMetrics(cloudwatch), runs=RunLog(dynamodb, "ConfigTable"), dynamodb=dynamodb,
+        metrics=CloudWatchMetrics(cloudwatch),
+        runs=RunLog(dynamodb, "ConfigTable"),
+        dynamodb=dynamodb,
     )
     # warm up: 20 % of hosts breach until their M-of-N history is full, so the state table
     # holds pending and firing series in steady state
@@ -101,14 +130,22 @@ def per_tick(rules: int) -> list[tuple[str, int, int, int, int, int]]:
     for minute in range(6):
         evaluator.run(T0 + timedelta(minutes=minute))
     rows = []
-    scenarios = [("steady", lambda: None), ("10% changing", lambda: flip(cloudwatch, rules))]
-    for minute, (label, change) in enumerate(scenarios, start=6):
-        change()
+    for minute, label in enumerate(("steady", "10% changing"), start=6):
+        if label != "steady":
+            flip(cloudwatch, rules)
         dynamodb.calls.clear()
         dynamodb.items_written = 0
         summary = evaluator.run(T0 + timedelta(minutes=minute))
-        rows.append((label, rules, summary.get_metric_data_calls, dynamodb.reads(), dynamodb.writes(),
-                     dynamodb.items_written))
+        rows.append(
+            (
+                label,
+                rules,
+                summary.get_metric_data_calls,
+                dynamodb.reads(),
+                dynamodb.writes(),
+                dynamodb.items_written,
+            )
+        )
     return rows
 
 
@@ -134,15 +171,19 @@ def peak_memory_mib(rules: int) -> float:
 
 
 def main() -> None:
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
     print("\npure evaluation (one core)")
     print(f"  {'series':>8}  {'series/s':>10}")
     for series in (1_000, 10_000, 100_000):
         print(f"  {series:>8}  {pure_throughput(series):>10,.0f}")
 
     print("\nper tick (real Evaluator and adapters over counting DynamoDB and CloudWatch fakes)")
-    print(f"  {'scenario':<14}{'rules':>7}{'GetMetricData':>15}{'DDB reads':>11}{'DDB writes':>12}{'items written':>15}")
+    print(
+        f"  {'scenario':<14}{'rules':>7}{'GetMetricData':>15}{'DDB reads':>11}{'DDB writes':>12}{'items written':>15}"
+    )
     for rules in (1_000, 10_000):
         for label, count, gmd, reads, writes, items in per_tick(rules):
             print(f"  {label:<14}{count:>7}{gmd:>15}{reads:>11}{writes:>12}{items:>15}")

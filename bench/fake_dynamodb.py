@@ -29,8 +29,9 @@ class FakeDynamoDB:
     def _page(self, items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
         start = int(params.get("ExclusiveStartKey", {}).get("_offset", {}).get("N", 0))
         limit = params.get("Limit", len(items))
-        page, size = [], 0
-        for item in items[start:start + limit]:
+        page: list[dict[str, Any]] = []
+        size = 0
+        for item in items[start : start + limit]:
             size += len(json.dumps(item))
             if size > PAGE_BYTES and page:
                 break

@@ -8,6 +8,7 @@ channels, so the figures are the notifier's own overhead per transition.
 from __future__ import annotations
 
 import statistics
+from typing import Any
 import time
 from datetime import UTC, datetime
 
@@ -15,7 +16,7 @@ from alerting.channels.base import Message, Receipt
 from alerting.evaluation import AlertChange, initial_state
 from alerting.lifecycle import start_alert
 from alerting.models.alerts import AlertKind
-from alerting.models.channels import Channel
+from alerting.models.channels import Channel, ChannelType
 from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.breakers import BreakerStore
@@ -34,33 +35,53 @@ class InstantSender:
         return Receipt(provider_message_id=message.delivery_id, http_status=200)
 
 
-def records(count: int) -> list[dict]:
-    rule = Rule.model_validate({
-        "rule_id": "bench", "name": "Bench", "severity": "high", "category": "performance", "channels": CHANNELS,
-        "conditions": [{"metric": {"namespace": "B", "name": "CPU"}, "operator": "gte", "threshold": 85}],
-    })
+def records(count: int) -> list[dict[str, Any]]:
+    rule = Rule.model_validate(
+        {
+            "rule_id": "bench",
+            "name": "Bench",
+            "severity": "high",
+            "category": "performance",
+            "channels": CHANNELS,
+            "conditions": [{"metric": {"namespace": "B", "name": "CPU"}, "operator": "gte", "threshold": 85}],
+        }
+    )
     out = []
     for i in range(count):
         alert = start_alert(rule, initial_state(rule), AlertChange(AlertKind.threshold, f"a-{i}", "bench"), [], T0)
-        out.append({"eventName": "INSERT", "dynamodb": {
-            "NewImage": to_item({**alert.model_dump(mode="json"), "feed": "alerts"}), "SequenceNumber": str(i)}})
+        out.append(
+            {
+                "eventName": "INSERT",
+                "dynamodb": {
+                    "NewImage": to_item({**alert.model_dump(mode="json"), "feed": "alerts"}),
+                    "SequenceNumber": str(i),
+                },
+            }
+        )
     return out
 
 
 def main() -> None:
     template = load_template()
-    tables = {logical: [k["AttributeName"] for k in resource["Properties"]["KeySchema"]]
-              for logical, resource in template["Resources"].items() if resource["Type"] == "AWS::DynamoDB::Table"}
+    tables = {
+        logical: [k["AttributeName"] for k in resource["Properties"]["KeySchema"]]
+        for logical, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::DynamoDB::Table"
+    }
     dynamodb = FakeDynamoDB(tables)
-    channels = {c: Channel(channel_id=c, name=c, type="slack", target={}) for c in CHANNELS}
+    channels = {c: Channel(channel_id=c, name=c, type=ChannelType.slack, target={}) for c in CHANNELS}
     deliverer = Deliverer(
         ledger=AlertRepository(dynamodb, "AlertsTable", "AlertLogTable"),
         channel_lookup=channels.__getitem__,
         sender_for=lambda channel: InstantSender(),
         breakers=BreakerStore(dynamodb, "ConfigTable"),
         park=lambda message: None,
-        topic_channel=Channel(channel_id=TOPIC_CHANNEL_ID, name="topic", type="sns",
-                              target={"topic_arn": "arn:aws:sns:us-east-1:123456789012:t"}),
+        topic_channel=Channel(
+            channel_id=TOPIC_CHANNEL_ID,
+            name="topic",
+            type=ChannelType.sns,
+            target={"topic_arn": "arn:aws:sns:us-east-1:123456789012:t"},
+        ),
         sleep=lambda seconds: None,
     )
     batch = records(5_000)
@@ -74,13 +95,19 @@ def main() -> None:
         latencies.append((time.perf_counter() - one) * 1000)
     elapsed = time.perf_counter() - started
     targets = 1 + len(CHANNELS)
-    print(f"notifier pipeline, {len(batch)} firing transitions x {targets} targets (SNS topic + {len(CHANNELS)} channels)")
+    print(
+        f"notifier pipeline, {len(batch)} firing transitions x {targets} targets (SNS topic + {len(CHANNELS)} channels)"
+    )
     print(f"  records/s                       {len(batch) / elapsed:10,.0f}")
-    print(f"  added latency per transition    median {statistics.median(latencies):.2f} ms, "
-          f"p99 {statistics.quantiles(latencies, n=100)[98]:.2f} ms")
-    print(f"  DynamoDB requests per transition  reads {dynamodb.reads() / len(batch):.1f}, "
-          f"writes {dynamodb.writes() / len(batch):.1f} ({targets} targets: ledger read, breaker read, "
-          f"claim, result)")
+    print(
+        f"  added latency per transition    median {statistics.median(latencies):.2f} ms, "
+        f"p99 {statistics.quantiles(latencies, n=100)[98]:.2f} ms"
+    )
+    print(
+        f"  DynamoDB requests per transition  reads {dynamodb.reads() / len(batch):.1f}, "
+        f"writes {dynamodb.writes() / len(batch):.1f} ({targets} targets: ledger read, breaker read, "
+        f"claim, result)"
+    )
     print("  (channel lookups are not counted: the fake directory answers from memory)")
 
 

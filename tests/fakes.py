@@ -25,8 +25,9 @@ class FakeLedger:
         current = self.records.get(key)
         if previous is None and current is not None:
             return False
-        if previous is not None and (current is None or (current.attempts, current.status) != (
-                previous.attempts, previous.status)):
+        if previous is not None and (
+            current is None or (current.attempts, current.status) != (previous.attempts, previous.status)
+        ):
             return False
         self.records[key] = record
         return True

@@ -19,7 +19,7 @@ def proxy_event(
 ) -> dict[str, Any]:
     """An `AWS_PROXY` event for `/{proxy+}`; `query` is a dict or a raw query string."""
     if isinstance(query, str):
-        multi = {k: v for k, v in parse_qs(query, keep_blank_values=True).items()}
+        multi = parse_qs(query, keep_blank_values=True)
     else:
         multi = {k: [v] for k, v in (query or {}).items()}
     raw_body = body if isinstance(body, str) or body is None else json.dumps(body)

@@ -58,7 +58,7 @@ def run(fast: bool = True) -> int:
         print(f"Default rules seeded by the custom resource: {local.seed_default_rules()}")
         subscription = subscribe_queue(local)
         channels = create_channels(local)
-        for rule_id in EXPECTED + ("high-memory-usage",):
+        for rule_id in (*EXPECTED, "high-memory-usage"):
             attach_channels(local, rule_id, channels)
         print(f"Channels: {', '.join(channels)} (+ the SNS topic, which receives every transition)\n")
         print(f"Timeline (simulated clock, {MINUTES} minutes):")
@@ -79,8 +79,11 @@ def run(fast: bool = True) -> int:
             # The on-call engineer acknowledges the CPU alert two minutes after it fires.
             cpu_alert = open_alerts.get("high-cpu-usage")
             if cpu_alert and cpu_alert not in acked and fired_minute(local, cpu_alert, start) <= minute - 2:
-                status, body = local.api("POST", f"/alerts/{cpu_alert}/ack",
-                                         body={"by": "alice", "note": "looking at the web fleet"})
+                status, body = local.api(
+                    "POST",
+                    f"/alerts/{cpu_alert}/ack",
+                    body={"by": "alice", "note": "looking at the web fleet"},
+                )
                 acked.add(cpu_alert)
                 timeline.say(minute, f"ACK        High CPU Usage by alice via the API -> {status} {body['status']}")
                 local.pump()
@@ -96,17 +99,30 @@ def subscribe_queue(local: LocalStack) -> str:
     sqs, sns = local.client("sqs"), local.client("sns")
     url: str = sqs.create_queue(QueueName="demo-subscriber")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=local.stack.refs["AlertsTopic"], Protocol="sqs", Endpoint=arn,
-                  Attributes={"RawMessageDelivery": "true"})
+    sns.subscribe(
+        TopicArn=local.stack.refs["AlertsTopic"],
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
     return url
 
 
 def create_channels(local: LocalStack) -> list[str]:
-    specs = [
-        {"channel_id": "ops-slack", "name": "#ops on Slack", "type": "slack",
-         "target": {"webhook_url": local.receiver.url("/services/T000/B000/ops")}},
-        {"channel_id": "oncall-email", "name": "On-call e-mail", "type": "email",
-         "target": {"to": ["oncall@example.com"]}, "filters": {"min_severity": "medium"}},
+    specs: list[dict[str, Any]] = [
+        {
+            "channel_id": "ops-slack",
+            "name": "#ops on Slack",
+            "type": "slack",
+            "target": {"webhook_url": local.receiver.url("/services/T000/B000/ops")},
+        },
+        {
+            "channel_id": "oncall-email",
+            "name": "On-call e-mail",
+            "type": "email",
+            "target": {"to": ["oncall@example.com"]},
+            "filters": {"min_severity": "medium"},
+        },
     ]
     for spec in specs:
         status, body = local.api("POST", "/channels", body=spec)
@@ -131,13 +147,25 @@ def fired_minute(local: LocalStack, alert_id: str, start: datetime) -> int:
     return int((started - start).total_seconds() // 60)
 
 
-def report_minute(local: LocalStack, timeline: Timeline, minute: int, summary: dict[str, Any] | None,
-                  open_alerts: dict[str, str], acked: set[str], seen: set[tuple[str, int, str]]) -> None:
+def report_minute(
+    local: LocalStack,
+    timeline: Timeline,
+    minute: int,
+    summary: dict[str, Any] | None,
+    open_alerts: dict[str, str],
+    acked: set[str],
+    seen: set[tuple[str, int, str]],
+) -> None:
     if summary is not None:
-        values = f"cpu {cpu(minute - 1):5.1f}%  mem {memory(minute - 1):4.1f}%  cache {cache_hit_rate(minute - 1):4.1f}%"
+        values = (
+            f"cpu {cpu(minute - 1):5.1f}%  mem {memory(minute - 1):4.1f}%  cache {cache_hit_rate(minute - 1):4.1f}%"
+        )
         pending = pending_rules(local)
-        timeline.say(minute, f"tick       {values}   breaches: {summary['breaches']}"
-                             + (f"   pending: {', '.join(pending)}" if pending else ""))
+        timeline.say(
+            minute,
+            f"tick       {values}   breaches: {summary['breaches']}"
+            + (f"   pending: {', '.join(pending)}" if pending else ""),
+        )
     _, page = local.api("GET", "/alerts", query={"limit": "50"})
     for alert in sorted(page["items"], key=lambda a: a["started_at"]):
         alert_id = alert["alert_id"]
@@ -155,16 +183,17 @@ def report_minute(local: LocalStack, timeline: Timeline, minute: int, summary: d
                 continue
             seen.add(key)
             latency = f"{delivery['latency_ms']} ms" if delivery.get("latency_ms") is not None else "-"
-            timeline.say(minute, f"  -> {delivery['event']:<12} {delivery['channel_id']:<13} "
-                                 f"{delivery['status']:<10} {latency}")
+            timeline.say(
+                minute,
+                f"  -> {delivery['event']:<12} {delivery['channel_id']:<13} {delivery['status']:<10} {latency}",
+            )
 
 
 def pending_rules(local: LocalStack) -> list[str]:
     from alerting.repositories.state import StateRepository
 
     states = StateRepository(local.client("dynamodb"), local.stack.refs["StateTable"]).load_all()
-    return [f"{s.rule_id} {s.history.count('B')}/{len(s.history)}" for s in states.values()
-            if s.status == "pending"]
+    return [f"{s.rule_id} {s.history.count('B')}/{len(s.history)}" for s in states.values() if s.status == "pending"]
 
 
 def final_summary(local: LocalStack, subscription: str, started: float) -> bool:
@@ -184,31 +213,43 @@ def final_summary(local: LocalStack, subscription: str, started: float) -> bool:
             continue
         for alert in mine:
             _, deliveries = local.api("GET", f"/alerts/{alert['alert_id']}/deliveries")
-            delivered = sorted({(d["channel_id"], d["event"]) for d in deliveries["items"]
-                                if d["status"] == "delivered"})
+            delivered = sorted(
+                {(d["channel_id"], d["event"]) for d in deliveries["items"] if d["status"] == "delivered"}
+            )
             channels = sorted({c for c, _ in delivered})
-            print(f"  {rule_id:<22}{alert['status']:<11}{alert.get('acknowledged_by') or '-':<10}"
-                  f"{alert.get('resolution') or '-':<12}{len(delivered)} to {', '.join(channels)}")
+            print(
+                f"  {rule_id:<22}{alert['status']:<11}{alert.get('acknowledged_by') or '-':<10}"
+                f"{alert.get('resolution') or '-':<12}{len(delivered)} to {', '.join(channels)}"
+            )
             every_channel = {"alerts-topic", "ops-slack", "oncall-email"} <= set(channels)
             both_ends = {("ops-slack", "firing"), ("ops-slack", "resolved")} <= set(delivered)
             ok = ok and alert["status"] == "resolved" and every_channel and both_ends
     _, summary = local.api("GET", "/summary")
     _, health = local.api("GET", "/health")
-    print(f"\n  Slack messages received: {len(slack)}   e-mails sent (SES): {len(emails)}   "
-          f"SNS messages on the subscription: {len(sqs_messages)}")
-    print(f"  MTTA {summary.get('mtta_seconds')} s   MTTR {summary.get('mttr_seconds')} s   "
-          f"health: {health.get('status')}")
-    print(f"  Done in {time.perf_counter() - started:.1f} s: {'all expected alerts fired, were delivered and resolved' if ok else 'FAILED'}")
+    print(
+        f"\n  Slack messages received: {len(slack)}   e-mails sent (SES): {len(emails)}   "
+        f"SNS messages on the subscription: {len(sqs_messages)}"
+    )
+    print(
+        f"  MTTA {summary.get('mtta_seconds')} s   MTTR {summary.get('mttr_seconds')} s   "
+        f"health: {health.get('status')}"
+    )
+    print(
+        f"  Done in {time.perf_counter() - started:.1f} s: "
+        + ("all expected alerts fired, were delivered and resolved" if ok else "FAILED")
+    )
     return ok
 
 
 def drain_queue(local: LocalStack, url: str) -> list[dict[str, Any]]:
     sqs = local.client("sqs")
-    messages = []
+    messages: list[dict[str, Any]] = []
     while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
         messages.extend(json.loads(m["Body"]) for m in batch)
-        sqs.delete_message_batch(QueueUrl=url, Entries=[
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+        sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+        )
     return messages
 
 

@@ -11,6 +11,7 @@ pumped to the notifier every couple of seconds. Ctrl-C stops everything cleanly.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
@@ -51,8 +52,11 @@ class Runtime:
                 if now != last_minute:
                     last_minute = now
                     summary = self.local.tick(now)
-                    print(f"[{now:%H:%M}] tick: {summary['rules_evaluated']} rules, {summary['breaches']} breaching, "
-                          f"{summary['alerts_fired']} fired, {summary['alerts_resolved']} resolved", flush=True)
+                    print(
+                        f"[{now:%H:%M}] tick: {summary['rules_evaluated']} rules, {summary['breaches']} breaching, "
+                        f"{summary['alerts_fired']} fired, {summary['alerts_resolved']} resolved",
+                        flush=True,
+                    )
                 for answer in self.local.pump():
                     failures = answer.get("batchItemFailures", [])
                     if failures:
@@ -64,7 +68,7 @@ def handler_for(runtime: Runtime) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode() if length else None
-            headers = {k: v for k, v in self.headers.items()}
+            headers = dict(self.headers.items())
             response = runtime.api(self.command, self.path, body, headers)
             payload = (response.get("body") or "").encode()
             self.send_response(int(response["statusCode"]))
@@ -95,25 +99,30 @@ def main() -> None:
         local.seed_default_rules()
         runtime = Runtime(local)
         server = ThreadingHTTPServer(("127.0.0.1", args.port), handler_for(runtime))
-        threads = [threading.Thread(target=server.serve_forever, daemon=True),
-                   threading.Thread(target=runtime.scheduler, daemon=True)]
+        threads = [
+            threading.Thread(target=server.serve_forever, daemon=True),
+            threading.Thread(target=runtime.scheduler, daemon=True),
+        ]
         for thread in threads:
             thread.start()
-        print(json.dumps({
-            "api": f"http://127.0.0.1:{args.port}",
-            "aws_endpoint (moto)": local.server.endpoint,
-            "slack_stand_in": local.receiver.url("/"),
-            "alerts_topic": local.stack.refs["AlertsTopic"],
-            "config_table": local.stack.refs["ConfigTable"],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "api": f"http://127.0.0.1:{args.port}",
+                    "aws_endpoint (moto)": local.server.endpoint,
+                    "slack_stand_in": local.receiver.url("/"),
+                    "alerts_topic": local.stack.refs["AlertsTopic"],
+                    "config_table": local.stack.refs["ConfigTable"],
+                },
+                indent=2,
+            )
+        )
         print(f"Try: curl http://127.0.0.1:{args.port}/alerts   (Ctrl-C stops)", flush=True)
 
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
         runtime.stopping.set()
         server.shutdown()
         for thread in threads:

@@ -19,7 +19,6 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -67,7 +66,7 @@ class MotoServer:
     @property
     def endpoint(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> None:
         self._thread.start()
@@ -99,8 +98,14 @@ class LocalStack:
         self._set_env(self.functions_environment())
         sender = self.stack.parameters["EmailSender"]
         self.client("ses").verify_email_identity(EmailAddress=sender)  # an operator's step on AWS
-        self.stream = StreamMapping(self.stack, "NotifierFunction", "AlertsStream", self.client("dynamodbstreams"),
-                                    self.client("sqs"), self.handler("NotifierFunction"))
+        self.stream = StreamMapping(
+            self.stack,
+            "NotifierFunction",
+            "AlertsStream",
+            self.client("dynamodbstreams"),
+            self.client("sqs"),
+            self.handler("NotifierFunction"),
+        )
         return self
 
     def stop(self) -> None:
@@ -116,8 +121,9 @@ class LocalStack:
     def __enter__(self) -> LocalStack:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.stop()
 
     def _set_env(self, values: dict[str, str]) -> None:
@@ -140,7 +146,7 @@ class LocalStack:
 
     # -- AWS and the functions ---------------------------------------------------------------------
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name="us-east-1", endpoint_url=self.server.endpoint)
+        return settings.client(service, "us-east-1", self.server.endpoint)
 
     def handler(self, logical_id: str) -> Any:
         return load_handler(self.stack.handler_of(logical_id))
@@ -156,8 +162,14 @@ class LocalStack:
         self.stream.poll()
         return self.stream.drain()
 
-    def api(self, method: str, path: str, body: Any = None, query: dict[str, str] | str | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: dict[str, str] | str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
         event = proxy_event(method, path, body=body, query=query, headers=headers)
         response = self.handler("ApiFunction")(event, LambdaContext("api"))
         payload = response.get("body") or ""
@@ -185,16 +197,24 @@ class LocalStack:
         return status
 
     def sent_emails(self) -> list[Any]:
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.ses import ses_backends
+        from moto.core.models import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
 
         return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
 
     def put_metric(self, name: str, value: float, at: datetime, dimensions: dict[str, str] | None = None) -> None:
         namespace = self.stack.parameters["DefaultRulesNamespace"]
-        dims = dimensions if dimensions is not None else parse_dimensions(self.stack.parameters["DefaultRulesDimensions"])
+        dims = (
+            dimensions if dimensions is not None else parse_dimensions(self.stack.parameters["DefaultRulesDimensions"])
+        )
         self.client("cloudwatch").put_metric_data(
             Namespace=namespace,
-            MetricData=[{"MetricName": name, "Value": value, "Timestamp": at,
-                         "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()]}],
+            MetricData=[
+                {
+                    "MetricName": name,
+                    "Value": value,
+                    "Timestamp": at,
+                    "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+                }
+            ],
         )

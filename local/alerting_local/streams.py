@@ -114,8 +114,17 @@ class StreamMapping:
         queue_name = self.stack.resolve(destination).rsplit(":", 1)[-1]
         url = self.sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
         first, last = records[0]["dynamodb"]["SequenceNumber"], records[-1]["dynamodb"]["SequenceNumber"]
-        self.sqs.send_message(QueueUrl=url, MessageBody=json.dumps({
-            "requestContext": {"condition": "RetryAttemptsExhausted", "functionArn": self.function},
-            "DDBStreamBatchInfo": {"startSequenceNumber": first, "endSequenceNumber": last,
-                                   "batchSize": len(records), "streamArn": self.stream_arn},
-        }))
+        self.sqs.send_message(
+            QueueUrl=url,
+            MessageBody=json.dumps(
+                {
+                    "requestContext": {"condition": "RetryAttemptsExhausted", "functionArn": self.function},
+                    "DDBStreamBatchInfo": {
+                        "startSequenceNumber": first,
+                        "endSequenceNumber": last,
+                        "batchSize": len(records),
+                        "streamArn": self.stream_arn,
+                    },
+                }
+            ),
+        )

@@ -40,14 +40,28 @@ def _intrinsic(name: str):  # type: ignore[no-untyped-def]
 
 for _tag in ("Ref", "Condition"):
     _CfnLoader.add_constructor(f"!{_tag}", _intrinsic(_tag))
-for _tag in ("GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or", "FindInMap",
-             "Base64", "GetAZs", "ImportValue"):
+for _tag in (
+    "GetAtt",
+    "Sub",
+    "Join",
+    "Select",
+    "Split",
+    "If",
+    "Equals",
+    "Not",
+    "And",
+    "Or",
+    "FindInMap",
+    "Base64",
+    "GetAZs",
+    "ImportValue",
+):
     _CfnLoader.add_constructor(f"!{_tag}", _intrinsic(f"Fn::{_tag}"))
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     with path.open() as handle:
-        data: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 (a SafeLoader subclass)
+        data: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)
     return data
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-
-import threading
 
 import boto3
 import pytest

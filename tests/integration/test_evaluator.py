@@ -23,12 +23,14 @@ EVENT = json.loads((Path(__file__).parents[2] / "events" / "scheduled.json").rea
 def put_cpu(aws, minute: int, value: float) -> None:
     aws.client("cloudwatch").put_metric_data(
         Namespace="App/Service",
-        MetricData=[{
-            "MetricName": "CPUUtilization",
-            "Dimensions": [{"Name": "Service", "Value": "web"}],
-            "Timestamp": T0 + timedelta(minutes=minute, seconds=10),
-            "Value": value,
-        }],
+        MetricData=[
+            {
+                "MetricName": "CPUUtilization",
+                "Dimensions": [{"Name": "Service", "Value": "web"}],
+                "Timestamp": T0 + timedelta(minutes=minute, seconds=10),
+                "Value": value,
+            }
+        ],
     )
 
 
@@ -103,7 +105,7 @@ def test_same_tick_in_parallel_threads_fires_once(aws, repos, atomic_requests):
 
 
 def test_a_failing_rule_does_not_stop_the_others(aws, repos, monkeypatch):
-    rules, alerts = repos
+    rules, _ = repos
     rules.create(make_rule(rule_id="good", window_seconds=60, evaluation_delay_seconds=0))
     rules.create(make_rule(rule_id="bad", window_seconds=60, evaluation_delay_seconds=0))
     put_cpu(aws, 0, 99)

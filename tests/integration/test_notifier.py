@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 import pytest
 
 from alerting.models.rules import Rule
@@ -22,8 +23,13 @@ def topic_queue(aws):
     url = sqs.create_queue(QueueName="subscriber")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(
-        TopicArn=aws.stack.refs["AlertsTopic"], Protocol="sqs", Endpoint=arn,
-        Attributes={"FilterPolicy": json.dumps({"severity": ["high", "critical"]}), "RawMessageDelivery": "true"},
+        TopicArn=aws.stack.refs["AlertsTopic"],
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={
+            "FilterPolicy": json.dumps({"severity": ["high", "critical"]}),
+            "RawMessageDelivery": "true",
+        },
     )
     return url
 
@@ -31,13 +37,22 @@ def topic_queue(aws):
 @pytest.fixture
 def mapping(aws):
     notifier_handler.build.cache_clear()
-    return StreamMapping(aws.stack, "NotifierFunction", "AlertsStream", aws.client("dynamodbstreams"),
-                         aws.client("sqs"), notifier_handler.handler)
+    return StreamMapping(
+        aws.stack,
+        "NotifierFunction",
+        "AlertsStream",
+        aws.client("dynamodbstreams"),
+        aws.client("sqs"),
+        notifier_handler.handler,
+    )
 
 
 def received(aws, url) -> list[dict]:
-    messages = aws.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                                 MessageAttributeNames=["All"]).get("Messages", [])
+    messages = (
+        aws.client("sqs")
+        .receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])
+        .get("Messages", [])
+    )
     return messages
 
 
@@ -45,7 +60,8 @@ def test_fired_and_resolved_alert_reaches_the_topic_with_filterable_attributes(a
     dynamodb = aws.client("dynamodb")
     env = aws.env("EvaluatorFunction")
     ConfigRepository(dynamodb, env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id").create(
-        make_rule(window_seconds=60, evaluation_delay_seconds=0))
+        make_rule(window_seconds=60, evaluation_delay_seconds=0)
+    )
     put_cpu(aws, 0, 99)
     put_cpu(aws, 1, 10)
     tick(1)
@@ -60,12 +76,19 @@ def test_fired_and_resolved_alert_reaches_the_topic_with_filterable_attributes(a
     assert [b["event"] for b in bodies] == ["firing", "resolved"]
     attributes = messages[0]["MessageAttributes"]
     assert {k: v["StringValue"] for k, v in attributes.items()} == {
-        "severity": "high", "status": "firing", "category": "performance", "rule_id": "high-cpu", "event": "firing"}
+        "severity": "high",
+        "status": "firing",
+        "category": "performance",
+        "rule_id": "high-cpu",
+        "event": "firing",
+    }
     alerts = AlertRepository(dynamodb, env["ALERTS_TABLE"], env["ALERT_LOG_TABLE"])
     (alert,) = alerts.list(AlertFilter(), 10, None).items
     deliveries = alerts.deliveries(alert.alert_id)
     assert [(d.seq, d.channel_id, d.status) for d in deliveries] == [
-        (1, "alerts-topic", "delivered"), (2, "alerts-topic", "delivered")]
+        (1, "alerts-topic", "delivered"),
+        (2, "alerts-topic", "delivered"),
+    ]
     assert all(d.provider_message_id for d in deliveries)
 
 
@@ -73,7 +96,8 @@ def test_the_same_stream_batch_delivered_twice_sends_nothing_twice(aws, topic_qu
     dynamodb = aws.client("dynamodb")
     env = aws.env("EvaluatorFunction")
     ConfigRepository(dynamodb, env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id").create(
-        make_rule(window_seconds=60, evaluation_delay_seconds=0))
+        make_rule(window_seconds=60, evaluation_delay_seconds=0)
+    )
     put_cpu(aws, 0, 99)
     tick(1)
     mapping.poll()
@@ -88,12 +112,16 @@ def test_a_malformed_record_fails_alone(aws, topic_queue, mapping):
     dynamodb = aws.client("dynamodb")
     env = aws.env("EvaluatorFunction")
     ConfigRepository(dynamodb, env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id").create(
-        make_rule(window_seconds=60, evaluation_delay_seconds=0))
+        make_rule(window_seconds=60, evaluation_delay_seconds=0)
+    )
     put_cpu(aws, 0, 99)
     tick(1)
     mapping.poll()
     good = mapping.pending[0]
-    bad = {**good, "dynamodb": {**good["dynamodb"], "SequenceNumber": "0", "NewImage": {"alert_id": {"S": "x"}}}}
+    bad = {
+        **good,
+        "dynamodb": {**good["dynamodb"], "SequenceNumber": "0", "NewImage": {"alert_id": {"S": "x"}}},
+    }
     answer = notifier_handler.handler({"Records": [bad, good]}, LambdaContext("notifier"))
     assert answer["batchItemFailures"] == [{"itemIdentifier": "0"}]
     assert len(received(aws, topic_queue)) == 1
@@ -103,7 +131,8 @@ def test_low_severity_is_filtered_by_the_subscription_not_by_us(aws, topic_queue
     dynamodb = aws.client("dynamodb")
     env = aws.env("EvaluatorFunction")
     ConfigRepository(dynamodb, env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id").create(
-        make_rule(severity="low", window_seconds=60, evaluation_delay_seconds=0))
+        make_rule(severity="low", window_seconds=60, evaluation_delay_seconds=0)
+    )
     put_cpu(aws, 0, 99)
     tick(1)
     mapping.poll()

@@ -15,8 +15,9 @@ ROOT = Path(__file__).parents[2]
 
 
 def test_sync_creates_updates_and_prunes(aws, tmp_path: Path):
-    repository = ConfigRepository(aws.client("dynamodb"), aws.env("ApiFunction")["CONFIG_TABLE"], KIND_RULE, Rule,
-                                  "rule_id")
+    repository = ConfigRepository(
+        aws.client("dynamodb"), aws.env("ApiFunction")["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id"
+    )
     rules, _ = load_folder(ROOT / "rules")
     first = sync(rules, repository)
     assert sorted(first["created"]) == sorted(r.rule_id for r in rules)

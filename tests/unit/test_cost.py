@@ -23,8 +23,10 @@ def test_a_five_minute_interval_costs_a_fifth():
 
 
 def test_shared_query_is_requested_whenever_any_of_its_rules_is_due():
-    rules = [make_rule(rule_id="a", evaluation_interval_seconds=120),
-             make_rule(rule_id="b", evaluation_interval_seconds=180)]
+    rules = [
+        make_rule(rule_id="a", evaluation_interval_seconds=120),
+        make_rule(rule_id="b", evaluation_interval_seconds=180),
+    ]
     # minutes divisible by 2 or 3: 1440/2 + 1440/3 - 1440/6 = 960 a day
     assert estimate(rules).metrics_requested == 960 * 30
 

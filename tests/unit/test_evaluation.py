@@ -167,15 +167,32 @@ def test_missing_data_alert_and_threshold_alert_are_independent():
     ],
 )
 def test_missing_condition_counts_only_when_known_conditions_decide(match: str, values: tuple, outcome: Outcome):
-    rule = make_rule(match=match, conditions=[condition(), condition("gte", 85, metric={
-        "namespace": "App/Service", "name": "Load", "dimensions": {"Service": "web"}})])
+    rule = make_rule(
+        match=match,
+        conditions=[
+            condition(),
+            condition(
+                "gte",
+                85,
+                metric={"namespace": "App/Service", "name": "Load", "dimensions": {"Service": "web"}},
+            ),
+        ],
+    )
     decision = evaluate_series(rule, [Observation(v) for v in values], None, T0)
     assert decision.outcome is outcome
 
 
 def test_multi_condition_all_needs_every_condition():
-    rule = make_rule(conditions=[condition(), condition("lt", 10, metric={
-        "namespace": "App/Service", "name": "Free", "dimensions": {"Service": "web"}})])
+    rule = make_rule(
+        conditions=[
+            condition(),
+            condition(
+                "lt",
+                10,
+                metric={"namespace": "App/Service", "name": "Free", "dimensions": {"Service": "web"}},
+            ),
+        ]
+    )
     assert events(play(rule, [(B, 50), (B, 5)])) == "-F"
 
 
@@ -242,7 +259,9 @@ def test_manual_resolve_needs_m_new_breaches(alert_for):
     assert events(play(rule, [B, B], state=cleared, start=T0 + timedelta(minutes=3))) == "-F"
 
 
-@pytest.mark.parametrize(("interval", "minute", "due"), [(60, 0, True), (300, 0, True), (300, 2, False), (120, 3, False)])
+@pytest.mark.parametrize(
+    ("interval", "minute", "due"), [(60, 0, True), (300, 0, True), (300, 2, False), (120, 3, False)]
+)
 def test_evaluation_interval_runs_on_multiples_of_k_minutes(interval: int, minute: int, due: bool):
     assert is_due(make_rule(evaluation_interval_seconds=interval), T0 + timedelta(minutes=minute)) is due
 
@@ -256,9 +275,8 @@ def test_alert_ids_are_deterministic_per_series_and_tick():
 @pytest.fixture
 def alert_for():
     def build(alert_id: str | None) -> Alert:
-        from alerting.evaluation import AlertChange
+        from alerting.evaluation import AlertChange, initial_state
         from alerting.lifecycle import start_alert
-        from alerting.evaluation import initial_state
 
         rule = make_rule()
         return start_alert(rule, initial_state(rule), AlertChange(AlertKind.threshold, alert_id or "x", "r"), [], T0)

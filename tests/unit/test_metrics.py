@@ -99,9 +99,18 @@ def test_different_windows_share_one_call_over_their_least_common_multiple(stubb
         {
             "MetricDataResults": [
                 # a 1800 s range holds ten 180 s buckets and three 600 s buckets; the last one counts
-                {"Id": "q0", "Timestamps": [END - timedelta(seconds=180), END - timedelta(seconds=360)],
-                 "Values": [1.0, 2.0], "StatusCode": "Complete"},
-                {"Id": "q1", "Timestamps": [END - timedelta(seconds=600)], "Values": [3.0], "StatusCode": "Complete"},
+                {
+                    "Id": "q0",
+                    "Timestamps": [END - timedelta(seconds=180), END - timedelta(seconds=360)],
+                    "Values": [1.0, 2.0],
+                    "StatusCode": "Complete",
+                },
+                {
+                    "Id": "q1",
+                    "Timestamps": [END - timedelta(seconds=600)],
+                    "Values": [3.0],
+                    "StatusCode": "Complete",
+                },
             ]
         },
         {"MetricDataQueries": ANY, "StartTime": END - timedelta(seconds=1800), "EndTime": END, "ScanBy": ANY},
@@ -112,7 +121,12 @@ def test_different_windows_share_one_call_over_their_least_common_multiple(stubb
 
 
 def test_windows_with_a_huge_common_multiple_are_fetched_separately():
-    odd = [query("a", window=60 * 7), query("b", window=60 * 11), query("c", window=60 * 13), query("d", window=60 * 17)]
+    odd = [
+        query("a", window=60 * 7),
+        query("b", window=60 * 11),
+        query("c", window=60 * 13),
+        query("d", window=60 * 17),
+    ]
     assert len(list(batches(odd))) == 4
 
 
@@ -200,18 +214,26 @@ def test_basic_statistics_over_the_trailing_window_against_moto(statistic: str, 
         for minutes_before, value in ((4, 10.0), (3, 20.0), (1, 30.0)):
             client.put_metric_data(
                 Namespace="App",
-                MetricData=[{
-                    "MetricName": "CPU",
-                    "Dimensions": [{"Name": "Service", "Value": "web"}],
-                    "Timestamp": END - timedelta(minutes=minutes_before),
-                    "Value": value,
-                }],
+                MetricData=[
+                    {
+                        "MetricName": "CPU",
+                        "Dimensions": [{"Name": "Service", "Value": "web"}],
+                        "Timestamp": END - timedelta(minutes=minutes_before),
+                        "Value": value,
+                    }
+                ],
             )
         # outside the window: must not count
         client.put_metric_data(
             Namespace="App",
-            MetricData=[{"MetricName": "CPU", "Dimensions": [{"Name": "Service", "Value": "web"}],
-                         "Timestamp": END - timedelta(minutes=6), "Value": 1000.0}],
+            MetricData=[
+                {
+                    "MetricName": "CPU",
+                    "Dimensions": [{"Name": "Service", "Value": "web"}],
+                    "Timestamp": END - timedelta(minutes=6),
+                    "Value": 1000.0,
+                }
+            ],
         )
         values = CloudWatchMetrics(client).fetch([query(statistic=statistic)])
         assert values[query(statistic=statistic)].value == pytest.approx(expected)

@@ -26,7 +26,11 @@ def error_fields(data: dict[str, Any]) -> dict[str, str]:
         ({"window_seconds": 30}, "window_seconds", "greater than or equal to 60"),
         ({"evaluation_interval_seconds": 150}, "evaluation_interval_seconds", "multiple of 60"),
         ({"conditions": []}, "conditions", "at least 1"),
-        ({"conditions": [condition(metric=metric(statistic="Median"))]}, "conditions.0.metric.statistic", "pattern"),
+        (
+            {"conditions": [condition(metric=metric(statistic="Median"))]},
+            "conditions.0.metric.statistic",
+            "pattern",
+        ),
         ({"conditions": [condition(threshold="85")]}, "conditions.0.threshold", "valid number"),
         ({"conditions": [condition(threshold=float("nan"))]}, "conditions.0.threshold", "finite"),
         ({"conditions": [condition(operator="between")]}, "conditions.0.operator", "gt"),
@@ -46,7 +50,9 @@ def test_rule_validation_names_the_field(overrides: dict[str, Any], field: str, 
     assert message in errors[field]
 
 
-@pytest.mark.parametrize("statistic", ["Average", "Maximum", "Minimum", "Sum", "SampleCount", "p99", "p99.9", "p50", "p100"])
+@pytest.mark.parametrize(
+    "statistic", ["Average", "Maximum", "Minimum", "Sum", "SampleCount", "p99", "p99.9", "p50", "p100"]
+)
 def test_rule_accepts_every_supported_statistic(statistic: str):
     rule = Rule.model_validate(rule_data(conditions=[condition(metric=metric(statistic=statistic))]))
     assert rule.conditions[0].metric.statistic == statistic
@@ -55,7 +61,11 @@ def test_rule_accepts_every_supported_statistic(statistic: str):
 def test_rule_defaults_match_the_contract():
     rule = Rule.model_validate(rule_data(breaches_to_fire=3))
     assert (rule.out_of, rule.window_seconds, rule.evaluation_delay_seconds) == (3, 300, 60)
-    assert (rule.evaluation_interval_seconds, rule.resolve_after, rule.treat_missing_data) == (60, 1, "ignore")
+    assert (rule.evaluation_interval_seconds, rule.resolve_after, rule.treat_missing_data) == (
+        60,
+        1,
+        "ignore",
+    )
     assert rule.match == "all" and rule.auto_resolve and rule.enabled and rule.cooldown_seconds == 0
 
 
@@ -89,6 +99,8 @@ def test_channel_filters(filters: dict[str, Any], severity: str, category: str, 
 def test_copy_with_new_conditions_does_not_keep_the_cached_hash():
     rule = Rule.model_validate(rule_data())
     cached = rule.definition_hash
-    changed = rule.model_copy(update={"conditions": Rule.model_validate(rule_data(conditions=[condition(threshold=90)])).conditions})
+    changed = rule.model_copy(
+        update={"conditions": Rule.model_validate(rule_data(conditions=[condition(threshold=90)])).conditions}
+    )
     assert changed.definition_hash != cached
     assert rule.model_copy().definition_hash == cached

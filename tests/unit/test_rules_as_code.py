@@ -47,7 +47,9 @@ def test_single_rule_file_takes_its_id_from_the_file_name(tmp_path: Path):
 
 
 def test_duplicate_ids_across_files_are_reported(tmp_path: Path):
-    body = "rule_id: same\nname: R\nconditions:\n  - metric: {namespace: A, name: B}\n    operator: gt\n    threshold: 1\n"
+    body = (
+        "rule_id: same\nname: R\nconditions:\n  - metric: {namespace: A, name: B}\n    operator: gt\n    threshold: 1\n"
+    )
     (tmp_path / "a.yaml").write_text(body)
     (tmp_path / "b.yaml").write_text(body)
     _, problems = load_folder(tmp_path)

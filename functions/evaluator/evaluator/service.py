@@ -121,9 +121,7 @@ class Evaluator:
             current = self.alerts.get(change.alert_id)
             if not current.is_open:  # resolved by hand meanwhile: nothing to announce
                 continue
-            resolved, transition = resolve(
-                current, EVALUATOR, now, reason=change.reason, resolution=Resolution.auto
-            )
+            resolved, transition = resolve(current, EVALUATOR, now, reason=change.reason, resolution=Resolution.auto)
             operations += self.alerts.write_ops(resolved.model_copy(update={"values": values}), transition)
         transact(self.dynamodb, operations)
 

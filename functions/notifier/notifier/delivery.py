@@ -84,23 +84,37 @@ class Deliverer:
         channel = target
         previous = self.ledger.get_delivery(notice.alert.alert_id, notice.seq, channel.channel_id)
         if previous is not None and previous.status in (
-            DeliveryStatus.delivered, DeliveryStatus.failed, DeliveryStatus.suppressed
+            DeliveryStatus.delivered,
+            DeliveryStatus.failed,
+            DeliveryStatus.suppressed,
         ):
             return previous  # redelivered stream record: already settled
         if previous is None and not self._wanted(channel, notice):
-            return self._final(notice, channel.channel_id, channel.type, DeliveryStatus.suppressed,
-                               "disabled" if not channel.enabled else "filtered out")
-        if previous is not None and previous.status is DeliveryStatus.sending and (
-            previous.lease_until or 0
-        ) > epoch(now):
+            return self._final(
+                notice,
+                channel.channel_id,
+                channel.type,
+                DeliveryStatus.suppressed,
+                "disabled" if not channel.enabled else "filtered out",
+            )
+        if (
+            previous is not None
+            and previous.status is DeliveryStatus.sending
+            and (previous.lease_until or 0) > epoch(now)
+        ):
             return previous  # another invocation holds it right now
 
         breaker = self.breakers.get(channel.channel_id)
         if breaker.is_open(epoch(now)):
             return self._defer(notice, channel, previous, f"circuit open until {breaker.open_until}")
 
-        claim = self._record(notice, channel, previous, DeliveryStatus.sending,
-                             lease_until=epoch(now) + self.retry.lease_seconds)
+        claim = self._record(
+            notice,
+            channel,
+            previous,
+            DeliveryStatus.sending,
+            lease_until=epoch(now) + self.retry.lease_seconds,
+        )
         if not self.ledger.claim_delivery(claim, previous):
             return claim  # lost the claim race: the other invocation sends
         return self._send(notice, channel, claim, breaker)
@@ -113,8 +127,14 @@ class Deliverer:
         try:
             sender = self.sender_for(channel)
         except (DeliveryError, NotFound) as exc:  # misconfigured channel or a secret gone from SSM
-            failed = claim.model_copy(update={"status": DeliveryStatus.failed, "lease_until": None,
-                                              "error": f"channel is misconfigured: {exc}", "updated_at": self.clock()})
+            failed = claim.model_copy(
+                update={
+                    "status": DeliveryStatus.failed,
+                    "lease_until": None,
+                    "error": f"channel is misconfigured: {exc}",
+                    "updated_at": self.clock(),
+                }
+            )
             return self._settle(failed, notice)
         message = Message(
             alert=notice.alert,
@@ -143,20 +163,32 @@ class Deliverer:
             latency = int((time.perf_counter() - started) * 1000)
             if breaker.failures:
                 self.breakers.save(Breaker(channel.channel_id))
-            record = claim.model_copy(update={
-                "status": DeliveryStatus.delivered, "attempts": attempts + 1, "latency_ms": latency,
-                "http_status": receipt.http_status, "provider_message_id": receipt.provider_message_id,
-                "template_error": receipt.template_error, "error": None, "lease_until": None,
-                "updated_at": self.clock(),
-            })
+            record = claim.model_copy(
+                update={
+                    "status": DeliveryStatus.delivered,
+                    "attempts": attempts + 1,
+                    "latency_ms": latency,
+                    "http_status": receipt.http_status,
+                    "provider_message_id": receipt.provider_message_id,
+                    "template_error": receipt.template_error,
+                    "error": None,
+                    "lease_until": None,
+                    "updated_at": self.clock(),
+                }
+            )
             self.ledger.save_delivery(record)
             return record
 
         assert error is not None
-        failed = claim.model_copy(update={
-            "attempts": attempts, "error": str(error), "http_status": error.status_code,
-            "lease_until": None, "updated_at": self.clock(),
-        })
+        failed = claim.model_copy(
+            update={
+                "attempts": attempts,
+                "error": str(error),
+                "http_status": error.status_code,
+                "lease_until": None,
+                "updated_at": self.clock(),
+            }
+        )
         if not error.retryable:
             return self._settle(failed.model_copy(update={"status": DeliveryStatus.failed}), notice)
         self.breakers.save(self.breaker_policy.after_failure(breaker, epoch(self.clock())))
@@ -166,8 +198,7 @@ class Deliverer:
         self.ledger.save_delivery(record)
         return record
 
-    def _defer(self, notice: Notice, channel: Channel, previous: DeliveryRecord | None,
-               reason: str) -> DeliveryRecord:
+    def _defer(self, notice: Notice, channel: Channel, previous: DeliveryRecord | None, reason: str) -> DeliveryRecord:
         """The breaker is open: no send, but a round is used up, so a dead channel still ends."""
         record = self._record(notice, channel, previous, DeliveryStatus.retrying, error=reason)
         if record.rounds >= self.retry.max_rounds:
@@ -175,12 +206,20 @@ class Deliverer:
         self.ledger.save_delivery(record)
         return record
 
-    def _final(self, notice: Notice, channel_id: str, channel_type: ChannelType, status: DeliveryStatus,
-               reason: str) -> DeliveryRecord:
+    def _final(
+        self, notice: Notice, channel_id: str, channel_type: ChannelType, status: DeliveryStatus, reason: str
+    ) -> DeliveryRecord:
         now = self.clock()
         record = DeliveryRecord(
-            alert_id=notice.alert.alert_id, seq=notice.seq, channel_id=channel_id, channel_type=channel_type,
-            event=notice.event, status=status, error=reason, created_at=now, updated_at=now,
+            alert_id=notice.alert.alert_id,
+            seq=notice.seq,
+            channel_id=channel_id,
+            channel_type=channel_type,
+            event=notice.event,
+            status=status,
+            error=reason,
+            created_at=now,
+            updated_at=now,
         )
         return self._settle(record, notice) if status is DeliveryStatus.failed else self._save(record)
 
@@ -188,25 +227,42 @@ class Deliverer:
         """A delivery that finally failed: recorded, and parked in the DLQ with its payload."""
         self.ledger.save_delivery(record)
         delivery_id = f"{record.alert_id}:{record.seq}:{record.channel_id}"
-        self.park({"delivery": record.model_dump(mode="json"),
-                   "document": document(notice.alert, notice.event, delivery_id)})
+        self.park(
+            {
+                "delivery": record.model_dump(mode="json"),
+                "document": document(notice.alert, notice.event, delivery_id),
+            }
+        )
         return record
 
     def _save(self, record: DeliveryRecord) -> DeliveryRecord:
         self.ledger.save_delivery(record)
         return record
 
-    def _record(self, notice: Notice, channel: Channel, previous: DeliveryRecord | None,
-                status: DeliveryStatus, *, lease_until: int | None = None, error: str | None = None,
-                ) -> DeliveryRecord:
+    def _record(
+        self,
+        notice: Notice,
+        channel: Channel,
+        previous: DeliveryRecord | None,
+        status: DeliveryStatus,
+        *,
+        lease_until: int | None = None,
+        error: str | None = None,
+    ) -> DeliveryRecord:
         now = self.clock()
         return DeliveryRecord(
-            alert_id=notice.alert.alert_id, seq=notice.seq, channel_id=channel.channel_id,
-            channel_type=channel.type, event=notice.event, status=status,
+            alert_id=notice.alert.alert_id,
+            seq=notice.seq,
+            channel_id=channel.channel_id,
+            channel_type=channel.type,
+            event=notice.event,
+            status=status,
             attempts=previous.attempts if previous else 0,
             rounds=(previous.rounds if previous else 0) + 1,
-            created_at=previous.created_at if previous else now, updated_at=now,
-            lease_until=lease_until, error=error,
+            created_at=previous.created_at if previous else now,
+            updated_at=now,
+            lease_until=lease_until,
+            error=error,
         )
 
 

@@ -15,6 +15,7 @@ import requests
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -48,8 +49,13 @@ def build(settings: NotifierSettings) -> Deliverer:
 
     def sender(channel: Channel) -> Any:
         return sender_for(
-            channel, secrets.resolve(channel.secret_refs), session=session, ses_client=ses, sns_client=sns,
-            email_sender=settings.email_sender, timeout=settings.http_timeout_seconds,
+            channel,
+            secrets.resolve(channel.secret_refs),
+            session=session,
+            ses_client=ses,
+            sns_client=sns,
+            email_sender=settings.email_sender,
+            timeout=settings.http_timeout_seconds,
             allow_private=settings.allow_private_targets,
         )
 
@@ -59,8 +65,12 @@ def build(settings: NotifierSettings) -> Deliverer:
         sender_for=sender,
         breakers=BreakerStore(dynamodb, settings.config_table),
         park=sqs_parker(client("sqs", settings.region, settings.endpoint_url), settings.dead_letter_queue_url),
-        topic_channel=Channel(channel_id=TOPIC_CHANNEL_ID, name="Alerts topic", type=ChannelType.sns,
-                              target={"topic_arn": settings.topic_arn}),
+        topic_channel=Channel(
+            channel_id=TOPIC_CHANNEL_ID,
+            name="Alerts topic",
+            type=ChannelType.sns,
+            target={"topic_arn": settings.topic_arn},
+        ),
         console_url=settings.console_url,
     )
 
@@ -74,13 +84,19 @@ def handle(record: DynamoDBRecord) -> None:
         metrics.add_metric(name=f"Deliveries_{delivery.status.value}", unit=MetricUnit.Count, value=1)
         logger.info(
             "delivery",
-            extra={"alert_id": delivery.alert_id, "seq": delivery.seq, "channel_id": delivery.channel_id,
-                   "status": delivery.status.value, "attempts": delivery.attempts, "latency_ms": delivery.latency_ms},
+            extra={
+                "alert_id": delivery.alert_id,
+                "seq": delivery.seq,
+                "channel_id": delivery.channel_id,
+                "status": delivery.status.value,
+                "attempts": delivery.attempts,
+                "latency_ms": delivery.latency_ms,
+            },
         )
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)

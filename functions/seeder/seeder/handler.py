@@ -44,9 +44,8 @@ def respond(event: dict[str, Any], status: str, reason: str, data: dict[str, Any
             "Data": data,
         }
     ).encode()
-    request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT",
-                                     headers={"Content-Type": ""})
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 (CloudFormation's pre-signed URL)
+    request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT", headers={"Content-Type": ""})
+    with urllib.request.urlopen(request, timeout=10):
         pass
 
 
@@ -58,7 +57,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
             settings = Settings.from_env()
             repository = ConfigRepository(
                 client("dynamodb", settings.region, settings.endpoint_url),
-                settings.config_table, KIND_RULE, Rule, "rule_id",
+                settings.config_table,
+                KIND_RULE,
+                Rule,
+                "rule_id",
             )
             props = event.get("ResourceProperties", {})
             created = seed(

@@ -46,15 +46,22 @@ class Estimate:
         return self.get_metric_data + self.lambda_compute + self.dynamodb
 
 
-def estimate(rules: Sequence[Rule], tick_seconds: float = 1.0, memory_gb: float = 0.5,
-             rule_bytes: int = 1_500) -> Estimate:
+def estimate(
+    rules: Sequence[Rule], tick_seconds: float = 1.0, memory_gb: float = 0.5, rule_bytes: int = 1_500
+) -> Estimate:
     """A query is requested on every tick where any rule that uses it is due."""
     intervals: dict[tuple[object, ...], set[int]] = defaultdict(set)
     for rule in rules:
         for condition in rule.conditions:
             metric = condition.metric
-            key = (metric.namespace, metric.name, tuple(sorted(metric.dimensions.items())), metric.statistic,
-                   rule.window_seconds, rule.evaluation_delay_seconds)
+            key = (
+                metric.namespace,
+                metric.name,
+                tuple(sorted(metric.dimensions.items())),
+                metric.statistic,
+                rule.window_seconds,
+                rule.evaluation_delay_seconds,
+            )
             intervals[key].add(rule.evaluation_interval_seconds // 60)
     per_day = sum(sum(1 for m in range(1440) if any(m % k == 0 for k in ks)) for ks in intervals.values())
     requested = per_day * 30
@@ -76,17 +83,19 @@ def estimate(rules: Sequence[Rule], tick_seconds: float = 1.0, memory_gb: float 
 
 
 def report(result: Estimate) -> str:
-    return "\n".join([
-        f"{result.rules} rules, {result.distinct_queries} distinct metric queries",
-        f"  GetMetricData    {result.metrics_requested:>12,} metrics/month  ${result.get_metric_data:>9.2f}",
-        f"  Lambda (evaluator, one tick a minute)                ${result.lambda_compute:>9.2f}",
-        f"  DynamoDB (steady state)                              ${result.dynamodb:>9.2f}",
-        f"  this system, total                                   ${result.total:>9.2f} / month",
-        f"  native CloudWatch alarms ({result.native_alarm_metrics} alarm metrics)             "
-        f"${result.native_alarms:>9.2f} / month",
-        "  (polling is cheaper per rule than an alarm when the rule is evaluated every 5 minutes or less often;"
-        " identical queries are shared between rules)",
-    ])
+    return "\n".join(
+        [
+            f"{result.rules} rules, {result.distinct_queries} distinct metric queries",
+            f"  GetMetricData    {result.metrics_requested:>12,} metrics/month  ${result.get_metric_data:>9.2f}",
+            f"  Lambda (evaluator, one tick a minute)                ${result.lambda_compute:>9.2f}",
+            f"  DynamoDB (steady state)                              ${result.dynamodb:>9.2f}",
+            f"  this system, total                                   ${result.total:>9.2f} / month",
+            f"  native CloudWatch alarms ({result.native_alarm_metrics} alarm metrics)             "
+            f"${result.native_alarms:>9.2f} / month",
+            "  (polling is cheaper per rule than an alarm when the rule is evaluated every 5 minutes or less often;"
+            " identical queries are shared between rules)",
+        ]
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

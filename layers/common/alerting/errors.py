@@ -53,8 +53,14 @@ class MetricsUnavailable(AlertingError):
 class DeliveryError(AlertingError):
     """A channel could not deliver. ``retryable`` says whether trying again can help."""
 
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None,
-                 status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        status_code: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after

@@ -168,9 +168,7 @@ def evaluate_series(
         if any_missing:
             state.missing_streak = min(state.missing_streak + 1, rule.breaches_to_fire)
             if state.missing_streak >= rule.breaches_to_fire and state.nodata_alert_id is None:
-                state.nodata_alert_id = start(
-                    AlertKind.nodata, f"no data for {state.missing_streak} evaluations"
-                )
+                state.nodata_alert_id = start(AlertKind.nodata, f"no data for {state.missing_streak} evaluations")
         else:
             state.missing_streak = 0
             if state.nodata_alert_id is not None:

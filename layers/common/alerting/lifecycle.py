@@ -31,7 +31,12 @@ def start_alert(
     rule: Rule, state: SeriesState, change: AlertChange, values: list[ConditionValue], now: datetime
 ) -> Alert:
     transition = Transition(
-        alert_id=change.alert_id, seq=1, event=AlertEvent.firing, at=now, actor=EVALUATOR, reason=change.reason
+        alert_id=change.alert_id,
+        seq=1,
+        event=AlertEvent.firing,
+        at=now,
+        actor=EVALUATOR,
+        reason=change.reason,
     )
     alert = Alert(
         alert_id=change.alert_id,
@@ -58,15 +63,14 @@ def start_alert(
     return alert.model_copy(update={"annotations": annotations})
 
 
-def _advance(alert: Alert, event: AlertEvent, actor: str, now: datetime, reason: str, note: str,
-             **changes: object) -> tuple[Alert, Transition]:
+def _advance(
+    alert: Alert, event: AlertEvent, actor: str, now: datetime, reason: str, note: str, **changes: object
+) -> tuple[Alert, Transition]:
     seq = alert.version + 1
     transition = Transition(
         alert_id=alert.alert_id, seq=seq, event=event, at=now, actor=actor, reason=reason, note=note
     )
-    updated = alert.model_copy(
-        update={**changes, "version": seq, "updated_at": now, "last_transition": transition}
-    )
+    updated = alert.model_copy(update={**changes, "version": seq, "updated_at": now, "last_transition": transition})
     return updated, transition
 
 
@@ -74,8 +78,15 @@ def acknowledge(alert: Alert, actor: str, now: datetime, note: str = "") -> tupl
     if alert.status is not AlertStatus.firing:
         raise Conflict(f"alert {alert.alert_id} is {alert.status}; only a firing alert can be acknowledged")
     return _advance(
-        alert, AlertEvent.acknowledged, actor, now, "acknowledged", note,
-        status=AlertStatus.acknowledged, acknowledged_at=now, acknowledged_by=actor,
+        alert,
+        AlertEvent.acknowledged,
+        actor,
+        now,
+        "acknowledged",
+        note,
+        status=AlertStatus.acknowledged,
+        acknowledged_at=now,
+        acknowledged_by=actor,
     )
 
 
@@ -85,8 +96,16 @@ def resolve(
     if not alert.is_open:
         raise Conflict(f"alert {alert.alert_id} is already resolved")
     return _advance(
-        alert, AlertEvent.resolved, actor, now, reason, note,
-        status=AlertStatus.resolved, resolved_at=now, resolved_by=actor, resolution=resolution,
+        alert,
+        AlertEvent.resolved,
+        actor,
+        now,
+        reason,
+        note,
+        status=AlertStatus.resolved,
+        resolved_at=now,
+        resolved_by=actor,
+        resolution=resolution,
     )
 
 

@@ -26,9 +26,7 @@ from alerting.models.rules import MetricSpec
 
 MAX_QUERIES_PER_CALL = 500
 MAX_RANGE_SECONDS = 86_400  # beyond this the shared range costs more than separate calls
-THROTTLING_CODES = frozenset(
-    {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
-)
+THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"})
 
 
 @dataclass(frozen=True)

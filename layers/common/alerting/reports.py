@@ -20,9 +20,7 @@ NOISIEST = 5
 MAX_LAG_SECONDS = 300  # the evaluator ticks every minute; five missed ticks is an outage
 
 
-def summarize(
-    alerts: Iterable[Alert], since: datetime, now: datetime, *, suppressed: int = 0
-) -> AlertSummary:
+def summarize(alerts: Iterable[Alert], since: datetime, now: datetime, *, suppressed: int = 0) -> AlertSummary:
     """Counts, MTTA, MTTR and the noisiest rules of the alerts that started in [since, now].
 
     MTTA averages started → acknowledged over acknowledged alerts, MTTR started → resolved over

@@ -135,8 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from alerting.repositories.config import KIND_RULE, ConfigRepository
 
-    repository = ConfigRepository(boto3.client("dynamodb", region_name=args.region), args.table,
-                                  KIND_RULE, Rule, "rule_id")
+    repository = ConfigRepository(
+        boto3.client("dynamodb", region_name=args.region), args.table, KIND_RULE, Rule, "rule_id"
+    )
     report = sync(rules, repository, prune=args.prune)
     print(", ".join(f"{k}: {len(v)}" for k, v in report.items()))
     return 0

@@ -48,8 +48,12 @@ def world():
         sender_for=lambda channel: senders[channel.channel_id],
         breakers=breakers,  # type: ignore[arg-type]
         park=parked,
-        topic_channel=Channel(channel_id=TOPIC_CHANNEL_ID, name="topic", type="sns",
-                              target={"topic_arn": "arn:aws:sns:us-east-1:123456789012:t"}),
+        topic_channel=Channel(
+            channel_id=TOPIC_CHANNEL_ID,
+            name="topic",
+            type="sns",
+            target={"topic_arn": "arn:aws:sns:us-east-1:123456789012:t"},
+        ),
         retry=RetryPolicy(attempts_per_round=3, max_rounds=3, base_delay=0.1, max_delay=5),
         sleep=sleeps.append,
         clock=lambda: T0,
@@ -61,7 +65,9 @@ def test_every_transition_goes_to_the_topic_and_the_rules_channels(world):
     deliverer, senders, *_ = world
     records = deliverer.deliver_all(notice())
     assert [(r.channel_id, r.status, r.attempts) for r in records] == [
-        (TOPIC_CHANNEL_ID, DeliveryStatus.delivered, 1), ("ops-slack", DeliveryStatus.delivered, 1)]
+        (TOPIC_CHANNEL_ID, DeliveryStatus.delivered, 1),
+        ("ops-slack", DeliveryStatus.delivered, 1),
+    ]
     assert senders["ops-slack"].sent[0].delivery_id == "a-1:1:ops-slack"
 
 
@@ -159,7 +165,11 @@ def test_filters_and_disabled_channels_are_recorded_as_suppressed(world):
 def test_unknown_channel_is_recorded_as_failed(world):
     deliverer, _, _, _, parked, _, _ = world
     (_, missing) = deliverer.deliver_all(notice(channels=["gone"]))
-    assert (missing.channel_id, missing.status, missing.error) == ("gone", DeliveryStatus.failed, "channel not found")
+    assert (missing.channel_id, missing.status, missing.error) == (
+        "gone",
+        DeliveryStatus.failed,
+        "channel not found",
+    )
     assert len(parked.messages) == 1
 
 
@@ -176,8 +186,15 @@ def test_a_delivery_held_by_another_invocation_is_not_sent_again(world):
 def test_an_expired_claim_is_taken_over(world):
     deliverer, senders, _, _, _, ledger, _ = world
     first = notice()
-    ledger.save_delivery(deliverer._record(first, SLACK, None, DeliveryStatus.sending,
-                                           lease_until=int((T0 - timedelta(minutes=5)).timestamp())))
+    ledger.save_delivery(
+        deliverer._record(
+            first,
+            SLACK,
+            None,
+            DeliveryStatus.sending,
+            lease_until=int((T0 - timedelta(minutes=5)).timestamp()),
+        )
+    )
     deliverer.deliver_all(first)
     assert len(senders["ops-slack"].sent) == 1
 

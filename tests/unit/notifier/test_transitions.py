@@ -26,7 +26,11 @@ def fired():
 
 
 def record(name: str, new=None, old=None) -> dict:
-    change: dict = {"Keys": {"alert_id": {"S": "a-1"}}, "SequenceNumber": "1", "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    change: dict = {
+        "Keys": {"alert_id": {"S": "a-1"}},
+        "SequenceNumber": "1",
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
     if new is not None:
         change["NewImage"] = image(new)
     if old is not None:

@@ -65,15 +65,11 @@ def sender_for(
         problems = "; ".join(
             f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors(include_input=False)
         )
-        raise DeliveryError(
-            f"{channel.type.value} channel is misconfigured: {problems}", retryable=False
-        ) from None
+        raise DeliveryError(f"{channel.type.value} channel is misconfigured: {problems}", retryable=False) from None
     if isinstance(target, SlackTarget):
         return SlackSender(session, target.webhook_url, timeout=timeout, allow_private=allow_private)
     if isinstance(target, WebhookTarget):
-        return WebhookSender(
-            session, target.url, secret=target.secret, timeout=timeout, allow_private=allow_private
-        )
+        return WebhookSender(session, target.url, secret=target.secret, timeout=timeout, allow_private=allow_private)
     if isinstance(target, EmailTarget):
         return EmailSender(ses_client, sender=email_sender, to=target.to)
     if isinstance(target, SnsTarget):

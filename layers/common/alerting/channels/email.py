@@ -118,9 +118,7 @@ def _rows(message: Message) -> list[Row]:
         rows.append(("Series", series(alert), None))
     rows.append(("Severity", f"{alert.severity.value} · {alert.category.value}", None))
     rows.append(("Rule", f"{alert.rule_name} ({alert.rule_id})", None))
-    rows += [
-        (name, text, None) for name, text in sorted(alert.annotations.items()) if name not in _SHOWN_ELSEWHERE
-    ]
+    rows += [(name, text, None) for name, text in sorted(alert.annotations.items()) if name not in _SHOWN_ELSEWHERE]
     runbook = web_url(alert.annotations.get("runbook_url"))
     if runbook:
         rows.append(("Runbook", runbook, runbook))

@@ -83,9 +83,7 @@ def document_json(message: Message, max_bytes: int | None = None) -> str:
 
 
 def _dump(alert: Alert, message: Message) -> str:
-    return json.dumps(
-        document(alert, message.event, message.delivery_id), sort_keys=True, separators=(",", ":")
-    )
+    return json.dumps(document(alert, message.event, message.delivery_id), sort_keys=True, separators=(",", ":"))
 
 
 def status_color(alert: Alert) -> str:

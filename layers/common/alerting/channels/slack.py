@@ -53,9 +53,7 @@ EMOJI = {
 
 
 class SlackSender:
-    def __init__(
-        self, session: requests.Session, webhook_url: str, *, timeout: float, allow_private: bool
-    ) -> None:
+    def __init__(self, session: requests.Session, webhook_url: str, *, timeout: float, allow_private: bool) -> None:
         self._session = session
         self._url = webhook_url
         self._timeout = timeout
@@ -64,9 +62,7 @@ class SlackSender:
     def send(self, message: Message) -> Receipt:
         ensure_target(self._url, self._allow_private, label=LABEL)
         body, template_error = payload(message)
-        response = post_json(
-            self._session, self._url, json.dumps(body).encode(), {}, self._timeout, label=LABEL
-        )
+        response = post_json(self._session, self._url, json.dumps(body).encode(), {}, self._timeout, label=LABEL)
         return Receipt(http_status=response.status_code, template_error=template_error)
 
 
@@ -96,9 +92,7 @@ def payload(message: Message) -> tuple[dict[str, Any], str | None]:
         blocks.append({"type": "actions", "elements": buttons})
     ids = f"alert `{escape(alert.alert_id)}` · rule `{escape(alert.rule_id)}`"
     context = f"{ids} · {when(alert.last_transition.at)}"
-    blocks.append(
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(context, SECTION_TEXT)}]}
-    )
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(context, SECTION_TEXT)}]})
 
     body = {
         "text": truncate(text, FALLBACK_TEXT),
@@ -132,8 +126,7 @@ def _fields(alert: Alert) -> list[dict[str, str]]:
     if alert.series:
         pairs.append(("Series", series(alert)))
     return [
-        {"type": "mrkdwn", "text": truncate(f"*{escape(name)}*\n{escape(value)}", FIELD_TEXT)}
-        for name, value in pairs
+        {"type": "mrkdwn", "text": truncate(f"*{escape(name)}*\n{escape(value)}", FIELD_TEXT)} for name, value in pairs
     ]
 
 

@@ -44,9 +44,7 @@ class SnsSender:
                 TopicArn=self._topic_arn,
                 Message=document_json(message, MAX_MESSAGE_BYTES),
                 Subject=subject(rendered.subject or title(alert, message.event)),
-                MessageAttributes={
-                    k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
-                },
+                MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
             )
         except (ClientError, BotoCoreError) as exc:
             raise aws_error(LABEL, exc) from None

@@ -61,9 +61,9 @@ __all__ = [
     "Rule",
     "RuleNoise",
     "RuleSpec",
-    "Severity",
     "SeriesState",
     "SeriesStatus",
+    "Severity",
     "Silence",
     "Transition",
 ]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
-from collections.abc import Mapping
 from typing import Annotated, Any, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -189,8 +189,6 @@ class RuleSpec(Model):
     @cached_property
     def fingerprint(self) -> str:
         return digest({"rule_id": self.rule_id, "series": self.series})
-
-
 
 
 _CACHED = ("definition_hash", "series", "fingerprint")

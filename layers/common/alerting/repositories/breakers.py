@@ -54,6 +54,10 @@ class BreakerStore:
         if breaker.failures == 0:
             self._client.delete_item(TableName=self._table, Key=key(pk=KIND_BREAKER, sk=breaker.channel_id))
             return
-        item = {"pk": KIND_BREAKER, "sk": breaker.channel_id, "failures": breaker.failures,
-                "open_until": breaker.open_until}
+        item = {
+            "pk": KIND_BREAKER,
+            "sk": breaker.channel_id,
+            "failures": breaker.failures,
+            "open_until": breaker.open_until,
+        }
         self._client.put_item(TableName=self._table, Item=to_item(item))

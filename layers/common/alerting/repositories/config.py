@@ -71,9 +71,7 @@ class ConfigRepository(Generic[M]):
         ):
             yield self._decode(item)
 
-    def page(
-        self, limit: int, next_token: str | None, keep: Callable[[M], bool] | None = None
-    ) -> Page[M]:
+    def page(self, limit: int, next_token: str | None, keep: Callable[[M], bool] | None = None) -> Page[M]:
         """A page of at most `limit` items; `keep` filters without breaking pagination."""
         start = decode_token(next_token)
         items: list[M] = []
@@ -139,7 +137,6 @@ class ConfigRepository(Generic[M]):
             if error_code(exc) == "ConditionalCheckFailedException":
                 raise NotFound(self._kind, item_id) from exc
             raise
-
 
 
 class RunLog:
