@@ -16,8 +16,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
+from alerting.models.common import set_clock
 from alerting_local.stack import LocalStack
 
 MINUTES = 24
@@ -73,6 +75,9 @@ def run(fast: bool = True) -> int:
             local.put_metric("CacheHitRate", cache_hit_rate(minute), at + timedelta(seconds=5))
             if minute == 0:
                 continue
+            set_clock(
+                frozen(at + timedelta(seconds=20))
+            )  # the API and the notifier see simulated time  # the API and notifier see simulated time
             summary = local.tick(at)
             local.pump()
             report_minute(local, timeline, minute, summary, open_alerts, acked, seen_deliveries)
@@ -92,7 +97,12 @@ def run(fast: bool = True) -> int:
                 time.sleep(0.5)
 
         ok = final_summary(local, subscription, started)
+    set_clock(None)
     return 0 if ok else 1
+
+
+def frozen(instant: datetime) -> Callable[[], datetime]:
+    return lambda: instant
 
 
 def subscribe_queue(local: LocalStack) -> str:
@@ -157,9 +167,7 @@ def report_minute(
     seen: set[tuple[str, int, str]],
 ) -> None:
     if summary is not None:
-        values = (
-            f"cpu {cpu(minute - 1):5.1f}%  mem {memory(minute - 1):4.1f}%  cache {cache_hit_rate(minute - 1):4.1f}%"
-        )
+        values = f"latest: cpu {cpu(minute - 1):5.1f}%  mem {memory(minute - 1):4.1f}%  cache {cache_hit_rate(minute - 1):4.1f}%"
         pending = pending_rules(local)
         timeline.say(
             minute,
@@ -190,10 +198,17 @@ def report_minute(
 
 
 def pending_rules(local: LocalStack) -> list[str]:
+    """Series breaching but not yet firing, as "rule k of M breaches"."""
     from alerting.repositories.state import StateRepository
 
+    _, page = local.api("GET", "/rules", query={"limit": "100"})
+    needed = {r["rule_id"]: r["breaches_to_fire"] for r in page["items"]}
     states = StateRepository(local.client("dynamodb"), local.stack.refs["StateTable"]).load_all()
-    return [f"{s.rule_id} {s.history.count('B')}/{len(s.history)}" for s in states.values() if s.status == "pending"]
+    return [
+        f"{s.rule_id} {s.history.count('B')} of {needed.get(s.rule_id, '?')} breaches"
+        for s in states.values()
+        if s.status == "pending"
+    ]
 
 
 def final_summary(local: LocalStack, subscription: str, started: float) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
@@ -82,8 +83,22 @@ def parse_time(value: str) -> datetime:
     return _as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
-def utcnow() -> datetime:
+def _wall_clock() -> datetime:
     return datetime.now(UTC)
+
+
+_clock: Callable[[], datetime] = _wall_clock
+
+
+def utcnow() -> datetime:
+    """The one clock the handlers read (decisions take `now` as an argument)."""
+    return _clock()
+
+
+def set_clock(clock: Callable[[], datetime] | None) -> None:
+    """Simulated time for the local stack's demo; None restores the wall clock."""
+    global _clock
+    _clock = clock or _wall_clock
 
 
 def epoch(value: datetime) -> int:

@@ -1,0 +1,107 @@
+"""The whole path on the local stack (moto's server, resources from the template, real handlers):
+fired → delivered to Slack, SNS (via SQS) and SES → acknowledged via the API → resolved →
+resolution delivered."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from alerting_local.stack import LocalStack
+
+START = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def local() -> Iterator[LocalStack]:
+    with LocalStack(overrides={"LogLevel": "ERROR"}) as stack:
+        yield stack
+
+
+def subscribe(local: LocalStack) -> str:
+    sqs, sns = local.client("sqs"), local.client("sns")
+    url: str = sqs.create_queue(QueueName="e2e-subscriber")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(
+        TopicArn=local.stack.refs["AlertsTopic"],
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return url
+
+
+def topic_events(local: LocalStack, url: str) -> list[str]:
+    messages = local.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(m["Body"])["event"] for m in messages]
+
+
+def minute(local: LocalStack, n: int, cpu: float) -> dict:
+    local.put_metric("CPUUtilization", cpu, START + timedelta(minutes=n, seconds=5))
+    summary = local.tick(START + timedelta(minutes=n + 1))
+    local.pump()
+    return summary
+
+
+def test_fired_delivered_acknowledged_resolved_and_delivered_again(local: LocalStack):
+    # Given the default rules, a Slack and an e-mail channel on the CPU rule, and a topic subscriber
+    assert local.seed_default_rules() == "SUCCESS"
+    queue = subscribe(local)
+    for spec in (
+        {
+            "channel_id": "ops-slack",
+            "name": "#ops",
+            "type": "slack",
+            "target": {"webhook_url": local.receiver.url("/services/ops")},
+        },
+        {"channel_id": "oncall-email", "name": "On call", "type": "email", "target": {"to": ["oncall@example.com"]}},
+    ):
+        status, body = local.api("POST", "/channels", body=spec)
+        assert status == 201, body
+        assert "services/ops" not in json.dumps(body)  # the webhook URL is a secret
+    status, rule = local.api("GET", "/rules/high-cpu-usage")
+    assert status == 200
+    update = {k: v for k, v in rule.items() if k not in ("created_at", "updated_at")}
+    status, rule = local.api("PUT", "/rules/high-cpu-usage", body={**update, "channels": ["ops-slack", "oncall-email"]})
+    assert status == 200, rule
+
+    # When CPU breaches for long enough (5-minute average ≥ 85 on two consecutive ticks)
+    fired = [minute(local, n, 97.0)["alerts_fired"] for n in range(6)]
+    assert sum(fired) == 1
+    status, page = local.api("GET", "/alerts", query={"status": "firing"})
+    (alert,) = page["items"]
+
+    # Then the firing transition reached all three destinations
+    slack = local.receiver.received("/services/ops")
+    assert len(slack) == 1 and "FIRING" in slack[0].json["text"]
+    assert len(local.sent_emails()) == 1 and "[FIRING][HIGH] High CPU Usage" in local.sent_emails()[0].subject
+    assert topic_events(local, queue) == ["firing"]
+
+    # When the on-call engineer acknowledges it through the API
+    status, acked = local.api("POST", f"/alerts/{alert['alert_id']}/ack", body={"by": "alice", "note": "on it"})
+    assert (status, acked["status"], acked["acknowledged_by"]) == (200, "acknowledged", "alice")
+    local.pump()
+    assert len(local.receiver.received("/services/ops")) == 2
+
+    # And CPU recovers until the 5-minute average is below the threshold
+    for n in range(6, 12):
+        minute(local, n, 20.0)
+
+    # Then the alert auto-resolved and the resolution was delivered everywhere
+    status, final = local.api("GET", f"/alerts/{alert['alert_id']}")
+    assert (final["status"], final["resolution"], final["acknowledged_by"]) == ("resolved", "auto", "alice")
+    status, history = local.api("GET", f"/alerts/{alert['alert_id']}/history")
+    assert [t["event"] for t in history["items"]] == ["firing", "acknowledged", "resolved"]
+    status, deliveries = local.api("GET", f"/alerts/{alert['alert_id']}/deliveries")
+    delivered = {(d["event"], d["channel_id"]) for d in deliveries["items"] if d["status"] == "delivered"}
+    assert delivered == {
+        (event, channel)
+        for event in ("firing", "acknowledged", "resolved")
+        for channel in ("alerts-topic", "ops-slack", "oncall-email")
+    }
+    assert "RESOLVED" in local.receiver.received("/services/ops")[-1].json["text"]
+    assert topic_events(local, queue) == ["acknowledged", "resolved"]
+    assert len(local.sent_emails()) == 3
