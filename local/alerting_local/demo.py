@@ -14,9 +14,9 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from collections.abc import Callable
 from typing import Any
 
 from alerting.models.common import set_clock
@@ -167,7 +167,8 @@ def report_minute(
     seen: set[tuple[str, int, str]],
 ) -> None:
     if summary is not None:
-        values = f"latest: cpu {cpu(minute - 1):5.1f}%  mem {memory(minute - 1):4.1f}%  cache {cache_hit_rate(minute - 1):4.1f}%"
+        latest = minute - 1
+        values = f"latest: cpu {cpu(latest):5.1f}%  mem {memory(latest):4.1f}%  cache {cache_hit_rate(latest):4.1f}%"
         pending = pending_rules(local)
         timeline.say(
             minute,

@@ -19,6 +19,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+import requests
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -91,6 +92,8 @@ class LocalStack:
     # -- life cycle ------------------------------------------------------------------------------
     def start(self) -> LocalStack:
         self.server.start()
+        # moto's backends live in this process: start from a clean account every time
+        requests.post(f"{self.server.endpoint}/moto-api/reset", timeout=10).raise_for_status()
         self.receiver.start()
         self._set_env({**CREDENTIALS, "AWS_ENDPOINT_URL": self.server.endpoint})
         settings.client.cache_clear()
