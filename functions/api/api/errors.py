@@ -53,9 +53,7 @@ def request_errors(errors: Sequence[Mapping[str, Any]]) -> list[FieldError]:
         for prefix in _PREFIXES:
             message = message.removeprefix(prefix)
         if error.get("type") == "json_invalid":
-            out.append(
-                FieldError(field="body", message=f"invalid JSON: {error.get('ctx', {}).get('error', '')}")
-            )
+            out.append(FieldError(field="body", message=f"invalid JSON: {error.get('ctx', {}).get('error', '')}"))
             continue
         if error.get("type") == "missing" and not loc:
             out.append(FieldError(field="body", message="a JSON body is required"))
@@ -66,8 +64,7 @@ def request_errors(errors: Sequence[Mapping[str, Any]]) -> list[FieldError]:
             out.append(FieldError(field=location or "body", message=message))
         else:
             out.extend(
-                FieldError(field=f"{location}.{name}" if location else name, message=message)
-                for name in related
+                FieldError(field=f"{location}.{name}" if location else name, message=message) for name in related
             )
     return out
 

@@ -54,9 +54,7 @@ def openapi_document(version: str) -> str:
     error = {"content": {content_types.APPLICATION_JSON: {"schema": {"$ref": ERROR_REF}}}}
     for operations in document["paths"].values():
         for operation in operations.values():
-            operation["responses"].setdefault(
-                "4XX", {"description": "Refused; the body names the fields", **error}
-            )
+            operation["responses"].setdefault("4XX", {"description": "Refused; the body names the fields", **error})
             operation["responses"].setdefault("5XX", {"description": "Internal error", **error})
     return json.dumps(document)
 
@@ -64,9 +62,7 @@ def openapi_document(version: str) -> str:
 @app.get("/openapi.json", include_in_schema=False)
 def openapi() -> Response[str]:
     version = ApiSettings.from_env().version
-    return Response(
-        status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document(version)
-    )
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document(version))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

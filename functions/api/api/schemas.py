@@ -113,9 +113,7 @@ class RuleTestResult(Model):
     outcome: Outcome
     action: Action
     reason: str
-    breaches: int = Field(
-        description="Breaches among the last `out_of` counted evaluations, this one included"
-    )
+    breaches: int = Field(description="Breaches among the last `out_of` counted evaluations, this one included")
     breaches_to_fire: int
     out_of: int
     pending: str = Field(description='"k of N": the breach count against the window, e.g. "1 of 3"')

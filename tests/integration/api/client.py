@@ -11,9 +11,7 @@ from typing import Any
 
 from alerting_local.lambda_runtime import LambdaContext
 
-EVENT: dict[str, Any] = json.loads(
-    (Path(__file__).parents[3] / "events" / "api_create_rule.json").read_text()
-)
+EVENT: dict[str, Any] = json.loads((Path(__file__).parents[3] / "events" / "api_create_rule.json").read_text())
 Query = dict[str, str | list[str]]
 
 

@@ -12,11 +12,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 JSON_SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers(-(10**6), 10**6)
-    | st.floats(allow_nan=False)
-    | st.text(max_size=20)
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.floats(allow_nan=False) | st.text(max_size=20)
 )
 ANY_JSON = st.recursive(
     JSON_SCALARS,
@@ -81,7 +77,5 @@ def _object(schema: dict[str, Any], components: dict[str, Any]) -> st.SearchStra
     if extra is False:
         return fixed
     values = ANY_JSON if extra is True else from_schema(extra, components)
-    more = st.dictionaries(
-        st.text(min_size=1, max_size=10), values, max_size=min(schema.get("maxProperties", 3), 3)
-    )
+    more = st.dictionaries(st.text(min_size=0, max_size=10), values, max_size=min(schema.get("maxProperties", 3), 3))
     return st.tuples(more, fixed).map(lambda pair: {**pair[0], **pair[1]})

@@ -118,18 +118,14 @@ def test_private_targets_are_refused_unless_the_deployment_allows_them(api, monk
 
 def test_create_with_a_taken_id_is_409_and_keeps_the_first_channels_secret(api, aws, receiver):
     api.post("/channels", webhook(receiver))
-    reply = api.post(
-        "/channels", webhook(receiver, target={"url": "https://evil.example/x", "secret": "x" * 10})
-    )
+    reply = api.post("/channels", webhook(receiver, target={"url": "https://evil.example/x", "secret": "x" * 10}))
     assert reply.status == 409
     assert HOOK_SECRET in ssm_parameters(aws).values()
 
 
 def test_list_channels_pages(api):
     for i in range(3):
-        api.post(
-            "/channels", {"channel_id": f"c{i}", "name": "c", "type": "email", "target": {"to": ["a@b.c"]}}
-        )
+        api.post("/channels", {"channel_id": f"c{i}", "name": "c", "type": "email", "target": {"to": ["a@b.c"]}})
     first = api.get("/channels", {"limit": "2"}).body
     second = api.get("/channels", {"limit": "2", "next_token": first["next_token"]}).body
     assert [c["channel_id"] for c in first["items"] + second["items"]] == ["c0", "c1", "c2"]
@@ -158,9 +154,7 @@ def test_update_with_null_removes_an_optional_secret(api, aws, receiver):
 
 def test_update_changing_type_drops_the_old_secrets(api, aws, receiver):
     api.post("/channels", webhook(receiver))
-    reply = api.put(
-        "/channels/hook", {"name": "mail", "type": "email", "target": {"to": ["a@b.c"]}, "version": 1}
-    )
+    reply = api.put("/channels/hook", {"name": "mail", "type": "email", "target": {"to": ["a@b.c"]}, "version": 1})
     assert reply.status == 200
     assert reply.body["target"] == {"to": ["a@b.c"]}
     assert ssm_parameters(aws) == {}
@@ -169,9 +163,7 @@ def test_update_changing_type_drops_the_old_secrets(api, aws, receiver):
 def test_update_with_a_stale_version_is_409_and_writes_nothing(api, aws, receiver):
     api.post("/channels", webhook(receiver))
     api.put("/channels/hook", {**webhook(receiver, name="v2"), "version": 1})
-    reply = api.put(
-        "/channels/hook", {**webhook(receiver, target={"url": "https://new.example/x"}), "version": 1}
-    )
+    reply = api.put("/channels/hook", {**webhook(receiver, target={"url": "https://new.example/x"}), "version": 1})
     assert reply.status == 409
     assert receiver.url("/hook") in ssm_parameters(aws).values()
 

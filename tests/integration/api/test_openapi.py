@@ -52,9 +52,7 @@ def test_openapi_document_describes_our_error_body(document):
     assert "HTTPValidationError" not in schemas
     assert set(schemas["ErrorBody"]["properties"]) == {"message", "errors", "correlation_id"}
     create = document["paths"]["/rules"]["post"]["responses"]
-    assert create["422"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/ErrorBody"
-    }
+    assert create["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
     assert "201" in create
 
 
@@ -62,11 +60,7 @@ def test_openapi_document_describes_our_error_body(document):
 
 
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [
-        (path, method, op)
-        for path, ops in sorted(document["paths"].items())
-        for method, op in sorted(ops.items())
-    ]
+    return [(path, method, op) for path, ops in sorted(document["paths"].items()) for method, op in sorted(ops.items())]
 
 
 def request_for(document: dict[str, Any], known_ids: list[str]) -> st.SearchStrategy[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from alerting.models.common import floor_minute, utcnow
-from tests.factories import make_rule, rule_data
+from tests.factories import condition, make_rule, metric, rule_data
 
 
 def put_cpu(aws: Any, value: float) -> None:
@@ -92,6 +92,12 @@ def test_missing_data_is_reported_as_not_counted(api, store):
     result = api.post("/rules/cpu/test").body
     assert (result["outcome"], result["action"]) == ("unknown", "nothing")
     assert result["conditions"][0]["value"] is None and result["conditions"][0]["breaching"] is None
+
+
+def test_dry_run_of_a_rule_cloudwatch_would_refuse_is_400(api):
+    body = rule_data(conditions=[condition(metric=metric(dimensions={"Service": ""}))])
+    reply = api.post("/rules/test", body)
+    assert (reply.status, reply.body["errors"][0]["field"]) == (400, "conditions.0.metric.dimensions")
 
 
 def test_dry_run_of_unknown_rule_is_404_and_invalid_body_is_422(api):

@@ -9,7 +9,7 @@ import pytest
 
 from alerting.models.common import AlertStatus
 from api.services.rules import RULE_DELETED, RULE_DISABLED
-from tests.factories import condition, make_rule, rule_data
+from tests.factories import condition, make_rule, metric, rule_data
 from tests.integration.api.client import EVENT
 
 
@@ -58,9 +58,13 @@ def test_create_rule_with_an_unknown_channel_names_it(api):
         ({"conditions": [condition(threshold=-1e200)]}, "conditions.0.threshold"),
         ({"conditions": [condition("gt", 1e-200, resolve_threshold=0.0)]}, "conditions.0.threshold"),
         ({"conditions": [condition("eq", 0, tolerance=5e-324)]}, "conditions.0.tolerance"),
+        ({"conditions": [condition(metric=metric(dimensions={"Service": ""}))]}, "conditions.0.metric.dimensions"),
+        ({"conditions": [condition(metric=metric(dimensions={"": "web"}))]}, "conditions.0.metric.dimensions"),
+        ({"labels": {"": "web"}}, "labels"),
+        ({"annotations": {"summary": "x", "": "y"}}, "annotations"),
     ],
 )
-def test_create_rule_with_a_number_dynamodb_cannot_hold_names_it(api, overrides, field):
+def test_create_rule_beyond_what_dynamodb_or_cloudwatch_take_names_the_field(api, overrides, field):
     reply = api.post("/rules", spec(**overrides))
     assert (reply.status, reply.body["errors"][0]["field"]) == (400, field)
 
@@ -178,9 +182,7 @@ def test_list_rules_bad_query_is_422(api, query, field):
     assert reply.body["errors"][0]["field"] == field
 
 
-@pytest.mark.parametrize(
-    ("query", "field"), [({"label": "no-colon"}, "label"), ({"next_token": "%%%"}, "next_token")]
-)
+@pytest.mark.parametrize(("query", "field"), [({"label": "no-colon"}, "label"), ({"next_token": "%%%"}, "next_token")])
 def test_list_rules_bad_filter_or_token_is_400(api, query, field):
     reply = api.get("/rules", query)
     assert reply.status == 400

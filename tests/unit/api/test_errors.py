@@ -42,9 +42,7 @@ def test_cross_field_errors_name_every_field_with_the_validator_message():
 
 
 def test_nested_cross_field_errors_are_relative_to_their_object():
-    fields = [
-        f for f, _ in body_errors(conditions=[condition("gt", 85), condition("gt", 85, resolve_threshold=90)])
-    ]
+    fields = [f for f, _ in body_errors(conditions=[condition("gt", 85), condition("gt", 85, resolve_threshold=90)])]
     assert fields == ["conditions.1.resolve_threshold", "conditions.1.threshold"]
 
 

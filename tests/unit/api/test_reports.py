@@ -38,9 +38,7 @@ def alert(
         "status": status,
         "started_at": start,
         "updated_at": start,
-        "last_transition": Transition(
-            alert_id=f"a{n}", seq=1, event=AlertEvent.firing, at=start, actor="evaluator"
-        ),
+        "last_transition": Transition(alert_id=f"a{n}", seq=1, event=AlertEvent.firing, at=start, actor="evaluator"),
     }
     if acked is not None:
         data["acknowledged_at"] = start + timedelta(minutes=acked)

@@ -43,9 +43,7 @@ def alert_history(alert_id: Id) -> Page[Transition]:
     return services().alerts.history(alert_id)
 
 
-@router.get(
-    "/alerts/<alert_id>/deliveries", tags=TAGS, summary="An alert's deliveries per transition and channel"
-)
+@router.get("/alerts/<alert_id>/deliveries", tags=TAGS, summary="An alert's deliveries per transition and channel")
 def alert_deliveries(alert_id: Id) -> Page[DeliveryRecord]:
     return services().alerts.deliveries(alert_id)
 
@@ -60,7 +58,5 @@ def acknowledge_alert(alert_id: Id, body: AlertAction) -> Alert:
 @router.post("/alerts/<alert_id>/resolve", tags=TAGS, summary="Resolve an open alert by hand")
 def resolve_alert(alert_id: Id, body: AlertAction) -> Alert:
     alert = services().alerts.resolve(alert_id, body.by, body.note, utcnow())
-    logger.info(
-        "alert resolved by hand", extra={"alert_id": alert_id, "by": body.by, "caller": caller(router)}
-    )
+    logger.info("alert resolved by hand", extra={"alert_id": alert_id, "by": body.by, "caller": caller(router)})
     return alert

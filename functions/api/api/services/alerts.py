@@ -57,15 +57,11 @@ class AlertService:
         """Resolve by hand; the series forgets its breaches, so it fires again only after M of N new ones."""
         return self._apply(
             alert_id,
-            lambda a: resolve(
-                a, by, now, reason=f"resolved by {by}", resolution=Resolution.manual, note=note
-            ),
+            lambda a: resolve(a, by, now, reason=f"resolved by {by}", resolution=Resolution.manual, note=note),
             lambda a: self._forget_ops(a, now),
         )
 
-    def close_for_rule(
-        self, rule_id: str, actor: str, now: datetime, *, reason: str, delete_series: bool
-    ) -> int:
+    def close_for_rule(self, rule_id: str, actor: str, now: datetime, *, reason: str, delete_series: bool) -> int:
         """Resolve every open alert of a rule (disabled or deleted); returns how many were resolved.
 
         With `delete_series` the rule's series states go too, those without an open alert included.

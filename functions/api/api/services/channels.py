@@ -76,9 +76,7 @@ def sample_alert(channel: Channel, now: datetime) -> Alert:
         annotations={"summary": "A test notification sent from the alerting API. No action is needed."},
         status=AlertStatus.firing,
         values=[
-            ConditionValue(
-                metric="Test/Metric value", statistic="Average", operator="gte", threshold=85.0, value=90.0
-            )
+            ConditionValue(metric="Test/Metric value", statistic="Average", operator="gte", threshold=85.0, value=90.0)
         ],
         channels=[channel.channel_id],
         started_at=now,
@@ -133,17 +131,13 @@ class ChannelService:
     def get(self, channel_id: str) -> ChannelView:
         return view(self.channels.get(channel_id))
 
-    def update(
-        self, channel_id: str, body: ChannelUpdate, if_match: str | None, now: datetime
-    ) -> ChannelView:
+    def update(self, channel_id: str, body: ChannelUpdate, if_match: str | None, now: datetime) -> ChannelView:
         if body.channel_id is not None and body.channel_id != channel_id:
             raise InvalidInput("channel_id", "differs from the channel_id in the path")
         version = expected_version(body.version, if_match)
         stored = self.channels.get(channel_id)
         if stored.version != version:
-            raise Conflict(
-                f"channel {channel_id!r} is at version {stored.version}, not {version}: read it again"
-            )
+            raise Conflict(f"channel {channel_id!r} is at version {stored.version}, not {version}: read it again")
         keep = {
             field: name
             for field, name in stored.secret_refs.items()
@@ -177,9 +171,7 @@ class ChannelService:
         channel = self.channels.get(channel_id)
         users = sorted(r.rule_id for r in self.rules.all() if channel_id in r.channels)
         if users:
-            raise Conflict(
-                f"channel {channel_id!r} is used by rule(s) {', '.join(users)}; remove it there first"
-            )
+            raise Conflict(f"channel {channel_id!r} is used by rule(s) {', '.join(users)}; remove it there first")
         self.channels.delete(channel_id)
         self.secrets.delete(list(channel.secret_refs.values()))
 

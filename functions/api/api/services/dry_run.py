@@ -26,6 +26,7 @@ from alerting.models.common import floor_minute
 from alerting.models.rules import Rule
 from alerting.repositories.state import StateRepository
 from api.schemas import Action, ConditionResult, RuleTestResult
+from api.services.rules import check_limits
 
 
 class MetricReader(Protocol):
@@ -112,6 +113,7 @@ class RuleTester:
 
     def run(self, rule: Rule, now: datetime, *, with_state: bool) -> RuleTestResult:
         """`with_state`: the rule has an id, so its series state (breach history, open alert) counts."""
+        check_limits(rule)
         end = window_end(rule, floor_minute(now))
         queries = [MetricQuery.for_metric(c.metric, rule.window_seconds, end) for c in rule.conditions]
         observations = self.metrics.fetch(queries)

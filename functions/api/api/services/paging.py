@@ -19,7 +19,5 @@ def checked_token(next_token: str | None) -> Iterator[None]:
         yield
     except ClientError as exc:
         if next_token and error_code(exc) == "ValidationException":
-            raise InvalidInput(
-                "next_token", "does not belong to this listing (were the filters changed?)"
-            ) from None
+            raise InvalidInput("next_token", "does not belong to this listing (were the filters changed?)") from None
         raise

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import DecimalException
 
 from alerting.errors import Conflict, InvalidInput, NotFound
 from alerting.models.channels import Channel
 from alerting.models.common import Page, Severity, new_id
 from alerting.models.rules import Rule, RuleSpec
 from alerting.repositories.config import ConfigRepository
-from alerting.repositories.dynamo import to_item
 from alerting.templating import validate
 from api.schemas import RuleUpdate
 from api.services.alerts import AlertService
@@ -47,12 +45,41 @@ def parse_labels(values: list[str]) -> tuple[tuple[str, str], ...]:
 
 
 def storable(value: float) -> bool:
-    """DynamoDB numbers span 1e-130..1e126 in magnitude; a float reaches further (1e300, 5e-324)."""
-    try:
-        to_item({"n": value})
-    except DecimalException:
-        return False
-    return True
+    """DynamoDB numbers are 0 or 1e-130 <= |x| < 1e126; floats reach 5e-324 and 1.8e308."""
+    return value == 0 or 1e-130 <= abs(value) < 1e126
+
+
+def empty_name(data: object, path: str = "") -> str | None:
+    """Where `data` has an empty map key: DynamoDB refuses an empty attribute name at any depth."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "":
+                return path.rstrip(".")
+            found = empty_name(value, f"{path}{key}.")
+            if found is not None:
+                return found
+    if isinstance(data, list):
+        for i, value in enumerate(data):
+            found = empty_name(value, f"{path}{i}.")
+            if found is not None:
+                return found
+    return None
+
+
+def check_limits(spec: RuleSpec) -> None:
+    """What DynamoDB and CloudWatch refuse although the model allows it. botocore checks dimension
+    lengths before sending, so one such rule would fail a whole GetMetricData batch."""
+    where = empty_name(spec.model_dump(mode="json"))
+    if where is not None:
+        raise InvalidInput(where, "names must not be empty")
+    for i, condition in enumerate(spec.conditions):
+        for name in ("threshold", "resolve_threshold", "tolerance"):
+            value = getattr(condition, name)
+            if value is not None and not storable(value):
+                raise InvalidInput(f"conditions.{i}.{name}", "must be 0 or between 1e-130 and 1e126 in magnitude")
+        for key, value in condition.metric.dimensions.items():
+            if not (1 <= len(key) <= 255 and 1 <= len(value) <= 1024):
+                raise InvalidInput(f"conditions.{i}.metric.dimensions", "names need 1-255 characters, values 1-1024")
 
 
 def expected_version(body_version: int | None, if_match: str | None) -> int:
@@ -79,9 +106,7 @@ class RuleService:
 
     def create(self, spec: RuleSpec, now: datetime) -> Rule:
         self._check(spec)
-        rule = Rule.from_spec(
-            spec, rule_id=spec.rule_id or new_id(), version=1, created_at=now, updated_at=now
-        )
+        rule = Rule.from_spec(spec, rule_id=spec.rule_id or new_id(), version=1, created_at=now, updated_at=now)
         return self.rules.create(rule)
 
     def page(self, filters: RuleFilter, limit: int, next_token: str | None) -> Page[Rule]:
@@ -115,22 +140,14 @@ class RuleService:
         the DELETE; then end the rule's alerts, drop its series, and the rule."""
         rule = self.rules.get(rule_id)
         if rule.enabled:
-            disabled = rule.model_copy(
-                update={"enabled": False, "version": rule.version + 1, "updated_at": now}
-            )
+            disabled = rule.model_copy(update={"enabled": False, "version": rule.version + 1, "updated_at": now})
             self.rules.replace(disabled, rule.version)
         self.alerts.close_for_rule(rule_id, actor, now, reason=RULE_DELETED, delete_series=True)
         self.rules.delete(rule_id)
 
     def _check(self, spec: RuleSpec) -> None:
-        """What the model alone cannot know: channels exist, templates parse, numbers fit the table."""
-        for i, condition in enumerate(spec.conditions):
-            for name in ("threshold", "resolve_threshold", "tolerance"):
-                value = getattr(condition, name)
-                if value is not None and not storable(value):
-                    raise InvalidInput(
-                        f"conditions.{i}.{name}", "is out of range (|x| <= 1e125, 0 or >= 1e-125)"
-                    )
+        """What the model alone cannot know: limits of the stores, channels exist, templates parse."""
+        check_limits(spec)
         for i, channel_id in enumerate(spec.channels):
             try:
                 self.channels.get(channel_id)
