@@ -8,9 +8,9 @@ channels, so the figures are the notifier's own overhead per transition.
 from __future__ import annotations
 
 import statistics
-from typing import Any
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from alerting.channels.base import Message, Receipt
 from alerting.evaluation import AlertChange, initial_state

@@ -64,7 +64,7 @@ def test_alert_fires_after_m_breaches_and_auto_resolves_with_history(aws, repos)
     assert [s["alerts_fired"] for s in summaries] == [0, 0, 1, 0, 0, 0]
     assert [s["alerts_resolved"] for s in summaries] == [0, 0, 0, 0, 1, 0]
     assert all(s["get_metric_data_calls"] == 1 for s in summaries)
-    (alert,) = alerts.list(AlertFilter(), 10, None).items
+    (alert,) = alerts.page(AlertFilter(), 10, None).items
     assert alert.status == "resolved" and alert.resolution == "auto"
     assert [t.event for t in alerts.history(alert.alert_id)] == ["firing", "resolved"]
     assert alert.values[0].value == 40
@@ -85,7 +85,7 @@ def test_same_tick_twice_sequentially_fires_once(aws, repos):
     put_cpu(aws, 0, 99)
     first, second = tick(1), tick(1)
     assert (first["alerts_fired"], second["alerts_fired"], second["duplicates"]) == (1, 0, 1)
-    assert len(alerts.list(AlertFilter(), 10, None).items) == 1
+    assert len(alerts.page(AlertFilter(), 10, None).items) == 1
 
 
 def test_same_tick_in_parallel_threads_fires_once(aws, repos, atomic_requests):
@@ -101,7 +101,7 @@ def test_same_tick_in_parallel_threads_fires_once(aws, repos, atomic_requests):
     assert sum(r["state_writes"] for r in results) == 20  # each breach counted once
     assert sum(r["duplicates"] for r in results) == 20  # the other tick saw it was done
     assert sum(r["errors"] for r in results) == 0
-    assert len(alerts.list(AlertFilter(), 100, None).items) == 20
+    assert len(alerts.page(AlertFilter(), 100, None).items) == 20
 
 
 def test_a_failing_rule_does_not_stop_the_others(aws, repos, monkeypatch):
@@ -141,4 +141,4 @@ def test_tick_that_read_stale_state_loses_the_race_and_counts_nothing(aws, repos
 
     # Then its conditional write fails, it re-reads, and sees the tick was counted
     assert (first.alerts_fired, second.alerts_fired, second.duplicates, second.errors) == (1, 0, 1, 0)
-    assert len(alerts.list(AlertFilter(), 10, None).items) == 1
+    assert len(alerts.page(AlertFilter(), 10, None).items) == 1

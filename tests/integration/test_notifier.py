@@ -83,7 +83,7 @@ def test_fired_and_resolved_alert_reaches_the_topic_with_filterable_attributes(a
         "event": "firing",
     }
     alerts = AlertRepository(dynamodb, env["ALERTS_TABLE"], env["ALERT_LOG_TABLE"])
-    (alert,) = alerts.list(AlertFilter(), 10, None).items
+    (alert,) = alerts.page(AlertFilter(), 10, None).items
     deliveries = alerts.deliveries(alert.alert_id)
     assert [(d.seq, d.channel_id, d.status) for d in deliveries] == [
         (1, "alerts-topic", "delivered"),
@@ -139,5 +139,5 @@ def test_low_severity_is_filtered_by_the_subscription_not_by_us(aws, topic_queue
     mapping.drain()
     assert received(aws, topic_queue) == []
     alerts = AlertRepository(dynamodb, env["ALERTS_TABLE"], env["ALERT_LOG_TABLE"])
-    (alert,) = alerts.list(AlertFilter(), 10, None).items
+    (alert,) = alerts.page(AlertFilter(), 10, None).items
     assert [d.status for d in alerts.deliveries(alert.alert_id)] == ["delivered"]  # published all the same

@@ -9,19 +9,22 @@ from pydantic import ValidationError
 
 from alerting.models import ChannelFilters, Rule, Severity
 from alerting.models.common import AlertEvent, Category
+from alerting.validation import field_errors
 from tests.factories import condition, metric, rule_data
 
 
 def error_fields(data: dict[str, Any]) -> dict[str, str]:
+    """The fields the API and the CLI would name, with their messages."""
     with pytest.raises(ValidationError) as info:
         Rule.model_validate(data)
-    return {".".join(map(str, e["loc"])): e["msg"] for e in info.value.errors()}
+    return dict(field_errors(info.value.errors()))
 
 
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"breaches_to_fire": 3, "out_of": 2}, "", "breaches_to_fire must not exceed out_of"),
+        ({"breaches_to_fire": 3, "out_of": 2}, "breaches_to_fire", "breaches_to_fire must not exceed out_of"),
+        ({"breaches_to_fire": 3, "out_of": 2}, "out_of", "breaches_to_fire must not exceed out_of"),
         ({"window_seconds": 90}, "window_seconds", "multiple of 60"),
         ({"window_seconds": 30}, "window_seconds", "greater than or equal to 60"),
         ({"evaluation_interval_seconds": 150}, "evaluation_interval_seconds", "multiple of 60"),
@@ -34,14 +37,32 @@ def error_fields(data: dict[str, Any]) -> dict[str, str]:
         ({"conditions": [condition(threshold="85")]}, "conditions.0.threshold", "valid number"),
         ({"conditions": [condition(threshold=float("nan"))]}, "conditions.0.threshold", "finite"),
         ({"conditions": [condition(operator="between")]}, "conditions.0.operator", "gt"),
-        ({"conditions": [condition("gte", 85, resolve_threshold=90)]}, "conditions.0", "recovery side"),
-        ({"conditions": [condition("lt", 70, resolve_threshold=60)]}, "conditions.0", "recovery side"),
-        ({"conditions": [condition("gt", 1, tolerance=0.5)]}, "conditions.0", "tolerance applies only"),
+        (
+            {"conditions": [condition("gte", 85, resolve_threshold=90)]},
+            "conditions.0.resolve_threshold",
+            "recovery side",
+        ),
+        (
+            {"conditions": [condition("lt", 70, resolve_threshold=60)]},
+            "conditions.0.resolve_threshold",
+            "recovery side",
+        ),
+        ({"conditions": [condition("gt", 1, tolerance=0.5)]}, "conditions.0.tolerance", "tolerance applies only"),
         ({"severity": "urgent"}, "severity", "critical"),
         ({"rule_id": "Bad_ID"}, "rule_id", "pattern"),
         ({"name": ""}, "name", "at least 1"),
         ({"unknown": 1}, "unknown", "Extra inputs"),
         ({"conditions": [condition()] * 11}, "conditions", "at most 10"),
+        # what DynamoDB and CloudWatch refuse although Python allows it
+        ({"conditions": [condition(threshold=1e126)]}, "conditions.0.threshold", "between 1e-130 and 1e126"),
+        ({"conditions": [condition(threshold=5e-324)]}, "conditions.0.threshold", "between 1e-130 and 1e126"),
+        (
+            {"conditions": [condition(metric=metric(dimensions={"Service": ""}))]},
+            "conditions.0.metric.dimensions.Service",
+            "at least 1",
+        ),
+        ({"labels": {"": "x"}}, "labels", "key '': String should have at least 1"),
+        ({"annotations": {"": "x"}}, "annotations", "at least 1"),
     ],
 )
 def test_rule_validation_names_the_field(overrides: dict[str, Any], field: str, message: str):

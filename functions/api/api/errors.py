@@ -22,12 +22,11 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from alerting.errors import AlreadyExists, ConcurrentUpdate, Conflict, InvalidInput, NotFound
-from alerting.models.rules import CROSS_FIELD_ERRORS
+from alerting.validation import field_errors
 from api.observability import logger
 from api.schemas import ErrorBody, FieldError
 
 _SOURCES = ("body", "query", "path", "header", "cookie")
-_PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
 class InvalidFields(Exception):
@@ -41,31 +40,22 @@ class InvalidFields(Exception):
 def request_errors(errors: Sequence[Mapping[str, Any]]) -> list[FieldError]:
     """Powertools/pydantic request errors → one entry per offending field, with its message.
 
-    Locations drop their source (`body`, `query`...); a cross-field error names every field
-    involved (CROSS_FIELD_ERRORS), relative to the object whose validator raised it.
+    Locations drop their source (`body`, `query`...); the naming itself is the core's
+    (`alerting.validation.field_errors`), shared with the rules-as-code CLI.
     """
     out: list[FieldError] = []
+    located = []
     for error in errors:
         loc = list(error.get("loc", ()))
         if loc and loc[0] in _SOURCES:
             loc = loc[1:]
-        message = str(error.get("msg", "invalid"))
-        for prefix in _PREFIXES:
-            message = message.removeprefix(prefix)
         if error.get("type") == "json_invalid":
             out.append(FieldError(field="body", message=f"invalid JSON: {error.get('ctx', {}).get('error', '')}"))
-            continue
-        if error.get("type") == "missing" and not loc:
+        elif error.get("type") == "missing" and not loc:
             out.append(FieldError(field="body", message="a JSON body is required"))
-            continue
-        location = ".".join(str(part) for part in loc)
-        related = CROSS_FIELD_ERRORS.get(message)
-        if related is None:
-            out.append(FieldError(field=location or "body", message=message))
         else:
-            out.extend(
-                FieldError(field=f"{location}.{name}" if location else name, message=message) for name in related
-            )
+            located.append({**error, "loc": loc})
+    out.extend(FieldError(field=field, message=message) for field, message in field_errors(located))
     return out
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from alerting.errors import ConcurrentUpdate
 from alerting.evaluation import Decision, Observation, Outcome, evaluate_series, is_due
 from alerting.lifecycle import EVALUATOR, resolve, start_alert
-from alerting.metrics import MetricQuery
+from alerting.metrics import MetricQuery, queries_for
 from alerting.models.alerts import ConditionValue, Resolution, SeriesState
 from alerting.models.common import floor_minute
 from alerting.models.reports import EvaluationSummary
@@ -29,11 +29,6 @@ class MetricReader(Protocol):
     calls: int
 
     def fetch(self, queries: list[MetricQuery]) -> dict[MetricQuery, Observation]: ...
-
-
-def queries_for(rule: Rule, tick: datetime) -> list[MetricQuery]:
-    end = tick - timedelta(seconds=rule.evaluation_delay_seconds)
-    return [MetricQuery.for_metric(c.metric, rule.window_seconds, end) for c in rule.conditions]
 
 
 @dataclass

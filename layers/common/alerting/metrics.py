@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from alerting.errors import MetricsUnavailable
 from alerting.evaluation import Observation
-from alerting.models.rules import MetricSpec
+from alerting.models.rules import MetricSpec, Rule
 
 MAX_QUERIES_PER_CALL = 500
 MAX_RANGE_SECONDS = 86_400  # beyond this the shared range costs more than separate calls
@@ -63,6 +63,12 @@ class MetricQuery:
             },
             "ReturnData": True,
         }
+
+
+def queries_for(rule: Rule, tick: datetime) -> list[MetricQuery]:
+    """One query per condition: its statistic over the window that ends `delay` before the tick."""
+    end = tick - timedelta(seconds=rule.evaluation_delay_seconds)
+    return [MetricQuery.for_metric(c.metric, rule.window_seconds, end) for c in rule.conditions]
 
 
 def batches(queries: Iterable[MetricQuery]) -> Iterator[tuple[datetime, datetime, list[MetricQuery]]]:
@@ -163,4 +169,6 @@ class CloudWatchMetrics:
                     raise MetricsUnavailable(f"GetMetricData failed: {code or status}") from exc
                 # Full jitter: spreads retries of overlapping invocations.
                 self._sleep(random.uniform(0, self._base_delay * 2 ** (attempt - 1)))
+            except BotoCoreError as exc:  # a request botocore refuses to send: retrying cannot help
+                raise MetricsUnavailable(f"GetMetricData failed: {type(exc).__name__}") from exc
         raise AssertionError("unreachable")

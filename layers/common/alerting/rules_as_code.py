@@ -68,7 +68,7 @@ def load_folder(folder: Path) -> tuple[list[Rule], list[Problem]]:
             try:
                 rule = Rule.model_validate(data)
             except ValidationError as exc:
-                problems.extend(Problem(str(path), f, m) for f, m in field_errors(exc, prefix))
+                problems.extend(Problem(str(path), f, m) for f, m in field_errors(exc.errors(), prefix))
                 continue
             if rule.rule_id in seen:
                 problems.append(Problem(str(path), prefix + "rule_id", f"duplicate of {seen[rule.rule_id]}"))

@@ -65,7 +65,7 @@ class Store:
         return alert
 
     def all_alerts(self) -> list[Alert]:
-        return self.alerts.list(AlertFilter(), 100, None).items
+        return self.alerts.page(AlertFilter(), 100, None).items
 
 
 def minutes_ago(minutes: int) -> datetime:

@@ -94,10 +94,10 @@ def test_missing_data_is_reported_as_not_counted(api, store):
     assert result["conditions"][0]["value"] is None and result["conditions"][0]["breaching"] is None
 
 
-def test_dry_run_of_a_rule_cloudwatch_would_refuse_is_400(api):
+def test_dry_run_of_a_rule_cloudwatch_would_refuse_is_422(api):
     body = rule_data(conditions=[condition(metric=metric(dimensions={"Service": ""}))])
     reply = api.post("/rules/test", body)
-    assert (reply.status, reply.body["errors"][0]["field"]) == (400, "conditions.0.metric.dimensions")
+    assert (reply.status, reply.body["errors"][0]["field"]) == (422, "conditions.0.metric.dimensions.Service")
 
 
 def test_dry_run_of_unknown_rule_is_404_and_invalid_body_is_422(api):

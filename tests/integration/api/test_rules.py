@@ -58,7 +58,10 @@ def test_create_rule_with_an_unknown_channel_names_it(api):
         ({"conditions": [condition(threshold=-1e200)]}, "conditions.0.threshold"),
         ({"conditions": [condition("gt", 1e-200, resolve_threshold=0.0)]}, "conditions.0.threshold"),
         ({"conditions": [condition("eq", 0, tolerance=5e-324)]}, "conditions.0.tolerance"),
-        ({"conditions": [condition(metric=metric(dimensions={"Service": ""}))]}, "conditions.0.metric.dimensions"),
+        (
+            {"conditions": [condition(metric=metric(dimensions={"Service": ""}))]},
+            "conditions.0.metric.dimensions.Service",
+        ),
         ({"conditions": [condition(metric=metric(dimensions={"": "web"}))]}, "conditions.0.metric.dimensions"),
         ({"labels": {"": "web"}}, "labels"),
         ({"annotations": {"summary": "x", "": "y"}}, "annotations"),
@@ -66,7 +69,7 @@ def test_create_rule_with_an_unknown_channel_names_it(api):
 )
 def test_create_rule_beyond_what_dynamodb_or_cloudwatch_take_names_the_field(api, overrides, field):
     reply = api.post("/rules", spec(**overrides))
-    assert (reply.status, reply.body["errors"][0]["field"]) == (400, field)
+    assert (reply.status, reply.body["errors"][0]["field"]) == (422, field)
 
 
 def test_create_rule_with_a_broken_annotation_template_names_it(api):

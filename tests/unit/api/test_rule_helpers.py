@@ -8,7 +8,7 @@ from alerting.errors import InvalidInput
 from alerting.models.channels import Channel
 from alerting.models.common import Severity
 from api.services.channels import is_marker, redact, view
-from api.services.rules import RuleFilter, empty_name, expected_version, parse_labels, storable
+from api.services.rules import RuleFilter, expected_version, parse_labels
 from tests.factories import make_rule
 
 
@@ -56,10 +56,3 @@ def test_channel_view_masks_every_secret_field_of_its_type():
 def test_marker_and_redaction():
     assert is_marker({"secret": True, "set": True}) and not is_marker("https://x") and not is_marker({"a": 1})
     assert redact("POST https://hooks/abc123 failed", {"url": "https://hooks/abc123"}) == "POST *** failed"
-
-
-def test_limits_of_the_stores():
-    assert empty_name({"a": [{"b": {"": 1}}]}) == "a.0.b"
-    assert empty_name({"": 1}) == "" and empty_name({"a": {"b": 1}}) is None
-    assert storable(9.99e125) and storable(0.0) and storable(-1e-130)
-    assert not storable(1e126) and not storable(-1e-131) and not storable(5e-324)

@@ -12,7 +12,6 @@ from alerting.models.alerts import Alert, AlertKind, ConditionValue, Resolution
 from alerting.models.channels import MessageTemplate
 from alerting.models.common import AlertEvent
 from alerting.models.rules import Rule
-
 from tests.factories import T0, make_rule
 
 # Secrets that must never show in an error, a log line or a traceback.

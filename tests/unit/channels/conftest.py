@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 import requests
+
 from alerting_local.receiver import Receiver
 
 

@@ -13,15 +13,15 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from alerting.channels import EmailSender, Sender, SlackSender, SnsSender, WebhookSender
-from alerting.channels.base import Message
-from alerting.errors import DeliveryError
-from alerting_local.receiver import Receiver, Reply
 from botocore.stub import Stubber
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses import ses_backends
 
+from alerting.channels import EmailSender, Sender, SlackSender, SnsSender, WebhookSender
+from alerting.channels.base import Message
+from alerting.errors import DeliveryError
+from alerting_local.receiver import Receiver, Reply
 from tests.factories import condition, metric
 from tests.unit.channels.builders import (
     HMAC_SECRET,
@@ -57,9 +57,7 @@ def _http_harness(kind: str, receiver: Receiver, session: requests.Session) -> H
         return WebhookSender(session, url, secret=HMAC_SECRET, timeout=2.0, allow_private=True)
 
     def failing(retryable: bool) -> Sender:
-        receiver.script(
-            path, Reply.server_error() if retryable else Reply(400, f"bad request to {receiver.url(path)}")
-        )
+        receiver.script(path, Reply.server_error() if retryable else Reply(400, f"bad request to {receiver.url(path)}"))
         return build(receiver.url(path))
 
     return Harness(
@@ -103,9 +101,7 @@ def _sns_harness(aws: boto3.Session) -> Harness:
     sqs = aws.client("sqs")
     arn = sns.create_topic(Name="alerts")["TopicArn"]
     queue_url = sqs.create_queue(QueueName="all")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
 
     def payloads() -> list[str]:
@@ -140,9 +136,7 @@ def _huge_message() -> Message:
     """Ten conditions and twenty 20,000-character annotations: more than any provider takes."""
     conditions = [condition(metric=metric(f"Metric{i}", namespace="N" * 250)) for i in range(10)]
     annotations = {f"note{i}": "A" * 20_000 for i in range(19)} | {"summary": "S" * 20_000}
-    return make_message(
-        make_alert(alert_rule(name="R" * 200, conditions=conditions, annotations=annotations))
-    )
+    return make_message(make_alert(alert_rule(name="R" * 200, conditions=conditions, annotations=annotations)))
 
 
 def test_channel_send_delivers_one_payload_naming_the_alert(channel: Harness) -> None:

@@ -7,16 +7,16 @@ from typing import Any
 
 import boto3
 import pytest
-from alerting.channels.base import Message
-from alerting.channels.email import EmailSender, html_body, text_body
-from alerting.errors import DeliveryError
-from alerting.models.channels import MessageTemplate
-from alerting.models.common import AlertEvent
 from botocore.stub import Stubber
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses import ses_backends
 
+from alerting.channels.base import Message
+from alerting.channels.email import EmailSender, html_body, text_body
+from alerting.errors import DeliveryError
+from alerting.models.channels import MessageTemplate
+from alerting.models.common import AlertEvent
 from tests.unit.channels.builders import acknowledged, alert_rule, make_alert, make_message, resolved
 
 SENDER = "alerts@example.com"
@@ -36,9 +36,7 @@ def _sent() -> list[Any]:
 
 
 def test_email_send_delivers_subject_html_and_returns_message_id(ses: Any) -> None:
-    receipt = EmailSender(ses, sender=SENDER, to=TO).send(
-        make_message(console_url="https://alerts.example.com")
-    )
+    receipt = EmailSender(ses, sender=SENDER, to=TO).send(make_message(console_url="https://alerts.example.com"))
 
     (mail,) = _sent()
     assert (mail.source, mail.destinations["ToAddresses"], mail.subject) == (
@@ -155,9 +153,7 @@ def test_email_send_unverified_sender_is_permanent(ses: Any) -> None:
         ("InvalidParameterValue", 400, False),
     ],
 )
-def test_email_send_client_errors_are_classified(
-    aws: boto3.Session, code: str, status: int, retryable: bool
-) -> None:
+def test_email_send_client_errors_are_classified(aws: boto3.Session, code: str, status: int, retryable: bool) -> None:
     # Given SES answers with an error (stubbed: moto never throttles)
     client = aws.client("ses")
     with Stubber(client) as stub:

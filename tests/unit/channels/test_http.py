@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 import requests
+from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError
+
 from alerting.channels.http import aws_error, check_target, ensure_target, parse_retry_after, post_json
 from alerting.errors import DeliveryError, InvalidInput
 from alerting_local.receiver import Receiver, Reply
-from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError
 
 NOW = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 
@@ -174,9 +175,7 @@ def test_check_target_public_https_passes(monkeypatch: pytest.MonkeyPatch, url: 
         ("https://nowhere.invalid/x", "host does not resolve"),
     ],
 )
-def test_check_target_rejects_unless_public_https(
-    monkeypatch: pytest.MonkeyPatch, url: str, problem: str
-) -> None:
+def test_check_target_rejects_unless_public_https(monkeypatch: pytest.MonkeyPatch, url: str, problem: str) -> None:
     # Given a name that points into the private network
     _fake_dns(monkeypatch, {"hooks.example.com": "93.184.216.34", "internal.example.com": "192.168.1.10"})
 

@@ -7,6 +7,7 @@ import threading
 import time
 
 import requests
+
 from alerting_local.receiver import Receiver, Reply
 
 

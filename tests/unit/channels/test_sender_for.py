@@ -7,11 +7,11 @@ from typing import Any
 import boto3
 import pytest
 import requests
+
 from alerting.channels import EmailSender, SlackSender, SnsSender, WebhookSender, sender_for
 from alerting.errors import DeliveryError
 from alerting.models.channels import Channel, ChannelType
 from alerting_local.receiver import Receiver
-
 from tests.unit.channels.builders import HMAC_SECRET, SLACK_PATH, WEBHOOK_PATH, make_message
 
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:alerts"
@@ -76,9 +76,7 @@ def test_sender_for_webhook_signs_with_the_secret(
     assert request.headers["X-Signature"].startswith("sha256=")
 
 
-def test_sender_for_ignores_secrets_the_type_does_not_have(
-    session: requests.Session, aws: boto3.Session
-) -> None:
+def test_sender_for_ignores_secrets_the_type_does_not_have(session: requests.Session, aws: boto3.Session) -> None:
     # Given an SNS channel handed an unrelated secret
     channel = _channel(ChannelType.sns, {"topic_arn": TOPIC_ARN})
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 import requests
+
 from alerting.channels.slack import SlackSender, payload
 from alerting.errors import DeliveryError
 from alerting.models.channels import MessageTemplate
 from alerting.models.common import AlertEvent
 from alerting_local.receiver import Receiver, Reply
-
 from tests.factories import condition, metric
 from tests.unit.channels.builders import (
     SLACK_PATH,
@@ -273,9 +273,7 @@ def test_slack_send_hung_webhook_is_retryable_timeout(receiver: Receiver, sessio
     assert (str(caught.value), caught.value.retryable) == ("slack webhook timed out after 0.3s", True)
 
 
-def test_slack_send_private_target_refused_without_allow_private(
-    receiver: Receiver, session: requests.Session
-) -> None:
+def test_slack_send_private_target_refused_without_allow_private(receiver: Receiver, session: requests.Session) -> None:
     sender = SlackSender(session, receiver.url(SLACK_PATH), timeout=1.0, allow_private=False)
 
     with pytest.raises(DeliveryError) as caught:

@@ -9,13 +9,13 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import ANY, Stubber
+from moto import mock_aws
+
 from alerting.channels.sns import MAX_MESSAGE_BYTES, SnsSender, subject
 from alerting.errors import DeliveryError
 from alerting.models.channels import MessageTemplate
 from alerting.payload import document
-from botocore.stub import ANY, Stubber
-from moto import mock_aws
-
 from tests.unit.channels.builders import alert_rule, make_alert, make_message
 
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:alerts"
@@ -41,9 +41,7 @@ def topic(aws: boto3.Session) -> Iterator[Topic]:
         sqs = aws.client("sqs")
         arn = sns.create_topic(Name="alerts")["TopicArn"]
         queue_url = sqs.create_queue(QueueName="paging")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(
             TopicArn=arn,
             Protocol="sqs",
@@ -151,9 +149,7 @@ def test_sns_send_huge_annotations_fit_the_message_limit(topic: Topic) -> None:
         ("AuthorizationError", 403, False),
     ],
 )
-def test_sns_send_client_errors_are_classified(
-    aws: boto3.Session, code: str, status: int, retryable: bool
-) -> None:
+def test_sns_send_client_errors_are_classified(aws: boto3.Session, code: str, status: int, retryable: bool) -> None:
     client = aws.client("sns")
     with Stubber(client) as stub:
         stub.add_client_error("publish", service_error_code=code, http_status_code=status)

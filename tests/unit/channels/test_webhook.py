@@ -8,21 +8,19 @@ import json
 
 import pytest
 import requests
+
 from alerting.channels.webhook import WebhookSender
 from alerting.errors import DeliveryError
 from alerting.models.channels import MessageTemplate
 from alerting.payload import SCHEMA_VERSION, document
 from alerting_local.receiver import Receiver, Reply
-
 from tests.unit.channels.builders import HMAC_SECRET, WEBHOOK_PATH, make_alert, make_message, resolved
 
 
 def _sender(
     session: requests.Session, receiver: Receiver, secret: str | None = HMAC_SECRET, timeout: float = 2.0
 ) -> WebhookSender:
-    return WebhookSender(
-        session, receiver.url(WEBHOOK_PATH), secret=secret, timeout=timeout, allow_private=True
-    )
+    return WebhookSender(session, receiver.url(WEBHOOK_PATH), secret=secret, timeout=timeout, allow_private=True)
 
 
 def test_webhook_send_body_is_the_versioned_document_compact_and_sorted(
@@ -49,9 +47,7 @@ def test_webhook_send_headers_name_delivery_and_event(receiver: Receiver, sessio
     assert request.headers["X-Alerting-Event"] == "firing"
 
 
-def test_webhook_send_signature_verifies_with_the_shared_secret(
-    receiver: Receiver, session: requests.Session
-) -> None:
+def test_webhook_send_signature_verifies_with_the_shared_secret(receiver: Receiver, session: requests.Session) -> None:
     _sender(session, receiver).send(make_message())
 
     # Then a receiver recomputing the HMAC over the raw body gets the same value
@@ -60,9 +56,7 @@ def test_webhook_send_signature_verifies_with_the_shared_secret(
     assert hmac.compare_digest(request.headers["X-Signature"], expected)
 
 
-def test_webhook_send_without_secret_sends_no_signature(
-    receiver: Receiver, session: requests.Session
-) -> None:
+def test_webhook_send_without_secret_sends_no_signature(receiver: Receiver, session: requests.Session) -> None:
     _sender(session, receiver, secret=None).send(make_message())
 
     (request,) = receiver.received(WEBHOOK_PATH)
@@ -100,9 +94,7 @@ def test_webhook_send_error_answers_are_classified(
     assert (caught.value.retryable, caught.value.retry_after) == (retryable, retry_after)
 
 
-def test_webhook_send_hung_receiver_is_retryable_timeout(
-    receiver: Receiver, session: requests.Session
-) -> None:
+def test_webhook_send_hung_receiver_is_retryable_timeout(receiver: Receiver, session: requests.Session) -> None:
     receiver.script(WEBHOOK_PATH, Reply.hang())
 
     with pytest.raises(DeliveryError) as caught:

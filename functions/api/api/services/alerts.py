@@ -37,7 +37,7 @@ class AlertService:
 
     def page(self, filters: AlertFilter, limit: int, next_token: str | None) -> Page[Alert]:
         with checked_token(next_token):
-            return self.alerts.list(filters, limit, next_token)
+            return self.alerts.page(filters, limit, next_token)
 
     def get(self, alert_id: str) -> Alert:
         return self.alerts.get(alert_id)

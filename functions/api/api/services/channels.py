@@ -220,7 +220,7 @@ class ChannelService:
         try:
             target = TARGET_MODELS[spec.type].model_validate({**kept, **given})
         except ValidationError as exc:
-            raise InvalidFields(field_errors(exc, prefix="target.")) from None
+            raise InvalidFields(field_errors(exc.errors(), prefix="target.")) from None
         url_field = URL_FIELDS.get(spec.type)
         if url_field is not None and url_field in given:  # a kept URL was checked when it was stored
             check_target(str(getattr(target, url_field)), self.allow_private, field=f"target.{url_field}")

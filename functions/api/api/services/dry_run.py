@@ -20,22 +20,16 @@ from alerting.evaluation import (
     evaluate_series,
     is_due,
 )
-from alerting.metrics import MetricQuery
+from alerting.metrics import MetricQuery, queries_for
 from alerting.models.alerts import SeriesState
 from alerting.models.common import floor_minute
 from alerting.models.rules import Rule
 from alerting.repositories.state import StateRepository
 from api.schemas import Action, ConditionResult, RuleTestResult
-from api.services.rules import check_limits
 
 
 class MetricReader(Protocol):
     def fetch(self, queries: list[MetricQuery]) -> dict[MetricQuery, Observation]: ...
-
-
-def window_end(rule: Rule, tick: datetime) -> datetime:
-    """Where the evaluator's window ends on `tick` (it skips CloudWatch's ingestion delay)."""
-    return tick - timedelta(seconds=rule.evaluation_delay_seconds)
 
 
 def report(
@@ -48,11 +42,12 @@ def report(
     decision = evaluate_series(rule, observations, state, tick)
     alert_open = state is not None and state.alert_id is not None
     breaches = decision.state.history.count(BREACH)
+    window_end = queries_for(rule, tick)[0].end
     return RuleTestResult(
         rule_id=rule.rule_id,
         evaluated_at=tick,
-        window_start=window_end(rule, tick) - timedelta(seconds=rule.window_seconds),
-        window_end=window_end(rule, tick),
+        window_start=window_end - timedelta(seconds=rule.window_seconds),
+        window_end=window_end,
         enabled=rule.enabled,
         due=is_due(rule, tick),
         conditions=[
@@ -113,9 +108,7 @@ class RuleTester:
 
     def run(self, rule: Rule, now: datetime, *, with_state: bool) -> RuleTestResult:
         """`with_state`: the rule has an id, so its series state (breach history, open alert) counts."""
-        check_limits(rule)
-        end = window_end(rule, floor_minute(now))
-        queries = [MetricQuery.for_metric(c.metric, rule.window_seconds, end) for c in rule.conditions]
+        queries = queries_for(rule, floor_minute(now))
         observations = self.metrics.fetch(queries)
         state = self.states.get(rule.rule_id, rule.fingerprint) if with_state else None
         return report(rule, [observations[q] for q in queries], state, now)

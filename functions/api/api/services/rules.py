@@ -44,44 +44,6 @@ def parse_labels(values: list[str]) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def storable(value: float) -> bool:
-    """DynamoDB numbers are 0 or 1e-130 <= |x| < 1e126; floats reach 5e-324 and 1.8e308."""
-    return value == 0 or 1e-130 <= abs(value) < 1e126
-
-
-def empty_name(data: object, path: str = "") -> str | None:
-    """Where `data` has an empty map key: DynamoDB refuses an empty attribute name at any depth."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key == "":
-                return path.rstrip(".")
-            found = empty_name(value, f"{path}{key}.")
-            if found is not None:
-                return found
-    if isinstance(data, list):
-        for i, value in enumerate(data):
-            found = empty_name(value, f"{path}{i}.")
-            if found is not None:
-                return found
-    return None
-
-
-def check_limits(spec: RuleSpec) -> None:
-    """What DynamoDB and CloudWatch refuse although the model allows it. botocore checks dimension
-    lengths before sending, so one such rule would fail a whole GetMetricData batch."""
-    where = empty_name(spec.model_dump(mode="json"))
-    if where is not None:
-        raise InvalidInput(where, "names must not be empty")
-    for i, condition in enumerate(spec.conditions):
-        for name in ("threshold", "resolve_threshold", "tolerance"):
-            value = getattr(condition, name)
-            if value is not None and not storable(value):
-                raise InvalidInput(f"conditions.{i}.{name}", "must be 0 or between 1e-130 and 1e126 in magnitude")
-        for key, value in condition.metric.dimensions.items():
-            if not (1 <= len(key) <= 255 and 1 <= len(value) <= 1024):
-                raise InvalidInput(f"conditions.{i}.metric.dimensions", "names need 1-255 characters, values 1-1024")
-
-
 def expected_version(body_version: int | None, if_match: str | None) -> int:
     """The version the client read: the body's `version` or the `If-Match` header ("3", W/"3")."""
     header: int | None = None
@@ -147,7 +109,6 @@ class RuleService:
 
     def _check(self, spec: RuleSpec) -> None:
         """What the model alone cannot know: limits of the stores, channels exist, templates parse."""
-        check_limits(spec)
         for i, channel_id in enumerate(spec.channels):
             try:
                 self.channels.get(channel_id)

@@ -7,7 +7,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from alerting.models.common import (
     Category,
@@ -20,7 +20,19 @@ from alerting.models.common import (
 
 STATISTIC_PATTERN = r"^(Average|Maximum|Minimum|Sum|SampleCount|p(100|\d{1,2})(\.\d{1,2})?)$"
 
-Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+def _storable(value: float) -> float:
+    """DynamoDB holds 0 or 1e-130 ≤ |x| < 1e126; a float reaches far beyond either end."""
+    if value != 0 and not 1e-130 <= abs(value) < 1e126:
+        raise ValueError("must be 0 or between 1e-130 and 1e126 in magnitude")
+    return value
+
+
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False), AfterValidator(_storable)]
+# DynamoDB refuses empty map keys at any depth, and CloudWatch bounds dimension names and values.
+Key = Annotated[str, Field(min_length=1, max_length=128)]
+DimensionName = Annotated[str, Field(min_length=1, max_length=255)]
+DimensionValue = Annotated[str, Field(min_length=1, max_length=1024)]
 
 
 # Cross-field errors name every field involved (relative to where the validator runs).
@@ -76,7 +88,7 @@ class MissingData(StrEnum):
 class MetricSpec(Model):
     namespace: Annotated[str, Field(min_length=1, max_length=255)]
     name: Annotated[str, Field(min_length=1, max_length=255)]
-    dimensions: Annotated[dict[str, str], Field(max_length=30)] = {}
+    dimensions: Annotated[dict[DimensionName, DimensionValue], Field(max_length=30)] = {}
     statistic: Annotated[
         str,
         Field(pattern=STATISTIC_PATTERN, description="Average, Maximum, Minimum, Sum, SampleCount, pNN or pNN.N"),
@@ -91,7 +103,7 @@ class Condition(Model):
     metric: MetricSpec
     operator: Operator
     threshold: Number
-    tolerance: Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)] = 0.0
+    tolerance: Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False), AfterValidator(_storable)] = 0.0
     resolve_threshold: Number | None = None
 
     @model_validator(mode="after")
@@ -133,8 +145,8 @@ class RuleSpec(Model):
     treat_missing_data: MissingData = MissingData.ignore
     cooldown_seconds: Annotated[int, Field(ge=0, le=604_800, strict=True)] = 0
     max_alerts_per_hour: Annotated[int, Field(ge=1, le=10_000, strict=True)] | None = None
-    labels: Annotated[dict[str, str], Field(max_length=50)] = {}
-    annotations: Annotated[dict[str, str], Field(max_length=20)] = {}
+    labels: Annotated[dict[Key, Annotated[str, Field(max_length=500)]], Field(max_length=50)] = {}
+    annotations: Annotated[dict[Key, str], Field(max_length=20)] = {}
     channels: Annotated[list[ResourceId], Field(max_length=20)] = []
     escalation_policy_id: ResourceId | None = None
 

@@ -64,7 +64,7 @@ class AlertRepository:
             raise NotFound("alert", alert_id)
         return _decode(response["Item"])
 
-    def list(self, filters: AlertFilter, limit: int, next_token: str | None) -> Page[Alert]:
+    def page(self, filters: AlertFilter, limit: int, next_token: str | None) -> Page[Alert]:
         """Newest first, from the index that fits the filters; other filters apply on top."""
         if filters.status is not None:
             index, attr, value = "by-status", "status", filters.status.value
