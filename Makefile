@@ -4,9 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# sam build needs the Lambda runtime's interpreter (python3.13) on PATH.
-PY313_DIR := $(shell command -v python3.13 >/dev/null 2>&1 && dirname "$$(command -v python3.13)" || \
-	(command -v pyenv >/dev/null 2>&1 && echo "$$(pyenv root)/versions/3.13.0/bin"))
+# sam build needs the Lambda runtime's interpreter (python3.13) on PATH: a pyenv install of
+# 3.13 if there is one (pyenv's shim only answers when 3.13 is the active version), else PATH.
+PYENV_313 := $(lastword $(sort $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.13*/bin)))
+PY313_DIR := $(or $(PYENV_313),$(shell dirname "$$(command -v python3.13)" 2>/dev/null))
 export PATH := $(CURDIR)/$(BIN):$(PY313_DIR):$(PATH)
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0

@@ -1,0 +1,76 @@
+"""template.yaml is the single source of truth: check the wiring the code relies on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from alerting.settings import ApiSettings, EvaluatorSettings, NotifierSettings, Settings
+from alerting_local.lambda_runtime import load_handler
+from alerting_local.template import Stack, load_template
+
+TEMPLATE = load_template()
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def stack() -> Stack:
+    fake = Stack("s", "us-east-1", TEMPLATE, {k: str(v.get("Default", "")) for k, v in TEMPLATE["Parameters"].items()})
+    for logical, resource in RESOURCES.items():
+        fake.refs[logical] = f"s-{logical}"
+        for attribute in ("Arn", "StreamArn"):
+            fake.attributes[(logical, attribute)] = f"arn:{logical}:{attribute}"
+    return fake
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_every_function_handler_imports(logical_id: str):
+    assert callable(load_handler(FUNCTIONS[logical_id]["Properties"]["Handler"]))
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "settings"),
+    [
+        ("EvaluatorFunction", EvaluatorSettings),
+        ("NotifierFunction", NotifierSettings),
+        ("ApiFunction", ApiSettings),
+        ("DefaultRulesSeedFunction", Settings),
+    ],
+)
+def test_each_function_environment_satisfies_its_settings(logical_id: str, settings: type[Settings]):
+    settings.from_env(stack().function_environment(logical_id))
+
+
+def test_notifier_stream_mapping_reports_partial_failures_and_ends_in_a_dlq():
+    props = FUNCTIONS["NotifierFunction"]["Properties"]["Events"]["AlertsStream"]["Properties"]
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BisectBatchOnFunctionError"] is True
+    assert 0 <= props["MaximumRetryAttempts"] <= 10
+    assert props["MaximumRecordAgeInSeconds"] > 0
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["NotifierDeadLetterQueue", "Arn"]}
+
+
+def test_evaluator_schedule_runs_every_minute_with_retries_and_a_dlq():
+    props = FUNCTIONS["EvaluatorFunction"]["Properties"]["Events"]["EveryMinute"]["Properties"]
+    assert props["Schedule"] == "rate(1 minute)"
+    assert props["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert props["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["EvaluatorDeadLetterQueue", "Arn"]}
+
+
+def test_alerts_table_streams_new_and_old_images_and_has_the_api_indexes():
+    props = RESOURCES["AlertsTable"]["Properties"]
+    assert props["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert {i["IndexName"] for i in props["GlobalSecondaryIndexes"]} == {"by-status", "by-rule", "by-time"}
+
+
+def test_api_requires_iam_auth():
+    assert RESOURCES["AlertingApi"]["Properties"]["Auth"]["DefaultAuthorizer"] == "AWS_IAM"
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_policies_grant_named_actions_only(logical_id: str):
+    for policy in FUNCTIONS[logical_id]["Properties"].get("Policies", []):
+        for statement in policy["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert all(":" in a and not a.endswith(":*") for a in actions), actions
