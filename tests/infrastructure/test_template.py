@@ -17,7 +17,7 @@ FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless
 
 def stack() -> Stack:
     fake = Stack("s", "us-east-1", TEMPLATE, {k: str(v.get("Default", "")) for k, v in TEMPLATE["Parameters"].items()})
-    for logical, resource in RESOURCES.items():
+    for logical in RESOURCES:
         fake.refs[logical] = f"s-{logical}"
         for attribute in ("Arn", "StreamArn"):
             fake.attributes[(logical, attribute)] = f"arn:{logical}:{attribute}"
