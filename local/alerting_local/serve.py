@@ -11,7 +11,6 @@ pumped to the notifier every couple of seconds. Ctrl-C stops everything cleanly.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import signal
@@ -69,6 +68,8 @@ def handler_for(runtime: Runtime) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode() if length else None
             headers = dict(self.headers.items())
+            if headers.get("Content-Type") == "application/x-www-form-urlencoded":
+                headers["Content-Type"] = "application/json"  # curl -d's default; the API speaks JSON only
             response = runtime.api(self.command, self.path, body, headers)
             payload = (response.get("body") or "").encode()
             self.send_response(int(response["statusCode"]))
@@ -120,9 +121,9 @@ def main() -> None:
         print(f"Try: curl http://127.0.0.1:{args.port}/alerts   (Ctrl-C stops)", flush=True)
 
         stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
+        for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C (once or twice) stops cleanly
+            signal.signal(signum, lambda *_: stop.set())
+        stop.wait()
         runtime.stopping.set()
         server.shutdown()
         for thread in threads:
