@@ -27,7 +27,6 @@ from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.config import KIND_RULE, ConfigRepository, RunLog
 from alerting.repositories.dynamo import to_item
 from alerting.repositories.state import StateRepository
-from alerting_local.template import load_template
 from bench.fake_dynamodb import FakeDynamoDB
 from evaluator.service import Evaluator
 
@@ -99,13 +98,7 @@ class FakeCloudWatch:
 
 
 def per_tick(rules: int) -> list[tuple[str, int, int, int, int, int]]:
-    template = load_template()
-    tables = {
-        logical: [k["AttributeName"] for k in resource["Properties"]["KeySchema"]]
-        for logical, resource in template["Resources"].items()
-        if resource["Type"] == "AWS::DynamoDB::Table"
-    }
-    dynamodb = FakeDynamoDB(tables)
+    dynamodb = FakeDynamoDB.from_template()
     dynamodb.batch_write_item(
         RequestItems={
             "ConfigTable": [

@@ -11,12 +11,26 @@ import json
 from collections import Counter
 from typing import Any
 
+from alerting_local.template import load_template
+
 PAGE_BYTES = 1_000_000
 READS = ("query", "scan", "get_item")
 WRITES = ("put_item", "delete_item", "transact_write_items", "batch_write_item")
 
 
 class FakeDynamoDB:
+    @classmethod
+    def from_template(cls) -> FakeDynamoDB:
+        """Every table of template.yaml, by logical id, with its key schema."""
+        resources = load_template()["Resources"]
+        return cls(
+            {
+                logical: [k["AttributeName"] for k in resource["Properties"]["KeySchema"]]
+                for logical, resource in resources.items()
+                if resource["Type"] == "AWS::DynamoDB::Table"
+            }
+        )
+
     def __init__(self, key_schemas: dict[str, list[str]]) -> None:
         self._keys = key_schemas  # table → [hash key, range key?]
         self._tables: dict[str, dict[tuple[str, ...], dict[str, Any]]] = {t: {} for t in key_schemas}

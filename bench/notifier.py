@@ -21,7 +21,6 @@ from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.breakers import BreakerStore
 from alerting.repositories.dynamo import to_item
-from alerting_local.template import load_template
 from bench.fake_dynamodb import FakeDynamoDB
 from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer
 from notifier.transitions import parse_record
@@ -62,13 +61,7 @@ def records(count: int) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    template = load_template()
-    tables = {
-        logical: [k["AttributeName"] for k in resource["Properties"]["KeySchema"]]
-        for logical, resource in template["Resources"].items()
-        if resource["Type"] == "AWS::DynamoDB::Table"
-    }
-    dynamodb = FakeDynamoDB(tables)
+    dynamodb = FakeDynamoDB.from_template()
     channels = {c: Channel(channel_id=c, name=c, type=ChannelType.slack, target={}) for c in CHANNELS}
     deliverer = Deliverer(
         ledger=AlertRepository(dynamodb, "AlertsTable", "AlertLogTable"),

@@ -58,7 +58,7 @@ def run(fast: bool = True) -> int:
         timeline = Timeline(start)
         print(f"Local stack: moto on {local.server.endpoint}, Slack stand-in on {local.receiver.url('/')}")
         print(f"Default rules seeded by the custom resource: {local.seed_default_rules()}")
-        subscription = subscribe_queue(local)
+        subscription = local.subscribe_queue("demo-subscriber")
         channels = create_channels(local)
         for rule_id in (*EXPECTED, "high-memory-usage"):
             attach_channels(local, rule_id, channels)
@@ -103,19 +103,6 @@ def run(fast: bool = True) -> int:
 
 def frozen(instant: datetime) -> Callable[[], datetime]:
     return lambda: instant
-
-
-def subscribe_queue(local: LocalStack) -> str:
-    sqs, sns = local.client("sqs"), local.client("sns")
-    url: str = sqs.create_queue(QueueName="demo-subscriber")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(
-        TopicArn=local.stack.refs["AlertsTopic"],
-        Protocol="sqs",
-        Endpoint=arn,
-        Attributes={"RawMessageDelivery": "true"},
-    )
-    return url
 
 
 def create_channels(local: LocalStack) -> list[str]:

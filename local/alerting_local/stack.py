@@ -199,6 +199,19 @@ class LocalStack:
         status: str = response.json["Status"]
         return status
 
+    def subscribe_queue(self, name: str) -> str:
+        """A new SQS queue subscribed to the alerts topic (raw delivery); returns its URL."""
+        sqs, sns = self.client("sqs"), self.client("sns")
+        url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(
+            TopicArn=self.stack.refs["AlertsTopic"],
+            Protocol="sqs",
+            Endpoint=arn,
+            Attributes={"RawMessageDelivery": "true"},
+        )
+        return url
+
     def sent_emails(self) -> list[Any]:
         from moto.core.models import DEFAULT_ACCOUNT_ID
         from moto.ses.models import ses_backends

@@ -21,19 +21,6 @@ def local() -> Iterator[LocalStack]:
         yield stack
 
 
-def subscribe(local: LocalStack) -> str:
-    sqs, sns = local.client("sqs"), local.client("sns")
-    url: str = sqs.create_queue(QueueName="e2e-subscriber")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(
-        TopicArn=local.stack.refs["AlertsTopic"],
-        Protocol="sqs",
-        Endpoint=arn,
-        Attributes={"RawMessageDelivery": "true"},
-    )
-    return url
-
-
 def topic_events(local: LocalStack, url: str) -> list[str]:
     messages = local.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
     return [json.loads(m["Body"])["event"] for m in messages]
@@ -49,7 +36,7 @@ def minute(local: LocalStack, n: int, cpu: float) -> dict:
 def test_fired_delivered_acknowledged_resolved_and_delivered_again(local: LocalStack):
     # Given the default rules, a Slack and an e-mail channel on the CPU rule, and a topic subscriber
     assert local.seed_default_rules() == "SUCCESS"
-    queue = subscribe(local)
+    queue = local.subscribe_queue("e2e-subscriber")
     for spec in (
         {
             "channel_id": "ops-slack",

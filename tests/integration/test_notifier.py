@@ -47,6 +47,16 @@ def mapping(aws):
     )
 
 
+def fire_one(aws, **rule_overrides) -> None:
+    """A rule with a 1-minute window fires on the first tick over a breaching minute."""
+    env = aws.env("EvaluatorFunction")
+    ConfigRepository(aws.client("dynamodb"), env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id").create(
+        make_rule(window_seconds=60, evaluation_delay_seconds=0, **rule_overrides)
+    )
+    put_cpu(aws, 0, 99)
+    tick(1)
+
+
 def received(aws, url) -> list[dict]:
     messages = (
         aws.client("sqs")
@@ -93,13 +103,7 @@ def test_fired_and_resolved_alert_reaches_the_topic_with_filterable_attributes(a
 
 
 def test_the_same_stream_batch_delivered_twice_sends_nothing_twice(aws, topic_queue, mapping):
-    dynamodb = aws.client("dynamodb")
-    env = aws.env("EvaluatorFunction")
-    ConfigRepository(dynamodb, env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id").create(
-        make_rule(window_seconds=60, evaluation_delay_seconds=0)
-    )
-    put_cpu(aws, 0, 99)
-    tick(1)
+    fire_one(aws)
     mapping.poll()
     batch = list(mapping.pending)
     mapping.drain()
@@ -109,13 +113,7 @@ def test_the_same_stream_batch_delivered_twice_sends_nothing_twice(aws, topic_qu
 
 
 def test_a_malformed_record_fails_alone(aws, topic_queue, mapping):
-    dynamodb = aws.client("dynamodb")
-    env = aws.env("EvaluatorFunction")
-    ConfigRepository(dynamodb, env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id").create(
-        make_rule(window_seconds=60, evaluation_delay_seconds=0)
-    )
-    put_cpu(aws, 0, 99)
-    tick(1)
+    fire_one(aws)
     mapping.poll()
     good = mapping.pending[0]
     bad = {
@@ -128,16 +126,11 @@ def test_a_malformed_record_fails_alone(aws, topic_queue, mapping):
 
 
 def test_low_severity_is_filtered_by_the_subscription_not_by_us(aws, topic_queue, mapping):
-    dynamodb = aws.client("dynamodb")
-    env = aws.env("EvaluatorFunction")
-    ConfigRepository(dynamodb, env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id").create(
-        make_rule(severity="low", window_seconds=60, evaluation_delay_seconds=0)
-    )
-    put_cpu(aws, 0, 99)
-    tick(1)
+    fire_one(aws, severity="low")
     mapping.poll()
     mapping.drain()
     assert received(aws, topic_queue) == []
-    alerts = AlertRepository(dynamodb, env["ALERTS_TABLE"], env["ALERT_LOG_TABLE"])
+    env = aws.env("EvaluatorFunction")
+    alerts = AlertRepository(aws.client("dynamodb"), env["ALERTS_TABLE"], env["ALERT_LOG_TABLE"])
     (alert,) = alerts.page(AlertFilter(), 10, None).items
     assert [d.status for d in alerts.deliveries(alert.alert_id)] == ["delivered"]  # published all the same

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from alerting.evaluation import Outcome
-from alerting.models.alerts import SeriesStatus
+from alerting.models.alerts import ConditionValue, SeriesStatus
 from alerting.models.channels import ChannelFilters, ChannelSpec, ChannelType, MessageTemplate
 from alerting.models.common import Model, UtcDatetime
 from alerting.models.reports import Health
@@ -86,11 +86,7 @@ class ChannelTestResult(Model):
     template_error: str | None = None
 
 
-class ConditionResult(Model):
-    metric: str
-    statistic: str
-    operator: str
-    threshold: float
+class ConditionResult(ConditionValue):
     resolve_threshold: float | None = None
     value: float | None = Field(description="The statistic over the window; null when CloudWatch had no data")
     breaching: bool | None = Field(description="null: missing data that does not count (ignore / alert)")

@@ -99,16 +99,7 @@ class Evaluator:
         now: datetime,
     ) -> None:
         operations = [self.states.put_op(decision.state)]
-        values = [
-            ConditionValue(
-                metric=c.metric.label(),
-                statistic=c.metric.statistic,
-                operator=c.operator.value,
-                threshold=c.threshold,
-                value=o.value,
-            )
-            for c, o in zip(rule.conditions, observations, strict=True)
-        ]
+        values = [ConditionValue.observed(c, o.value) for c, o in zip(rule.conditions, observations, strict=True)]
         for change in decision.fire:
             alert = start_alert(rule, decision.state, change, values, now)
             operations += self.alerts.write_ops(alert, alert.last_transition)

@@ -21,7 +21,7 @@ from alerting.evaluation import (
     is_due,
 )
 from alerting.metrics import MetricQuery, queries_for
-from alerting.models.alerts import SeriesState
+from alerting.models.alerts import ConditionValue, SeriesState
 from alerting.models.common import floor_minute
 from alerting.models.rules import Rule
 from alerting.repositories.state import StateRepository
@@ -52,12 +52,8 @@ def report(
         due=is_due(rule, tick),
         conditions=[
             ConditionResult(
-                metric=c.metric.label(),
-                statistic=c.metric.statistic,
-                operator=c.operator.value,
-                threshold=c.threshold,
+                **ConditionValue.observed(c, o.value).model_dump(),
                 resolve_threshold=c.resolve_threshold,
-                value=o.value,
                 breaching=None if o.error else condition_outcome(c, o, rule.treat_missing_data, alert_open),
                 error=o.error,
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import Field
 
@@ -16,6 +16,7 @@ from alerting.models.common import (
     Severity,
     UtcDatetime,
 )
+from alerting.models.rules import Condition
 
 
 class AlertKind(StrEnum):
@@ -36,6 +37,16 @@ class ConditionValue(Model):
     operator: str
     threshold: float
     value: float | None
+
+    @classmethod
+    def observed(cls, condition: Condition, value: float | None) -> Self:
+        return cls(
+            metric=condition.metric.label(),
+            statistic=condition.metric.statistic,
+            operator=condition.operator.value,
+            threshold=condition.threshold,
+            value=value,
+        )
 
 
 class Transition(Model):
