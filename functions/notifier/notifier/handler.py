@@ -7,7 +7,6 @@ the stream redelivers it and the delivery ledger makes the redelivery send nothi
 
 from __future__ import annotations
 
-import logging
 from functools import cache
 from typing import Any
 
@@ -33,8 +32,6 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 # Always answer with batchItemFailures (never raise), so one bad record never fails the rest.
-# urllib3's DEBUG lines carry request paths, and a Slack webhook path is a secret.
-logging.getLogger("urllib3").setLevel(logging.INFO)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 

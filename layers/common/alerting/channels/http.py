@@ -10,6 +10,7 @@ does not carry the underlying error (whose text includes the URL) either.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import re
 import socket
@@ -47,6 +48,10 @@ _AWS_RETRYABLE = frozenset(
         "InternalFailure",
     }
 )
+
+# urllib3's DEBUG lines carry request paths, and a Slack webhook path is a secret: keep them
+# out of the logs even when a function runs at DEBUG (the notifier and the API both send).
+logging.getLogger("urllib3").setLevel(logging.INFO)
 
 
 def post_json(
