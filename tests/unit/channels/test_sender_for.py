@@ -7,6 +7,7 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from moto import mock_aws
 
 from alerting.channels import EmailSender, SlackSender, SnsSender, WebhookSender, sender_for
 from alerting.errors import DeliveryError
@@ -104,3 +105,33 @@ def test_sender_for_invalid_secret_is_not_echoed(session: requests.Session, aws:
 
     assert "tiny" not in str(caught.value)
     assert str(caught.value).startswith("webhook channel is misconfigured: secret: ")
+
+
+@pytest.mark.parametrize(
+    ("target", "source"),
+    [
+        ({"to": ["a@example.com"], "sender": "team@example.com"}, "team@example.com"),
+        ({"to": ["a@example.com"]}, "alerts@example.com"),
+    ],
+)
+def test_sender_for_email_sends_from_the_channels_sender_or_the_deployments(
+    session: requests.Session, aws: boto3.Session, target: dict[str, object], source: str
+) -> None:
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    with mock_aws():
+        ses = boto3.client("ses", region_name="us-east-1")
+        ses.verify_email_identity(EmailAddress=source)
+        sender = sender_for(
+            _channel(ChannelType.email, target),
+            {},
+            session=session,
+            ses_client=ses,
+            sns_client=None,
+            email_sender="alerts@example.com",
+            timeout=2.0,
+            allow_private=True,
+        )
+        sender.send(make_message())
+        assert ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages[-1].source == source

@@ -71,7 +71,7 @@ def sender_for(
     if isinstance(target, WebhookTarget):
         return WebhookSender(session, target.url, secret=target.secret, timeout=timeout, allow_private=allow_private)
     if isinstance(target, EmailTarget):
-        return EmailSender(ses_client, sender=email_sender, to=target.to)
+        return EmailSender(ses_client, sender=target.sender or email_sender, to=target.to)
     if isinstance(target, SnsTarget):
         return SnsSender(sns_client, target.topic_arn)
     raise AssertionError(f"no sender for channel type {channel.type}")  # TARGET_MODELS and this list agree

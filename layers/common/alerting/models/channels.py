@@ -43,8 +43,13 @@ class SlackTarget(Model):
     webhook_url: Annotated[str, Field(min_length=1, max_length=2048)]
 
 
+EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)]
+
+
 class EmailTarget(Model):
-    to: Annotated[list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]], Field(min_length=1, max_length=50)]
+    to: Annotated[list[EmailAddress], Field(min_length=1, max_length=50)]
+    # A verified SES identity; the deployment's `EmailSender` when absent.
+    sender: EmailAddress | None = None
 
 
 class WebhookTarget(Model):
