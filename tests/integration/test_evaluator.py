@@ -142,3 +142,57 @@ def test_tick_that_read_stale_state_loses_the_race_and_counts_nothing(aws, repos
     # Then its conditional write fails, it re-reads, and sees the tick was counted
     assert (first.alerts_fired, second.alerts_fired, second.duplicates, second.errors) == (1, 0, 1, 0)
     assert len(alerts.page(AlertFilter(), 10, None).items) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("disable", "rule_disabled"),
+        ("delete", "rule_deleted"),
+        ("move", "rule_changed"),  # new dimensions: the rule now watches another series
+    ],
+)
+def test_a_series_whose_rule_changed_under_it_is_retired_on_the_next_tick(aws, repos, change, reason):
+    # Given a firing alert, and its rule changed without the API (rules-as-code, a raced tick)
+    rules, alerts = repos
+    rule = make_rule(window_seconds=60, evaluation_delay_seconds=0)
+    rules.create(rule)
+    put_cpu(aws, 0, 99)
+    tick(1)
+    if change == "delete":
+        rules.delete(rule.rule_id)
+    else:
+        update = (
+            {"enabled": False}
+            if change == "disable"
+            else {
+                "conditions": [
+                    rule.conditions[0].model_copy(
+                        update={
+                            "metric": rule.conditions[0].metric.model_copy(update={"dimensions": {"Service": "api"}})
+                        }
+                    )
+                ]
+            }
+        )
+        rules.replace(rule.model_copy(update={**update, "version": 2}), 1)
+
+    # When the evaluator ticks
+    summary = tick(2)
+
+    # Then the alert is resolved with the reason, and the old series is gone
+    (alert,) = alerts.page(AlertFilter(), 10, None).items
+    assert (alert.status, alert.last_transition.reason, summary["alerts_resolved"]) == ("resolved", reason, 1)
+    assert summary["errors"] == 0
+    state_table = aws.env("EvaluatorFunction")["STATE_TABLE"]
+    assert aws.client("dynamodb").scan(TableName=state_table)["Items"] == []
+
+
+def test_nodata_alert_is_stored_listed_and_resolved(aws, repos):
+    rules, alerts = repos
+    rules.create(make_rule(window_seconds=60, evaluation_delay_seconds=0, treat_missing_data="alert"))
+    tick(1)  # no datapoints at all
+    (alert,) = alerts.page(AlertFilter(), 10, None).items
+    assert (alert.kind, alert.values[0].value) == ("nodata", None)
+    put_cpu(aws, 1, 10)
+    assert tick(2)["alerts_resolved"] == 1

@@ -282,3 +282,13 @@ def alert_for():
         return start_alert(rule, initial_state(rule), AlertChange(AlertKind.threshold, alert_id or "x", "r"), [], T0)
 
     return build
+
+
+def test_nodata_alert_resolves_when_the_rule_stops_alerting_on_no_data():
+    watching = make_rule(treat_missing_data="alert")
+    opened = play(watching, [None])[-1]
+    assert opened.state.nodata_alert_id is not None
+    relaxed = make_rule(treat_missing_data="ignore")
+    decision = evaluate_series(relaxed, [Observation(None)], opened.state, T0 + timedelta(minutes=1))
+    assert [c.kind for c in decision.resolve] == [AlertKind.nodata]
+    assert decision.state.nodata_alert_id is None

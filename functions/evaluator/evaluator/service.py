@@ -46,14 +46,26 @@ class Evaluator:
         tick = floor_minute(now)
         summary = EvaluationSummary(tick=tick)
 
-        enabled = [r for r in self.rules.all() if r.enabled]
+        rules = {r.rule_id: r for r in self.rules.all()}
+        enabled = [r for r in rules.values() if r.enabled]
         due = [r for r in enabled if is_due(r, tick)]
         summary.rules_skipped = len(enabled) - len(due)
         queries = {r.rule_id: queries_for(r, tick) for r in due}
         distinct = {q for qs in queries.values() for q in qs}
         summary.metric_queries = len(distinct)
         observations = self.metrics.fetch(list(distinct)) if distinct else {}
-        states = self.states.load_all() if due else {}
+        states = self.states.load_all()
+
+        for state in states.values():
+            reason = retirement(rules.get(state.rule_id), state)
+            if reason is None:
+                continue
+            try:
+                summary.alerts_resolved += self._retire(state, reason, tick)
+                summary.state_writes += 1
+            except Exception:
+                logger.exception("retiring a series failed", extra={"rule_id": state.rule_id})
+                summary.errors += 1
 
         for rule in due:
             summary.rules_evaluated += 1
@@ -91,6 +103,19 @@ class Evaluator:
                 state = self.states.get(rule.rule_id, rule.fingerprint)
         _tally(summary, decision)
 
+    def _retire(self, state: SeriesState, reason: str, now: datetime) -> int:
+        """Resolve the series' open alerts and drop its state, in one transaction."""
+        operations = [self.states.delete_op(state)]
+        resolved = 0
+        for alert_id in filter(None, (state.alert_id, state.nodata_alert_id)):
+            current = self.alerts.get(alert_id)
+            if current.is_open:
+                ended, transition = resolve(current, EVALUATOR, now, reason=reason, resolution=Resolution.auto)
+                operations += self.alerts.write_ops(ended, transition)
+                resolved += 1
+        transact(self.dynamodb, operations)
+        return resolved
+
     def _commit(
         self,
         rule: Rule,
@@ -110,6 +135,21 @@ class Evaluator:
             resolved, transition = resolve(current, EVALUATOR, now, reason=change.reason, resolution=Resolution.auto)
             operations += self.alerts.write_ops(resolved.model_copy(update={"values": values}), transition)
         transact(self.dynamodb, operations)
+
+
+def retirement(rule: Rule | None, state: SeriesState) -> str | None:
+    """Why a stored series no longer belongs to an evaluated rule, if it does not.
+
+    The API closes a disabled or deleted rule's alerts at once; this is the backstop that makes
+    every path converge (rules-as-code sync, a tick that raced the change, a dimension change
+    that moved the rule to another series)."""
+    if rule is None:
+        return "rule_deleted"
+    if not rule.enabled:
+        return "rule_disabled"
+    if rule.fingerprint != state.fingerprint:
+        return "rule_changed"
+    return None
 
 
 def _tally(summary: EvaluationSummary, decision: Decision) -> None:

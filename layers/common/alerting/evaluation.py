@@ -163,18 +163,18 @@ def evaluate_series(
         return alert_id
 
     # Missing data as its own alert (treat_missing_data=alert).
-    any_missing = any(o.value is None for o in observations)
-    if rule.treat_missing_data is MissingData.alert:
-        if any_missing:
-            state.missing_streak = min(state.missing_streak + 1, rule.breaches_to_fire)
-            if state.missing_streak >= rule.breaches_to_fire and state.nodata_alert_id is None:
-                state.nodata_alert_id = start(AlertKind.nodata, f"no data for {state.missing_streak} evaluations")
-        else:
-            state.missing_streak = 0
-            if state.nodata_alert_id is not None:
-                resolve.append(AlertChange(AlertKind.nodata, state.nodata_alert_id, "data returned"))
-                state.nodata_alert_id = None
-                state.last_resolved_at = tick
+    watching = rule.treat_missing_data is MissingData.alert
+    if watching and any(o.value is None for o in observations):
+        state.missing_streak = min(state.missing_streak + 1, rule.breaches_to_fire)
+        if state.missing_streak >= rule.breaches_to_fire and state.nodata_alert_id is None:
+            state.nodata_alert_id = start(AlertKind.nodata, f"no data for {state.missing_streak} evaluations")
+    else:
+        state.missing_streak = 0
+        if state.nodata_alert_id is not None:  # data is back, or the rule stopped alerting on no data
+            reason = "data returned" if watching else "treat_missing_data is no longer alert"
+            resolve.append(AlertChange(AlertKind.nodata, state.nodata_alert_id, reason))
+            state.nodata_alert_id = None
+            state.last_resolved_at = tick
 
     alert_open = state.alert_id is not None
     outcomes = [

@@ -93,7 +93,7 @@ class RuleService:
             spec, rule_id=rule_id, version=stored.version + 1, created_at=stored.created_at, updated_at=now
         )
         self.rules.replace(rule, stored.version)
-        if stored.enabled and not rule.enabled:
+        if not rule.enabled:  # also retries a close that failed part-way on an earlier PUT
             self.alerts.close_for_rule(rule_id, actor, now, reason=RULE_DISABLED, delete_series=False)
         return rule
 

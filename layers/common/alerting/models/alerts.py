@@ -36,7 +36,7 @@ class ConditionValue(Model):
     statistic: str
     operator: str
     threshold: float
-    value: float | None
+    value: float | None = None  # no datapoint; absent from the stored item
 
     @classmethod
     def observed(cls, condition: Condition, value: float | None) -> Self:

@@ -62,10 +62,12 @@ class ConfigRepository(Generic[M]):
         return self._decode(response["Item"])
 
     def all(self) -> Iterator[M]:
+        """Every item of the kind, strongly consistent (the evaluator must see a disable at once)."""
         for item in paginate(
             self._client,
             "query",
             TableName=self._table,
+            ConsistentRead=True,
             KeyConditionExpression="pk = :kind",
             ExpressionAttributeValues={":kind": {"S": self._kind}},
         ):

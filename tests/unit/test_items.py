@@ -1,0 +1,38 @@
+"""Every stored model survives the trip through a DynamoDB item (None values are dropped)."""
+
+from __future__ import annotations
+
+from alerting.evaluation import AlertChange, initial_state
+from alerting.lifecycle import start_alert
+from alerting.models.alerts import Alert, AlertKind, ConditionValue, SeriesState
+from alerting.models.channels import DeliveryRecord
+from alerting.repositories.dynamo import from_item, to_item
+from tests.factories import T0, condition, make_rule
+
+
+def round_trip(model):
+    return type(model).model_validate(from_item(to_item(model.model_dump(mode="json"))))
+
+
+def test_alert_with_a_missing_value_round_trips():
+    rule = make_rule(treat_missing_data="alert", conditions=[condition(resolve_threshold=80)])
+    values = [ConditionValue.observed(rule.conditions[0], None)]
+    alert = start_alert(rule, initial_state(rule), AlertChange(AlertKind.nodata, "nd-1", "no data"), values, T0)
+    assert round_trip(alert) == alert
+    assert isinstance(round_trip(alert), Alert)
+
+
+def test_series_state_and_delivery_record_round_trip():
+    state = initial_state(make_rule()).model_copy(update={"history": "B.B", "alert_starts": [1, 2]})
+    assert round_trip(state) == state and isinstance(state, SeriesState)
+    record = DeliveryRecord(
+        alert_id="a",
+        seq=1,
+        channel_id="c",
+        channel_type="slack",
+        event="firing",
+        status="retrying",
+        created_at=T0,
+        updated_at=T0,
+    )
+    assert round_trip(record) == record
