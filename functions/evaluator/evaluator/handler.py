@@ -19,7 +19,7 @@ from alerting.settings import EvaluatorSettings, client
 from evaluator.service import Evaluator
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=["boto3", "botocore"])  # not requests: Slack webhook URLs are secrets
 metrics = Metrics()
 
 

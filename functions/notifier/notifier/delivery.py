@@ -79,16 +79,17 @@ class Deliverer:
 
     def deliver(self, notice: Notice, target: Channel | str) -> DeliveryRecord:
         now = self.clock()
-        if isinstance(target, str):
-            return self._final(notice, target, ChannelType.webhook, DeliveryStatus.failed, "channel not found")
-        channel = target
-        previous = self.ledger.get_delivery(notice.alert.alert_id, notice.seq, channel.channel_id)
+        channel_id = target if isinstance(target, str) else target.channel_id
+        previous = self.ledger.get_delivery(notice.alert.alert_id, notice.seq, channel_id)
         if previous is not None and previous.status in (
             DeliveryStatus.delivered,
             DeliveryStatus.failed,
             DeliveryStatus.suppressed,
         ):
             return previous  # redelivered stream record: already settled
+        if isinstance(target, str):
+            return self._final(notice, target, ChannelType.webhook, DeliveryStatus.failed, "channel not found")
+        channel = target
         if previous is None and not self._wanted(channel, notice):
             return self._final(
                 notice,
@@ -124,6 +125,9 @@ class Deliverer:
         return channel.enabled and channel.filters.accepts(alert.severity, alert.category, notice.event)
 
     def _send(self, notice: Notice, channel: Channel, claim: DeliveryRecord, breaker: Breaker) -> DeliveryRecord:
+        attempts = claim.attempts
+        error: DeliveryError | None = None
+        sender: Sender | None = None
         try:
             sender = self.sender_for(channel)
         except (DeliveryError, NotFound) as exc:  # misconfigured channel or a secret gone from SSM
@@ -136,6 +140,8 @@ class Deliverer:
                 }
             )
             return self._settle(failed, notice)
+        except Exception as exc:  # SSM throttled or unreachable: a later round tries again
+            error = DeliveryError(f"channel could not be prepared: {type(exc).__name__}", retryable=True)
         message = Message(
             alert=notice.alert,
             event=notice.event,
@@ -144,9 +150,9 @@ class Deliverer:
             template=channel.template,
             console_url=self.console_url,
         )
-        attempts = claim.attempts
-        error: DeliveryError | None = None
         for attempt in range(1, self.retry.attempts_per_round + 1):
+            if sender is None:
+                break
             started = time.perf_counter()
             try:
                 receipt: Receipt = sender.send(message)
@@ -160,6 +166,10 @@ class Deliverer:
                     break
                 self.sleep(wait)
                 continue
+            except Exception as exc:  # unclassified (a bug, an SDK surprise): retry later, never keep the claim
+                attempts += 1
+                error = DeliveryError(f"unexpected {type(exc).__name__}", retryable=True)
+                break
             latency = int((time.perf_counter() - started) * 1000)
             if breaker.failures:
                 self.breakers.save(Breaker(channel.channel_id))

@@ -29,7 +29,7 @@ from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, sqs_parker
 from notifier.transitions import parse_record
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=["boto3", "botocore"])  # not requests: Slack webhook URLs are secrets
 metrics = Metrics()
 # Always answer with batchItemFailures (never raise), so one bad record never fails the rest.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)

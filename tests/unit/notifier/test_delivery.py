@@ -220,3 +220,32 @@ def test_a_misconfigured_channel_is_recorded_as_failed_not_raised(world):
     assert [r.status for r in records] == [DeliveryStatus.failed, DeliveryStatus.failed]
     assert "webhook_url" in ledger.get_delivery("a-1", 1, "ops-slack").error
     assert len(parked.messages) == 2
+
+
+@pytest.mark.parametrize("where", ["sender_for", "send"])
+def test_an_unexpected_error_releases_the_claim_and_is_retried(world, where):
+    # Given a channel whose preparation (SSM) or send raises something unclassified
+    deliverer, senders, _, _, _, ledger, _ = world
+
+    def boom(*_args):
+        raise RuntimeError("throttled")
+
+    if where == "sender_for":
+        deliverer.sender_for = boom
+    else:
+        senders["ops-slack"].send = boom
+        senders[TOPIC_CHANNEL_ID].send = boom
+
+    # When the record is processed, Then it is retried later, and the claim does not block that
+    with pytest.raises(DeliveryPending):
+        deliverer.deliver_all(notice())
+    record = ledger.get_delivery("a-1", 1, "ops-slack")
+    assert (record.status, record.lease_until) == (DeliveryStatus.retrying, None)
+    assert "RuntimeError" in record.error and "throttled" not in record.error
+
+
+def test_a_deleted_channel_is_parked_once(world):
+    deliverer, _, _, _, parked, _, _ = world
+    deliverer.deliver_all(notice(channels=["gone"]))
+    deliverer.deliver_all(notice(channels=["gone"]))
+    assert len(parked.messages) == 1
