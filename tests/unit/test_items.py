@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from alerting.errors import ConcurrentUpdate
 from alerting.evaluation import AlertChange, initial_state
 from alerting.lifecycle import start_alert
 from alerting.models.alerts import Alert, AlertKind, ConditionValue, SeriesState
 from alerting.models.channels import DeliveryRecord
-from alerting.repositories.dynamo import from_item, to_item
+from alerting.repositories.dynamo import from_item, to_item, transact
 from tests.factories import T0, condition, make_rule
 
 
@@ -36,3 +42,27 @@ def test_series_state_and_delivery_record_round_trip():
         updated_at=T0,
     )
     assert round_trip(record) == record
+
+
+@pytest.mark.parametrize(
+    ("reasons", "raised"),
+    [
+        ([{"Code": "None"}, {"Code": "ConditionalCheckFailed"}], ConcurrentUpdate),
+        ([{"Code": "TransactionConflict"}, {"Code": "None"}], ConcurrentUpdate),
+        ([{"Code": "ValidationError", "Message": "Item size has exceeded"}, {"Code": "None"}], ClientError),
+        ([{"Code": "ThrottlingError"}, {"Code": "None"}], ClientError),
+    ],
+)
+def test_only_a_failed_condition_or_a_conflict_is_a_lost_race(reasons, raised):
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    put = {"Put": {"TableName": "t", "Item": {"k": {"S": "v"}}}}
+    with Stubber(client) as stubber:
+        stubber.add_client_error(
+            "transact_write_items",
+            "TransactionCanceledException",
+            "cancelled",
+            400,
+            modeled_fields={"CancellationReasons": reasons},
+        )
+        with pytest.raises(raised):
+            transact(client, [put, put])

@@ -93,9 +93,18 @@ def transact(client: Any, operations: list[Item]) -> None:
         else:
             client.transact_write_items(TransactItems=operations)
     except ClientError as exc:
-        if error_code(exc) in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+        if error_code(exc) == "ConditionalCheckFailedException" or _lost_race(exc):
             raise ConcurrentUpdate(f"conditional write lost a race: {error_code(exc)}") from exc
         raise
+
+
+def _lost_race(exc: ClientError) -> bool:
+    """A cancelled transaction is a race only when a condition failed or another write collided;
+    a validation error or throttling must surface as what it is."""
+    if error_code(exc) != "TransactionCanceledException":
+        return False
+    codes = {r.get("Code") for r in exc.response.get("CancellationReasons", [])}
+    return bool(codes & {"ConditionalCheckFailed", "TransactionConflict"})
 
 
 def put(table: str, item: Item, condition: str | None = None, values: Item | None = None) -> Item:
