@@ -35,16 +35,7 @@ def make_alert(rule: Rule | None = None, values: list[float | None] | None = Non
     """A firing alert of ``rule`` (High CPU Usage by default) that saw ``values`` (91.2)."""
     rule = rule or alert_rule()
     seen = values or [91.2] * len(rule.conditions)
-    observed = [
-        ConditionValue(
-            metric=c.metric.label(),
-            statistic=c.metric.statistic,
-            operator=c.operator.value,
-            threshold=c.threshold,
-            value=v,
-        )
-        for c, v in zip(rule.conditions, seen, strict=True)
-    ]
+    observed = [ConditionValue.observed(c, v) for c, v in zip(rule.conditions, seen, strict=True)]
     change = AlertChange(AlertKind.threshold, "alert-1", "2 of 2 breached")
     return start_alert(rule, initial_state(rule), change, observed, T0)
 

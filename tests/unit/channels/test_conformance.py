@@ -136,7 +136,8 @@ def _huge_message() -> Message:
     """Ten conditions and twenty 20,000-character annotations: more than any provider takes."""
     conditions = [condition(metric=metric(f"Metric{i}", namespace="N" * 250)) for i in range(10)]
     annotations = {f"note{i}": "A" * 20_000 for i in range(19)} | {"summary": "S" * 20_000}
-    return make_message(make_alert(alert_rule(name="R" * 200, conditions=conditions, annotations=annotations)))
+    alert = make_alert(alert_rule(name="R" * 200, conditions=conditions))
+    return make_message(alert.model_copy(update={"annotations": annotations}))
 
 
 def test_channel_send_delivers_one_payload_naming_the_alert(channel: Harness) -> None:

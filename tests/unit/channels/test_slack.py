@@ -170,13 +170,10 @@ def test_slack_payload_runbook_that_is_not_a_web_url_gets_no_button() -> None:
 def test_slack_payload_huge_annotations_and_ten_conditions_stay_within_limits() -> None:
     # Given ten conditions, a 20,000-character description and a long rule name
     conditions = [condition(metric=metric(f"M{i}", namespace="App/" + "N" * 250)) for i in range(10)]
-    rule = alert_rule(
-        name="R" * 200,
-        conditions=conditions,
-        annotations={"summary": "S" * 5000, "description": "D" * 20_000},
-    )
+    alert = make_alert(alert_rule(name="R" * 200, conditions=conditions))
+    huge = alert.model_copy(update={"annotations": {"summary": "S" * 5000, "description": "D" * 20_000}})
 
-    body, _ = payload(make_message(make_alert(rule)))
+    body, _ = payload(make_message(huge))
 
     # Then every Block Kit limit holds
     blocks = _blocks(body)

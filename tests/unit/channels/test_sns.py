@@ -129,7 +129,8 @@ def test_sns_send_huge_annotations_fit_the_message_limit(topic: Topic) -> None:
     # Given twenty 20,000-character annotations (400 kB of text)
     annotations = {f"note{i}": "A" * 20_000 for i in range(20)}
 
-    SnsSender(topic.sns, topic.arn).send(make_message(make_alert(alert_rule(annotations=annotations))))
+    alert = make_alert().model_copy(update={"annotations": annotations})
+    SnsSender(topic.sns, topic.arn).send(make_message(alert))
 
     (envelope,) = topic.received()
     assert len(envelope["Message"].encode()) <= MAX_MESSAGE_BYTES

@@ -146,7 +146,8 @@ class RuleSpec(Model):
     cooldown_seconds: Annotated[int, Field(ge=0, le=604_800, strict=True)] = 0
     max_alerts_per_hour: Annotated[int, Field(ge=1, le=10_000, strict=True)] | None = None
     labels: Annotated[dict[Key, Annotated[str, Field(max_length=500)]], Field(max_length=50)] = {}
-    annotations: Annotated[dict[Key, str], Field(max_length=20)] = {}
+    # 20 templates of ≤ 4,000 characters keep a rule (and each alert) far below DynamoDB's 400 KB.
+    annotations: Annotated[dict[Key, Annotated[str, Field(max_length=4000)]], Field(max_length=20)] = {}
     channels: Annotated[list[ResourceId], Field(max_length=20)] = []
     escalation_policy_id: ResourceId | None = None
 
