@@ -56,6 +56,11 @@ def test_evaluator_schedule_runs_every_minute_with_retries_and_a_dlq():
     assert props["Schedule"] == "rate(1 minute)"
     assert props["RetryPolicy"]["MaximumRetryAttempts"] >= 1
     assert props["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["EvaluatorDeadLetterQueue", "Arn"]}
+    invoke = FUNCTIONS["EvaluatorFunction"]["Properties"]["EventInvokeConfig"]
+    assert invoke["MaximumEventAgeInSeconds"] <= 300  # a stale tick is not worth evaluating late
+    assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["EvaluatorDeadLetterQueue", "Arn"]
+    }
 
 
 def test_alerts_table_streams_new_and_old_images_and_has_the_api_indexes():

@@ -120,6 +120,11 @@ def test_different_windows_share_one_call_over_their_least_common_multiple(stubb
     assert reader.calls == 1
 
 
+def test_a_shared_range_never_holds_more_than_sixty_buckets_per_query():
+    assert len(list(batches([query("a", window=60), query("b", window=86_400)]))) == 2
+    assert len(list(batches([query("a", window=60), query("b", window=3_600)]))) == 1
+
+
 def test_windows_with_a_huge_common_multiple_are_fetched_separately():
     odd = [
         query("a", window=60 * 7),

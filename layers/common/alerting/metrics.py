@@ -25,7 +25,7 @@ from alerting.evaluation import Observation
 from alerting.models.rules import MetricSpec, Rule
 
 MAX_QUERIES_PER_CALL = 500
-MAX_RANGE_SECONDS = 86_400  # beyond this the shared range costs more than separate calls
+MAX_BUCKETS = 60  # per query in a shared range: 500 × 60 points stay within one 100,800-point page
 THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"})
 
 
@@ -84,9 +84,10 @@ def batches(queries: Iterable[MetricQuery]) -> Iterator[tuple[datetime, datetime
 
 
 def _range_groups(group: list[MetricQuery]) -> Iterator[tuple[list[int], list[MetricQuery]]]:
-    """One shared range for all windows when their LCM stays within a day; else one per window."""
+    """One shared range for all windows when it stays short (≤ 60 buckets of the smallest window);
+    else one range per window."""
     windows = sorted({q.window_seconds for q in group})
-    if math.lcm(*windows) <= MAX_RANGE_SECONDS:
+    if math.lcm(*windows) // windows[0] <= MAX_BUCKETS:
         yield windows, group
         return
     for window in windows:
