@@ -4,7 +4,8 @@ Every rule's condition is a `MetricQuery`: (metric, statistic, window, window en
 queries from different rules are fetched once. Queries that end at the same time go out
 together, ≤ 500 per call, over a shared range whose start is aligned so that each query's last
 bucket is exactly its own trailing window (the range is the least common multiple of the
-windows in the batch). With a common window end that is ⌈distinct queries / 500⌉ calls a tick.
+windows in the batch, or one range per window when that multiple would hold more than 60
+buckets). With a common window end and window that is ⌈distinct queries / 500⌉ calls a tick.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from alerting.evaluation import Observation
 from alerting.models.rules import MetricSpec, Rule
 
 MAX_QUERIES_PER_CALL = 500
-MAX_BUCKETS = 60  # per query in a shared range: 500 × 60 points stay within one 100,800-point page
+MAX_BUCKETS = 60  # per query in a shared range: 500 x 60 points stay within one 100,800-point page
 THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"})
 
 
