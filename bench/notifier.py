@@ -69,6 +69,7 @@ def main() -> None:
         sender_for=lambda channel: InstantSender(),
         breakers=BreakerStore(dynamodb, "ConfigTable"),
         park=lambda message: None,
+        schedule=lambda notice, channel_id, delay: None,
         topic_channel=Channel(
             channel_id=TOPIC_CHANNEL_ID,
             name="topic",

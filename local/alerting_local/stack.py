@@ -27,6 +27,7 @@ from alerting import settings
 from alerting.defaults import parse_dimensions
 from alerting_local.apigw import proxy_event
 from alerting_local.lambda_runtime import LambdaContext, load_handler
+from alerting_local.queues import QueueMapping
 from alerting_local.receiver import Receiver
 from alerting_local.streams import StreamMapping
 from alerting_local.template import ROOT, Stack, create_stack
@@ -88,6 +89,7 @@ class LocalStack:
         self._saved_env: dict[str, str | None] = {}
         self.stack: Stack
         self.stream: StreamMapping
+        self.retries: QueueMapping
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self) -> LocalStack:
@@ -101,6 +103,9 @@ class LocalStack:
         self._set_env(self.functions_environment())
         sender = self.stack.parameters["EmailSender"]
         self.client("ses").verify_email_identity(EmailAddress=sender)  # an operator's step on AWS
+        self.retries = QueueMapping(
+            self.stack, "NotifierFunction", "DeliveryRetries", self.client("sqs"), self.handler("NotifierFunction")
+        )
         self.stream = StreamMapping(
             self.stack,
             "NotifierFunction",
@@ -161,9 +166,10 @@ class LocalStack:
         return result
 
     def pump(self) -> list[dict[str, Any]]:
-        """New alert-stream records → the notifier, honouring batchItemFailures."""
+        """New alert-stream records, then due delivery retries → the notifier, honouring
+        batchItemFailures, as the two event source mappings would."""
         self.stream.poll()
-        return self.stream.drain()
+        return self.stream.drain() + self.retries.drain()
 
     def api(
         self,

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from alerting.models.channels import Channel
 from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertFilter, AlertRepository
-from alerting.repositories.config import KIND_RULE, ConfigRepository
+from alerting.repositories.config import KIND_CHANNEL, KIND_RULE, ConfigRepository
 from alerting_local.lambda_runtime import LambdaContext
 from alerting_local.streams import StreamMapping
 from notifier import handler as notifier_handler
@@ -134,3 +135,47 @@ def test_low_severity_is_filtered_by_the_subscription_not_by_us(aws, topic_queue
     alerts = AlertRepository(aws.client("dynamodb"), env["ALERTS_TABLE"], env["ALERT_LOG_TABLE"])
     (alert,) = alerts.page(AlertFilter(), 10, None).items
     assert [d.status for d in alerts.deliveries(alert.alert_id)] == ["delivered"]  # published all the same
+
+
+def test_a_failing_channel_is_retried_through_the_retry_queue(aws, monkeypatch):
+    # Given a Slack channel whose webhook fails a whole round, then recovers
+    from alerting_local.queues import QueueMapping
+    from alerting_local.receiver import Receiver, Reply
+
+    monkeypatch.setenv("DELIVERY_RETRY_FIRST_BACKOFF_SECONDS", "0")
+    notifier_handler.build.cache_clear()
+    with Receiver() as slack:
+        slack.script("/hook", Reply.server_error(), Reply.server_error(), Reply.server_error(), Reply.ok())
+        env = aws.env("NotifierFunction")
+        ssm = aws.client("ssm")
+        name = f"{env['SECRETS_PREFIX']}/ops-slack/webhook_url"
+        ssm.put_parameter(Name=name, Value=slack.url("/hook"), Type="SecureString")
+        ConfigRepository(aws.client("dynamodb"), env["CONFIG_TABLE"], KIND_CHANNEL, Channel, "channel_id").create(
+            Channel(channel_id="ops-slack", name="ops", type="slack", target={}, secret_refs={"webhook_url": name})
+        )
+        fire_one(aws, channels=["ops-slack"])
+        stream = StreamMapping(
+            aws.stack,
+            "NotifierFunction",
+            "AlertsStream",
+            aws.client("dynamodbstreams"),
+            aws.client("sqs"),
+            notifier_handler.handler,
+        )
+        retries = QueueMapping(
+            aws.stack, "NotifierFunction", "DeliveryRetries", aws.client("sqs"), notifier_handler.handler
+        )
+
+        # When the stream record is processed, Then it succeeds and the Slack round is queued
+        stream.poll()
+        assert all(a["batchItemFailures"] == [] for a in stream.drain())
+        alerts = AlertRepository(aws.client("dynamodb"), env["ALERTS_TABLE"], env["ALERT_LOG_TABLE"])
+        (alert,) = alerts.page(AlertFilter(), 10, None).items
+        slack_record = next(d for d in alerts.deliveries(alert.alert_id) if d.channel_id == "ops-slack")
+        assert (slack_record.status, slack_record.attempts) == ("retrying", 3)
+
+        # And the next round, from the retry queue, delivers
+        retries.drain()
+        slack_record = next(d for d in alerts.deliveries(alert.alert_id) if d.channel_id == "ops-slack")
+        assert (slack_record.status, slack_record.attempts, slack_record.rounds) == ("delivered", 4, 2)
+        assert len(slack.received("/hook")) == 4

@@ -52,7 +52,7 @@ def build(settings: ApiSettings) -> Services:
         timeout=settings.http_timeout_seconds,
         allow_private=settings.allow_private_targets,
     )
-    queues = {"evaluator": settings.evaluator_dlq_url, "notifier": settings.dead_letter_queue_url}
+    queues = {"evaluator": settings.evaluator_dlq_url, "notifier": settings.notifier_dlq_url}
     return Services(
         rules=RuleService(rules, channels, alerts),
         alerts=alerts,

@@ -4,11 +4,18 @@ The pipeline for a (transition, channel): filter → ledger claim → circuit br
 retries → record. The delivery record (alert log table, ``delivery#<seq>#<channel>``) is both
 the audit trail and the idempotency key: a redelivered stream record finds it `delivered`,
 `failed` or `suppressed` and sends nothing.
+
+A round is one invocation's tries (3, with jittered backoff). A round that ends `retrying` is
+scheduled on the delivery retry queue with a delay (30 s doubling to 15 min, a longer
+`Retry-After`, or until an open breaker closes), so the stream moves on and a failing channel
+is not hammered; after 6 rounds the delivery is given up: recorded `failed` and parked in the
+dead-letter queue with its document.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from collections.abc import Callable
@@ -23,7 +30,7 @@ from alerting.models.common import epoch, utcnow
 from alerting.payload import document
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.breakers import Breaker, BreakerPolicy, BreakerStore
-from notifier.transitions import Notice
+from notifier.transitions import Notice, retry_message
 
 TOPIC_CHANNEL_ID = "alerts-topic"  # the stack's SNS topic: receives every transition
 
@@ -31,9 +38,11 @@ TOPIC_CHANNEL_ID = "alerts-topic"  # the stack's SNS topic: receives every trans
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts_per_round: int = 3  # sends within one invocation
-    max_rounds: int = 5  # invocations (stream retries) before the delivery is given up
+    max_rounds: int = 6  # rounds before the delivery is given up
     base_delay: float = 0.5
-    max_delay: float = 10.0  # a longer Retry-After ends the round; the stream retries later
+    max_delay: float = 10.0  # a longer Retry-After ends the round; the next round honours it
+    first_backoff: int = 30  # seconds before the second round, doubling after each
+    max_backoff: int = 900  # SQS's longest message delay
     lease_seconds: int = 120  # how long a `sending` claim keeps other invocations away
 
     def delay(self, attempt: int, retry_after: float | None) -> float | None:
@@ -42,9 +51,20 @@ class RetryPolicy:
             return retry_after if retry_after <= self.max_delay else None
         return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
 
+    def next_round_in(self, rounds: int, retry_after: float | None) -> int:
+        if retry_after is not None:
+            return min(self.max_backoff, math.ceil(retry_after))
+        return min(self.max_backoff, self.first_backoff << max(0, rounds - 1))  # doubling
 
-class DeliveryPending(Exception):
-    """At least one channel must be retried: the stream record is reported as failed."""
+
+Schedule = Callable[[Notice, str, int], None]  # (transition, channel_id, delay in seconds)
+PENDING = (DeliveryStatus.retrying, DeliveryStatus.sending)
+
+
+def held_until(record: DeliveryRecord) -> int:
+    """When a pending delivery may be tried again: its claim's lease or its next round."""
+    due: int | None = record.lease_until if record.status is DeliveryStatus.sending else record.next_attempt_at
+    return due or 0
 
 
 @dataclass
@@ -54,6 +74,7 @@ class Deliverer:
     sender_for: Callable[[Channel], Sender]
     breakers: BreakerStore
     park: Callable[[dict[str, Any]], None]  # final failures go to the dead-letter queue
+    schedule: Schedule  # the next round of a delivery, on the retry queue
     topic_channel: Channel
     console_url: str = ""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -62,10 +83,24 @@ class Deliverer:
     clock: Callable[[], datetime] = utcnow
 
     def deliver_all(self, notice: Notice) -> list[DeliveryRecord]:
-        records = [self.deliver(notice, channel) for channel in self.targets(notice)]
-        if any(r.status is DeliveryStatus.retrying or r.status is DeliveryStatus.sending for r in records):
-            raise DeliveryPending(", ".join(f"{r.channel_id}: {r.status}" for r in records))
-        return records
+        """A transition from the stream: every target, each pending one scheduled for later."""
+        return [self._deliver_or_schedule(notice, target) for target in self.targets(notice)]
+
+    def deliver_again(self, notice: Notice, channel_id: str) -> DeliveryRecord:
+        """A round from the retry queue."""
+        target: Channel | str = self.topic_channel
+        if channel_id != self.topic_channel.channel_id:
+            try:
+                target = self.channel_lookup(channel_id)
+            except NotFound:
+                target = channel_id
+        return self._deliver_or_schedule(notice, target)
+
+    def _deliver_or_schedule(self, notice: Notice, target: Channel | str) -> DeliveryRecord:
+        record = self.deliver(notice, target)
+        if record.status in PENDING:
+            self.schedule(notice, record.channel_id, max(0, held_until(record) - epoch(self.clock())))
+        return record
 
     def targets(self, notice: Notice) -> list[Channel | str]:
         """The topic always, then the rule's channels (ids that no longer exist are kept to record)."""
@@ -98,16 +133,12 @@ class Deliverer:
                 DeliveryStatus.suppressed,
                 "disabled" if not channel.enabled else "filtered out",
             )
-        if (
-            previous is not None
-            and previous.status is DeliveryStatus.sending
-            and (previous.lease_until or 0) > epoch(now)
-        ):
-            return previous  # another invocation holds it right now
+        if previous is not None and previous.status in PENDING and held_until(previous) > epoch(now):
+            return previous  # held by another invocation, or its next round is not due yet
 
         breaker = self.breakers.get(channel.channel_id)
         if breaker.is_open(epoch(now)):
-            return self._defer(notice, channel, previous, f"circuit open until {breaker.open_until}")
+            return self._defer(notice, channel, previous, breaker.open_until)
 
         claim = self._record(
             notice,
@@ -204,13 +235,21 @@ class Deliverer:
         self.breakers.save(self.breaker_policy.after_failure(breaker, epoch(self.clock())))
         if claim.rounds >= self.retry.max_rounds:
             return self._settle(failed.model_copy(update={"status": DeliveryStatus.failed}), notice)
-        record = failed.model_copy(update={"status": DeliveryStatus.retrying})
+        wait = self.retry.next_round_in(claim.rounds, error.retry_after)
+        record = failed.model_copy(
+            update={"status": DeliveryStatus.retrying, "next_attempt_at": epoch(self.clock()) + wait}
+        )
         self.ledger.save_delivery(record)
         return record
 
-    def _defer(self, notice: Notice, channel: Channel, previous: DeliveryRecord | None, reason: str) -> DeliveryRecord:
-        """The breaker is open: no send, but a round is used up, so a dead channel still ends."""
-        record = self._record(notice, channel, previous, DeliveryStatus.retrying, error=reason)
+    def _defer(
+        self, notice: Notice, channel: Channel, previous: DeliveryRecord | None, open_until: int
+    ) -> DeliveryRecord:
+        """The breaker is open: no send until it closes; the round counts, so a dead channel ends."""
+        record = self._record(
+            notice, channel, previous, DeliveryStatus.retrying, error=f"circuit open until {open_until}"
+        )
+        record = record.model_copy(update={"next_attempt_at": open_until})
         if record.rounds >= self.retry.max_rounds:
             return self._settle(record.model_copy(update={"status": DeliveryStatus.failed}), notice)
         self.ledger.save_delivery(record)
@@ -281,3 +320,17 @@ def sqs_parker(client: Any, queue_url: str) -> Callable[[dict[str, Any]], None]:
         client.send_message(QueueUrl=queue_url, MessageBody=json.dumps(message, default=str))
 
     return park
+
+
+def sqs_scheduler(client: Any, queue_url: str, max_delay: int = 900) -> Schedule:
+    """Rounds wait on the retry queue; a wait beyond SQS's 15 minutes is served in steps
+    (a round that arrives early finds `next_attempt_at` ahead and schedules itself again)."""
+
+    def schedule(notice: Notice, channel_id: str, delay: int) -> None:
+        client.send_message(
+            QueueUrl=queue_url,
+            MessageBody=retry_message(notice, channel_id),
+            DelaySeconds=min(max_delay, delay),
+        )
+
+    return schedule

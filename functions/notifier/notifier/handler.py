@@ -16,23 +16,25 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from alerting.channels import sender_for
-from alerting.models.channels import Channel, ChannelType
+from alerting.models.channels import Channel, ChannelType, DeliveryRecord
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.breakers import BreakerStore
 from alerting.repositories.config import KIND_CHANNEL, ConfigRepository
 from alerting.secrets import SecretStore
 from alerting.settings import NotifierSettings, client
-from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, sqs_parker
-from notifier.transitions import parse_record
+from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy, sqs_parker, sqs_scheduler
+from notifier.transitions import parse_record, parse_retry
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3", "botocore"])  # not requests: Slack webhook URLs are secrets
 metrics = Metrics()
 # Always answer with batchItemFailures (never raise), so one bad record never fails the rest.
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+stream = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+queue = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @cache
@@ -56,12 +58,14 @@ def build(settings: NotifierSettings) -> Deliverer:
             allow_private=settings.allow_private_targets,
         )
 
+    sqs = client("sqs", settings.region, settings.endpoint_url)
     return Deliverer(
         ledger=AlertRepository(dynamodb, settings.alerts_table, settings.alert_log_table),
         channel_lookup=channels.get,
         sender_for=sender,
         breakers=BreakerStore(dynamodb, settings.config_table),
-        park=sqs_parker(client("sqs", settings.region, settings.endpoint_url), settings.dead_letter_queue_url),
+        park=sqs_parker(sqs, settings.notifier_dlq_url),
+        schedule=sqs_scheduler(sqs, settings.retry_queue_url),
         topic_channel=Channel(
             channel_id=TOPIC_CHANNEL_ID,
             name="Alerts topic",
@@ -69,15 +73,25 @@ def build(settings: NotifierSettings) -> Deliverer:
             target={"topic_arn": settings.topic_arn},
         ),
         console_url=settings.console_url,
+        retry=RetryPolicy(first_backoff=settings.retry_first_backoff_seconds),
     )
 
 
-def handle(record: DynamoDBRecord) -> None:
+def handle_transition(record: DynamoDBRecord) -> None:
+    """A stream record: its transition to every target (pending ones go to the retry queue)."""
     notice = parse_record(record.raw_event)
-    if notice is None:
-        return
-    deliverer = build(NotifierSettings.from_env())
-    for delivery in deliverer.deliver_all(notice):
+    if notice is not None:
+        report(build(NotifierSettings.from_env()).deliver_all(notice))
+
+
+def handle_retry(record: SQSRecord) -> None:
+    """A retry-queue message: the next round of one delivery."""
+    notice, channel_id = parse_retry(record.body)
+    report([build(NotifierSettings.from_env()).deliver_again(notice, channel_id)])
+
+
+def report(deliveries: list[DeliveryRecord]) -> None:
+    for delivery in deliveries:
         metrics.add_metric(name=f"Deliveries_{delivery.status.value}", unit=MetricUnit.Count, value=1)
         logger.info(
             "delivery",
@@ -87,6 +101,7 @@ def handle(record: DynamoDBRecord) -> None:
                 "channel_id": delivery.channel_id,
                 "status": delivery.status.value,
                 "attempts": delivery.attempts,
+                "rounds": delivery.rounds,
                 "latency_ms": delivery.latency_ms,
             },
         )
@@ -96,4 +111,7 @@ def handle(record: DynamoDBRecord) -> None:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
+    records = event.get("Records") or [{}]
+    if records[0].get("eventSource") == "aws:sqs":
+        return process_partial_response(event=event, record_handler=handle_retry, processor=queue, context=context)
+    return process_partial_response(event=event, record_handler=handle_transition, processor=stream, context=context)

@@ -1,7 +1,9 @@
-"""Stream record → the transition to announce, or None when the record is not one."""
+"""Stream record → the transition to announce, or None when the record is not one; and the
+retry-queue message that carries a transition to its next delivery round."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,3 +47,24 @@ def parse_record(record: dict[str, Any]) -> Notice | None:
     if alert.version <= old_version:
         return None  # a no-op or non-transition rewrite (moto emits these; AWS does not)
     return Notice(alert, alert.last_transition.event, alert.version)
+
+
+def retry_message(notice: Notice, channel_id: str) -> str:
+    """The transition as it was (the alert may have moved on since) and the channel to retry."""
+    return json.dumps(
+        {
+            "alert": notice.alert.model_dump(mode="json"),
+            "event": notice.event.value,
+            "seq": notice.seq,
+            "channel_id": channel_id,
+        }
+    )
+
+
+def parse_retry(body: str) -> tuple[Notice, str]:
+    try:
+        data = json.loads(body)
+        notice = Notice(Alert.model_validate(data["alert"]), AlertEvent(data["event"]), int(data["seq"]))
+        return notice, str(data["channel_id"])
+    except (ValueError, TypeError, KeyError) as exc:
+        raise MalformedRecord(f"not a delivery retry: {type(exc).__name__}") from None

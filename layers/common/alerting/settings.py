@@ -36,18 +36,24 @@ class EvaluatorSettings(Settings):
     state_table: str = Field(alias="STATE_TABLE")
 
 
-class NotifierSettings(Settings):
+class DeliverySettings(Settings):
+    """What sending a message needs: the notifier, and the API's channel test."""
+
     topic_arn: str = Field(alias="ALERTS_TOPIC_ARN")
     email_sender: str = Field("alerts@example.com", alias="EMAIL_SENDER")
     secrets_prefix: str = Field(alias="SECRETS_PREFIX")
     allow_private_targets: bool = Field(False, alias="ALLOW_PRIVATE_WEBHOOK_TARGETS")
     http_timeout_seconds: float = Field(5.0, alias="HTTP_TIMEOUT_SECONDS")
-    max_attempts: int = Field(3, alias="DELIVERY_MAX_ATTEMPTS")
     console_url: str = Field("", alias="CONSOLE_URL")
-    dead_letter_queue_url: str = Field(alias="NOTIFIER_DLQ_URL")
+    notifier_dlq_url: str = Field(alias="NOTIFIER_DLQ_URL")
 
 
-class ApiSettings(NotifierSettings):
+class NotifierSettings(DeliverySettings):
+    retry_queue_url: str = Field(alias="DELIVERY_RETRY_QUEUE_URL")
+    retry_first_backoff_seconds: int = Field(30, alias="DELIVERY_RETRY_FIRST_BACKOFF_SECONDS")
+
+
+class ApiSettings(DeliverySettings):
     state_table: str = Field(alias="STATE_TABLE")
     evaluator_dlq_url: str = Field("", alias="EVALUATOR_DLQ_URL")
 

@@ -69,3 +69,18 @@ def test_remove_announces_nothing(fired):
 def test_malformed_records_raise(bad):
     with pytest.raises(MalformedRecord):
         parse_record(bad)
+
+
+def test_a_retry_message_carries_the_transition_as_it_was(fired):
+    from notifier.transitions import Notice, parse_retry, retry_message
+
+    notice, channel_id = parse_retry(retry_message(Notice(fired, AlertEvent.firing, 1), "ops-slack"))
+    assert (notice.alert, notice.event, notice.seq, channel_id) == (fired, AlertEvent.firing, 1, "ops-slack")
+
+
+@pytest.mark.parametrize("body", ["", "{}", '{"alert": {}, "event": "firing", "seq": 1, "channel_id": "x"}'])
+def test_malformed_retry_messages_raise(body):
+    from notifier.transitions import parse_retry
+
+    with pytest.raises(MalformedRecord):
+        parse_retry(body)

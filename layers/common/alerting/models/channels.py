@@ -130,6 +130,7 @@ class DeliveryRecord(Model):
     created_at: UtcDatetime
     updated_at: UtcDatetime
     lease_until: int | None = None  # epoch seconds a `sending` claim is held for
+    next_attempt_at: int | None = None  # epoch seconds of the next round of a `retrying` delivery
 
 
 DeliveryKey = tuple[str, int, str]
