@@ -64,7 +64,9 @@ def build(settings: ApiSettings) -> Services:
             allow_private=settings.allow_private_targets,
             console_url=settings.console_url,
         ),
-        tester=RuleTester(CloudWatchMetrics(aws("cloudwatch")), states),
+        tester=RuleTester(
+            CloudWatchMetrics(client("cloudwatch", settings.region, settings.endpoint_url, max_attempts=1)), states
+        ),
         reports=ReportService(
             alert_repository,
             RunLog(dynamodb, settings.config_table),

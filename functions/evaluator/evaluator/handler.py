@@ -30,7 +30,8 @@ def build(settings: EvaluatorSettings) -> Evaluator:
         rules=ConfigRepository(dynamodb, settings.config_table, KIND_RULE, Rule, "rule_id"),
         states=StateRepository(dynamodb, settings.state_table),
         alerts=AlertRepository(dynamodb, settings.alerts_table, settings.alert_log_table),
-        metrics=CloudWatchMetrics(client("cloudwatch", settings.region, settings.endpoint_url)),
+        # The adapter retries throttling itself (jittered, counted): no second layer in botocore.
+        metrics=CloudWatchMetrics(client("cloudwatch", settings.region, settings.endpoint_url, max_attempts=1)),
         runs=RunLog(dynamodb, settings.config_table),
         dynamodb=dynamodb,
     )

@@ -59,8 +59,9 @@ class ApiSettings(DeliverySettings):
 
 
 @cache
-def client(service: str, region: str, endpoint_url: str | None) -> Any:
-    """One client per (service, region, endpoint) per container; adaptive retries for throttling."""
-    config = Config(retries={"mode": "adaptive", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
+def client(service: str, region: str, endpoint_url: str | None, max_attempts: int = 5) -> Any:
+    """One client per (service, region, endpoint) per container; adaptive retries for throttling
+    (`max_attempts=1` where the adapter owns the retry policy)."""
+    config = Config(retries={"mode": "adaptive", "max_attempts": max_attempts}, connect_timeout=5, read_timeout=20)
     session: Any = boto3.session.Session(region_name=region)  # Any: the service name is a runtime value
     return session.client(service, endpoint_url=endpoint_url, config=config)
