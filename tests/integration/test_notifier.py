@@ -137,7 +137,7 @@ def test_low_severity_is_filtered_by_the_subscription_not_by_us(aws, topic_queue
     assert [d.status for d in alerts.deliveries(alert.alert_id)] == ["delivered"]  # published all the same
 
 
-def test_a_failing_channel_is_retried_through_the_retry_queue(aws, monkeypatch):
+def test_a_failing_channel_is_retried_through_the_retry_queue(aws, mapping, monkeypatch):
     # Given a Slack channel whose webhook fails a whole round, then recovers
     from alerting_local.queues import QueueMapping
     from alerting_local.receiver import Receiver, Reply
@@ -154,21 +154,13 @@ def test_a_failing_channel_is_retried_through_the_retry_queue(aws, monkeypatch):
             Channel(channel_id="ops-slack", name="ops", type="slack", target={}, secret_refs={"webhook_url": name})
         )
         fire_one(aws, channels=["ops-slack"])
-        stream = StreamMapping(
-            aws.stack,
-            "NotifierFunction",
-            "AlertsStream",
-            aws.client("dynamodbstreams"),
-            aws.client("sqs"),
-            notifier_handler.handler,
-        )
         retries = QueueMapping(
             aws.stack, "NotifierFunction", "DeliveryRetries", aws.client("sqs"), notifier_handler.handler
         )
 
         # When the stream record is processed, Then it succeeds and the Slack round is queued
-        stream.poll()
-        assert all(a["batchItemFailures"] == [] for a in stream.drain())
+        mapping.poll()
+        assert all(a["batchItemFailures"] == [] for a in mapping.drain())
         alerts = AlertRepository(aws.client("dynamodb"), env["ALERTS_TABLE"], env["ALERT_LOG_TABLE"])
         (alert,) = alerts.page(AlertFilter(), 10, None).items
         slack_record = next(d for d in alerts.deliveries(alert.alert_id) if d.channel_id == "ops-slack")

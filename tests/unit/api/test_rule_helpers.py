@@ -8,7 +8,8 @@ from alerting.errors import InvalidInput
 from alerting.models.channels import Channel
 from alerting.models.common import Severity
 from api.services.channels import is_marker, redact, view
-from api.services.rules import RuleFilter, expected_version, parse_labels
+from api.services.concurrency import expected_version
+from api.services.rules import RuleFilter, parse_labels
 from tests.factories import make_rule
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from alerting.channels import Message, Sender, check_target
-from alerting.errors import Conflict, DeliveryError, InvalidInput, NotFound
+from alerting.errors import Conflict, DeliveryError, NotFound
 from alerting.models.alerts import Alert, ConditionValue, Transition
 from alerting.models.channels import SECRET_FIELDS, TARGET_MODELS, Channel, ChannelSpec, ChannelType
 from alerting.models.common import AlertEvent, AlertStatus, Category, Page, Severity, epoch, new_id
@@ -24,8 +24,8 @@ from alerting.templating import validate
 from alerting.validation import field_errors
 from api.errors import InvalidFields
 from api.schemas import ChannelTestResult, ChannelUpdate, ChannelView, SecretField
+from api.services.concurrency import current_for_update
 from api.services.paging import checked_token
-from api.services.rules import expected_version
 
 SenderFactory = Callable[[Channel, dict[str, str]], Sender]
 
@@ -132,12 +132,7 @@ class ChannelService:
         return view(self.channels.get(channel_id))
 
     def update(self, channel_id: str, body: ChannelUpdate, if_match: str | None, now: datetime) -> ChannelView:
-        if body.channel_id is not None and body.channel_id != channel_id:
-            raise InvalidInput("channel_id", "differs from the channel_id in the path")
-        version = expected_version(body.version, if_match)
-        stored = self.channels.get(channel_id)
-        if stored.version != version:
-            raise Conflict(f"channel {channel_id!r} is at version {stored.version}, not {version}: read it again")
+        stored = current_for_update(self.channels, "channel", channel_id, body.channel_id, body.version, if_match)
         keep = {
             field: name
             for field, name in stored.secret_refs.items()

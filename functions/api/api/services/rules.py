@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from alerting.errors import Conflict, InvalidInput, NotFound
+from alerting.errors import InvalidInput, NotFound
 from alerting.models.channels import Channel
 from alerting.models.common import Page, Severity, new_id
 from alerting.models.rules import Rule, RuleSpec
@@ -13,6 +13,7 @@ from alerting.repositories.config import ConfigRepository
 from alerting.templating import validate
 from api.schemas import RuleUpdate
 from api.services.alerts import AlertService
+from api.services.concurrency import current_for_update
 from api.services.paging import checked_token
 
 RULE_DISABLED = "rule_disabled"
@@ -44,22 +45,6 @@ def parse_labels(values: list[str]) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def expected_version(body_version: int | None, if_match: str | None) -> int:
-    """The version the client read: the body's `version` or the `If-Match` header ("3", W/"3")."""
-    header: int | None = None
-    if if_match is not None:
-        tag = if_match.strip().removeprefix("W/").strip('"')
-        if not tag.isdigit():
-            raise InvalidInput("If-Match", 'expected the version number you read, e.g. "3"')
-        header = int(tag)
-    if body_version is not None and header is not None and body_version != header:
-        raise InvalidInput("version", "differs from the If-Match header")
-    version = body_version if body_version is not None else header
-    if version is None:
-        raise InvalidInput("version", "required: send the version you read (in the body or as If-Match)")
-    return version
-
-
 @dataclass
 class RuleService:
     rules: ConfigRepository[Rule]
@@ -81,12 +66,7 @@ class RuleService:
     def update(self, rule_id: str, body: RuleUpdate, if_match: str | None, actor: str, now: datetime) -> Rule:
         """Replace the whole rule. A changed definition needs nothing here: the evaluator sees the
         new definition hash and clears the series' history itself."""
-        if body.rule_id is not None and body.rule_id != rule_id:
-            raise InvalidInput("rule_id", "differs from the rule_id in the path")
-        version = expected_version(body.version, if_match)
-        stored = self.rules.get(rule_id)
-        if stored.version != version:
-            raise Conflict(f"rule {rule_id!r} is at version {stored.version}, not {version}: read it again")
+        stored = current_for_update(self.rules, "rule", rule_id, body.rule_id, body.version, if_match)
         spec = RuleSpec.model_validate(body.model_dump(exclude={"version", "created_at", "updated_at"}))
         self._check(spec)
         rule = Rule.from_spec(
