@@ -35,7 +35,7 @@ def default_rules(namespace: str, dimensions: dict[str, str]) -> list[Rule]:
             "window_seconds": 300,
             "breaches_to_fire": 2,
             "annotations": {
-                "summary": "CPU at {{ '%.1f' | format(value) }}% (threshold {{ threshold }}%)",
+                "summary": "CPU at {{ '%.1f' | format(value) }}% (threshold {{ '%g' | format(threshold) }}%)",
                 "runbook_url": "https://example.com/runbooks/high-cpu",
             },
         },
@@ -46,7 +46,9 @@ def default_rules(namespace: str, dimensions: dict[str, str]) -> list[Rule]:
             "conditions": [{"metric": metric("MemoryUtilization"), "operator": "gte", "threshold": 90}],
             "window_seconds": 180,
             "breaches_to_fire": 3,
-            "annotations": {"summary": "Memory at {{ '%.1f' | format(value) }}% (threshold {{ threshold }}%)"},
+            "annotations": {
+                "summary": "Memory at {{ '%.1f' | format(value) }}% (threshold {{ '%g' | format(threshold) }}%)"
+            },
         },
         {
             "rule_id": "low-cache-hit-rate",
@@ -55,7 +57,9 @@ def default_rules(namespace: str, dimensions: dict[str, str]) -> list[Rule]:
             "conditions": [{"metric": metric("CacheHitRate"), "operator": "lt", "threshold": 70}],
             "window_seconds": 600,
             "breaches_to_fire": 2,
-            "annotations": {"summary": "Cache hit rate {{ '%.1f' | format(value) }}% (below {{ threshold }}%)"},
+            "annotations": {
+                "summary": "Cache hit rate {{ '%.1f' | format(value) }}% (below {{ '%g' | format(threshold) }}%)"
+            },
         },
     ]
     return [Rule.model_validate({"category": "performance", "labels": {"team": "platform"}, **s}) for s in specs]
