@@ -196,3 +196,20 @@ def test_nodata_alert_is_stored_listed_and_resolved(aws, repos):
     assert (alert.kind, alert.values[0].value) == ("nodata", None)
     put_cpu(aws, 1, 10)
     assert tick(2)["alerts_resolved"] == 1
+
+
+def test_a_rule_disabled_while_the_tick_runs_fires_nothing(aws, repos, monkeypatch):
+    # Given a tick that read the rule enabled, and the rule disabled before it commits
+    rules, alerts = repos
+    rule = make_rule(window_seconds=60, evaluation_delay_seconds=0)
+    rules.create(rule)
+    put_cpu(aws, 0, 99)
+    evaluator_handler.build.cache_clear()
+    evaluator = evaluator_handler.build(evaluator_handler.EvaluatorSettings.from_env())
+    rules.replace(rule.model_copy(update={"enabled": False, "version": 2}), 1)
+    monkeypatch.setattr(evaluator.rules, "all", lambda: iter([rule]))
+
+    # When it commits, Then the alert's transaction fails on the rule, and nothing is counted
+    summary = evaluator.run(T0 + timedelta(minutes=1))
+    assert (summary.alerts_fired, summary.errors) == (0, 0)
+    assert alerts.page(AlertFilter(), 10, None).items == []

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from alerting.errors import ConcurrentUpdate
+from alerting.errors import ConcurrentUpdate, NotFound
 from alerting.evaluation import Decision, Observation, Outcome, evaluate_series, is_due
 from alerting.lifecycle import EVALUATOR, resolve, start_alert
 from alerting.metrics import MetricQuery, queries_for
@@ -100,8 +100,16 @@ class Evaluator:
             except ConcurrentUpdate:
                 if attempt == MAX_ATTEMPTS:
                     raise
+                if not self._still_enabled(rule.rule_id):
+                    return  # disabled or deleted meanwhile: nothing to count; the backstop tidies up
                 state = self.states.get(rule.rule_id, rule.fingerprint)
         _tally(summary, decision)
+
+    def _still_enabled(self, rule_id: str) -> bool:
+        try:
+            return self.rules.get(rule_id).enabled
+        except NotFound:
+            return False
 
     def _retire(self, state: SeriesState, reason: str, now: datetime) -> int:
         """Resolve the series' open alerts and drop its state, in one transaction."""
@@ -128,6 +136,8 @@ class Evaluator:
         for change in decision.fire:
             alert = start_alert(rule, decision.state, change, values, now)
             operations += self.alerts.write_ops(alert, alert.last_transition)
+        if decision.fire:  # never start an alert for a rule disabled or deleted since the tick began
+            operations.append(self.rules.enabled_check(rule.rule_id))
         for change in decision.resolve:
             current = self.alerts.get(change.alert_id)
             if not current.is_open:  # resolved by hand meanwhile: nothing to announce

@@ -125,6 +125,17 @@ class ConfigRepository(Generic[M]):
             raise
         return obj
 
+    def enabled_check(self, item_id: str) -> dict[str, Any]:
+        """A transaction step that holds only while the item exists and is enabled."""
+        return {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": self._key(item_id),
+                "ConditionExpression": "attribute_exists(sk) AND enabled = :on",
+                "ExpressionAttributeValues": {":on": {"BOOL": True}},
+            }
+        }
+
     def put(self, obj: M) -> M:
         """Unconditional write (rules-as-code sync, seeding)."""
         self._client.put_item(TableName=self._table, Item=self._encode(obj))
