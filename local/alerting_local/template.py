@@ -153,6 +153,10 @@ def create_stack(
     for logical, resource in stack.resources_of("AWS::DynamoDB::Table").items():
         table = f"{name}-{logical}"
         response = dynamodb.create_table(TableName=table, **_table_params(resource["Properties"]))
+        if "TimeToLiveSpecification" in resource["Properties"]:
+            dynamodb.update_time_to_live(
+                TableName=table, TimeToLiveSpecification=resource["Properties"]["TimeToLiveSpecification"]
+            )
         description = response["TableDescription"]
         stack.refs[logical] = table
         stack.attributes[(logical, "Arn")] = description["TableArn"]

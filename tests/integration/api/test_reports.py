@@ -25,13 +25,16 @@ def test_summary_counts_the_last_day_by_default(api, store):
     assert 30 * 60 <= body["mtta_seconds"] <= body["mttr_seconds"] < 32 * 60
 
 
-def test_summary_since_widens_the_window_and_reports_the_last_runs_suppressions(api, store):
+def test_summary_since_widens_the_window_and_sums_the_suppressions_in_it(api, store):
     store.fire(make_rule(rule_id="old"), at=minutes_ago(60 * 25))
+    store.runs.save(EvaluationSummary(tick=minutes_ago(60 * 30), suppressed=5))  # before the window
+    store.runs.save(EvaluationSummary(tick=minutes_ago(60 * 3), suppressed=1))
     store.runs.save(EvaluationSummary(tick=minutes_ago(1), suppressed=2))
+    store.runs.save(EvaluationSummary(tick=minutes_ago(1), suppressed=0))
 
+    assert api.get("/summary").body["suppressed"] == 3  # the last 24 hours
     body = api.get("/summary", {"since": iso(utcnow() - timedelta(days=2))}).body
-
-    assert (body["total"], body["suppressed"]) == (1, 2)
+    assert (body["total"], body["suppressed"]) == (1, 8)
 
 
 def test_summary_since_in_the_future_or_too_far_back_is_400(api):

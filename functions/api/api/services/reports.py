@@ -51,8 +51,7 @@ class ReportService:
             raise InvalidInput("since", "is in the future")
         if now - start > timedelta(days=MAX_SUMMARY_DAYS):
             raise InvalidInput("since", f"reaches back more than {MAX_SUMMARY_DAYS} days")
-        last = self.runs.last()
-        return summarize(self.alerts.since(start), start, now, suppressed=last.suppressed if last else 0)
+        return summarize(self.alerts.since(start), start, now, suppressed=self.runs.suppressed_since(start))
 
     def health(self, now: datetime) -> HealthReport:
         last = self.runs.last()

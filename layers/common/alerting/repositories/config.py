@@ -7,13 +7,14 @@ a Scan, and each kind is one generic repository.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from alerting.errors import AlreadyExists, Conflict, NotFound
-from alerting.models.common import Page
+from alerting.models.common import Page, epoch
 from alerting.models.reports import EvaluationSummary
 from alerting.repositories.dynamo import (
     decode_token,
@@ -152,8 +153,13 @@ class ConfigRepository(Generic[M]):
             raise
 
 
+SUPPRESSED_PREFIX = "suppressed#"
+SUPPRESSED_RETENTION = 100 * 86_400  # beyond the summary's 90-day reach
+
+
 class RunLog:
-    """The evaluator's last run, for ``GET /health`` (one small write per tick)."""
+    """The evaluator's last run, for ``GET /health`` (one small write per tick), and hourly
+    counts of held-back alerts for ``GET /summary`` (one more write in a tick that held any)."""
 
     def __init__(self, client: Any, table: str) -> None:
         self._client = client
@@ -162,6 +168,32 @@ class RunLog:
     def save(self, summary: EvaluationSummary) -> None:
         item = to_item({"pk": KIND_META, "sk": "last_run", **summary.model_dump(mode="json")})
         self._client.put_item(TableName=self._table, Item=item)
+        if summary.suppressed:
+            hour = summary.tick.strftime("%Y-%m-%dT%H")
+            self._client.update_item(
+                TableName=self._table,
+                Key=key(pk=KIND_META, sk=SUPPRESSED_PREFIX + hour),
+                UpdateExpression="ADD held :n SET expires_at = :expires",
+                ExpressionAttributeValues={
+                    ":n": {"N": str(summary.suppressed)},
+                    ":expires": {"N": str(epoch(summary.tick) + SUPPRESSED_RETENTION)},
+                },
+            )
+
+    def suppressed_since(self, start: datetime) -> int:
+        """Evaluations that held back a due alert (cooldown, rate limit) from `start`'s hour on."""
+        items = paginate(
+            self._client,
+            "query",
+            TableName=self._table,
+            KeyConditionExpression="pk = :meta AND sk BETWEEN :from AND :to",
+            ExpressionAttributeValues={
+                ":meta": {"S": KIND_META},
+                ":from": {"S": SUPPRESSED_PREFIX + start.strftime("%Y-%m-%dT%H")},
+                ":to": {"S": SUPPRESSED_PREFIX + "~"},
+            },
+        )
+        return sum(int(from_item(item).get("held", 0)) for item in items)
 
     def last(self) -> EvaluationSummary | None:
         response = self._client.get_item(TableName=self._table, Key=key(pk=KIND_META, sk="last_run"))
