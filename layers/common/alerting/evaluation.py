@@ -9,7 +9,7 @@ table in ``docs/rule-semantics.md`` is a table test.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -51,7 +51,6 @@ class Decision:
     fire: tuple[AlertChange, ...] = ()
     resolve: tuple[AlertChange, ...] = ()
     suppressed: str | None = None
-    reasons: tuple[str, ...] = field(default=())
 
 
 def is_due(rule: Rule, now: datetime) -> bool:

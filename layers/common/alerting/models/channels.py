@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
@@ -131,7 +131,3 @@ class DeliveryRecord(Model):
     updated_at: UtcDatetime
     lease_until: int | None = None  # epoch seconds a `sending` claim is held for
     next_attempt_at: int | None = None  # epoch seconds of the next round of a `retrying` delivery
-
-
-DeliveryKey = tuple[str, int, str]
-ChannelKind = Literal["slack", "email", "webhook", "sns"]

@@ -105,10 +105,6 @@ def epoch(value: datetime) -> int:
     return int(_as_utc(value).timestamp())
 
 
-def from_epoch(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
 def floor_minute(value: datetime) -> datetime:
     return _as_utc(value).replace(second=0, microsecond=0)
 

@@ -20,13 +20,12 @@ from alerting.models.channels import DeliveryRecord
 from alerting.models.common import OPEN_STATUSES, AlertStatus, Page, Severity, iso
 from alerting.repositories.dynamo import (
     Item,
-    decode_token,
-    encode_token,
     error_code,
     from_item,
     key,
     paginate,
     put,
+    query_page,
     to_item,
     versioned_put,
 )
@@ -99,17 +98,8 @@ class AlertRepository:
         }
         if extra:
             params["FilterExpression"] = " AND ".join(extra)
-        start = decode_token(next_token)
-        items: list[Alert] = []
-        while True:
-            if start:
-                params["ExclusiveStartKey"] = start
-            params["Limit"] = limit - len(items)
-            response = self._client.query(**params)
-            items.extend(_decode(i) for i in response.get("Items", []))
-            start = response.get("LastEvaluatedKey")
-            if not start or len(items) >= limit:
-                return Page[Alert](items=items, next_token=encode_token(start))
+        items, token = query_page(self._client, params, limit, next_token, _decode)
+        return Page[Alert](items=items, next_token=token)
 
     def open_for_rule(self, rule_id: str) -> list[Alert]:
         items = paginate(

@@ -17,12 +17,11 @@ from alerting.errors import AlreadyExists, Conflict, NotFound
 from alerting.models.common import Page, epoch
 from alerting.models.reports import EvaluationSummary
 from alerting.repositories.dynamo import (
-    decode_token,
-    encode_token,
     error_code,
     from_item,
     key,
     paginate,
+    query_page,
     to_item,
 )
 
@@ -30,8 +29,6 @@ M = TypeVar("M", bound=BaseModel)
 
 KIND_RULE = "rule"
 KIND_CHANNEL = "channel"
-KIND_SILENCE = "silence"
-KIND_POLICY = "policy"
 KIND_META = "meta"
 
 
@@ -76,25 +73,13 @@ class ConfigRepository(Generic[M]):
 
     def page(self, limit: int, next_token: str | None, keep: Callable[[M], bool] | None = None) -> Page[M]:
         """A page of at most `limit` items; `keep` filters without breaking pagination."""
-        start = decode_token(next_token)
-        items: list[M] = []
         params: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :kind",
             "ExpressionAttributeValues": {":kind": {"S": self._kind}},
         }
-        while True:
-            if start:
-                params["ExclusiveStartKey"] = start
-            params["Limit"] = limit - len(items)
-            response = self._client.query(**params)
-            decoded = [self._decode(i) for i in response.get("Items", [])]
-            items.extend(o for o in decoded if keep is None or keep(o))
-            start = response.get("LastEvaluatedKey")
-            if not start or len(items) >= limit:
-                # A page that ends exactly on the last item still carries a token; the next
-                # page is then empty with no token, which clients handle like any last page.
-                return Page[Any](items=items, next_token=encode_token(start))
+        items, token = query_page(self._client, params, limit, next_token, self._decode, keep)
+        return Page[Any](items=items, next_token=token)
 
     def create(self, obj: M) -> M:
         try:

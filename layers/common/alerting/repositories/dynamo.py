@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -23,6 +23,7 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 Item = dict[str, Any]
+T = TypeVar("T")
 
 
 def to_item(data: Mapping[str, Any]) -> Item:
@@ -121,6 +122,31 @@ def versioned_put(table: str, item: Item, key_attr: str, expected_version: int) 
     if expected_version == 0:
         return put(table, item, f"attribute_not_exists({key_attr})")
     return put(table, item, "version = :expected", {":expected": {"N": str(expected_version)}})
+
+
+def query_page(
+    client: Any,
+    params: dict[str, Any],
+    limit: int,
+    next_token: str | None,
+    decode: Callable[[Item], T],
+    keep: Callable[[T], bool] | None = None,
+) -> tuple[list[T], str | None]:
+    """One page of at most `limit` decoded items of a Query; `keep` filters without breaking
+    pagination. A page that ends exactly on the last item still carries a token; the next page
+    is then empty with no token, which clients handle like any last page."""
+    start = decode_token(next_token)
+    items: list[T] = []
+    while True:
+        if start:
+            params["ExclusiveStartKey"] = start
+        params["Limit"] = limit - len(items)
+        response = client.query(**params)
+        decoded = (decode(i) for i in response.get("Items", []))
+        items.extend(o for o in decoded if keep is None or keep(o))
+        start = response.get("LastEvaluatedKey")
+        if not start or len(items) >= limit:
+            return items, encode_token(start)
 
 
 def paginate(client: Any, operation: str, **params: Any) -> Iterator[Item]:
