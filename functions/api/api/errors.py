@@ -2,7 +2,8 @@
 
 Body: `{"message": "...", "errors": [{"field": "conditions.0.threshold", "message": "..."}],
 "correlation_id": "<API Gateway request id>"}`; `errors` only when fields are at fault.
-Request validation → 422, domain validation (`InvalidInput`) → 400, unknown id → 404,
+Request validation and templates that fail on a sample alert → 422, other domain validation
+(`InvalidInput`) → 400, unknown id → 404,
 duplicate id / stale version / an action the state does not allow → 409, anything else → 500
 with no detail (the log has it, under the same correlation id).
 """
@@ -21,7 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from alerting.errors import AlreadyExists, ConcurrentUpdate, Conflict, InvalidInput, NotFound
+from alerting.errors import AlreadyExists, ConcurrentUpdate, Conflict, InvalidInput, InvalidTemplate, NotFound
 from alerting.validation import field_errors
 from api.observability import logger
 from api.schemas import ErrorBody, FieldError
@@ -67,6 +68,9 @@ def classify(exc: Exception, event: APIGatewayProxyEvent) -> tuple[HTTPStatus, s
             return HTTPStatus.UNPROCESSABLE_ENTITY, "invalid request", request_errors(exc.errors())
         case InvalidFields():
             fields = [FieldError(field=f, message=m) for f, m in exc.errors]
+            return HTTPStatus.UNPROCESSABLE_ENTITY, "invalid request", fields
+        case InvalidTemplate():
+            fields = [FieldError(field=exc.field, message=exc.message)]
             return HTTPStatus.UNPROCESSABLE_ENTITY, "invalid request", fields
         case InvalidInput():
             return HTTPStatus.BAD_REQUEST, str(exc), [FieldError(field=exc.field, message=exc.message)]

@@ -46,6 +46,14 @@ class InvalidInput(AlertingError):
         self.message = message
 
 
+class InvalidTemplate(InvalidInput):
+    """A template that does not parse, or fails or overruns its budget on a sample alert."""
+
+
+class TemplateFailure(AlertingError):
+    """A render failed; the message is safe to record (no alert data, no secrets)."""
+
+
 class MetricsUnavailable(AlertingError):
     """CloudWatch could not serve a query (after retries)."""
 

@@ -22,9 +22,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from alerting.errors import NotFound
+from alerting.errors import InvalidInput, NotFound
 from alerting.models.common import utcnow
 from alerting.models.rules import Rule
+from alerting.samples import rule_sample
+from alerting.templating import check
 from alerting.validation import field_errors
 
 MANAGED_LABEL = ("managed-by", "rules-as-code")
@@ -70,12 +72,28 @@ def load_folder(folder: Path) -> tuple[list[Rule], list[Problem]]:
             except ValidationError as exc:
                 problems.extend(Problem(str(path), f, m) for f, m in field_errors(exc.errors(), prefix))
                 continue
+            template_problems = _template_problems(rule)
+            if template_problems:
+                problems.extend(Problem(str(path), prefix + f, m) for f, m in template_problems)
+                continue
             if rule.rule_id in seen:
                 problems.append(Problem(str(path), prefix + "rule_id", f"duplicate of {seen[rule.rule_id]}"))
                 continue
             seen[rule.rule_id] = str(path)
             rules.append(rule)
     return rules, problems
+
+
+def _template_problems(rule: Rule) -> list[tuple[str, str]]:
+    """The same test render the API does when a rule is saved."""
+    sample = rule_sample(rule, utcnow())
+    found = []
+    for name, source in rule.annotations.items():
+        try:
+            check(source, f"annotations.{name}", sample)
+        except InvalidInput as exc:
+            found.append((exc.field, exc.message))
+    return found
 
 
 def sync(rules: Sequence[Rule], repository: Any, prune: bool = False) -> dict[str, list[str]]:

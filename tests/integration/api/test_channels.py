@@ -92,8 +92,19 @@ def test_create_each_type_shows_plain_fields_and_masks_secret_ones(api, channel,
         ({"type": "pager", "target": {}}, 422, ["type"]),
         (
             {"type": "email", "target": {"to": ["a@b.c"]}, "template": {"subject": "{{ oops"}},
-            400,
+            422,
             ["template.subject"],
+        ),
+        (
+            {
+                "type": "email",
+                "target": {"to": ["a@b.c"]},
+                "template": {
+                    "body": "{% set r = range(100000) %}{% for i in r %}{% for j in r %}{% endfor %}{% endfor %}"
+                },
+            },
+            422,
+            ["template.body"],
         ),
         (
             {"type": "email", "target": {"to": ["a@b.c"]}, "filters": {"events": ["exploded"]}},

@@ -21,6 +21,7 @@ from moto.ses import ses_backends
 from alerting.channels import EmailSender, Sender, SlackSender, SnsSender, WebhookSender
 from alerting.channels.base import Message
 from alerting.errors import DeliveryError
+from alerting.models.channels import MessageTemplate
 from alerting_local.receiver import Receiver, Reply
 from tests.factories import condition, metric
 from tests.unit.channels.builders import (
@@ -46,6 +47,7 @@ class Harness:
     json_payload: bool
     secrets: tuple[str, ...]
     failing: Callable[[bool], Sender]  # a sender whose next send fails (retryable or not)
+    templated: bool = True  # renders the channel template (a webhook's body is the document)
 
 
 def _http_harness(kind: str, receiver: Receiver, session: requests.Session) -> Harness:
@@ -67,6 +69,7 @@ def _http_harness(kind: str, receiver: Receiver, session: requests.Session) -> H
         json_payload=True,
         secrets=(path.rsplit("/", 1)[1], receiver.url(path), HMAC_SECRET),
         failing=failing,
+        templated=kind == "slack",
     )
 
 
@@ -158,6 +161,23 @@ def test_channel_send_huge_alert_fits_provider_limits(channel: Harness) -> None:
     assert len(payload.encode()) <= channel.max_bytes
     if channel.json_payload:
         json.loads(payload)
+
+
+RUNAWAY = "{% set r = range(100000) %}{% for i in r %}{% for j in r %}{% endfor %}{% endfor %}"
+
+
+def test_channel_send_runaway_template_falls_back_to_the_default_text(channel: Harness) -> None:
+    # Given a template that would loop for minutes (stored before templates were test-rendered)
+    message = make_message(template=MessageTemplate(subject=RUNAWAY, body=RUNAWAY))
+
+    receipt = channel.sender.send(message)
+
+    # Then the send still goes out, with the default text, and says why (a webhook's body is
+    # the document, so it renders no template at all)
+    (payload,) = channel.payloads()
+    assert "High CPU Usage" in payload
+    if channel.templated:
+        assert receipt.template_error is not None and "too long" in receipt.template_error
 
 
 @pytest.mark.parametrize("retryable", [True, False], ids=["retryable", "permanent"])

@@ -14,13 +14,13 @@ from pydantic import ValidationError
 
 from alerting.channels import Message, Sender, check_target
 from alerting.errors import Conflict, DeliveryError, NotFound
-from alerting.models.alerts import Alert, ConditionValue, Transition
 from alerting.models.channels import SECRET_FIELDS, TARGET_MODELS, Channel, ChannelSpec, ChannelType
-from alerting.models.common import AlertEvent, AlertStatus, Category, Page, Severity, epoch, new_id
+from alerting.models.common import AlertEvent, Page, epoch, new_id
 from alerting.models.rules import Rule
 from alerting.repositories.config import ConfigRepository
+from alerting.samples import channel_sample
 from alerting.secrets import SecretStore
-from alerting.templating import validate
+from alerting.templating import check
 from alerting.validation import field_errors
 from api.errors import InvalidFields
 from api.schemas import ChannelTestResult, ChannelUpdate, ChannelView, SecretField
@@ -62,31 +62,6 @@ def redact(text: str, secrets: Mapping[str, str]) -> str:
     return text
 
 
-def sample_alert(channel: Channel, now: datetime) -> Alert:
-    """A synthetic firing alert, clearly labelled, for `POST /channels/{id}/test`."""
-    alert_id = f"test-{new_id()}"
-    return Alert(
-        alert_id=alert_id,
-        rule_id="channel-test",
-        rule_name=f"Test notification for channel {channel.name}",
-        fingerprint="channel-test",
-        severity=Severity.info,
-        category=Category.custom,
-        labels={"test": "true"},
-        annotations={"summary": "A test notification sent from the alerting API. No action is needed."},
-        status=AlertStatus.firing,
-        values=[
-            ConditionValue(metric="Test/Metric value", statistic="Average", operator="gte", threshold=85.0, value=90.0)
-        ],
-        channels=[channel.channel_id],
-        started_at=now,
-        updated_at=now,
-        last_transition=Transition(
-            alert_id=alert_id, seq=1, event=AlertEvent.firing, at=now, actor="api", reason="channel test"
-        ),
-    )
-
-
 @dataclass
 class ChannelService:
     channels: ConfigRepository[Channel]
@@ -98,7 +73,7 @@ class ChannelService:
 
     def create(self, spec: ChannelSpec, now: datetime) -> ChannelView:
         channel_id = spec.channel_id or new_id()
-        plain, new_secrets = self._target(spec, kept={})
+        plain, new_secrets = self._target(spec, kept={}, now=now)
         channel = Channel(
             channel_id=channel_id,
             name=spec.name,
@@ -139,7 +114,7 @@ class ChannelService:
             if body.type is stored.type and (field not in body.target or is_marker(body.target[field]))
         }
         kept = self._stored_secrets(keep)
-        plain, new_secrets = self._target(body, kept)
+        plain, new_secrets = self._target(body, kept, now=now)
         fields = set(kept) | set(new_secrets)
         channel = Channel(
             channel_id=channel_id,
@@ -175,7 +150,7 @@ class ChannelService:
         channel = self.channels.get(channel_id)
         values = self._stored_secrets(channel.secret_refs)
         message = Message(
-            alert=sample_alert(channel, now),
+            alert=channel_sample(channel.channel_id, channel.name, now),
             event=AlertEvent.firing,
             seq=1,
             delivery_id=f"test:{channel_id}:{epoch(now)}",
@@ -209,7 +184,9 @@ class ChannelService:
                 continue
         return values
 
-    def _target(self, spec: ChannelSpec, kept: dict[str, str]) -> tuple[dict[str, object], dict[str, str]]:
+    def _target(
+        self, spec: ChannelSpec, kept: dict[str, str], *, now: datetime
+    ) -> tuple[dict[str, object], dict[str, str]]:
         """Validate the target (with kept secrets filled in) → (plain fields, new secret values)."""
         given = {k: v for k, v in spec.target.items() if not is_marker(v)}
         try:
@@ -220,10 +197,11 @@ class ChannelService:
         if url_field is not None and url_field in given:  # a kept URL was checked when it was stored
             check_target(str(getattr(target, url_field)), self.allow_private, field=f"target.{url_field}")
         if spec.template is not None:
+            sample = channel_sample(spec.channel_id or "new-channel", spec.name, now)
             for part in ("subject", "body"):
                 source = getattr(spec.template, part)
                 if source is not None:
-                    validate(source, f"template.{part}")
+                    check(source, f"template.{part}", sample)
         data = target.model_dump(mode="json", exclude_none=True)
         secret_fields = SECRET_FIELDS[spec.type]
         new_secrets = {f: str(data.pop(f)) for f in secret_fields if f in data and f in given}

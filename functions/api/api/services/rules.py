@@ -10,7 +10,8 @@ from alerting.models.channels import Channel
 from alerting.models.common import Page, Severity, new_id
 from alerting.models.rules import Rule, RuleSpec
 from alerting.repositories.config import ConfigRepository
-from alerting.templating import validate
+from alerting.samples import rule_sample
+from alerting.templating import check
 from api.schemas import RuleUpdate
 from api.services.alerts import AlertService
 from api.services.concurrency import current_for_update
@@ -52,7 +53,7 @@ class RuleService:
     alerts: AlertService
 
     def create(self, spec: RuleSpec, now: datetime) -> Rule:
-        self._check(spec)
+        self._check(spec, now)
         rule = Rule.from_spec(spec, rule_id=spec.rule_id or new_id(), version=1, created_at=now, updated_at=now)
         return self.rules.create(rule)
 
@@ -68,7 +69,7 @@ class RuleService:
         new definition hash and clears the series' history itself."""
         stored = current_for_update(self.rules, "rule", rule_id, body.rule_id, body.version, if_match)
         spec = RuleSpec.model_validate(body.model_dump(exclude={"version", "created_at", "updated_at"}))
-        self._check(spec)
+        self._check(spec, now)
         rule = Rule.from_spec(
             spec, rule_id=rule_id, version=stored.version + 1, created_at=stored.created_at, updated_at=now
         )
@@ -87,12 +88,13 @@ class RuleService:
         self.alerts.close_for_rule(rule_id, actor, now, reason=RULE_DELETED, delete_series=True)
         self.rules.delete(rule_id)
 
-    def _check(self, spec: RuleSpec) -> None:
-        """What the model alone cannot know: limits of the stores, channels exist, templates parse."""
+    def _check(self, spec: RuleSpec, now: datetime) -> None:
+        """What the model alone cannot know: channels exist, templates render on a sample alert."""
         for i, channel_id in enumerate(spec.channels):
             try:
                 self.channels.get(channel_id)
             except NotFound:
                 raise InvalidInput(f"channels.{i}", f"no channel {channel_id!r}") from None
+        sample = rule_sample(spec, now)
         for name, source in spec.annotations.items():
-            validate(source, f"annotations.{name}")
+            check(source, f"annotations.{name}", sample)
