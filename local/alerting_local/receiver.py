@@ -6,7 +6,7 @@ server::
 
     with Receiver() as receiver:
         receiver.script("/slack", Reply.rate_limited(retry_after="3"), Reply.ok())
-        SlackSender(session, receiver.url("/slack"), timeout=1, allow_private=True).send(message)
+        SlackSender(http, receiver.url("/slack"), timeout=1).send(message)
         receiver.received("/slack")[0].json
 
 A path without a script (or whose script ran out) answers 200 ``ok``, as Slack does.

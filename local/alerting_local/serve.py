@@ -11,6 +11,7 @@ pumped to the notifier every couple of seconds. Ctrl-C stops everything cleanly.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import logging
 import signal
@@ -35,9 +36,14 @@ class Runtime:
         self.lock = threading.Lock()
         self.stopping = threading.Event()
 
-    def api(self, method: str, target: str, body: str | None, headers: dict[str, str]) -> dict[str, Any]:
+    def api(self, method: str, target: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
         parts = urlsplit(target)
-        event = proxy_event(method, parts.path or "/", body=body or None, query=parts.query or None, headers=headers)
+        event = proxy_event(method, parts.path or "/", body=None, query=parts.query or None, headers=headers)
+        if body:  # as API Gateway passes a body it cannot pass as text: base64, flagged
+            try:
+                event["body"] = body.decode("utf-8")
+            except UnicodeDecodeError:
+                event.update(body=base64.b64encode(body).decode(), isBase64Encoded=True)
         with self.lock:
             response: dict[str, Any] = self.local.handler("ApiFunction")(event, LambdaContext("api"))
         return response
@@ -66,7 +72,7 @@ def handler_for(runtime: Runtime) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode() if length else None
+            body = self.rfile.read(length) if length else b""
             headers = dict(self.headers.items())
             if headers.get("Content-Type") == "application/x-www-form-urlencoded":
                 headers["Content-Type"] = "application/json"  # curl -d's default; the API speaks JSON only
@@ -90,6 +96,17 @@ def handler_for(runtime: Runtime) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def put_metric_hint(local: LocalStack) -> str:
+    """A line to paste: a CPU datapoint the default High CPU rule fires on, sent to moto."""
+    parameters = local.stack.parameters
+    return (
+        "Make the default High CPU rule fire:\n"
+        f"  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url {local.server.endpoint} "
+        f"--region {local.stack.region} cloudwatch put-metric-data --namespace {parameters['DefaultRulesNamespace']} "
+        f"--metric-name CPUUtilization --dimensions {parameters['DefaultRulesDimensions']} --value 97"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the local stack with the API and a real-time scheduler.")
     parser.add_argument("--port", type=int, default=3000)
@@ -110,6 +127,7 @@ def main() -> None:
             json.dumps(
                 {
                     "api": f"http://127.0.0.1:{args.port}",
+                    "region": local.stack.region,
                     "aws_endpoint (moto)": local.server.endpoint,
                     "slack_stand_in": local.receiver.url("/"),
                     "alerts_topic": local.stack.refs["AlertsTopic"],
@@ -119,6 +137,7 @@ def main() -> None:
             )
         )
         print(f"Try: curl http://127.0.0.1:{args.port}/alerts   (Ctrl-C stops)", flush=True)
+        print(put_metric_hint(local), flush=True)
 
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C (once or twice) stops cleanly

@@ -15,6 +15,15 @@ from moto.core.botocore_stubber import BotocoreStubber
 from alerting import settings
 from alerting_local.template import Stack, create_stack
 
+# An allow-listed sender and topic, so tests can tell them from ones outside the lists.
+ALLOWED_SENDER = "team@example.com"
+ALLOWED_TOPIC = "arn:aws:sns:us-east-1:123456789012:ops"
+TEST_PARAMETERS = {
+    "AllowPrivateWebhookTargets": "true",
+    "OtherEmailSenders": ALLOWED_SENDER,
+    "AllowedTopicArns": ALLOWED_TOPIC,
+}
+
 FUNCTIONS = ("EvaluatorFunction", "NotifierFunction", "ApiFunction")
 
 
@@ -35,7 +44,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         def client(service: str) -> Any:
             return boto3.client(service, region_name="us-east-1")
 
-        stack = create_stack(client, overrides={"AllowPrivateWebhookTargets": "true"})
+        stack = create_stack(client, overrides=TEST_PARAMETERS)
         for logical_id in FUNCTIONS:
             for name, value in stack.function_environment(logical_id).items():
                 monkeypatch.setenv(name, value)

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache, partial
 
-import requests
-
-from alerting.channels import sender_for
+from alerting.channels import HttpClient, sender_for
 from alerting.metrics import CloudWatchMetrics
 from alerting.models.channels import Channel
 from alerting.models.rules import Rule
@@ -45,12 +43,12 @@ def build(settings: ApiSettings) -> Services:
     alerts = AlertService(alert_repository, states, dynamodb)
     send = partial(
         sender_for,
-        session=requests.Session(),
+        http=HttpClient(allow_private=settings.allow_private_targets),
         ses_client=aws("ses"),
         sns_client=aws("sns"),
         email_sender=settings.email_sender,
+        email_senders=settings.email_senders,
         timeout=settings.http_timeout_seconds,
-        allow_private=settings.allow_private_targets,
     )
     queues = {"evaluator": settings.evaluator_dlq_url, "notifier": settings.notifier_dlq_url}
     return Services(
@@ -62,6 +60,8 @@ def build(settings: ApiSettings) -> Services:
             SecretStore(aws("ssm"), settings.secrets_prefix),
             send,
             allow_private=settings.allow_private_targets,
+            email_senders=settings.email_senders,
+            sns_topics=settings.sns_topics,
             console_url=settings.console_url,
         ),
         tester=RuleTester(

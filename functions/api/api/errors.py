@@ -10,6 +10,8 @@ with no detail (the log has it, under the same correlation id).
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -89,6 +91,65 @@ def classify(exc: Exception, event: APIGatewayProxyEvent) -> tuple[HTTPStatus, s
         case Conflict():
             return HTTPStatus.CONFLICT, str(exc), []
     return HTTPStatus.INTERNAL_SERVER_ERROR, "internal error", []
+
+
+MAX_JSON_DEPTH = 64  # far deeper than any resource; json.loads recurses once per level
+
+
+def malformed(event: dict[str, Any]) -> tuple[HTTPStatus, str, list[FieldError]] | None:
+    """What is wrong with a request that cannot even be parsed, before the resolver tries (and
+    fails with a 500): a body that is not UTF-8, not JSON-typed, or nested absurdly deep."""
+    body = event.get("body")
+    if not body:
+        return None
+    if event.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return HTTPStatus.BAD_REQUEST, "invalid request", [FieldError(field="body", message="not UTF-8 text")]
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", "application/json").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        return HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the body as application/json", []
+    if _depth_exceeds(body, MAX_JSON_DEPTH):
+        message = f"nested deeper than {MAX_JSON_DEPTH} levels"
+        return HTTPStatus.BAD_REQUEST, "invalid request", [FieldError(field="body", message=message)]
+    return None
+
+
+def _depth_exceeds(text: str, limit: int) -> bool:
+    if text.count("[") + text.count("{") <= limit:  # the common case: nothing to scan
+        return False
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def refusal(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The proxy response for a malformed request (see ``malformed``), else None."""
+    found = malformed(event)
+    if found is None:
+        return None
+    status, message, fields = found
+    request_id = (event.get("requestContext") or {}).get("requestId", "")
+    body = ErrorBody(message=message, errors=fields, correlation_id=request_id)
+    logger.info("request refused", extra={"status": int(status), "error": message, "fields": [f.field for f in fields]})
+    return {
+        "statusCode": int(status),
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": body.model_dump_json(exclude_defaults=True),
+        "isBase64Encoded": False,
+    }
 
 
 def install(app: APIGatewayRestResolver) -> None:

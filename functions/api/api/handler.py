@@ -44,16 +44,19 @@ def openapi_document(version: str) -> str:
         },
         security=[{"sigv4": []}],
     )
-    # Powertools documents its own 422 body; ours is the one error body of every 4xx and 5xx.
-    document = json.loads(text.replace('"#/components/schemas/HTTPValidationError"', f'"{ERROR_REF}"'))
+    # Powertools documents its own 422 and 500 bodies; ours is the one error body of every 4xx and 5xx.
+    for own in ("HTTPValidationError", "ResponseValidationError"):
+        text = text.replace(f'"#/components/schemas/{own}"', f'"{ERROR_REF}"')
+    document = json.loads(text)
     schemas = document["components"]["schemas"]
-    for name in ("HTTPValidationError", "ValidationError"):
+    for name in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
         schemas.pop(name, None)
     error_body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(error_body.pop("$defs"), ErrorBody=error_body)
     error = {"content": {content_types.APPLICATION_JSON: {"schema": {"$ref": ERROR_REF}}}}
     for operations in document["paths"].values():
         for operation in operations.values():
+            operation["responses"].get("204", {}).pop("content", None)  # a 204 has no body
             operation["responses"].setdefault("4XX", {"description": "Refused; the body names the fields", **error})
             operation["responses"].setdefault("5XX", {"description": "Internal error", **error})
     return json.dumps(document)
@@ -69,6 +72,6 @@ def openapi() -> Response[str]:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response: dict[str, Any] = app.resolve(event, context)
+    response: dict[str, Any] = errors.refusal(event) or app.resolve(event, context)
     metrics.add_metric(name=f"Responses{response['statusCode'] // 100}xx", unit=MetricUnit.Count, value=1)
     return response

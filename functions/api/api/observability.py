@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
+from alerting.settings import quiet_wire_logs
+
 logger = Logger()
-tracer = Tracer(patch_modules=["boto3", "botocore"])  # not requests: Slack webhook URLs are secrets
+tracer = Tracer(patch_modules=["boto3", "botocore"])
+quiet_wire_logs()  # before the first request: no secret in DEBUG logs
 metrics = Metrics()

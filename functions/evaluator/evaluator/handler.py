@@ -15,11 +15,12 @@ from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.config import KIND_RULE, ConfigRepository, RunLog
 from alerting.repositories.state import StateRepository
-from alerting.settings import EvaluatorSettings, client
+from alerting.settings import EvaluatorSettings, client, quiet_wire_logs
 from evaluator.service import Evaluator
 
 logger = Logger()
-tracer = Tracer(patch_modules=["boto3", "botocore"])  # not requests: Slack webhook URLs are secrets
+tracer = Tracer(patch_modules=["boto3", "botocore"])
+quiet_wire_logs()  # before the first request: no secret in DEBUG logs
 metrics = Metrics()
 
 

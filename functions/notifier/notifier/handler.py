@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import requests
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -19,18 +18,19 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from alerting.channels import sender_for
+from alerting.channels import HttpClient, sender_for
 from alerting.models.channels import Channel, ChannelType, DeliveryRecord
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.breakers import BreakerStore
 from alerting.repositories.config import KIND_CHANNEL, ConfigRepository
 from alerting.secrets import SecretStore
-from alerting.settings import NotifierSettings, client
+from alerting.settings import NotifierSettings, client, quiet_wire_logs
 from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy, sqs_parker, sqs_scheduler
 from notifier.transitions import parse_record, parse_retry
 
 logger = Logger()
-tracer = Tracer(patch_modules=["boto3", "botocore"])  # not requests: Slack webhook URLs are secrets
+tracer = Tracer(patch_modules=["boto3", "botocore"])
+quiet_wire_logs()  # before the first request: no secret in DEBUG logs
 metrics = Metrics()
 # Always answer with batchItemFailures (never raise), so one bad record never fails the rest.
 stream = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
@@ -42,7 +42,7 @@ def build(settings: NotifierSettings) -> Deliverer:
     dynamodb = client("dynamodb", settings.region, settings.endpoint_url)
     channels = ConfigRepository(dynamodb, settings.config_table, KIND_CHANNEL, Channel, "channel_id")
     secrets = SecretStore(client("ssm", settings.region, settings.endpoint_url), settings.secrets_prefix)
-    session = requests.Session()
+    http = HttpClient(allow_private=settings.allow_private_targets)
     ses = client("ses", settings.region, settings.endpoint_url)
     sns = client("sns", settings.region, settings.endpoint_url)
 
@@ -50,12 +50,12 @@ def build(settings: NotifierSettings) -> Deliverer:
         return sender_for(
             channel,
             secrets.resolve(channel.secret_refs),
-            session=session,
+            http=http,
             ses_client=ses,
             sns_client=sns,
             email_sender=settings.email_sender,
+            email_senders=settings.email_senders,
             timeout=settings.http_timeout_seconds,
-            allow_private=settings.allow_private_targets,
         )
 
     sqs = client("sqs", settings.region, settings.endpoint_url)

@@ -6,6 +6,7 @@ the same environment from the template, so the two cannot drift.
 
 from __future__ import annotations
 
+import logging
 import os
 from functools import cache
 from typing import Any
@@ -41,11 +42,26 @@ class DeliverySettings(Settings):
 
     topic_arn: str = Field(alias="ALERTS_TOPIC_ARN")
     email_sender: str = Field("alerts@example.com", alias="EMAIL_SENDER")
+    # Further verified identities a channel may name as `target.sender` (comma-separated).
+    other_email_senders: str = Field("", alias="OTHER_EMAIL_SENDERS")
+    # Topics sns channels may publish to besides the stack's own (comma-separated ARNs).
+    allowed_topic_arns: str = Field("", alias="ALLOWED_TOPIC_ARNS")
     secrets_prefix: str = Field(alias="SECRETS_PREFIX")
     allow_private_targets: bool = Field(False, alias="ALLOW_PRIVATE_WEBHOOK_TARGETS")
     http_timeout_seconds: float = Field(5.0, alias="HTTP_TIMEOUT_SECONDS")
     console_url: str = Field("", alias="CONSOLE_URL")
     notifier_dlq_url: str = Field(alias="NOTIFIER_DLQ_URL")
+
+    @property
+    def email_senders(self) -> frozenset[str]:
+        """Every address e-mail may come from: the deployment's sender and the allow-list."""
+        others = (a.strip().lower() for a in self.other_email_senders.split(","))
+        return frozenset({self.email_sender.lower(), *filter(None, others)})
+
+    @property
+    def sns_topics(self) -> frozenset[str]:
+        """Every topic an sns channel may name (what the functions' sns:Publish allows)."""
+        return frozenset({self.topic_arn, *filter(None, (a.strip() for a in self.allowed_topic_arns.split(",")))})
 
 
 class NotifierSettings(DeliverySettings):
@@ -56,6 +72,26 @@ class NotifierSettings(DeliverySettings):
 class ApiSettings(DeliverySettings):
     state_table: str = Field(alias="STATE_TABLE")
     evaluator_dlq_url: str = Field("", alias="EVALUATOR_DLQ_URL")
+
+
+# Loggers that print request parameters and bodies at DEBUG: botocore's wire logging (SSM
+# SecureString values: webhook URLs, HMAC keys) and Powertools' resolver (a route's arguments,
+# a channel's target among them). They stay at INFO whatever the function's log level: each
+# function's handler module calls this when it is imported.
+WIRE_LOGGERS = (
+    "botocore.endpoint",
+    "botocore.parsers",
+    "botocore.auth",
+    "botocore.hooks",
+    "urllib3",
+    "aws_lambda_powertools.event_handler",
+)
+
+
+def quiet_wire_logs() -> None:
+    for name in WIRE_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.level, logging.INFO))
 
 
 @cache

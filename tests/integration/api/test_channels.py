@@ -58,6 +58,10 @@ def test_create_webhook_stores_secrets_in_ssm_and_never_returns_them(api, aws, r
     [
         ({"type": "email", "target": {"to": ["oncall@example.com"]}}, {"to": ["oncall@example.com"]}),
         (
+            {"type": "email", "target": {"to": ["oncall@example.com"], "sender": "team@example.com"}},
+            {"to": ["oncall@example.com"], "sender": "team@example.com"},
+        ),
+        (
             {"type": "sns", "target": {"topic_arn": "arn:aws:sns:us-east-1:123456789012:ops"}},
             {"topic_arn": "arn:aws:sns:us-east-1:123456789012:ops"},
         ),
@@ -85,6 +89,13 @@ def test_create_each_type_shows_plain_fields_and_masks_secret_ones(api, channel,
         ({"type": "email", "target": {"to": ["not-an-address"]}}, 422, ["target.to.0"]),
         ({"type": "email", "target": {"to": []}}, 422, ["target.to"]),
         ({"type": "sns", "target": {"topic_arn": "ops"}}, 422, ["target.topic_arn"]),
+        # outside what the functions' IAM allows: any topic of the account, any verified sender
+        (
+            {"type": "sns", "target": {"topic_arn": "arn:aws:sns:us-east-1:123456789012:other"}},
+            400,
+            ["target.topic_arn"],
+        ),
+        ({"type": "email", "target": {"to": ["a@b.c"], "sender": "ceo@example.com"}}, 400, ["target.sender"]),
         ({"type": "webhook", "target": {"url": "https://x", "secret": "short"}}, 422, ["target.secret"]),
         ({"type": "webhook", "target": {"url": "https://x", "extra": 1}}, 422, ["target.extra"]),
         ({"type": "webhook", "target": {"url": "ftp://example.com/hook"}}, 400, ["target.url"]),

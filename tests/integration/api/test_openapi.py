@@ -113,3 +113,29 @@ def test_no_request_from_the_schemas_yields_a_server_error(api, document, store)
             assert reply.status != 422 or reply.body["errors"], reply.body  # a 422 names its fields
 
         no_server_error()
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return own + [ref for value in node.values() for ref in _refs(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _refs(value)]
+    return []
+
+
+def test_every_ref_in_the_document_resolves(document):
+    refs = set(_refs(document))
+    assert refs  # the error body at least
+    for ref in refs:
+        target: Any = document
+        for part in ref.removeprefix("#/").split("/"):
+            assert isinstance(target, dict) and part in target, ref
+            target = target[part]
+
+
+def test_delete_operations_answer_204_without_a_body(document):
+    for path, method, op in operations(document):
+        if method == "delete":
+            assert "204" in op["responses"], path
+            assert "content" not in op["responses"]["204"], path

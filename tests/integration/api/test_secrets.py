@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from alerting_local.receiver import Receiver, Reply
 
 SLACK_TOKEN = "T0000/B0000/slackTOKENxyz"
@@ -9,7 +13,10 @@ HOOK_TOKEN = "hookTOKENabc"
 HMAC_KEY = "hmacKEY-0123456789"
 
 
-def test_secrets_appear_in_no_response_and_no_log(api, api_log, capsys, caplog):
+@pytest.mark.parametrize("level", [logging.INFO, logging.DEBUG], ids=["info", "debug"])
+def test_secrets_appear_in_no_response_and_no_log(api, api_log, capsys, caplog, level):
+    # Given every logger at `level`, botocore's wire logging included
+    caplog.set_level(level)
     replies = []
     with Receiver() as receiver:
         slack_url = receiver.url(f"/services/{SLACK_TOKEN}")

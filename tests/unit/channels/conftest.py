@@ -1,4 +1,4 @@
-"""Channel fixtures: a real HTTP receiver on 127.0.0.1, an HTTP session, a boto3 session."""
+"""Channel fixtures: a real HTTP receiver on 127.0.0.1, an HTTP client, a boto3 session."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-import requests
 
+from alerting.channels.http import HttpClient
 from alerting_local.receiver import Receiver
 
 
@@ -18,9 +18,9 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def session() -> Iterator[requests.Session]:
-    with requests.Session() as http:
-        yield http
+def http() -> HttpClient:
+    """The channels' client, admitting the loopback receiver (as local mode does)."""
+    return HttpClient(allow_private=True)
 
 
 @pytest.fixture(scope="session")

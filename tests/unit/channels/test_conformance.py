@@ -12,7 +12,6 @@ from typing import Any
 
 import boto3
 import pytest
-import requests
 from botocore.stub import Stubber
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -20,6 +19,7 @@ from moto.ses import ses_backends
 
 from alerting.channels import EmailSender, Sender, SlackSender, SnsSender, WebhookSender
 from alerting.channels.base import Message
+from alerting.channels.http import HttpClient
 from alerting.errors import DeliveryError
 from alerting.models.channels import MessageTemplate
 from alerting_local.receiver import Receiver, Reply
@@ -50,13 +50,13 @@ class Harness:
     templated: bool = True  # renders the channel template (a webhook's body is the document)
 
 
-def _http_harness(kind: str, receiver: Receiver, session: requests.Session) -> Harness:
+def _http_harness(kind: str, receiver: Receiver, http: HttpClient) -> Harness:
     path = SLACK_PATH if kind == "slack" else WEBHOOK_PATH
 
     def build(url: str) -> Sender:
         if kind == "slack":
-            return SlackSender(session, url, timeout=2.0, allow_private=True)
-        return WebhookSender(session, url, secret=HMAC_SECRET, timeout=2.0, allow_private=True)
+            return SlackSender(http, url, timeout=2.0)
+        return WebhookSender(http, url, secret=HMAC_SECRET, timeout=2.0)
 
     def failing(retryable: bool) -> Sender:
         receiver.script(path, Reply.server_error() if retryable else Reply(400, f"bad request to {receiver.url(path)}"))
@@ -125,11 +125,11 @@ def _sns_harness(aws: boto3.Session) -> Harness:
 
 @pytest.fixture(params=CHANNELS)
 def channel(
-    request: pytest.FixtureRequest, receiver: Receiver, session: requests.Session, aws: boto3.Session
+    request: pytest.FixtureRequest, receiver: Receiver, http: HttpClient, aws: boto3.Session
 ) -> Iterator[Harness]:
     kind: str = request.param
     if kind in ("slack", "webhook"):
-        yield _http_harness(kind, receiver, session)
+        yield _http_harness(kind, receiver, http)
         return
     with mock_aws():
         yield _email_harness(aws) if kind == "email" else _sns_harness(aws)

@@ -5,10 +5,18 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Iterator
 
+import pytest
 import requests
 
 from alerting_local.receiver import Receiver, Reply
+
+
+@pytest.fixture
+def session() -> Iterator[requests.Session]:
+    with requests.Session() as client:
+        yield client
 
 
 def test_receiver_answers_script_in_order_then_ok(receiver: Receiver, session: requests.Session) -> None:

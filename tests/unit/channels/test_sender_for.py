@@ -6,10 +6,10 @@ from typing import Any
 
 import boto3
 import pytest
-import requests
 from moto import mock_aws
 
 from alerting.channels import EmailSender, SlackSender, SnsSender, WebhookSender, sender_for
+from alerting.channels.http import HttpClient
 from alerting.errors import DeliveryError
 from alerting.models.channels import Channel, ChannelType
 from alerting_local.receiver import Receiver
@@ -22,16 +22,15 @@ def _channel(kind: ChannelType, target: dict[str, object] | None = None) -> Chan
     return Channel(channel_id="ch-1", name="on-call", type=kind, target=target or {})
 
 
-def _build(channel: Channel, secrets: dict[str, str], session: requests.Session, aws: boto3.Session) -> Any:
+def _build(channel: Channel, secrets: dict[str, str], http: HttpClient, aws: boto3.Session) -> Any:
     return sender_for(
         channel,
         secrets,
-        session=session,
+        http=http,
         ses_client=aws.client("ses"),
         sns_client=aws.client("sns"),
         email_sender="alerts@example.com",
         timeout=2.0,
-        allow_private=True,
     )
 
 
@@ -46,49 +45,45 @@ def _build(channel: Channel, secrets: dict[str, str], session: requests.Session,
     ],
 )
 def test_sender_for_each_channel_type_builds_its_sender(
-    session: requests.Session,
+    http: HttpClient,
     aws: boto3.Session,
     kind: ChannelType,
     target: dict[str, object],
     secrets: dict[str, str],
     expected: type,
 ) -> None:
-    assert isinstance(_build(_channel(kind, target), secrets, session, aws), expected)
+    assert isinstance(_build(_channel(kind, target), secrets, http, aws), expected)
 
 
 def test_sender_for_slack_sends_to_the_secret_webhook_url(
-    receiver: Receiver, session: requests.Session, aws: boto3.Session
+    receiver: Receiver, http: HttpClient, aws: boto3.Session
 ) -> None:
-    sender = _build(_channel(ChannelType.slack), {"webhook_url": receiver.url(SLACK_PATH)}, session, aws)
+    sender = _build(_channel(ChannelType.slack), {"webhook_url": receiver.url(SLACK_PATH)}, http, aws)
 
     sender.send(make_message())
 
     assert len(receiver.received(SLACK_PATH)) == 1
 
 
-def test_sender_for_webhook_signs_with_the_secret(
-    receiver: Receiver, session: requests.Session, aws: boto3.Session
-) -> None:
+def test_sender_for_webhook_signs_with_the_secret(receiver: Receiver, http: HttpClient, aws: boto3.Session) -> None:
     secrets = {"url": receiver.url(WEBHOOK_PATH), "secret": HMAC_SECRET}
 
-    _build(_channel(ChannelType.webhook), secrets, session, aws).send(make_message())
+    _build(_channel(ChannelType.webhook), secrets, http, aws).send(make_message())
 
     (request,) = receiver.received(WEBHOOK_PATH)
     assert request.headers["X-Signature"].startswith("sha256=")
 
 
-def test_sender_for_ignores_secrets_the_type_does_not_have(session: requests.Session, aws: boto3.Session) -> None:
+def test_sender_for_ignores_secrets_the_type_does_not_have(http: HttpClient, aws: boto3.Session) -> None:
     # Given an SNS channel handed an unrelated secret
     channel = _channel(ChannelType.sns, {"topic_arn": TOPIC_ARN})
 
-    assert isinstance(_build(channel, {"webhook_url": "https://x.example"}, session, aws), SnsSender)
+    assert isinstance(_build(channel, {"webhook_url": "https://x.example"}, http, aws), SnsSender)
 
 
-def test_sender_for_missing_secret_is_permanent_and_names_the_field(
-    session: requests.Session, aws: boto3.Session
-) -> None:
+def test_sender_for_missing_secret_is_permanent_and_names_the_field(http: HttpClient, aws: boto3.Session) -> None:
     with pytest.raises(DeliveryError) as caught:
-        _build(_channel(ChannelType.slack), {}, session, aws)
+        _build(_channel(ChannelType.slack), {}, http, aws)
 
     assert (str(caught.value), caught.value.retryable) == (
         "slack channel is misconfigured: webhook_url: Field required",
@@ -96,12 +91,12 @@ def test_sender_for_missing_secret_is_permanent_and_names_the_field(
     )
 
 
-def test_sender_for_invalid_secret_is_not_echoed(session: requests.Session, aws: boto3.Session) -> None:
+def test_sender_for_invalid_secret_is_not_echoed(http: HttpClient, aws: boto3.Session) -> None:
     # Given an HMAC key too short to be valid (still a secret)
     secrets = {"url": "https://example.com/hook", "secret": "tiny"}
 
     with pytest.raises(DeliveryError) as caught:
-        _build(_channel(ChannelType.webhook), secrets, session, aws)
+        _build(_channel(ChannelType.webhook), secrets, http, aws)
 
     assert "tiny" not in str(caught.value)
     assert str(caught.value).startswith("webhook channel is misconfigured: secret: ")
@@ -115,7 +110,7 @@ def test_sender_for_invalid_secret_is_not_echoed(session: requests.Session, aws:
     ],
 )
 def test_sender_for_email_sends_from_the_channels_sender_or_the_deployments(
-    session: requests.Session, aws: boto3.Session, target: dict[str, object], source: str
+    http: HttpClient, aws: boto3.Session, target: dict[str, object], source: str
 ) -> None:
     from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
@@ -126,12 +121,27 @@ def test_sender_for_email_sends_from_the_channels_sender_or_the_deployments(
         sender = sender_for(
             _channel(ChannelType.email, target),
             {},
-            session=session,
+            http=http,
             ses_client=ses,
             sns_client=None,
             email_sender="alerts@example.com",
+            email_senders=frozenset({"team@example.com"}),
             timeout=2.0,
-            allow_private=True,
         )
         sender.send(make_message())
         assert ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages[-1].source == source
+
+
+def test_sender_for_email_from_a_sender_outside_the_allow_list_is_permanent(http: HttpClient) -> None:
+    # Given a channel stored naming a sender the deployment does not allow (any verified identity)
+    channel = _channel(ChannelType.email, {"to": ["a@example.com"], "sender": "ceo@example.com"})
+
+    with pytest.raises(DeliveryError) as caught:
+        sender_for(
+            channel, {}, http=http, ses_client=None, sns_client=None, email_sender="alerts@example.com", timeout=2.0
+        )
+
+    assert (str(caught.value), caught.value.retryable) == (
+        "email channel is misconfigured: sender is not an allowed sender",
+        False,
+    )

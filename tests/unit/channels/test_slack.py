@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-import requests
 
+from alerting.channels.http import HttpClient
 from alerting.channels.slack import SlackSender, payload
 from alerting.errors import DeliveryError
 from alerting.models.channels import MessageTemplate
@@ -26,8 +26,8 @@ from tests.unit.channels.builders import (
 CPU = "App/Service CPUUtilization{Service=web} Average"
 
 
-def _sender(session: requests.Session, receiver: Receiver, timeout: float = 2.0) -> SlackSender:
-    return SlackSender(session, receiver.url(SLACK_PATH), timeout=timeout, allow_private=True)
+def _sender(http: HttpClient, receiver: Receiver, timeout: float = 2.0) -> SlackSender:
+    return SlackSender(http, receiver.url(SLACK_PATH), timeout=timeout)
 
 
 def _blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -217,20 +217,18 @@ def test_slack_payload_failing_template_falls_back_and_reports() -> None:
     assert "; body: " in template_error
 
 
-def test_slack_send_posts_payload_and_returns_receipt(receiver: Receiver, session: requests.Session) -> None:
+def test_slack_send_posts_payload_and_returns_receipt(receiver: Receiver, http: HttpClient) -> None:
     message = make_message()
 
-    receipt = _sender(session, receiver).send(message)
+    receipt = _sender(http, receiver).send(message)
 
     (request,) = receiver.received(SLACK_PATH)
     assert request.json == payload(message)[0]
     assert (receipt.http_status, receipt.template_error) == (200, None)
 
 
-def test_slack_send_failing_template_still_delivers_with_template_error(
-    receiver: Receiver, session: requests.Session
-) -> None:
-    receipt = _sender(session, receiver).send(make_message(template=MessageTemplate(subject="{{ x.y }}")))
+def test_slack_send_failing_template_still_delivers_with_template_error(receiver: Receiver, http: HttpClient) -> None:
+    receipt = _sender(http, receiver).send(make_message(template=MessageTemplate(subject="{{ x.y }}")))
 
     assert len(receiver.received(SLACK_PATH)) == 1
     assert receipt.template_error is not None
@@ -246,12 +244,12 @@ def test_slack_send_failing_template_still_delivers_with_template_error(
     ],
 )
 def test_slack_send_error_answers_are_classified(
-    receiver: Receiver, session: requests.Session, reply: Reply, retryable: bool, retry_after: float | None
+    receiver: Receiver, http: HttpClient, reply: Reply, retryable: bool, retry_after: float | None
 ) -> None:
     receiver.script(SLACK_PATH, reply)
 
     with pytest.raises(DeliveryError) as caught:
-        _sender(session, receiver).send(make_message())
+        _sender(http, receiver).send(make_message())
 
     assert (caught.value.retryable, caught.value.retry_after, caught.value.status_code) == (
         retryable,
@@ -261,17 +259,17 @@ def test_slack_send_error_answers_are_classified(
     assert str(caught.value).startswith(f"slack webhook answered {reply.status}")
 
 
-def test_slack_send_hung_webhook_is_retryable_timeout(receiver: Receiver, session: requests.Session) -> None:
+def test_slack_send_hung_webhook_is_retryable_timeout(receiver: Receiver, http: HttpClient) -> None:
     receiver.script(SLACK_PATH, Reply.hang())
 
     with pytest.raises(DeliveryError) as caught:
-        _sender(session, receiver, timeout=0.3).send(make_message())
+        _sender(http, receiver, timeout=0.3).send(make_message())
 
     assert (str(caught.value), caught.value.retryable) == ("slack webhook timed out after 0.3s", True)
 
 
-def test_slack_send_private_target_refused_without_allow_private(receiver: Receiver, session: requests.Session) -> None:
-    sender = SlackSender(session, receiver.url(SLACK_PATH), timeout=1.0, allow_private=False)
+def test_slack_send_private_target_refused_without_allow_private(receiver: Receiver, http: HttpClient) -> None:
+    sender = SlackSender(HttpClient(allow_private=False), receiver.url(SLACK_PATH), timeout=1.0)
 
     with pytest.raises(DeliveryError) as caught:
         sender.send(make_message())

@@ -7,8 +7,8 @@ import hmac
 import json
 
 import pytest
-import requests
 
+from alerting.channels.http import HttpClient
 from alerting.channels.webhook import WebhookSender
 from alerting.errors import DeliveryError
 from alerting.models.channels import MessageTemplate
@@ -18,17 +18,15 @@ from tests.unit.channels.builders import HMAC_SECRET, WEBHOOK_PATH, make_alert, 
 
 
 def _sender(
-    session: requests.Session, receiver: Receiver, secret: str | None = HMAC_SECRET, timeout: float = 2.0
+    http: HttpClient, receiver: Receiver, secret: str | None = HMAC_SECRET, timeout: float = 2.0
 ) -> WebhookSender:
-    return WebhookSender(session, receiver.url(WEBHOOK_PATH), secret=secret, timeout=timeout, allow_private=True)
+    return WebhookSender(http, receiver.url(WEBHOOK_PATH), secret=secret, timeout=timeout)
 
 
-def test_webhook_send_body_is_the_versioned_document_compact_and_sorted(
-    receiver: Receiver, session: requests.Session
-) -> None:
+def test_webhook_send_body_is_the_versioned_document_compact_and_sorted(receiver: Receiver, http: HttpClient) -> None:
     message = make_message(resolved(make_alert()))
 
-    receipt = _sender(session, receiver).send(message)
+    receipt = _sender(http, receiver).send(message)
 
     (request,) = receiver.received(WEBHOOK_PATH)
     expected = document(message.alert, message.event, message.delivery_id)
@@ -38,8 +36,8 @@ def test_webhook_send_body_is_the_versioned_document_compact_and_sorted(
     assert receipt.http_status == 200
 
 
-def test_webhook_send_headers_name_delivery_and_event(receiver: Receiver, session: requests.Session) -> None:
-    _sender(session, receiver).send(make_message())
+def test_webhook_send_headers_name_delivery_and_event(receiver: Receiver, http: HttpClient) -> None:
+    _sender(http, receiver).send(make_message())
 
     (request,) = receiver.received(WEBHOOK_PATH)
     assert request.headers["Content-Type"] == "application/json"
@@ -47,8 +45,8 @@ def test_webhook_send_headers_name_delivery_and_event(receiver: Receiver, sessio
     assert request.headers["X-Alerting-Event"] == "firing"
 
 
-def test_webhook_send_signature_verifies_with_the_shared_secret(receiver: Receiver, session: requests.Session) -> None:
-    _sender(session, receiver).send(make_message())
+def test_webhook_send_signature_verifies_with_the_shared_secret(receiver: Receiver, http: HttpClient) -> None:
+    _sender(http, receiver).send(make_message())
 
     # Then a receiver recomputing the HMAC over the raw body gets the same value
     (request,) = receiver.received(WEBHOOK_PATH)
@@ -56,18 +54,18 @@ def test_webhook_send_signature_verifies_with_the_shared_secret(receiver: Receiv
     assert hmac.compare_digest(request.headers["X-Signature"], expected)
 
 
-def test_webhook_send_without_secret_sends_no_signature(receiver: Receiver, session: requests.Session) -> None:
-    _sender(session, receiver, secret=None).send(make_message())
+def test_webhook_send_without_secret_sends_no_signature(receiver: Receiver, http: HttpClient) -> None:
+    _sender(http, receiver, secret=None).send(make_message())
 
     (request,) = receiver.received(WEBHOOK_PATH)
     assert "X-Signature" not in request.headers
 
 
-def test_webhook_send_ignores_message_template(receiver: Receiver, session: requests.Session) -> None:
+def test_webhook_send_ignores_message_template(receiver: Receiver, http: HttpClient) -> None:
     # Given a template, even a broken one
     message = make_message(template=MessageTemplate(subject="{{ x.y }}", body="custom"))
 
-    receipt = _sender(session, receiver).send(message)
+    receipt = _sender(http, receiver).send(message)
 
     # Then the document is sent unchanged and nothing is reported
     (request,) = receiver.received(WEBHOOK_PATH)
@@ -84,31 +82,29 @@ def test_webhook_send_ignores_message_template(receiver: Receiver, session: requ
     ],
 )
 def test_webhook_send_error_answers_are_classified(
-    receiver: Receiver, session: requests.Session, reply: Reply, retryable: bool, retry_after: float | None
+    receiver: Receiver, http: HttpClient, reply: Reply, retryable: bool, retry_after: float | None
 ) -> None:
     receiver.script(WEBHOOK_PATH, reply)
 
     with pytest.raises(DeliveryError) as caught:
-        _sender(session, receiver).send(make_message())
+        _sender(http, receiver).send(make_message())
 
     assert (caught.value.retryable, caught.value.retry_after) == (retryable, retry_after)
 
 
-def test_webhook_send_hung_receiver_is_retryable_timeout(receiver: Receiver, session: requests.Session) -> None:
+def test_webhook_send_hung_receiver_is_retryable_timeout(receiver: Receiver, http: HttpClient) -> None:
     receiver.script(WEBHOOK_PATH, Reply.hang())
 
     with pytest.raises(DeliveryError) as caught:
-        _sender(session, receiver, timeout=0.3).send(make_message())
+        _sender(http, receiver, timeout=0.3).send(make_message())
 
     assert (str(caught.value), caught.value.retryable) == ("webhook timed out after 0.3s", True)
 
 
-def test_webhook_send_retry_after_then_success_delivers_same_body(
-    receiver: Receiver, session: requests.Session
-) -> None:
+def test_webhook_send_retry_after_then_success_delivers_same_body(receiver: Receiver, http: HttpClient) -> None:
     # Given the receiver is rate limited once, then accepts
     receiver.script(WEBHOOK_PATH, Reply.rate_limited("1"), Reply.ok())
-    sender, message = _sender(session, receiver), make_message()
+    sender, message = _sender(http, receiver), make_message()
 
     # When the caller retries after the first failure
     with pytest.raises(DeliveryError):

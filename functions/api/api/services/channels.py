@@ -13,7 +13,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from alerting.channels import Message, Sender, check_target
-from alerting.errors import Conflict, DeliveryError, NotFound
+from alerting.errors import Conflict, DeliveryError, InvalidInput, NotFound
 from alerting.models.channels import SECRET_FIELDS, TARGET_MODELS, Channel, ChannelSpec, ChannelType
 from alerting.models.common import AlertEvent, Page, epoch, new_id
 from alerting.models.rules import Rule
@@ -69,6 +69,8 @@ class ChannelService:
     secrets: SecretStore
     sender_for: SenderFactory
     allow_private: bool
+    email_senders: frozenset[str] = frozenset()
+    sns_topics: frozenset[str] = frozenset()
     console_url: str = ""
 
     def create(self, spec: ChannelSpec, now: datetime) -> ChannelView:
@@ -194,6 +196,13 @@ class ChannelService:
         except ValidationError as exc:
             raise InvalidFields(field_errors(exc.errors(), prefix="target.")) from None
         url_field = URL_FIELDS.get(spec.type)
+        # What the functions' IAM allows: anything else would only fail at send time.
+        sender = getattr(target, "sender", None)
+        if sender is not None and sender.lower() not in self.email_senders:
+            raise InvalidInput("target.sender", "not an allowed sender (EmailSender or OtherEmailSenders)")
+        topic = getattr(target, "topic_arn", None)
+        if topic is not None and topic not in self.sns_topics:
+            raise InvalidInput("target.topic_arn", "not an allowed topic (the stack's topic or AllowedTopicArns)")
         if url_field is not None and url_field in given:  # a kept URL was checked when it was stored
             check_target(str(getattr(target, url_field)), self.allow_private, field=f"target.{url_field}")
         if spec.template is not None:

@@ -1,7 +1,7 @@
 """Delivery channels: Slack, e-mail (SES), generic webhook and SNS, one ``Sender`` each.
 
 They live in the shared layer because both the notifier and the API's "test channel" endpoint
-send. ``sender_for`` builds the sender of a stored ``Channel``; clients and the HTTP session
+send. ``sender_for`` builds the sender of a stored ``Channel``; clients and the HTTP client
 are handed in, never built here.
 """
 
@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
 from pydantic import ValidationError
 
 from alerting.channels.base import Message, Receipt, Sender
 from alerting.channels.email import EmailSender
-from alerting.channels.http import check_target
+from alerting.channels.http import HttpClient, check_target
 from alerting.channels.slack import SlackSender
 from alerting.channels.sns import SnsSender
 from alerting.channels.webhook import WebhookSender
@@ -31,6 +30,7 @@ from alerting.models.channels import (
 
 __all__ = [
     "EmailSender",
+    "HttpClient",
     "Message",
     "Receipt",
     "Sender",
@@ -46,12 +46,12 @@ def sender_for(
     channel: Channel,
     secrets: dict[str, str],
     *,
-    session: requests.Session,
+    http: HttpClient,
     ses_client: Any,
     sns_client: Any,
     email_sender: str,
+    email_senders: frozenset[str] = frozenset(),
     timeout: float,
-    allow_private: bool,
 ) -> Sender:
     """The sender for ``channel``: its ``target`` plus its secret fields (resolved from SSM).
 
@@ -67,11 +67,14 @@ def sender_for(
         )
         raise DeliveryError(f"{channel.type.value} channel is misconfigured: {problems}", retryable=False) from None
     if isinstance(target, SlackTarget):
-        return SlackSender(session, target.webhook_url, timeout=timeout, allow_private=allow_private)
+        return SlackSender(http, target.webhook_url, timeout=timeout)
     if isinstance(target, WebhookTarget):
-        return WebhookSender(session, target.url, secret=target.secret, timeout=timeout, allow_private=allow_private)
+        return WebhookSender(http, target.url, secret=target.secret, timeout=timeout)
     if isinstance(target, EmailTarget):
-        return EmailSender(ses_client, sender=target.sender or email_sender, to=target.to)
+        sender = target.sender or email_sender
+        if sender.lower() not in email_senders | {email_sender.lower()}:  # stored before the allow-list
+            raise DeliveryError("email channel is misconfigured: sender is not an allowed sender", retryable=False)
+        return EmailSender(ses_client, sender=sender, to=target.to)
     if isinstance(target, SnsTarget):
         return SnsSender(sns_client, target.topic_arn)
     raise AssertionError(f"no sender for channel type {channel.type}")  # TARGET_MODELS and this list agree

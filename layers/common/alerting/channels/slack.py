@@ -13,10 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import requests
-
 from alerting.channels.base import Message, Receipt
-from alerting.channels.http import ensure_target, post_json
+from alerting.channels.http import HttpClient
 from alerting.channels.render import (
     alert_link,
     headline,
@@ -53,17 +51,15 @@ EMOJI = {
 
 
 class SlackSender:
-    def __init__(self, session: requests.Session, webhook_url: str, *, timeout: float, allow_private: bool) -> None:
-        self._session = session
+    def __init__(self, http: HttpClient, webhook_url: str, *, timeout: float) -> None:
+        self._http = http
         self._url = webhook_url
         self._timeout = timeout
-        self._allow_private = allow_private
 
     def send(self, message: Message) -> Receipt:
-        ensure_target(self._url, self._allow_private, label=LABEL)
         body, template_error = payload(message)
-        response = post_json(self._session, self._url, json.dumps(body).encode(), {}, self._timeout, label=LABEL)
-        return Receipt(http_status=response.status_code, template_error=template_error)
+        response = self._http.post_json(self._url, json.dumps(body).encode(), {}, self._timeout, label=LABEL)
+        return Receipt(http_status=response.status, template_error=template_error)
 
 
 def payload(message: Message) -> tuple[dict[str, Any], str | None]:

@@ -11,33 +11,27 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-import requests
-
 from alerting.channels.base import Message, Receipt
-from alerting.channels.http import ensure_target, post_json
+from alerting.channels.http import HttpClient
 from alerting.channels.render import document_json
 
 LABEL = "webhook"
 
 
 class WebhookSender:
-    def __init__(
-        self, session: requests.Session, url: str, *, secret: str | None, timeout: float, allow_private: bool
-    ) -> None:
-        self._session = session
+    def __init__(self, http: HttpClient, url: str, *, secret: str | None, timeout: float) -> None:
+        self._http = http
         self._url = url
         self._secret = secret
         self._timeout = timeout
-        self._allow_private = allow_private
 
     def send(self, message: Message) -> Receipt:
-        ensure_target(self._url, self._allow_private, label=LABEL)
         body = document_json(message).encode()
         headers = {"X-Alerting-Delivery": message.delivery_id, "X-Alerting-Event": message.event.value}
         if self._secret:
             headers["X-Signature"] = signature(self._secret, body)
-        response = post_json(self._session, self._url, body, headers, self._timeout, label=LABEL)
-        return Receipt(http_status=response.status_code)
+        response = self._http.post_json(self._url, body, headers, self._timeout, label=LABEL)
+        return Receipt(http_status=response.status)
 
 
 def signature(secret: str, body: bytes) -> str:

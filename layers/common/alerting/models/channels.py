@@ -48,7 +48,7 @@ EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320
 
 class EmailTarget(Model):
     to: Annotated[list[EmailAddress], Field(min_length=1, max_length=50)]
-    # A verified SES identity; the deployment's `EmailSender` when absent.
+    # The deployment's `EmailSender` when absent; else one of its `OtherEmailSenders`.
     sender: EmailAddress | None = None
 
 

@@ -1,0 +1,160 @@
+"""Least privilege, checked on the template as CloudFormation receives it (after the SAM
+transform): no managed policies, no action wildcards, `Resource: "*"` only where AWS offers no
+resource-level permission, and each function's actions on the resources it uses."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from samtranslator.translator.transform import transform
+
+from alerting_local.template import load_template
+
+# Actions that take no resource ARN (AWS documents no resource types for them).
+UNSCOPABLE = {
+    "cloudwatch:GetMetricData",  # metrics are not resources
+    "xray:PutTraceSegments",  # tracing (Tracing: Active)
+    "xray:PutTelemetryRecords",
+}
+
+
+class _NoManagedPolicies:
+    """The translator's managed-policy lookup: the template names none, so it is never asked."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def _transformed() -> dict[str, Any]:
+    template = copy.deepcopy(load_template())
+    for resource in template["Resources"].values():
+        for key in ("CodeUri", "ContentUri"):  # sam build uploads these; the transform wants S3
+            if key in resource.get("Properties", {}):
+                resource["Properties"][key] = "s3://bucket/key"
+    result: dict[str, Any] = transform(template, {"AWS::Region": "us-east-1"}, _NoManagedPolicies())
+    return result
+
+
+@pytest.fixture(scope="module")
+def resources(monkeypatch_module: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch_module.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return dict(_transformed()["Resources"])
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Any:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in resources[role]["Properties"].get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+
+
+def _roles(resources: dict[str, Any]) -> list[str]:
+    return sorted(k for k, v in resources.items() if v["Type"] == "AWS::IAM::Role")
+
+
+def _actions_on(resources: dict[str, Any], role: str, resource: Any) -> set[str]:
+    return {
+        action
+        for statement in _statements(resources, role)
+        if resource in _listed(statement.get("Resource"))
+        for action in _listed(statement["Action"])
+    }
+
+
+def test_every_function_has_its_own_role_and_no_managed_policy(resources: dict[str, Any]) -> None:
+    functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
+    roles = {json.dumps(f["Properties"]["Role"]) for f in functions.values()}
+    assert len(roles) == len(functions) == 4
+    for role in _roles(resources):
+        assert not resources[role]["Properties"].get("ManagedPolicyArns"), role
+
+
+def test_no_action_wildcard_and_star_resources_only_where_unscopable(resources: dict[str, Any]) -> None:
+    for role in _roles(resources):
+        for statement in _statements(resources, role):
+            actions = _listed(statement["Action"])
+            assert statement["Effect"] == "Allow"
+            assert all("*" not in action for action in actions), (role, actions)
+            assert "NotAction" not in statement
+            if "*" in _listed(statement.get("Resource")):
+                assert set(actions) <= UNSCOPABLE, (role, actions)
+            # no account-wide patterns such as arn:aws:sns:*:123456789012:*
+            text = json.dumps(statement.get("Resource"))
+            assert ":*:" not in text and not text.endswith(':*"'), (role, text)
+
+
+def test_notifier_reads_only_the_alerts_stream_and_the_retry_queue(resources: dict[str, Any]) -> None:
+    stream = {"Fn::Sub": "${AlertsTable.Arn}/stream/*"}
+    retry_queue = {"Fn::GetAtt": ["DeliveryRetryQueue", "Arn"]}
+    assert _actions_on(resources, "NotifierRole", stream) == {
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    }
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= _actions_on(resources, "NotifierRole", retry_queue)
+
+
+@pytest.mark.parametrize("role", ["NotifierRole", "ApiRole"])
+def test_publish_only_to_the_stacks_topic_or_allowed_ones_and_mail_only_from_allowed_senders(
+    resources: dict[str, Any], role: str
+) -> None:
+    by_action = {a: s for s in _statements(resources, role) for a in _listed(s["Action"])}
+    assert by_action["sns:Publish"]["Resource"] == {
+        "Fn::If": [
+            "HasAllowedTopics",
+            {"Fn::Split": [",", {"Fn::Join": [",", [{"Ref": "AlertsTopic"}, {"Ref": "AllowedTopicArns"}]]}]},
+            {"Ref": "AlertsTopic"},
+        ]
+    }
+    assert "ses:SendRawEmail" not in by_action
+    assert "ses:FromAddress" in by_action["ses:SendEmail"]["Condition"]["StringEquals"]
+
+
+def test_api_has_only_the_dynamodb_actions_it_calls(resources: dict[str, Any]) -> None:
+    def on(table: str) -> set[str]:
+        actions = _actions_on(resources, "ApiRole", {"Fn::GetAtt": [table, "Arn"]})
+        return {a for a in actions if a.startswith("dynamodb:")}
+
+    assert (
+        on("ConfigTable")
+        == on("StateTable")
+        == {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:Query",
+        }
+    )
+    assert on("AlertsTable") == {"dynamodb:GetItem", "dynamodb:PutItem"}
+    assert on("AlertLogTable") == {"dynamodb:PutItem", "dynamodb:Query"}
+
+
+def test_user_data_survives_the_stack_and_history_can_be_restored(resources: dict[str, Any]) -> None:
+    for table in ("ConfigTable", "AlertsTable", "AlertLogTable"):
+        assert resources[table]["DeletionPolicy"] == resources[table]["UpdateReplacePolicy"] == "Retain"
+    for table in ("ConfigTable", "StateTable", "AlertsTable", "AlertLogTable"):
+        assert resources[table]["Properties"]["PointInTimeRecoverySpecification"] == {
+            "PointInTimeRecoveryEnabled": True
+        }
+
+
+def test_api_stage_writes_access_logs(resources: dict[str, Any]) -> None:
+    (stage,) = [v for v in resources.values() if v["Type"] == "AWS::ApiGateway::Stage"]
+    setting = stage["Properties"]["AccessLogSetting"]
+    assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
+    assert "$context.requestId" in setting["Format"]
