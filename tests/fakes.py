@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from alerting.channels.base import Message, Receipt
 from alerting.errors import DeliveryError
 from alerting.models.channels import DeliveryRecord
@@ -16,6 +18,12 @@ class FakeLedger:
 
     def __init__(self) -> None:
         self.records: dict[tuple[str, int, str], DeliveryRecord] = {}
+        self.failing_saves: list[str] = []  # statuses whose next save is throttled, in order
+
+    def _throttle(self, record: DeliveryRecord) -> None:
+        if self.failing_saves and self.failing_saves[0] == record.status.value:
+            self.failing_saves.pop(0)
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "PutItem")
 
     def get_delivery(self, alert_id: str, seq: int, channel_id: str) -> DeliveryRecord | None:
         return self.records.get((alert_id, seq, channel_id))
@@ -33,6 +41,7 @@ class FakeLedger:
         return True
 
     def save_delivery(self, record: DeliveryRecord) -> None:
+        self._throttle(record)
         self.records[(record.alert_id, record.seq, record.channel_id)] = record
 
 

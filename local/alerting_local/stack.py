@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -25,6 +26,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from alerting import settings
 from alerting.defaults import parse_dimensions
+from alerting.models.common import utcnow
 from alerting_local.apigw import proxy_event
 from alerting_local.lambda_runtime import LambdaContext, load_handler
 from alerting_local.queues import QueueMapping
@@ -78,6 +80,24 @@ class MotoServer:
         self._thread.join()
 
 
+def _simulated_sqs_clock() -> Callable[[], None]:
+    """moto's SQS times message delays and visibility by the wall clock; read the handlers'
+    clock instead (``alerting.models.common.set_clock``), so a delayed retry round comes due
+    when simulated time reaches it. Returns the undo."""
+    import moto.sqs.models as sqs_models
+
+    names = ("unix_time", "unix_time_millis")
+    saved = {name: getattr(sqs_models, name) for name in names}
+    setattr(sqs_models, "unix_time", lambda *_: utcnow().timestamp())  # noqa: B010 (not exported)
+    setattr(sqs_models, "unix_time_millis", lambda *_: utcnow().timestamp() * 1000)  # noqa: B010
+
+    def undo() -> None:
+        for name, value in saved.items():
+            setattr(sqs_models, name, value)
+
+    return undo
+
+
 class LocalStack:
     """moto + the template's resources + the real handlers, in this process."""
 
@@ -93,6 +113,7 @@ class LocalStack:
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self) -> LocalStack:
+        self._restore_sqs_clock = _simulated_sqs_clock()
         self.server.start()
         # moto's backends live in this process: start from a clean account every time
         requests.post(f"{self.server.endpoint}/moto-api/reset", timeout=10).raise_for_status()
@@ -119,6 +140,7 @@ class LocalStack:
     def stop(self) -> None:
         self.receiver.stop()
         self.server.stop()
+        self._restore_sqs_clock()
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)

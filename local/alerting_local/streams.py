@@ -48,7 +48,7 @@ class StreamMapping:
     handler: Callable[[dict[str, Any], Any], Any]
     pending: list[dict[str, Any]] = field(default_factory=list)
     invocations: int = 0
-    _iterators: dict[str, str] = field(default_factory=dict)
+    _positions: dict[str, str] = field(default_factory=dict)  # shard → last sequence number read
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -61,20 +61,28 @@ class StreamMapping:
         return str(self.stack.resolve(self.properties["Stream"]))
 
     def poll(self) -> int:
-        """Read new records from every shard into the pending queue."""
+        """Read new records from every shard into the pending queue.
+
+        Each poll asks for a fresh iterator after the last sequence number read: moto's
+        ``TransactWriteItems`` rolls a cancelled transaction back by swapping in copies of its
+        tables, and an iterator kept from before would go on reading the orphaned shard."""
         description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
-        start = {"TRIM_HORIZON": "TRIM_HORIZON", "LATEST": "LATEST"}[self.properties["StartingPosition"]]
+        if self.properties["StartingPosition"] != "TRIM_HORIZON":
+            raise NotImplementedError("the local mapping reads from TRIM_HORIZON, as the template's does")
         added = 0
         for shard in description["Shards"]:
             shard_id = shard["ShardId"]
-            if shard_id not in self._iterators:
-                self._iterators[shard_id] = self.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=start
-                )["ShardIterator"]
-            response = self.streams.get_records(ShardIterator=self._iterators[shard_id], Limit=1000)
-            self._iterators[shard_id] = response["NextShardIterator"]
-            records = [lambda_record(r, self.stream_arn) for r in response["Records"]]
-            self.pending.extend(records)
+            position = self._positions.get(shard_id)
+            where: dict[str, str] = (
+                {"ShardIteratorType": "TRIM_HORIZON"}
+                if position is None
+                else {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
+            )
+            iterator = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id, **where)
+            records = self.streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
+            if records:
+                self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+            self.pending.extend(lambda_record(r, self.stream_arn) for r in records)
             added += len(records)
         return added
 

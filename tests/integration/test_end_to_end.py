@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from alerting_local.receiver import Reply
 from alerting_local.stack import LocalStack
 
 START = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
@@ -92,3 +93,84 @@ def test_fired_delivered_acknowledged_resolved_and_delivered_again(local: LocalS
     assert "RESOLVED" in local.receiver.received("/services/ops")[-1].json["text"]
     assert topic_events(local, queue) == ["acknowledged", "resolved"]
     assert len(local.sent_emails()) == 3
+
+
+def test_a_lost_transaction_race_does_not_stop_deliveries(local: LocalStack):
+    # Given the CPU rule on a Slack channel, and a firing alert
+    local.seed_default_rules()
+    local.api(
+        "POST",
+        "/channels",
+        body={
+            "channel_id": "ops",
+            "name": "#ops",
+            "type": "slack",
+            "target": {"webhook_url": local.receiver.url("/ops")},
+        },
+    )
+    _, rule = local.api("GET", "/rules/high-cpu-usage")
+    update = {k: v for k, v in rule.items() if k not in ("created_at", "updated_at")}
+    local.api("PUT", "/rules/high-cpu-usage", body={**update, "channels": ["ops"]})
+    for n in range(6):
+        minute(local, n, 97)
+    _, page = local.api("GET", "/alerts", query={"status": "firing"})
+    (alert,) = page["items"]
+
+    # When a transaction on the alerts table loses a race (as an ack racing a tick does): moto
+    # rolls it back by swapping in a copy of the table, and its stream shard with it
+    dynamodb = local.client("dynamodb")
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": local.stack.refs["AlertsTable"],
+                        "Key": {"alert_id": {"S": alert["alert_id"]}},
+                        "UpdateExpression": "SET note = :n",
+                        "ConditionExpression": "version = :stale",
+                        "ExpressionAttributeValues": {":n": {"S": "x"}, ":stale": {"N": "0"}},
+                    }
+                }
+            ]
+        )
+
+    # Then what happens next is still delivered: the acknowledgement, then the resolution
+    assert local.api("POST", f"/alerts/{alert['alert_id']}/ack", body={"by": "alice"})[0] == 200
+    local.pump()
+    for n in range(6, 12):
+        minute(local, n, 10)
+    events = [r.json["text"].split("]")[0] for r in local.receiver.received("/ops")]
+    assert events == ["[FIRING", "[ACKNOWLEDGED", "[RESOLVED"]
+
+
+def test_a_delayed_retry_round_comes_due_on_the_simulated_clock(local: LocalStack):
+    from alerting.models.common import set_clock
+
+    # Given the CPU rule on a webhook that fails one whole round (3 tries), then accepts
+    local.seed_default_rules()
+    local.receiver.script("/hook", *[Reply.server_error()] * 3)
+    local.api(
+        "POST",
+        "/channels",
+        body={"channel_id": "hook", "name": "h", "type": "webhook", "target": {"url": local.receiver.url("/hook")}},
+    )
+    _, rule = local.api("GET", "/rules/high-cpu-usage")
+    update = {k: v for k, v in rule.items() if k not in ("created_at", "updated_at")}
+    local.api("PUT", "/rules/high-cpu-usage", body={**update, "channels": ["hook"]})
+    now = [START + timedelta(minutes=6, seconds=20)]
+    set_clock(lambda: now[0])
+    try:
+        for n in range(6):
+            minute(local, n, 97)
+        assert len(local.receiver.received("/hook")) == 3  # the first round failed
+
+        # When simulated time passes the round's 30 s delay (no wall-clock wait)
+        local.pump()
+        assert len(local.receiver.received("/hook")) == 3  # not due yet
+        now[0] += timedelta(seconds=31)
+        local.pump()
+    finally:
+        set_clock(None)
+
+    # Then the second round delivered it
+    assert len(local.receiver.received("/hook")) == 4

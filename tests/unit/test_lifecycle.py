@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from alerting.evaluation import Outcome, evaluate_series
+from alerting.lifecycle import forget_alert
+from alerting.models.common import epoch
+from tests.factories import T0, events, make_rule, observations, play
 from tests.unit.channels.builders import ANNOTATIONS, alert_rule, make_alert
 
 RUNAWAY = "{% set r = range(100000) %}{% for i in r %}{% for j in r %}{% endfor %}{% endfor %}"
@@ -17,3 +23,22 @@ def test_start_alert_runaway_annotation_is_left_out_within_the_budget():
     # Then the failing annotation is left out (messages use their default headline), the rest stay
     assert "summary" not in alert.annotations
     assert alert.annotations["description"] == "Service web is busy."
+
+
+def test_a_tick_redelivered_after_a_manual_resolve_counts_once():
+    # Given a rule firing on 2 of 2, breaching steadily: the ticks after the firing change nothing
+    rule = make_rule(breaches_to_fire=2, out_of=2)
+    decisions = play(rule, [95, 95, 95])
+    assert events(decisions) == "-F-"
+    state = decisions[-1].state
+    steady_tick = T0 + timedelta(minutes=2)
+    alert = make_alert(rule)
+
+    # When someone resolves it by hand 30 s after that tick, and EventBridge then redelivers it
+    forgotten = forget_alert(state, alert, epoch(steady_tick + timedelta(seconds=30)))
+    redelivered = evaluate_series(rule, observations(95), forgotten, steady_tick)
+
+    # Then the redelivered tick is a duplicate, and the alert needs two new breaches to return
+    assert redelivered.outcome is Outcome.duplicate
+    after = play(rule, [95, 95], forgotten, start=steady_tick + timedelta(minutes=1))
+    assert events(after) == "-F"

@@ -44,6 +44,7 @@ class RetryPolicy:
     first_backoff: int = 30  # seconds before the second round, doubling after each
     max_backoff: int = 900  # SQS's longest message delay
     lease_seconds: int = 120  # how long a `sending` claim keeps other invocations away
+    save_attempts: int = 5  # for the record of a send that happened
 
     def delay(self, attempt: int, retry_after: float | None) -> float | None:
         """Seconds to wait before the next try in this round, or None to stop the round."""
@@ -217,8 +218,7 @@ class Deliverer:
                     "updated_at": self.clock(),
                 }
             )
-            self.ledger.save_delivery(record)
-            return record
+            return self._save_outcome(record)
 
         assert error is not None
         failed = claim.model_copy(
@@ -273,8 +273,9 @@ class Deliverer:
         return self._settle(record, notice) if status is DeliveryStatus.failed else self._save(record)
 
     def _settle(self, record: DeliveryRecord, notice: Notice) -> DeliveryRecord:
-        """A delivery that finally failed: recorded, and parked in the DLQ with its payload."""
-        self.ledger.save_delivery(record)
+        """A delivery that finally failed: parked in the DLQ with its payload, then recorded.
+        In that order: an invocation that dies in between leaves the claim, and the redelivery
+        parks it again (a duplicate in the DLQ, never a failure missing from it)."""
         delivery_id = f"{record.alert_id}:{record.seq}:{record.channel_id}"
         self.park(
             {
@@ -282,7 +283,20 @@ class Deliverer:
                 "document": document(notice.alert, notice.event, delivery_id),
             }
         )
-        return record
+        return self._save_outcome(record)
+
+    def _save_outcome(self, record: DeliveryRecord) -> DeliveryRecord:
+        """Record what a send did. Worth a few tries (a throttled table recovers in moments):
+        a `sending` claim left behind makes a later round send the message again."""
+        for attempt in range(1, self.retry.save_attempts + 1):
+            try:
+                self.ledger.save_delivery(record)
+                return record
+            except Exception:
+                if attempt == self.retry.save_attempts:
+                    raise  # the batch item fails; after the lease, a redelivery sends again
+                self.sleep(self.retry.base_delay * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
 
     def _save(self, record: DeliveryRecord) -> DeliveryRecord:
         self.ledger.save_delivery(record)

@@ -109,17 +109,15 @@ def resolve(
     )
 
 
-def forget_alert(state: SeriesState, alert: Alert, tick: int) -> SeriesState:
-    """The series after its alert was resolved by hand or by a rule change: history cleared,
-    so it fires again only after M of N new breaches (and the cooldown)."""
+def forget_alert(state: SeriesState, alert: Alert, at: int) -> SeriesState:
+    """The series after its alert was resolved by hand or by a rule change (``at``, epoch
+    seconds): history cleared, so it fires again only after M of N new breaches (and the
+    cooldown). Ticks up to ``at`` count as seen: a tick that changed nothing stored nothing, and
+    redelivered after this (EventBridge retries within five minutes) it would count its breach
+    into the fresh history a second time."""
+    seen = {"last_resolved_at": at, "last_tick": max(state.last_tick, at)}
     if alert.kind is AlertKind.nodata:
-        return state.model_copy(update={"nodata_alert_id": None, "missing_streak": 0, "last_resolved_at": tick})
+        return state.model_copy(update={"nodata_alert_id": None, "missing_streak": 0, **seen})
     return state.model_copy(
-        update={
-            "alert_id": None,
-            "history": "",
-            "recovered_streak": 0,
-            "status": SeriesStatus.ok,
-            "last_resolved_at": tick,
-        }
+        update={"alert_id": None, "history": "", "recovered_streak": 0, "status": SeriesStatus.ok, **seen}
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
+from botocore.exceptions import ClientError
 
 from alerting.channels.base import Receipt
 from alerting.errors import DeliveryError, NotFound
@@ -161,6 +162,38 @@ def test_permanent_failure_is_recorded_parked_and_not_retried(world):
     assert len(world.senders["ops-slack"].sent) == 1 and world.sleeps == [] and world.scheduled == []
     assert world.parked.messages[0]["delivery"]["channel_id"] == "ops-slack"
     assert world.parked.messages[0]["document"]["alert"]["alert_id"] == "a-1"
+
+
+def test_a_final_failure_is_parked_even_when_recording_it_fails(world):
+    # Given a permanent failure whose `failed` record cannot be saved (the table throttles on)
+    world.senders["ops-slack"].script = [permanent(400), permanent(400)]
+    world.ledger.failing_saves = ["failed"] * world.deliverer.retry.save_attempts
+
+    # When the invocation gives up (the batch item fails)
+    with pytest.raises(ClientError):
+        world.deliverer.deliver_all(notice())
+
+    # Then the failure is in the dead-letter queue already, and the redelivery after the claim's
+    # lease settles it (parking it again rather than never)
+    assert [m["delivery"]["channel_id"] for m in world.parked.messages] == ["ops-slack"]
+    world.now += timedelta(seconds=world.deliverer.retry.lease_seconds + 1)
+    world.deliverer.deliver_all(notice())
+    assert world.record().status is DeliveryStatus.failed
+    assert len(world.parked.messages) == 2
+
+
+def test_a_throttled_save_after_a_successful_send_is_retried_not_resent(world):
+    # Given the `delivered` record is throttled twice
+    world.ledger.failing_saves = ["delivered", "delivered"]
+
+    # When the transition is delivered, and its stream record redelivered later
+    world.deliverer.deliver_all(notice())
+    world.now += timedelta(minutes=10)
+    world.deliverer.deliver_all(notice())
+
+    # Then each target was sent once and recorded delivered
+    assert [len(s.sent) for s in world.senders.values()] == [1, 1]
+    assert world.record().status is DeliveryStatus.delivered
 
 
 def test_a_channel_that_keeps_failing_ends_failed_after_max_rounds(world):

@@ -87,7 +87,8 @@ def payload(message: Message) -> tuple[dict[str, Any], str | None]:
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
     ids = f"alert `{escape(alert.alert_id)}` · rule `{escape(alert.rule_id)}`"
-    context = f"{ids} · {when(alert.last_transition.at)}"
+    # The delivery id, where a receiver (or a reader of a re-sent message) can deduplicate on it.
+    context = f"{ids} · {when(alert.last_transition.at)} · delivery `{escape(message.delivery_id)}`"
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(context, SECTION_TEXT)}]})
 
     body = {
