@@ -6,7 +6,7 @@ import pytest
 
 from alerting.models.channels import ChannelType, DeliveryRecord, DeliveryStatus
 from alerting.models.common import AlertEvent, iso, utcnow
-from tests.factories import make_rule
+from tests.factories import make_rule, rule_data
 from tests.integration.api.conftest import minutes_ago
 
 
@@ -189,3 +189,31 @@ def test_resolved_alert_fires_again_only_after_new_breaches(api, store):
     assert store.alerts.open_for_rule("cpu") == []  # one new breach of the two needed
     store.evaluator(99.0).run(minutes_ago(-2))
     assert len(store.alerts.open_for_rule("cpu")) == 1
+
+
+def test_list_alerts_token_of_another_listing_is_400(api, store):
+    # Given a page token from the unfiltered listing, and one from /rules
+    for i in range(3):
+        store.fire(make_rule(rule_id=f"r{i}"), at=minutes_ago(10 + i))
+        api.post("/rules", {**rule_data(rule_id=f"rule-{i}")})
+    alerts_token = api.get("/alerts", {"limit": "1"}).body["next_token"]
+    rules_token = api.get("/rules", {"limit": "1"}).body["next_token"]
+
+    # Then neither continues a listing it does not belong to
+    for query in ({"status": "firing", "next_token": alerts_token}, {"next_token": rules_token}):
+        reply = api.get("/alerts", query)
+        assert (reply.status, reply.body["errors"][0]["field"]) == (400, "next_token"), query
+    reply = api.get("/rules", {"severity": "high", "next_token": rules_token})
+    assert (reply.status, reply.body["errors"][0]["field"]) == (400, "next_token")
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"since": "2999-01-01T00:00:00Z"}, "since"),
+        ({"since": "2026-11-20T00:00:00Z", "until": "2026-11-19T00:00:00Z"}, "until"),
+    ],
+)
+def test_list_alerts_impossible_window_is_400(api, query, field):
+    reply = api.get("/alerts", query)
+    assert (reply.status, reply.body["errors"][0]["field"]) == (400, field)

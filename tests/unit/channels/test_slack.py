@@ -90,7 +90,8 @@ def test_slack_payload_firing_alert_is_block_kit_with_colour_bar() -> None:
                         "elements": [
                             {
                                 "type": "mrkdwn",
-                                "text": "alert `alert-1` · rule `high-cpu` · 2026-11-26 16:00 UTC · delivery `alert-1:1:ch-1`",
+                                "text": "alert `alert-1` · rule `high-cpu` · 2026-11-26 16:00 UTC"
+                                " · delivery `alert-1:1:ch-1`",
                             }
                         ],
                     },

@@ -30,7 +30,7 @@ def list_alerts(
     next_token: NextToken = None,
 ) -> Page[Alert]:
     filters = AlertFilter(status=status, severity=severity, rule_id=rule_id, since=since, until=until)
-    return services().alerts.page(filters, limit, next_token)
+    return services().alerts.page(filters, limit, next_token, utcnow())
 
 
 @router.get("/alerts/<alert_id>", tags=TAGS, summary="Get an alert")

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from alerting.errors import ConcurrentUpdate, Conflict
+from alerting.errors import ConcurrentUpdate, Conflict, InvalidInput
 from alerting.lifecycle import acknowledge, forget_alert, resolve
 from alerting.models.alerts import Alert, Resolution, Transition
 from alerting.models.channels import DeliveryRecord
@@ -35,7 +35,11 @@ class AlertService:
     states: StateRepository
     dynamodb: Any
 
-    def page(self, filters: AlertFilter, limit: int, next_token: str | None) -> Page[Alert]:
+    def page(self, filters: AlertFilter, limit: int, next_token: str | None, now: datetime) -> Page[Alert]:
+        if filters.since is not None and filters.since > now:
+            raise InvalidInput("since", "is in the future")
+        if filters.since is not None and filters.until is not None and filters.since > filters.until:
+            raise InvalidInput("until", "is before since")
         with checked_token(next_token):
             return self.alerts.page(filters, limit, next_token)
 

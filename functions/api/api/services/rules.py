@@ -59,7 +59,7 @@ class RuleService:
 
     def page(self, filters: RuleFilter, limit: int, next_token: str | None) -> Page[Rule]:
         with checked_token(next_token):
-            return self.rules.page(limit, next_token, filters.keep)
+            return self.rules.page(limit, next_token, filters.keep, scope=repr(filters))
 
     def get(self, rule_id: str) -> Rule:
         return self.rules.get(rule_id)

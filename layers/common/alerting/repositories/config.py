@@ -71,14 +71,17 @@ class ConfigRepository(Generic[M]):
         ):
             yield self._decode(item)
 
-    def page(self, limit: int, next_token: str | None, keep: Callable[[M], bool] | None = None) -> Page[M]:
-        """A page of at most `limit` items; `keep` filters without breaking pagination."""
+    def page(
+        self, limit: int, next_token: str | None, keep: Callable[[M], bool] | None = None, scope: str = ""
+    ) -> Page[M]:
+        """A page of at most `limit` items; `keep` filters without breaking pagination (``scope``
+        names the filter, so a token only continues the listing it came from)."""
         params: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :kind",
             "ExpressionAttributeValues": {":kind": {"S": self._kind}},
         }
-        items, token = query_page(self._client, params, limit, next_token, self._decode, keep)
+        items, token = query_page(self._client, params, limit, next_token, self._decode, keep, scope)
         return Page[Any](items=items, next_token=token)
 
     def create(self, obj: M) -> M:

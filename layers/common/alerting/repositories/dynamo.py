@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
@@ -59,24 +60,35 @@ def _from_dynamo(value: Any) -> Any:
     return value
 
 
-def encode_token(last_key: Mapping[str, Any] | None) -> str | None:
+def encode_token(last_key: Mapping[str, Any] | None, listing: str) -> str | None:
+    """The page token: where the page ended, and which listing it belongs to."""
     if not last_key:
         return None
-    raw = json.dumps(from_item(last_key), sort_keys=True).encode()
+    raw = json.dumps({"l": listing, "k": from_item(last_key)}, sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(token: str | None) -> Item | None:
+def decode_token(token: str | None, listing: str) -> Item | None:
+    """The start key of ``token``; a token of another listing (other filters, another resource)
+    is refused rather than answered with a wrong or empty page."""
     if not token:
         return None
     try:
         padded = token + "=" * (-len(token) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(data, dict):
-            raise ValueError("not an object")
-        return to_item(data)
+        if not isinstance(data, dict) or not isinstance(data.get("k"), dict):
+            raise ValueError("not a token")
     except (ValueError, binascii.Error, TypeError) as exc:
         raise InvalidInput("next_token", "is not a token this API issued") from exc
+    if data.get("l") != listing:
+        raise InvalidInput("next_token", "does not belong to this listing (were the filters changed?)")
+    return to_item(data["k"])
+
+
+def listing_of(params: Mapping[str, Any]) -> str:
+    """A short digest of what a Query selects (table, index, key condition, filter, values)."""
+    scope = {k: v for k, v in params.items() if k not in ("ExclusiveStartKey", "Limit")}
+    return hashlib.sha256(json.dumps(scope, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def error_code(exc: ClientError) -> str:
@@ -131,11 +143,14 @@ def query_page(
     next_token: str | None,
     decode: Callable[[Item], T],
     keep: Callable[[T], bool] | None = None,
+    scope: str = "",
 ) -> tuple[list[T], str | None]:
     """One page of at most `limit` decoded items of a Query; `keep` filters without breaking
     pagination. A page that ends exactly on the last item still carries a token; the next page
-    is then empty with no token, which clients handle like any last page."""
-    start = decode_token(next_token)
+    is then empty with no token, which clients handle like any last page. ``scope`` names what
+    ``keep`` selects, so that a token is only good for the same filters."""
+    listing = listing_of({**params, "scope": scope})
+    start = decode_token(next_token, listing)
     items: list[T] = []
     while True:
         if start:
@@ -146,7 +161,7 @@ def query_page(
         items.extend(o for o in decoded if keep is None or keep(o))
         start = response.get("LastEvaluatedKey")
         if not start or len(items) >= limit:
-            return items, encode_token(start)
+            return items, encode_token(start, listing)
 
 
 def paginate(client: Any, operation: str, **params: Any) -> Iterator[Item]:
