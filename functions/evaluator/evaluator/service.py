@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from alerting.errors import ConcurrentUpdate, NotFound
 from alerting.evaluation import Decision, Observation, Outcome, evaluate_series, is_due
-from alerting.lifecycle import EVALUATOR, resolve, start_alert
+from alerting.lifecycle import EVALUATOR, recover, resolve, start_alert
 from alerting.metrics import MetricQuery, queries_for
 from alerting.models.alerts import ConditionValue, Resolution, SeriesState
 from alerting.models.common import floor_minute
@@ -142,8 +142,8 @@ class Evaluator:
             current = self.alerts.get(change.alert_id)
             if not current.is_open:  # resolved by hand meanwhile: nothing to announce
                 continue
-            resolved, transition = resolve(current, EVALUATOR, now, reason=change.reason, resolution=Resolution.auto)
-            operations += self.alerts.write_ops(resolved.model_copy(update={"values": values}), transition)
+            resolved, transition = recover(current, rule, values, now, reason=change.reason)
+            operations += self.alerts.write_ops(resolved, transition)
         transact(self.dynamodb, operations)
 
 

@@ -109,6 +109,18 @@ def resolve(
     )
 
 
+def recover(
+    alert: Alert, rule: Rule, values: list[ConditionValue], now: datetime, *, reason: str
+) -> tuple[Alert, Transition]:
+    """The evaluator's resolve: the alert carries the values that recovered, and its annotations
+    are rendered again with them (a resolved message must not repeat the breach's numbers)."""
+    resolved, transition = resolve(alert, EVALUATOR, now, reason=reason, resolution=Resolution.auto)
+    resolved = resolved.model_copy(update={"values": values})
+    if alert.kind is AlertKind.threshold:
+        resolved = resolved.model_copy(update={"annotations": render_annotations(rule.annotations, resolved)})
+    return resolved, transition
+
+
 def forget_alert(state: SeriesState, alert: Alert, at: int) -> SeriesState:
     """The series after its alert was resolved by hand or by a rule change (``at``, epoch
     seconds): history cleared, so it fires again only after M of N new breaches (and the

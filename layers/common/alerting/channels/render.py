@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from alerting.channels.base import Message
-from alerting.models.alerts import Alert, ConditionValue
+from alerting.models.alerts import Alert, ConditionValue, Resolution
 from alerting.models.common import AlertEvent, AlertStatus, Severity
 from alerting.models.rules import Operator
 from alerting.payload import document
@@ -109,13 +109,16 @@ def title(alert: Alert, event: AlertEvent) -> str:
 
 
 def headline(alert: Alert) -> str:
-    """One line on what happened: the summary annotation, else the first condition's value."""
+    """One line on what happened: the summary annotation, else the first condition's value;
+    after an automatic resolve it reads as the recovery it is (the values are the recovered ones)."""
     if alert.annotations.get("summary"):
-        return alert.annotations["summary"]
-    if alert.values:
+        text = alert.annotations["summary"]
+    elif alert.values:
         first = alert.values[0]
-        return f"{first.metric} {observed(first)}"
-    return alert.rule_name
+        text = f"{first.metric} {observed(first)}"
+    else:
+        text = alert.rule_name
+    return f"Recovered: {text}" if alert.resolution is Resolution.auto else text
 
 
 def observed(value: ConditionValue) -> str:
