@@ -18,7 +18,7 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -62,6 +62,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     at: float  # time.time() on arrival
+    status: int = 0  # what the receiver answered
 
     @property
     def json(self) -> Any:
@@ -134,9 +135,10 @@ class Receiver:
 
     def _record(self, request: Request) -> Reply:
         with self._lock:
-            self._requests.append(request)
             script = self._scripts.get(request.path)
-            return script.popleft() if script else Reply.ok()
+            reply = script.popleft() if script else Reply.ok()
+            self._requests.append(replace(request, status=reply.status))
+            return reply
 
 
 def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
