@@ -34,6 +34,10 @@ ROUTES = {
 }
 
 
+MALFORMED_BODIES = ["{broken", "[" * 5000 + "]" * 5000, '{"a": ' * 3000 + "1" + "}" * 3000, "\udcff"]
+CONTENT_TYPES = ["multipart/form-data", "multipart/form-data; boundary=x", "text/plain", "application/xml", ""]
+
+
 @pytest.fixture
 def document(api: ApiClient) -> dict[str, Any]:
     reply = api.get("/openapi.json")
@@ -83,7 +87,9 @@ def request_for(document: dict[str, Any], known_ids: list[str]) -> st.SearchStra
         body = None
         if "requestBody" in op:
             schema = op["requestBody"]["content"]["application/json"]["schema"]
-            body = data(from_schema(schema, components) | ANY_JSON | st.just("{broken"))
+            body = data(from_schema(schema, components) | ANY_JSON | st.sampled_from(MALFORMED_BODIES))
+            if data(st.integers(0, 9)) == 0:  # now and then, what a careless client sends
+                headers["Content-Type"] = data(st.sampled_from(CONTENT_TYPES))
         return {"method": method.upper(), "path": path, "query": query, "headers": headers, "body": body}
 
     return draw()
