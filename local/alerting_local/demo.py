@@ -2,9 +2,11 @@
 
 CPU climbs past 85 %, holds, and recovers; the cache hit rate dips below 70 % and recovers.
 The default rules fire, the notifier delivers to Slack (a local receiver), e-mail (SES in moto)
-and the SNS topic (an SQS subscription), an operator acknowledges through the API, and the
-alerts auto-resolve. Exits 0 only when every expected alert fired, was delivered to every
-channel, and resolved.
+and the SNS topic (an SQS subscription). The CPU rule has an escalation policy: nobody
+acknowledges within two minutes, so the manager is paged (level 2); the operator then
+acknowledges through the API, which stops the escalation before the director (level 3) hears
+of it. The alerts auto-resolve. Exits 0 only when every expected alert fired, was delivered to
+every channel, escalated exactly to level 2, and resolved.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ EXPECTED = ("high-cpu-usage", "low-cache-hit-rate")
 
 
 def cpu(minute: int) -> float:
-    return {4: 72.0, 5: 86.0, 6: 91.0, 7: 94.0}.get(minute, 95.0 if 8 <= minute <= 11 else 41.0 + minute % 3)
+    return {4: 72.0, 5: 86.0, 6: 91.0, 7: 94.0}.get(minute, 95.0 if 8 <= minute <= 13 else 41.0 + minute % 3)
 
 
 def cache_hit_rate(minute: int) -> float:
@@ -62,7 +64,16 @@ def run(fast: bool = True) -> int:
         channels = create_channels(local)
         for rule_id in (*EXPECTED, "high-memory-usage"):
             attach_channels(local, rule_id, channels)
-        print(f"Channels: {', '.join(channels)} (+ the SNS topic, which receives every transition)\n")
+        create_policy(local)
+        print(f"Channels: {', '.join(channels)} (+ the SNS topic, which receives every transition)")
+        print(
+            f"Escalation policy {POLICY['policy_id']!r} on high-cpu-usage: "
+            + " -> ".join(
+                f"{lvl['targets'][0]['channel']} ({lvl['escalate_after_seconds'] // 60} min)"
+                for lvl in POLICY["levels"]
+            )
+            + "\n"
+        )
         print(f"Timeline (simulated clock, {MINUTES} minutes):")
 
         open_alerts: dict[str, str] = {}
@@ -81,7 +92,8 @@ def run(fast: bool = True) -> int:
             summary = local.tick(at)
             local.pump()
             report_minute(local, timeline, minute, summary, open_alerts, acked, seen_deliveries)
-            # The on-call engineer acknowledges the CPU alert two minutes after it fires.
+            # The on-call engineer acknowledges the CPU alert two minutes after it fires: just after
+            # the manager was paged (level 2, on that minute's tick), long before the director.
             cpu_alert = open_alerts.get("high-cpu-usage")
             if cpu_alert and cpu_alert not in acked and fired_minute(local, cpu_alert, start) <= minute - 2:
                 status, body = local.api(
@@ -103,6 +115,40 @@ def run(fast: bool = True) -> int:
 
 def frozen(instant: datetime) -> Callable[[], datetime]:
     return lambda: instant
+
+
+POLICY: dict[str, Any] = {
+    "policy_id": "web-oncall",
+    "name": "Web on-call",
+    "levels": [
+        {"targets": [{"channel": "ops-slack"}], "escalate_after_seconds": 120},
+        {"targets": [{"channel": "manager-email"}], "escalate_after_seconds": 120},
+        {"targets": [{"channel": "director-email"}], "escalate_after_seconds": 600},
+    ],
+}
+
+
+def create_policy(local: LocalStack) -> None:
+    for person in ("manager", "director"):
+        spec = {
+            "channel_id": f"{person}-email",
+            "name": person,
+            "type": "email",
+            "target": {"to": [f"{person}@example.com"]},
+        }
+        status, body = local.api("POST", "/channels", body=spec)
+        if status != 201:
+            raise SystemExit(f"creating channel {person}-email failed: {status} {body}")
+    status, body = local.api("POST", "/escalation-policies", body=POLICY)
+    if status != 201:
+        raise SystemExit(f"creating the escalation policy failed: {status} {body}")
+    _, rule = local.api("GET", "/rules/high-cpu-usage")
+    update = {k: v for k, v in rule.items() if k not in ("created_at", "updated_at")}
+    status, body = local.api(
+        "PUT", "/rules/high-cpu-usage", body={**update, "escalation_policy_id": POLICY["policy_id"]}
+    )
+    if status != 200:
+        raise SystemExit(f"attaching the escalation policy failed: {status} {body}")
 
 
 def create_channels(local: LocalStack) -> list[str]:
@@ -227,6 +273,11 @@ def final_summary(local: LocalStack, subscription: str, started: float) -> bool:
             every_channel = {"alerts-topic", "ops-slack", "oncall-email"} <= set(channels)
             both_ends = {("ops-slack", "firing"), ("ops-slack", "resolved")} <= set(delivered)
             ok = ok and alert["status"] == "resolved" and every_channel and both_ends
+            if rule_id == "high-cpu-usage":  # paged the manager, stopped by the ack before the director
+                escalated = {("manager-email", "escalated"), ("manager-email", "acknowledged")} <= set(delivered)
+                escalated = escalated and "director-email" not in channels and alert.get("acknowledged_by") == "alice"
+                print(f"  {'':<22}escalated to level {alert['escalation_level']}; the ack stopped it before level 3")
+                ok = ok and escalated and alert["escalation_level"] == 2
     _, summary = local.api("GET", "/summary")
     _, health = local.api("GET", "/health")
     print(

@@ -174,3 +174,50 @@ def test_a_delayed_retry_round_comes_due_on_the_simulated_clock(local: LocalStac
 
     # Then the second round delivered it
     assert len(local.receiver.received("/hook")) == 4
+
+
+def test_escalation_reaches_the_second_level_and_an_ack_stops_it(local: LocalStack):
+    # Given the CPU rule with a two-level policy: Slack #ops, then a manager's webhook after 2 minutes
+    local.seed_default_rules()
+    for channel_id in ("ops", "manager"):
+        target = {"url": local.receiver.url(f"/{channel_id}")}
+        local.api(
+            "POST",
+            "/channels",
+            body={"channel_id": channel_id, "name": channel_id, "type": "webhook", "target": target},
+        )
+    policy = {
+        "policy_id": "web",
+        "name": "Web on-call",
+        "levels": [
+            {"targets": [{"channel": "ops"}], "escalate_after_seconds": 120},
+            {"targets": [{"channel": "manager"}], "escalate_after_seconds": 120},
+        ],
+    }
+    assert local.api("POST", "/escalation-policies", body=policy)[0] == 201
+    _, rule = local.api("GET", "/rules/high-cpu-usage")
+    update = {k: v for k, v in rule.items() if k not in ("created_at", "updated_at")}
+    assert local.api("PUT", "/rules/high-cpu-usage", body={**update, "escalation_policy_id": "web"})[0] == 200
+
+    def events(path: str) -> list[str]:
+        return [r.headers["X-Alerting-Event"] for r in local.receiver.received(path)]
+
+    # When CPU stays high and nobody acknowledges
+    fired_at = next(n for n in range(10) if minute(local, n, 97)["alerts_fired"])
+    minute(local, fired_at + 1, 97)
+    assert (events("/ops"), events("/manager")) == (["firing"], [])
+    for n in range(fired_at + 2, fired_at + 4):  # 2 minutes after level 1 was notified
+        minute(local, n, 97)
+
+    # Then the second level was paged, once
+    assert (events("/ops"), events("/manager")) == (["firing"], ["escalated"])
+    _, page = local.api("GET", "/alerts", query={"status": "firing"})
+    (alert,) = page["items"]
+    assert alert["escalation_level"] == 2
+
+    # When the manager acknowledges, both levels hear it and nothing escalates any more
+    local.api("POST", f"/alerts/{alert['alert_id']}/ack", body={"by": "manager"})
+    local.pump()
+    for n in range(fired_at + 4, fired_at + 10):
+        minute(local, n, 97)
+    assert (events("/ops"), events("/manager")) == (["firing", "acknowledged"], ["escalated", "acknowledged"])

@@ -8,15 +8,17 @@ from functools import cache, partial
 from alerting.channels import HttpClient, sender_for
 from alerting.metrics import CloudWatchMetrics
 from alerting.models.channels import Channel
+from alerting.models.policies import EscalationPolicy
 from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertRepository
-from alerting.repositories.config import KIND_CHANNEL, KIND_RULE, ConfigRepository, RunLog
+from alerting.repositories.config import KIND_CHANNEL, KIND_POLICY, KIND_RULE, ConfigRepository, RunLog
 from alerting.repositories.state import StateRepository
 from alerting.secrets import SecretStore
 from alerting.settings import ApiSettings, client
 from api.services.alerts import AlertService
 from api.services.channels import ChannelService
 from api.services.dry_run import RuleTester
+from api.services.policies import PolicyService
 from api.services.reports import DeadLetterQueues, ReportService
 from api.services.rules import RuleService
 
@@ -26,6 +28,7 @@ class Services:
     rules: RuleService
     alerts: AlertService
     channels: ChannelService
+    policies: PolicyService
     tester: RuleTester
     reports: ReportService
 
@@ -38,6 +41,7 @@ def build(settings: ApiSettings) -> Services:
     dynamodb = aws("dynamodb")
     rules = ConfigRepository(dynamodb, settings.config_table, KIND_RULE, Rule, "rule_id")
     channels = ConfigRepository(dynamodb, settings.config_table, KIND_CHANNEL, Channel, "channel_id")
+    policies = ConfigRepository(dynamodb, settings.config_table, KIND_POLICY, EscalationPolicy, "policy_id")
     states = StateRepository(dynamodb, settings.state_table)
     alert_repository = AlertRepository(dynamodb, settings.alerts_table, settings.alert_log_table)
     alerts = AlertService(alert_repository, states, dynamodb)
@@ -52,7 +56,8 @@ def build(settings: ApiSettings) -> Services:
     )
     queues = {"evaluator": settings.evaluator_dlq_url, "notifier": settings.notifier_dlq_url}
     return Services(
-        rules=RuleService(rules, channels, alerts),
+        rules=RuleService(rules, channels, alerts, policies),
+        policies=PolicyService(policies, channels, rules),
         alerts=alerts,
         channels=ChannelService(
             channels,
@@ -62,6 +67,7 @@ def build(settings: ApiSettings) -> Services:
             allow_private=settings.allow_private_targets,
             email_senders=settings.email_senders,
             sns_topics=settings.sns_topics,
+            policies=policies,
             console_url=settings.console_url,
         ),
         tester=RuleTester(

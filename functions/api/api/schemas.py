@@ -15,6 +15,7 @@ from alerting.evaluation import Outcome
 from alerting.models.alerts import ConditionValue, SeriesStatus
 from alerting.models.channels import ChannelFilters, ChannelSpec, ChannelType, MessageTemplate
 from alerting.models.common import Model, UtcDatetime
+from alerting.models.policies import EscalationPolicySpec
 from alerting.models.reports import Health
 from alerting.models.rules import RuleSpec
 
@@ -41,6 +42,14 @@ class RuleUpdate(RuleSpec):
     updated_at: UtcDatetime | None = None
 
 
+class EscalationPolicyUpdate(EscalationPolicySpec):
+    """PUT body: the whole policy, with the version you read (or an `If-Match` header)."""
+
+    version: Version | None = None
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+
+
 class ChannelUpdate(ChannelSpec):
     """PUT body: the whole channel. A secret field left out (or sent back as the
     `{"secret": true, ...}` marker a GET shows) keeps the stored secret; `null` removes it."""
@@ -51,10 +60,19 @@ class ChannelUpdate(ChannelSpec):
 
 
 class AlertAction(Model):
-    """Body of `POST /alerts/{alert_id}/ack` and `/resolve`."""
+    """Body of `POST /alerts/{alert_id}/resolve` and `/unack`."""
 
     by: Annotated[str, Field(min_length=1, max_length=200, description="Who acts (recorded in history)")]
     note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class AckAction(AlertAction):
+    """Body of `POST /alerts/{alert_id}/ack`: optionally for a while (a snooze)."""
+
+    expires_in_seconds: Annotated[
+        int | None,
+        Field(ge=60, le=604_800, strict=True, description="The acknowledgement lapses then (back to firing)"),
+    ] = None
 
 
 class SecretField(Model):

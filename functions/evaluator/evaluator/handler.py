@@ -11,9 +11,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from alerting.metrics import CloudWatchMetrics
 from alerting.models.common import parse_time, utcnow
+from alerting.models.policies import EscalationPolicy
 from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertRepository
-from alerting.repositories.config import KIND_RULE, ConfigRepository, RunLog
+from alerting.repositories.config import KIND_POLICY, KIND_RULE, ConfigRepository, RunLog
 from alerting.repositories.state import StateRepository
 from alerting.settings import EvaluatorSettings, client, quiet_wire_logs
 from evaluator.service import Evaluator
@@ -35,6 +36,7 @@ def build(settings: EvaluatorSettings) -> Evaluator:
         metrics=CloudWatchMetrics(client("cloudwatch", settings.region, settings.endpoint_url, max_attempts=1)),
         runs=RunLog(dynamodb, settings.config_table),
         dynamodb=dynamodb,
+        policies=ConfigRepository(dynamodb, settings.config_table, KIND_POLICY, EscalationPolicy, "policy_id"),
     )
 
 

@@ -10,10 +10,11 @@ from typing import Any, Protocol
 
 from alerting.errors import ConcurrentUpdate, NotFound
 from alerting.evaluation import Decision, Observation, Outcome, evaluate_series, is_due
-from alerting.lifecycle import EVALUATOR, recover, resolve, start_alert
+from alerting.lifecycle import EVALUATOR, due_transition, recover, resolve, start_alert
 from alerting.metrics import MetricQuery, queries_for
 from alerting.models.alerts import ConditionValue, Resolution, SeriesState
 from alerting.models.common import floor_minute
+from alerting.models.policies import EscalationPolicy
 from alerting.models.reports import EvaluationSummary
 from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertRepository
@@ -39,6 +40,7 @@ class Evaluator:
     metrics: MetricReader
     runs: RunLog
     dynamodb: Any
+    policies: ConfigRepository[EscalationPolicy] | None = None  # None: reminders and lapsed acks only
 
     def run(self, now: datetime) -> EvaluationSummary:
         started = time.perf_counter()
@@ -76,6 +78,7 @@ class Evaluator:
                 logger.exception("rule evaluation failed", extra={"rule_id": rule.rule_id})
                 summary.errors += 1
 
+        self._sweep(rules, tick, summary)
         summary.get_metric_data_calls = self.metrics.calls - calls_before
         summary.duration_ms = int((time.perf_counter() - started) * 1000)
         self.runs.save(summary)
@@ -104,6 +107,29 @@ class Evaluator:
                     return  # disabled or deleted meanwhile: nothing to count; the backstop tidies up
                 state = self.states.get(rule.rule_id, rule.fingerprint)
         _tally(summary, decision)
+
+    def _sweep(self, rules: dict[str, Rule], tick: datetime, summary: EvaluationSummary) -> None:
+        """Time-driven transitions (escalation, reminders, lapsed acknowledgements) of every open
+        alert, as of the tick. Each write is conditional on the version read, and each moves its
+        own due time past the tick: a duplicated, retried or overlapping tick writes nothing more."""
+        open_alerts = self.alerts.open_alerts()
+        summary.open_alerts = len(open_alerts)
+        wanted = {a.escalation_policy_id for a in open_alerts} - {None}
+        policies = {p.policy_id: p for p in self.policies.all()} if wanted and self.policies else {}
+        for alert in open_alerts:
+            rule = rules.get(alert.rule_id)
+            policy = policies.get(alert.escalation_policy_id or "")
+            due = due_transition(alert, policy, rule.repeat_interval_seconds if rule else None, tick)
+            if due is None:
+                continue
+            try:
+                transact(self.dynamodb, self.alerts.write_ops(*due))
+                summary.time_transitions += 1
+            except ConcurrentUpdate:
+                continue  # acknowledged or resolved meanwhile: the next tick decides again
+            except Exception:
+                logger.exception("time-driven transition failed", extra={"alert_id": alert.alert_id})
+                summary.errors += 1
 
     def _still_enabled(self, rule_id: str) -> bool:
         try:

@@ -25,8 +25,10 @@ from typing import Any
 
 from alerting.channels.base import Message, Receipt, Sender
 from alerting.errors import DeliveryError, NotFound
+from alerting.lifecycle import audience
 from alerting.models.channels import Channel, ChannelType, DeliveryRecord, DeliveryStatus
 from alerting.models.common import epoch, utcnow
+from alerting.models.policies import EscalationPolicySpec
 from alerting.payload import document
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.breakers import Breaker, BreakerPolicy, BreakerStore
@@ -77,6 +79,7 @@ class Deliverer:
     park: Callable[[dict[str, Any]], None]  # final failures go to the dead-letter queue
     schedule: Schedule  # the next round of a delivery, on the retry queue
     topic_channel: Channel
+    policy_lookup: Callable[[str], EscalationPolicySpec | None] = lambda _: None  # None: deleted
     console_url: str = ""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     breaker_policy: BreakerPolicy = field(default_factory=BreakerPolicy)
@@ -104,9 +107,12 @@ class Deliverer:
         return record
 
     def targets(self, notice: Notice) -> list[Channel | str]:
-        """The topic always, then the rule's channels (ids that no longer exist are kept to record)."""
+        """The topic always, then the transition's audience: the rule's channels and the
+        escalation levels it concerns (ids that no longer exist are kept, to record)."""
+        policy_id = notice.alert.escalation_policy_id
+        policy = self.policy_lookup(policy_id) if policy_id else None
         targets: list[Channel | str] = [self.topic_channel]
-        for channel_id in dict.fromkeys(notice.alert.channels):
+        for channel_id in audience(notice.alert, notice.event, policy):
             try:
                 targets.append(self.channel_lookup(channel_id))
             except NotFound:

@@ -19,10 +19,12 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from alerting.channels import HttpClient, sender_for
+from alerting.errors import NotFound
 from alerting.models.channels import Channel, ChannelType, DeliveryRecord
+from alerting.models.policies import EscalationPolicy
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.breakers import BreakerStore
-from alerting.repositories.config import KIND_CHANNEL, ConfigRepository
+from alerting.repositories.config import KIND_CHANNEL, KIND_POLICY, ConfigRepository
 from alerting.secrets import SecretStore
 from alerting.settings import NotifierSettings, client, quiet_wire_logs
 from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy, sqs_parker, sqs_scheduler
@@ -59,6 +61,14 @@ def build(settings: NotifierSettings) -> Deliverer:
         )
 
     sqs = client("sqs", settings.region, settings.endpoint_url)
+    policies = ConfigRepository(dynamodb, settings.config_table, KIND_POLICY, EscalationPolicy, "policy_id")
+
+    def policy(policy_id: str) -> EscalationPolicy | None:
+        try:
+            return policies.get(policy_id)
+        except NotFound:
+            return None  # deleted: the rule's channels still hear the alert
+
     return Deliverer(
         ledger=AlertRepository(dynamodb, settings.alerts_table, settings.alert_log_table),
         channel_lookup=channels.get,
@@ -72,6 +82,7 @@ def build(settings: NotifierSettings) -> Deliverer:
             type=ChannelType.sns,
             target={"topic_arn": settings.topic_arn},
         ),
+        policy_lookup=policy,
         console_url=settings.console_url,
         retry=RetryPolicy(first_backoff=settings.retry_first_backoff_seconds),
     )

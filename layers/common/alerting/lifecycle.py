@@ -7,7 +7,7 @@ from the stream record.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from alerting.errors import Conflict
 from alerting.evaluation import AlertChange
@@ -21,10 +21,12 @@ from alerting.models.alerts import (
     Transition,
 )
 from alerting.models.common import AlertEvent, AlertStatus
+from alerting.models.policies import EscalationPolicySpec
 from alerting.models.rules import Rule
 from alerting.templating import render_annotations
 
 EVALUATOR = "evaluator"
+SYSTEM = "system"  # the actor of time-driven transitions (escalation, repeat, lapsed acks)
 
 
 def start_alert(
@@ -53,6 +55,9 @@ def start_alert(
         values=values,
         channels=rule.channels,
         escalation_policy_id=rule.escalation_policy_id,
+        escalation_level=1 if rule.escalation_policy_id else 0,  # level 1 hears the firing
+        escalation_reached=1 if rule.escalation_policy_id else 0,
+        escalated_at=now if rule.escalation_policy_id else None,
         started_at=now,
         updated_at=now,
         last_transition=transition,
@@ -74,9 +79,14 @@ def _advance(
     return updated, transition
 
 
-def acknowledge(alert: Alert, actor: str, now: datetime, note: str = "") -> tuple[Alert, Transition]:
+def acknowledge(
+    alert: Alert, actor: str, now: datetime, note: str = "", expires_in_seconds: int | None = None
+) -> tuple[Alert, Transition]:
+    """Stops escalation and repeats; with ``expires_in_seconds`` the acknowledgement lapses
+    then (the sweep's `unacknowledged`) if the alert is still open."""
     if alert.status is not AlertStatus.firing:
         raise Conflict(f"alert {alert.alert_id} is {alert.status}; only a firing alert can be acknowledged")
+    expires = now + timedelta(seconds=expires_in_seconds) if expires_in_seconds else None
     return _advance(
         alert,
         AlertEvent.acknowledged,
@@ -87,7 +97,85 @@ def acknowledge(alert: Alert, actor: str, now: datetime, note: str = "") -> tupl
         status=AlertStatus.acknowledged,
         acknowledged_at=now,
         acknowledged_by=actor,
+        ack_expires_at=expires,
     )
+
+
+def unacknowledge(
+    alert: Alert, actor: str, now: datetime, note: str = "", reason: str = "unacknowledged"
+) -> tuple[Alert, Transition]:
+    """Back to firing (by hand, or an acknowledgement that lapsed): escalation starts again at
+    level 1 and the repeat interval runs from now."""
+    if alert.status is not AlertStatus.acknowledged:
+        raise Conflict(f"alert {alert.alert_id} is {alert.status}; only an acknowledged alert can be unacknowledged")
+    restart = alert.escalation_policy_id is not None
+    return _advance(
+        alert,
+        AlertEvent.unacknowledged,
+        actor,
+        now,
+        reason,
+        note,
+        status=AlertStatus.firing,
+        acknowledged_at=None,
+        acknowledged_by=None,
+        ack_expires_at=None,
+        escalation_level=1 if restart else 0,
+        escalation_cycle=0,
+        escalated_at=now if restart else None,
+        repeated_at=now,
+    )
+
+
+def due_transition(
+    alert: Alert, policy: EscalationPolicySpec | None, repeat_interval_seconds: int | None, now: datetime
+) -> tuple[Alert, Transition] | None:
+    """What time alone does to an open alert at ``now``, if anything: an acknowledgement lapses,
+    the next escalation level is due, or a reminder. At most one per call, the most urgent
+    first; each moves its own due time past ``now``, so a duplicated or retried sweep finds
+    nothing left to do, and a late one catches up one step per sweep."""
+    if alert.status is AlertStatus.acknowledged:
+        if alert.ack_expires_at is not None and alert.ack_expires_at <= now:
+            return unacknowledge(alert, SYSTEM, now, reason="acknowledgement expired")
+        return None
+    if alert.status is not AlertStatus.firing:
+        return None
+    if policy is not None and alert.escalated_at is not None and 1 <= alert.escalation_level <= len(policy.levels):
+        waited = policy.levels[alert.escalation_level - 1].escalate_after_seconds
+        if alert.escalated_at + timedelta(seconds=waited) <= now:
+            if alert.escalation_level < len(policy.levels):
+                level, cycle = alert.escalation_level + 1, alert.escalation_cycle
+            elif alert.escalation_cycle < policy.repeat:
+                level, cycle = 1, alert.escalation_cycle + 1
+            else:
+                level, cycle = 0, 0  # the policy is done
+            if level:
+                return _advance(
+                    alert,
+                    AlertEvent.escalated,
+                    SYSTEM,
+                    now,
+                    f"unacknowledged for {waited}s at level {alert.escalation_level}",
+                    "",
+                    escalation_level=level,
+                    escalation_cycle=cycle,
+                    escalation_reached=max(level, alert.escalation_reached),
+                    escalated_at=now,
+                )
+    if repeat_interval_seconds is not None:
+        last = alert.repeated_at or alert.started_at
+        if last + timedelta(seconds=repeat_interval_seconds) <= now:
+            return _advance(
+                alert,
+                AlertEvent.repeat,
+                SYSTEM,
+                now,
+                f"still firing after {repeat_interval_seconds}s",
+                "",
+                repeat_count=alert.repeat_count + 1,
+                repeated_at=now,
+            )
+    return None
 
 
 def resolve(
@@ -119,6 +207,22 @@ def recover(
     if alert.kind is AlertKind.threshold:
         resolved = resolved.model_copy(update={"annotations": render_annotations(rule.annotations, resolved)})
     return resolved, transition
+
+
+def audience(alert: Alert, event: AlertEvent, policy: EscalationPolicySpec | None) -> list[str]:
+    """The channels that hear ``event`` of ``alert`` (the stack's topic hears everything):
+    the firing goes to the rule's channels and level 1; an escalation to its level alone; a
+    reminder to the rule's channels; everything else to everyone notified so far."""
+    levels: list[str] = []
+    if policy is not None:
+        if event is AlertEvent.escalated:
+            level = alert.escalation_level
+            return policy.levels[level - 1].channels if 1 <= level <= len(policy.levels) else []
+        if event is not AlertEvent.repeat:
+            levels = policy.channels_through(1 if event is AlertEvent.firing else alert.escalation_reached)
+    elif event is AlertEvent.escalated:
+        return []
+    return list(dict.fromkeys([*alert.channels, *levels]))
 
 
 def forget_alert(state: SeriesState, alert: Alert, at: int) -> SeriesState:

@@ -13,8 +13,7 @@ from tests.factories import make_rule
 from tests.integration.api.client import ApiClient
 from tests.integration.api.schema_strategies import ANY_JSON, from_schema
 
-# The contract's routes (architecture §6) that this API serves; silences and escalation
-# policies arrive with their own issue.
+# The contract's routes (architecture §6, §9) that this API serves so far.
 ROUTES = {
     "/rules": {"get", "post"},
     "/rules/{rule_id}": {"get", "put", "delete"},
@@ -26,6 +25,9 @@ ROUTES = {
     "/alerts/{alert_id}/deliveries": {"get"},
     "/alerts/{alert_id}/ack": {"post"},
     "/alerts/{alert_id}/resolve": {"post"},
+    "/alerts/{alert_id}/unack": {"post"},
+    "/escalation-policies": {"get", "post"},
+    "/escalation-policies/{policy_id}": {"get", "put", "delete"},
     "/channels": {"get", "post"},
     "/channels/{channel_id}": {"get", "put", "delete"},
     "/channels/{channel_id}/test": {"post"},

@@ -13,7 +13,7 @@ from alerting.repositories.alerts import AlertFilter
 from api.dependencies import services
 from api.observability import logger
 from api.routes import DEFAULT_LIMIT, Id, Limit, NextToken, caller, new_router
-from api.schemas import AlertAction
+from api.schemas import AckAction, AlertAction
 
 router = new_router()
 TAGS = ["alerts"]
@@ -49,9 +49,16 @@ def alert_deliveries(alert_id: Id) -> Page[DeliveryRecord]:
 
 
 @router.post("/alerts/<alert_id>/ack", tags=TAGS, summary="Acknowledge a firing alert")
-def acknowledge_alert(alert_id: Id, body: AlertAction) -> Alert:
-    alert = services().alerts.acknowledge(alert_id, body.by, body.note, utcnow())
+def acknowledge_alert(alert_id: Id, body: AckAction) -> Alert:
+    alert = services().alerts.acknowledge(alert_id, body.by, body.note, utcnow(), body.expires_in_seconds)
     logger.info("alert acknowledged", extra={"alert_id": alert_id, "by": body.by, "caller": caller(router)})
+    return alert
+
+
+@router.post("/alerts/<alert_id>/unack", tags=TAGS, summary="Return an acknowledged alert to firing")
+def unacknowledge_alert(alert_id: Id, body: AlertAction) -> Alert:
+    alert = services().alerts.unacknowledge(alert_id, body.by, body.note, utcnow())
+    logger.info("alert unacknowledged", extra={"alert_id": alert_id, "by": body.by, "caller": caller(router)})
     return alert
 
 

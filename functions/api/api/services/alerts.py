@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from alerting.errors import ConcurrentUpdate, Conflict, InvalidInput
-from alerting.lifecycle import acknowledge, forget_alert, resolve
+from alerting.lifecycle import acknowledge, forget_alert, resolve, unacknowledge
 from alerting.models.alerts import Alert, Resolution, Transition
 from alerting.models.channels import DeliveryRecord
 from alerting.models.common import Page, epoch
@@ -54,8 +54,13 @@ class AlertService:
         self.alerts.get(alert_id)
         return Page[DeliveryRecord](items=self.alerts.deliveries(alert_id))
 
-    def acknowledge(self, alert_id: str, by: str, note: str, now: datetime) -> Alert:
-        return self._apply(alert_id, lambda a: acknowledge(a, by, now, note), lambda _: [])
+    def acknowledge(
+        self, alert_id: str, by: str, note: str, now: datetime, expires_in_seconds: int | None = None
+    ) -> Alert:
+        return self._apply(alert_id, lambda a: acknowledge(a, by, now, note, expires_in_seconds), lambda _: [])
+
+    def unacknowledge(self, alert_id: str, by: str, note: str, now: datetime) -> Alert:
+        return self._apply(alert_id, lambda a: unacknowledge(a, by, now, note), lambda _: [])
 
     def resolve(self, alert_id: str, by: str, note: str, now: datetime) -> Alert:
         """Resolve by hand; the series forgets its breaches, so it fires again only after M of N new ones."""

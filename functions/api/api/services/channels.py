@@ -16,6 +16,7 @@ from alerting.channels import Message, Sender, check_target
 from alerting.errors import Conflict, DeliveryError, InvalidInput, NotFound
 from alerting.models.channels import SECRET_FIELDS, TARGET_MODELS, Channel, ChannelSpec, ChannelType
 from alerting.models.common import AlertEvent, Page, epoch, new_id
+from alerting.models.policies import EscalationPolicy
 from alerting.models.rules import Rule
 from alerting.repositories.config import ConfigRepository
 from alerting.samples import channel_sample
@@ -71,6 +72,7 @@ class ChannelService:
     allow_private: bool
     email_senders: frozenset[str] = frozenset()
     sns_topics: frozenset[str] = frozenset()
+    policies: ConfigRepository[EscalationPolicy] | None = None
     console_url: str = ""
 
     def create(self, spec: ChannelSpec, now: datetime) -> ChannelView:
@@ -141,9 +143,12 @@ class ChannelService:
 
     def delete(self, channel_id: str) -> None:
         channel = self.channels.get(channel_id)
-        users = sorted(r.rule_id for r in self.rules.all() if channel_id in r.channels)
+        users = sorted(f"rule {r.rule_id}" for r in self.rules.all() if channel_id in r.channels)
+        if self.policies is not None:
+            levels = (p for p in self.policies.all() if channel_id in p.channels_through(len(p.levels)))
+            users += sorted(f"escalation policy {p.policy_id}" for p in levels)
         if users:
-            raise Conflict(f"channel {channel_id!r} is used by rule(s) {', '.join(users)}; remove it there first")
+            raise Conflict(f"channel {channel_id!r} is used by {', '.join(users)}; remove it there first")
         self.channels.delete(channel_id)
         self.secrets.delete(list(channel.secret_refs.values()))
 

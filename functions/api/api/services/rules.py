@@ -8,6 +8,7 @@ from datetime import datetime
 from alerting.errors import InvalidInput, NotFound
 from alerting.models.channels import Channel
 from alerting.models.common import Page, Severity, new_id
+from alerting.models.policies import EscalationPolicy
 from alerting.models.rules import Rule, RuleSpec
 from alerting.repositories.config import ConfigRepository
 from alerting.samples import rule_sample
@@ -51,6 +52,7 @@ class RuleService:
     rules: ConfigRepository[Rule]
     channels: ConfigRepository[Channel]
     alerts: AlertService
+    policies: ConfigRepository[EscalationPolicy]
 
     def create(self, spec: RuleSpec, now: datetime) -> Rule:
         self._check(spec, now)
@@ -95,6 +97,13 @@ class RuleService:
                 self.channels.get(channel_id)
             except NotFound:
                 raise InvalidInput(f"channels.{i}", f"no channel {channel_id!r}") from None
+        if spec.escalation_policy_id is not None:
+            try:
+                self.policies.get(spec.escalation_policy_id)
+            except NotFound:
+                raise InvalidInput(
+                    "escalation_policy_id", f"no escalation policy {spec.escalation_policy_id!r}"
+                ) from None
         sample = rule_sample(spec, now)
         for name, source in spec.annotations.items():
             check(source, f"annotations.{name}", sample)

@@ -151,6 +151,8 @@ def transition_line(alert: Alert, event: AlertEvent) -> str | None:
         how = f" ({alert.resolution.value})" if alert.resolution else ""
         lasted = duration((last.at - alert.started_at).total_seconds())
         return f"Resolved by {last.actor}{how} at {when(last.at)} after {lasted}{note}"
+    if event is AlertEvent.unacknowledged:
+        return f"Back to firing ({last.reason}) at {when(last.at)}{note}"
     if event is AlertEvent.escalated:
         return f"Escalated to level {alert.escalation_level} at {when(last.at)}{note}"
     if event is AlertEvent.repeat:

@@ -45,6 +45,7 @@ EMOJI = {
     AlertEvent.firing: ":red_circle:",
     AlertEvent.acknowledged: ":eyes:",
     AlertEvent.resolved: ":white_check_mark:",
+    AlertEvent.unacknowledged: ":alarm_clock:",
     AlertEvent.escalated: ":rotating_light:",
     AlertEvent.repeat: ":repeat:",
 }

@@ -26,7 +26,7 @@ from alerting.models.common import (
     Page,
     Severity,
 )
-from alerting.models.policies import EscalationPolicy, EscalationStep, Matcher, Silence
+from alerting.models.policies import EscalationLevel, EscalationPolicy, EscalationPolicySpec, EscalationTarget
 from alerting.models.reports import AlertSummary, EvaluationSummary, Health, RuleNoise
 from alerting.models.rules import Condition, Match, MetricSpec, MissingData, Operator, Rule, RuleSpec
 
@@ -46,12 +46,13 @@ __all__ = [
     "ConditionValue",
     "DeliveryRecord",
     "DeliveryStatus",
+    "EscalationLevel",
     "EscalationPolicy",
-    "EscalationStep",
+    "EscalationPolicySpec",
+    "EscalationTarget",
     "EvaluationSummary",
     "Health",
     "Match",
-    "Matcher",
     "MessageTemplate",
     "MetricSpec",
     "MissingData",
@@ -64,6 +65,5 @@ __all__ = [
     "SeriesState",
     "SeriesStatus",
     "Severity",
-    "Silence",
     "Transition",
 ]

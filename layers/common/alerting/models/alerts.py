@@ -82,8 +82,13 @@ class Alert(Model):
     resolved_at: UtcDatetime | None = None
     resolved_by: str | None = None
     resolution: Resolution | None = None
-    escalation_level: int = 0
+    escalation_level: int = 0  # 1-based level of the policy last notified; 0 without a policy
+    escalation_cycle: int = 0  # times the policy started again at level 1
+    escalation_reached: int = 0  # the highest level ever notified: they hear what happens next
+    escalated_at: UtcDatetime | None = None  # when that level was notified
+    ack_expires_at: UtcDatetime | None = None  # an acknowledgement that lapses (snooze)
     repeat_count: int = 0
+    repeated_at: UtcDatetime | None = None  # the last `repeat` announcement
     updated_at: UtcDatetime
     version: Annotated[int, Field(ge=1)] = 1
     last_transition: Transition

@@ -56,6 +56,7 @@ class AlertEvent(StrEnum):
 
     firing = "firing"
     acknowledged = "acknowledged"
+    unacknowledged = "unacknowledged"
     resolved = "resolved"
     escalated = "escalated"
     repeat = "repeat"

@@ -1,43 +1,45 @@
-"""Silences and escalation policies (configuration; their behaviour arrives with the lifecycle work)."""
+"""Escalation policies: who hears of an alert nobody acknowledges, level by level."""
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from alerting.models.common import Model, ResourceId, UtcDatetime
 
 
-class Matcher(Model):
-    label: Annotated[str, Field(min_length=1, max_length=100)]
-    value: Annotated[str, Field(max_length=500)]
-    regex: bool = False
-    negate: bool = False
+class EscalationTarget(Model):
+    channel: ResourceId
 
 
-class Silence(Model):
-    silence_id: ResourceId | None = None
-    matchers: Annotated[list[Matcher], Field(min_length=1, max_length=20)]
-    starts_at: UtcDatetime
-    ends_at: UtcDatetime
-    created_by: Annotated[str, Field(min_length=1, max_length=200)]
-    comment: Annotated[str, Field(max_length=2000)] = ""
+class EscalationLevel(Model):
+    targets: Annotated[list[EscalationTarget], Field(min_length=1, max_length=20)]
+    # Once this level is notified, how long an open, unacknowledged alert waits for the next.
+    escalate_after_seconds: Annotated[int, Field(ge=60, le=86_400, strict=True)]
 
-    @model_validator(mode="after")
-    def _ends_after_start(self) -> Self:
-        if self.ends_at <= self.starts_at:
-            raise ValueError("ends_at must be after starts_at")
-        return self
+    @property
+    def channels(self) -> list[str]:
+        return [t.channel for t in self.targets]
 
 
-class EscalationStep(Model):
-    after_seconds: Annotated[int, Field(ge=60, le=86_400)]
-    channels: Annotated[list[ResourceId], Field(min_length=1, max_length=20)]
-
-
-class EscalationPolicy(Model):
+class EscalationPolicySpec(Model):
     policy_id: ResourceId | None = None
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    steps: Annotated[list[EscalationStep], Field(min_length=1, max_length=10)]
-    repeat_interval_seconds: Annotated[int, Field(ge=300, le=604_800)] | None = None
+    levels: Annotated[list[EscalationLevel], Field(min_length=1, max_length=10)]
+    repeat: Annotated[int, Field(ge=0, le=9, strict=True)] = 0  # times to start again at level 1
+
+    def channels_through(self, level: int) -> list[str]:
+        """Every channel of levels 1..``level``: who has heard of an alert that reached it."""
+        return list(dict.fromkeys(c for lvl in self.levels[:level] for c in lvl.channels))
+
+
+class EscalationPolicy(EscalationPolicySpec):
+    policy_id: ResourceId
+    version: int = 1
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+
+    @classmethod
+    def from_spec(cls, spec: EscalationPolicySpec, **server_fields: Any) -> EscalationPolicy:
+        return cls.model_validate(spec.model_dump(exclude={"policy_id"}) | server_fields)

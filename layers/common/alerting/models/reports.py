@@ -19,6 +19,8 @@ class EvaluationSummary(Model):
     state_writes: int = 0
     metric_queries: int = 0
     get_metric_data_calls: int = 0
+    open_alerts: int = 0  # what the sweep read
+    time_transitions: int = 0  # escalations, reminders and lapsed acknowledgements written
     duration_ms: int = 0
 
 

@@ -150,6 +150,8 @@ class RuleSpec(Model):
     annotations: Annotated[dict[Key, Annotated[str, Field(max_length=4000)]], Field(max_length=20)] = {}
     channels: Annotated[list[ResourceId], Field(max_length=20)] = []
     escalation_policy_id: ResourceId | None = None
+    # A firing, unacknowledged alert is announced again (`repeat`) to the rule's channels.
+    repeat_interval_seconds: Annotated[int, Field(ge=300, le=604_800, strict=True)] | None = None
 
     @field_validator("window_seconds", "evaluation_delay_seconds", "evaluation_interval_seconds")
     @classmethod

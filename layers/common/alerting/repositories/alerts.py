@@ -101,6 +101,23 @@ class AlertRepository:
         items, token = query_page(self._client, params, limit, next_token, _decode)
         return Page[Alert](items=items, next_token=token)
 
+    def open_alerts(self) -> list[Alert]:
+        """Every firing or acknowledged alert: one Query per status on `by-status` (what the
+        sweep reads each tick, proportional to the open alerts, never to the history)."""
+        found: list[Alert] = []
+        for status in OPEN_STATUSES:
+            items = paginate(
+                self._client,
+                "query",
+                TableName=self._alerts,
+                IndexName="by-status",
+                KeyConditionExpression="#s = :s",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":s": {"S": status.value}},
+            )
+            found.extend(map(_decode, items))
+        return found
+
     def open_for_rule(self, rule_id: str) -> list[Alert]:
         items = paginate(
             self._client,

@@ -29,6 +29,7 @@ M = TypeVar("M", bound=BaseModel)
 
 KIND_RULE = "rule"
 KIND_CHANNEL = "channel"
+KIND_POLICY = "policy"
 KIND_META = "meta"
 
 
