@@ -5,7 +5,8 @@
    state and with 10 % of the series changing. The real Evaluator, repositories and batching
    adapter run over counting fakes of the DynamoDB and CloudWatch clients (key schemas from
    template.yaml; 1 MB pages): moto is far slower than AWS at 10k items, and these are counts.
-3. Handler import time and peak memory of a 1k-rule tick.
+3. The tick's sweep of open alerts (escalation, reminders) at 0, 100 and 10,000 open alerts.
+4. Handler import time and peak memory of a 1k-rule tick.
 """
 
 from __future__ import annotations
@@ -20,11 +21,15 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from alerting.evaluation import Observation, evaluate_series
+from alerting.evaluation import AlertChange, Observation, evaluate_series, initial_state
+from alerting.lifecycle import start_alert
 from alerting.metrics import CloudWatchMetrics
+from alerting.models.alerts import AlertKind
+from alerting.models.policies import EscalationPolicy
+from alerting.models.reports import EvaluationSummary
 from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertRepository
-from alerting.repositories.config import KIND_RULE, ConfigRepository, RunLog
+from alerting.repositories.config import KIND_POLICY, KIND_RULE, ConfigRepository, RunLog
 from alerting.repositories.dynamo import to_item
 from alerting.repositories.state import StateRepository
 from bench.fake_dynamodb import FakeDynamoDB
@@ -142,6 +147,35 @@ def per_tick(rules: int) -> list[tuple[str, int, int, int, int, int]]:
     return rows
 
 
+def sweep_cost(open_alerts: int) -> tuple[int, int, int, int]:
+    """The tick's sweep over ``open_alerts`` firing alerts of a 3-level policy, a tenth of them
+    due to escalate: (DynamoDB reads, writes, items read, transitions written)."""
+    dynamodb = FakeDynamoDB.from_template()
+    alerts = AlertRepository(dynamodb, "AlertsTable", "AlertLogTable")
+    policies = ConfigRepository(dynamodb, "ConfigTable", KIND_POLICY, EscalationPolicy, "policy_id")
+    level = {"targets": [{"channel": "ops"}], "escalate_after_seconds": 900}
+    policies.create(EscalationPolicy.model_validate({"policy_id": "p", "name": "p", "levels": [level] * 3}))
+    with_policy = rule(0, escalation_policy_id="p")
+    for i in range(open_alerts):
+        started = T0 - timedelta(minutes=20 if i % 10 == 0 else 5)  # a tenth waited past 15 minutes
+        change = AlertChange(AlertKind.threshold, f"a{i}", "breached")
+        alert = start_alert(with_policy, initial_state(with_policy), change, [], started)
+        dynamodb.transact_write_items(TransactItems=alerts.write_ops(alert, alert.last_transition))
+    evaluator = Evaluator(
+        rules=ConfigRepository(dynamodb, "ConfigTable", KIND_RULE, Rule, "rule_id"),
+        states=StateRepository(dynamodb, "StateTable"),
+        alerts=alerts,
+        metrics=CloudWatchMetrics(FakeCloudWatch()),
+        runs=RunLog(dynamodb, "ConfigTable"),
+        dynamodb=dynamodb,
+        policies=policies,
+    )
+    dynamodb.calls.clear()
+    summary = EvaluationSummary(tick=T0)
+    evaluator._sweep({with_policy.rule_id: with_policy}, T0, summary)
+    return dynamodb.reads(), dynamodb.writes(), summary.open_alerts, summary.time_transitions
+
+
 def flip(cloudwatch: FakeCloudWatch, rules: int) -> None:
     """Every tenth host changes side of the threshold."""
     for i in range(0, rules, 10):
@@ -180,6 +214,12 @@ def main() -> None:
     for rules in (1_000, 10_000):
         for label, count, gmd, reads, writes, items in per_tick(rules):
             print(f"  {label:<14}{count:>7}{gmd:>15}{reads:>11}{writes:>12}{items:>15}")
+
+    print("\nsweep per tick (escalation, reminders, lapsed acks; a tenth of the alerts due)")
+    print(f"  {'open alerts':>12}{'DDB reads':>11}{'DDB writes':>12}{'alerts read':>13}{'transitions':>13}")
+    for count in (0, 100, 10_000):
+        reads, writes, read, written = sweep_cost(count)
+        print(f"  {count:>12}{reads:>11}{writes:>12}{read:>13}{written:>13}")
 
     print("\nhandlers")
     for module in ("evaluator.handler", "notifier.handler", "api.handler"):

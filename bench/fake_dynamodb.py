@@ -22,17 +22,19 @@ class FakeDynamoDB:
     @classmethod
     def from_template(cls) -> FakeDynamoDB:
         """Every table of template.yaml, by logical id, with its key schema."""
-        resources = load_template()["Resources"]
+        tables = {k: v for k, v in load_template()["Resources"].items() if v["Type"] == "AWS::DynamoDB::Table"}
         return cls(
+            {logical: [k["AttributeName"] for k in t["Properties"]["KeySchema"]] for logical, t in tables.items()},
             {
-                logical: [k["AttributeName"] for k in resource["Properties"]["KeySchema"]]
-                for logical, resource in resources.items()
-                if resource["Type"] == "AWS::DynamoDB::Table"
-            }
+                (logical, index["IndexName"]): index["KeySchema"][0]["AttributeName"]
+                for logical, t in tables.items()
+                for index in t["Properties"].get("GlobalSecondaryIndexes", [])
+            },
         )
 
-    def __init__(self, key_schemas: dict[str, list[str]]) -> None:
+    def __init__(self, key_schemas: dict[str, list[str]], indexes: dict[tuple[str, str], str] | None = None) -> None:
         self._keys = key_schemas  # table → [hash key, range key?]
+        self._indexes = indexes or {}  # (table, index) → its hash key
         self._tables: dict[str, dict[tuple[str, ...], dict[str, Any]]] = {t: {} for t in key_schemas}
         self.calls: Counter[str] = Counter()
         self.items_written = 0
@@ -57,7 +59,8 @@ class FakeDynamoDB:
 
     def query(self, **params: Any) -> dict[str, Any]:
         self.calls["query"] += 1
-        hash_key = self._keys[params["TableName"]][0]
+        table = params["TableName"]
+        hash_key = self._indexes[(table, params["IndexName"])] if "IndexName" in params else self._keys[table][0]
         wanted = next(iter(params["ExpressionAttributeValues"].values()))
         items = [i for i in self._tables[params["TableName"]].values() if i[hash_key] == wanted]
         return self._page(items, params)
