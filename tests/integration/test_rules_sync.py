@@ -8,8 +8,9 @@ import pytest
 
 from alerting.errors import NotFound
 from alerting.models import Rule, Severity
-from alerting.repositories.config import KIND_RULE, ConfigRepository
-from alerting.rules_as_code import load_folder, sync
+from alerting.models.policies import EscalationPolicy
+from alerting.repositories.config import KIND_POLICY, KIND_RULE, ConfigRepository
+from alerting.rules_as_code import load_folder, load_policies, sync, sync_items
 
 ROOT = Path(__file__).parents[2]
 
@@ -31,3 +32,15 @@ def test_sync_creates_updates_and_prunes(aws, tmp_path: Path):
     assert (stored.severity, stored.version, stored.labels["managed-by"]) == ("low", 2, "rules-as-code")
     with pytest.raises(NotFound):
         repository.get(rules[1].rule_id)
+
+
+def test_sync_writes_the_folders_escalation_policies_once(aws):
+    repository = ConfigRepository(
+        aws.client("dynamodb"), aws.env("ApiFunction")["CONFIG_TABLE"], KIND_POLICY, EscalationPolicy, "policy_id"
+    )
+    policies, _ = load_policies(ROOT / "rules")
+
+    assert sync_items(policies, repository, "policy_id")["created"] == ["web-oncall"]
+    assert sync_items(policies, repository, "policy_id")["unchanged"] == ["web-oncall"]
+    stored = repository.get("web-oncall")
+    assert (len(stored.levels), stored.repeat, stored.version) == (3, 1, 1)

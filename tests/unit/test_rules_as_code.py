@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerting.rules_as_code import load_folder, main
+from alerting.rules_as_code import load_folder, load_policies, main, reference_problems
 
 ROOT = Path(__file__).parents[2]
 
@@ -54,3 +54,38 @@ def test_duplicate_ids_across_files_are_reported(tmp_path: Path):
     (tmp_path / "b.yaml").write_text(body)
     _, problems = load_folder(tmp_path)
     assert [p.field for p in problems] == ["rule_id"]
+
+
+POLICY_FILE = """
+escalation_policies:
+  - policy_id: web
+    name: Web
+    levels:
+      - {targets: [{channel: ops}], escalate_after_seconds: 900}
+"""
+
+
+def test_shipped_example_policies_are_valid_and_not_read_as_rules():
+    policies, problems = load_policies(ROOT / "rules")
+    assert problems == [] and [p.policy_id for p in policies] == ["web-oncall"]
+    assert load_folder(ROOT / "rules")[1] == []
+
+
+def test_policies_sit_beside_rules_and_rules_must_name_declared_ones(tmp_path: Path):
+    (tmp_path / "policies.yaml").write_text(POLICY_FILE)
+    (tmp_path / "r.yaml").write_text(
+        "name: R\nescalation_policy_id: nope\n"
+        "conditions:\n  - metric: {namespace: A, name: B}\n    operator: gt\n    threshold: 1\n"
+    )
+    rules, rule_problems = load_folder(tmp_path)
+    policies, policy_problems = load_policies(tmp_path)
+    assert (rule_problems, policy_problems) == ([], [])
+    assert [(p.file, p.field) for p in reference_problems(rules, policies)] == [("r", "escalation_policy_id")]
+
+
+def test_an_invalid_policy_names_file_and_field(tmp_path: Path):
+    (tmp_path / "p.yaml").write_text(POLICY_FILE.replace("900", "5"))
+    _, problems = load_policies(tmp_path)
+    assert [(Path(p.file).name, p.field) for p in problems] == [
+        ("p.yaml", "escalation_policies[0].levels.0.escalate_after_seconds")
+    ]

@@ -5,8 +5,9 @@
                                               (--prune deletes rules labelled managed-by=rules-as-code
                                               that no file declares any more)
 
-A file holds one rule (a mapping) or several (`rules: [...]`). Without `rule_id`, a single-rule
-file takes its id from the file name.
+A file holds one rule (a mapping) or several (`rules: [...]`), and may hold escalation
+policies (`escalation_policies: [...]`, each with its `policy_id`), which are synced before the
+rules that name them. Without `rule_id`, a single-rule file takes its id from the file name.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from pydantic import ValidationError
 
 from alerting.errors import InvalidInput, NotFound
 from alerting.models.common import utcnow
+from alerting.models.policies import EscalationPolicy
 from alerting.models.rules import Rule
 from alerting.samples import rule_sample
 from alerting.templating import check
 from alerting.validation import field_errors
 
 MANAGED_LABEL = ("managed-by", "rules-as-code")
+POLICIES_KEY = "escalation_policies"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,10 @@ def load_folder(folder: Path) -> tuple[list[Rule], list[Problem]]:
         except yaml.YAMLError as exc:
             problems.append(Problem(str(path), "-", f"not valid YAML: {exc}"))
             continue
+        if isinstance(document, dict) and POLICIES_KEY in document:
+            document = {k: v for k, v in document.items() if k != POLICIES_KEY}
+            if not document:
+                continue  # a file of policies only
         entries = document.get("rules") if isinstance(document, dict) and "rules" in document else [document]
         if not isinstance(entries, list):
             problems.append(Problem(str(path), "rules", "must be a list of rules"))
@@ -84,6 +91,45 @@ def load_folder(folder: Path) -> tuple[list[Rule], list[Problem]]:
     return rules, problems
 
 
+def load_policies(folder: Path) -> tuple[list[EscalationPolicy], list[Problem]]:
+    """The `escalation_policies:` lists of every file in ``folder``."""
+    policies: list[EscalationPolicy] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for path in sorted([*folder.glob("**/*.yaml"), *folder.glob("**/*.yml")]):
+        try:
+            document = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError:
+            continue  # load_folder reports it
+        entries = document.get(POLICIES_KEY, []) if isinstance(document, dict) else []
+        if not isinstance(entries, list):
+            problems.append(Problem(str(path), POLICIES_KEY, "must be a list of policies"))
+            continue
+        for index, entry in enumerate(entries):
+            prefix = f"{POLICIES_KEY}[{index}]."
+            try:
+                policy = EscalationPolicy.model_validate(entry)
+            except ValidationError as exc:
+                problems.extend(Problem(str(path), f, m) for f, m in field_errors(exc.errors(), prefix))
+                continue
+            if policy.policy_id in seen:
+                problems.append(Problem(str(path), prefix + "policy_id", f"duplicate of {seen[policy.policy_id]}"))
+                continue
+            seen[policy.policy_id] = str(path)
+            policies.append(policy)
+    return policies, problems
+
+
+def reference_problems(rules: Sequence[Rule], policies: Sequence[EscalationPolicy]) -> list[Problem]:
+    """A rule naming a policy the folder does not declare."""
+    declared = {p.policy_id for p in policies}
+    return [
+        Problem(r.rule_id, "escalation_policy_id", f"no escalation policy {r.escalation_policy_id!r} in the folder")
+        for r in rules
+        if r.escalation_policy_id is not None and r.escalation_policy_id not in declared
+    ]
+
+
 def _template_problems(rule: Rule) -> list[tuple[str, str]]:
     """The same test render the API does when a rule is saved."""
     sample = rule_sample(rule, utcnow())
@@ -98,32 +144,39 @@ def _template_problems(rule: Rule) -> list[tuple[str, str]]:
 
 def sync(rules: Sequence[Rule], repository: Any, prune: bool = False) -> dict[str, list[str]]:
     """Create or update each rule (only when it changed), keeping created_at and bumping version."""
-    now = utcnow()
-    report: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": [], "deleted": []}
+    labelled = [r.model_copy(update={"labels": {**r.labels, MANAGED_LABEL[0]: MANAGED_LABEL[1]}}) for r in rules]
+    report = sync_items(labelled, repository, "rule_id")
     wanted = {r.rule_id for r in rules}
-    for rule in rules:
-        labelled = rule.model_copy(update={"labels": {**rule.labels, MANAGED_LABEL[0]: MANAGED_LABEL[1]}})
-        try:
-            current = repository.get(rule.rule_id)
-        except NotFound:
-            repository.create(labelled.model_copy(update={"version": 1, "created_at": now, "updated_at": now}))
-            report["created"].append(rule.rule_id)
-            continue
-        server = {"version", "created_at", "updated_at"}
-        if current.model_dump(exclude=server) == labelled.model_dump(exclude=server):
-            report["unchanged"].append(rule.rule_id)
-            continue
-        updated = labelled.model_copy(
-            update={"version": current.version + 1, "created_at": current.created_at, "updated_at": now}
-        )
-        repository.replace(updated, current.version)
-        report["updated"].append(rule.rule_id)
     if prune:
         for existing in list(repository.all()):
             managed = existing.labels.get(MANAGED_LABEL[0]) == MANAGED_LABEL[1]
             if managed and existing.rule_id not in wanted:
                 repository.delete(existing.rule_id)
                 report["deleted"].append(existing.rule_id)
+    return report
+
+
+def sync_items(items: Sequence[Any], repository: Any, id_field: str) -> dict[str, list[str]]:
+    """Create or update each item of a config kind, only when it changed (versions bumped)."""
+    now = utcnow()
+    report: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": [], "deleted": []}
+    server = {"version", "created_at", "updated_at"}
+    for item in items:
+        item_id = getattr(item, id_field)
+        try:
+            current = repository.get(item_id)
+        except NotFound:
+            repository.create(item.model_copy(update={"version": 1, "created_at": now, "updated_at": now}))
+            report["created"].append(item_id)
+            continue
+        if current.model_dump(exclude=server) == item.model_dump(exclude=server):
+            report["unchanged"].append(item_id)
+            continue
+        updated = item.model_copy(
+            update={"version": current.version + 1, "created_at": current.created_at, "updated_at": now}
+        )
+        repository.replace(updated, current.version)
+        report["updated"].append(item_id)
     return report
 
 
@@ -140,24 +193,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     rules, problems = load_folder(args.folder)
+    policies, policy_problems = load_policies(args.folder)
+    problems += policy_problems + reference_problems(rules, policies)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s) in {args.folder}", file=sys.stderr)
         return 1
     if args.command == "validate":
-        print(f"{len(rules)} rule(s) valid in {args.folder}")
+        print(f"{len(rules)} rule(s) and {len(policies)} escalation policy(ies) valid in {args.folder}")
         return 0
 
     import boto3
 
-    from alerting.repositories.config import KIND_RULE, ConfigRepository
+    from alerting.repositories.config import KIND_POLICY, KIND_RULE, ConfigRepository
 
-    repository = ConfigRepository(
-        boto3.client("dynamodb", region_name=args.region), args.table, KIND_RULE, Rule, "rule_id"
-    )
-    report = sync(rules, repository, prune=args.prune)
-    print(", ".join(f"{k}: {len(v)}" for k, v in report.items()))
+    dynamodb = boto3.client("dynamodb", region_name=args.region)
+    if policies:  # first: the rules name them
+        policy_repository = ConfigRepository(dynamodb, args.table, KIND_POLICY, EscalationPolicy, "policy_id")
+        report = sync_items(policies, policy_repository, "policy_id")
+        print("escalation policies: " + ", ".join(f"{k}: {len(v)}" for k, v in report.items() if k != "deleted"))
+    report = sync(rules, ConfigRepository(dynamodb, args.table, KIND_RULE, Rule, "rule_id"), prune=args.prune)
+    print("rules: " + ", ".join(f"{k}: {len(v)}" for k, v in report.items()))
     return 0
 
 
