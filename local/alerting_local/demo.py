@@ -5,8 +5,10 @@ The default rules fire, the notifier delivers to Slack (a local receiver), e-mai
 and the SNS topic (an SQS subscription). The CPU rule has an escalation policy: nobody
 acknowledges within two minutes, so the manager is paged (level 2); the operator then
 acknowledges through the API, which stops the escalation before the director (level 3) hears
-of it. The alerts auto-resolve. Exits 0 only when every expected alert fired, was delivered to
-every channel, escalated exactly to level 2, and resolved.
+of it. A maintenance silence covers the cache rule until minute 15: its firing is recorded as
+suppressed, then announced when the silence ends. The alerts auto-resolve. Exits 0 only when
+every expected alert fired, was delivered to every channel, escalated exactly to level 2, was
+silenced and announced after the silence, and resolved.
 """
 
 from __future__ import annotations
@@ -65,6 +67,9 @@ def run(fast: bool = True) -> int:
         for rule_id in (*EXPECTED, "high-memory-usage"):
             attach_channels(local, rule_id, channels)
         create_policy(local)
+        set_clock(frozen(start))
+        silence_until = create_silence(local, start)
+        set_clock(None)
         print(f"Channels: {', '.join(channels)} (+ the SNS topic, which receives every transition)")
         print(
             f"Escalation policy {POLICY['policy_id']!r} on high-cpu-usage: "
@@ -73,6 +78,10 @@ def run(fast: bool = True) -> int:
                 for lvl in POLICY["levels"]
             )
             + "\n"
+        )
+        print(
+            f"Silence {SILENCE['silence_id']!r}: low-cache-hit-rate not notified until "
+            f"{silence_until:%H:%M} ({SILENCE['comment']})\n"
         )
         print(f"Timeline (simulated clock, {MINUTES} minutes):")
 
@@ -126,6 +135,23 @@ POLICY: dict[str, Any] = {
         {"targets": [{"channel": "director-email"}], "escalate_after_seconds": 600},
     ],
 }
+
+
+SILENCE: dict[str, Any] = {
+    "silence_id": "cache-maintenance",
+    "matchers": [{"label": "rule_id", "op": "=", "value": "low-cache-hit-rate"}],
+    "created_by": "bob",
+    "comment": "cache cluster maintenance",
+}
+SILENCE_MINUTES = 15
+
+
+def create_silence(local: LocalStack, start: datetime) -> datetime:
+    until = start + timedelta(minutes=SILENCE_MINUTES)
+    status, body = local.api("POST", "/silences", body={**SILENCE, "ends_at": until.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    if status != 201:
+        raise SystemExit(f"creating the silence failed: {status} {body}")
+    return until
 
 
 def create_policy(local: LocalStack) -> None:
@@ -273,6 +299,10 @@ def final_summary(local: LocalStack, subscription: str, started: float) -> bool:
             every_channel = {"alerts-topic", "ops-slack", "oncall-email"} <= set(channels)
             both_ends = {("ops-slack", "firing"), ("ops-slack", "resolved")} <= set(delivered)
             ok = ok and alert["status"] == "resolved" and every_channel and both_ends
+            if rule_id == "low-cache-hit-rate":  # held by the silence, announced when it ended
+                silenced = [d for d in deliveries["items"] if d.get("silence_id") == SILENCE["silence_id"]]
+                print(f"  {'':<22}{len(silenced)} deliveries suppressed by the silence, then announced at its end")
+                ok = ok and bool(silenced) and ("ops-slack", "firing") in delivered
             if rule_id == "high-cpu-usage":  # paged the manager, stopped by the ack before the director
                 escalated = {("manager-email", "escalated"), ("manager-email", "acknowledged")} <= set(delivered)
                 escalated = escalated and "director-email" not in channels and alert.get("acknowledged_by") == "alice"

@@ -29,7 +29,19 @@ class LambdaContext:
 
 
 def load_handler(handler_path: str) -> Callable[[dict[str, Any], Any], Any]:
-    """`"evaluator.handler.handler"` → the function object."""
+    """`"evaluator.handler.handler"` → the function, as one invocation each call."""
     module_name, _, attribute = handler_path.rpartition(".")
     handler: Callable[[dict[str, Any], Any], Any] = getattr(importlib.import_module(module_name), attribute)
-    return handler
+
+    def invoke(event: dict[str, Any], context: Any) -> Any:
+        try:
+            return handler(event, context)
+        finally:
+            # Locally metrics are disabled, and Powertools then keeps them instead of flushing:
+            # after 100 values of one metric it would print them all. Lambda starts each
+            # invocation's set empty; so does this.
+            from aws_lambda_powertools import Metrics
+
+            Metrics().clear_metrics()
+
+    return invoke

@@ -10,8 +10,9 @@ from alerting.metrics import CloudWatchMetrics
 from alerting.models.channels import Channel
 from alerting.models.policies import EscalationPolicy
 from alerting.models.rules import Rule
+from alerting.models.silences import Silence
 from alerting.repositories.alerts import AlertRepository
-from alerting.repositories.config import KIND_CHANNEL, KIND_POLICY, KIND_RULE, ConfigRepository, RunLog
+from alerting.repositories.config import KIND_CHANNEL, KIND_POLICY, KIND_RULE, KIND_SILENCE, ConfigRepository, RunLog
 from alerting.repositories.state import StateRepository
 from alerting.secrets import SecretStore
 from alerting.settings import ApiSettings, client
@@ -21,6 +22,7 @@ from api.services.dry_run import RuleTester
 from api.services.policies import PolicyService
 from api.services.reports import DeadLetterQueues, ReportService
 from api.services.rules import RuleService
+from api.services.silences import SilenceService
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Services:
     alerts: AlertService
     channels: ChannelService
     policies: PolicyService
+    silences: SilenceService
     tester: RuleTester
     reports: ReportService
 
@@ -58,6 +61,7 @@ def build(settings: ApiSettings) -> Services:
     return Services(
         rules=RuleService(rules, channels, alerts, policies),
         policies=PolicyService(policies, channels, rules),
+        silences=SilenceService(ConfigRepository(dynamodb, settings.config_table, KIND_SILENCE, Silence, "silence_id")),
         alerts=alerts,
         channels=ChannelService(
             channels,

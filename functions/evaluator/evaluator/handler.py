@@ -13,8 +13,9 @@ from alerting.metrics import CloudWatchMetrics
 from alerting.models.common import parse_time, utcnow
 from alerting.models.policies import EscalationPolicy
 from alerting.models.rules import Rule
+from alerting.models.silences import Silence
 from alerting.repositories.alerts import AlertRepository
-from alerting.repositories.config import KIND_POLICY, KIND_RULE, ConfigRepository, RunLog
+from alerting.repositories.config import KIND_POLICY, KIND_RULE, KIND_SILENCE, ConfigRepository, RunLog
 from alerting.repositories.state import StateRepository
 from alerting.settings import EvaluatorSettings, client, quiet_wire_logs
 from evaluator.service import Evaluator
@@ -37,6 +38,7 @@ def build(settings: EvaluatorSettings) -> Evaluator:
         runs=RunLog(dynamodb, settings.config_table),
         dynamodb=dynamodb,
         policies=ConfigRepository(dynamodb, settings.config_table, KIND_POLICY, EscalationPolicy, "policy_id"),
+        silences=ConfigRepository(dynamodb, settings.config_table, KIND_SILENCE, Silence, "silence_id"),
     )
 
 

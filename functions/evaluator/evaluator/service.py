@@ -10,13 +10,14 @@ from typing import Any, Protocol
 
 from alerting.errors import ConcurrentUpdate, NotFound
 from alerting.evaluation import Decision, Observation, Outcome, evaluate_series, is_due
-from alerting.lifecycle import EVALUATOR, due_transition, recover, resolve, start_alert
+from alerting.lifecycle import EVALUATOR, due_transition, recover, resolve, silence_ended, start_alert
 from alerting.metrics import MetricQuery, queries_for
 from alerting.models.alerts import ConditionValue, Resolution, SeriesState
 from alerting.models.common import floor_minute
 from alerting.models.policies import EscalationPolicy
 from alerting.models.reports import EvaluationSummary
 from alerting.models.rules import Rule
+from alerting.models.silences import Silence
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.config import ConfigRepository, RunLog
 from alerting.repositories.dynamo import transact
@@ -41,6 +42,7 @@ class Evaluator:
     runs: RunLog
     dynamodb: Any
     policies: ConfigRepository[EscalationPolicy] | None = None  # None: reminders and lapsed acks only
+    silences: ConfigRepository[Silence] | None = None
 
     def run(self, now: datetime) -> EvaluationSummary:
         started = time.perf_counter()
@@ -116,10 +118,12 @@ class Evaluator:
         summary.open_alerts = len(open_alerts)
         wanted = {a.escalation_policy_id for a in open_alerts} - {None}
         policies = {p.policy_id: p for p in self.policies.all()} if wanted and self.policies else {}
+        silences = list(self.silences.all()) if open_alerts and self.silences else []
         for alert in open_alerts:
             rule = rules.get(alert.rule_id)
             policy = policies.get(alert.escalation_policy_id or "")
-            due = due_transition(alert, policy, rule.repeat_interval_seconds if rule else None, tick)
+            repeat = rule.repeat_interval_seconds if rule else None
+            due = due_transition(alert, policy, repeat, tick) or silence_ended(alert, silences, tick)
             if due is None:
                 continue
             try:

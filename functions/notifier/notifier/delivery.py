@@ -29,6 +29,7 @@ from alerting.lifecycle import audience
 from alerting.models.channels import Channel, ChannelType, DeliveryRecord, DeliveryStatus
 from alerting.models.common import epoch, utcnow
 from alerting.models.policies import EscalationPolicySpec
+from alerting.models.silences import Silence, silencing
 from alerting.payload import document
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.breakers import Breaker, BreakerPolicy, BreakerStore
@@ -80,6 +81,7 @@ class Deliverer:
     schedule: Schedule  # the next round of a delivery, on the retry queue
     topic_channel: Channel
     policy_lookup: Callable[[str], EscalationPolicySpec | None] = lambda _: None  # None: deleted
+    silences: Callable[[], list[Silence]] = list  # the silences not yet expired
     console_url: str = ""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     breaker_policy: BreakerPolicy = field(default_factory=BreakerPolicy)
@@ -129,6 +131,18 @@ class Deliverer:
             DeliveryStatus.suppressed,
         ):
             return previous  # redelivered stream record: already settled
+        if previous is None:
+            silence = silencing(self.silences(), notice.alert, notice.alert.last_transition.at)
+            if silence is not None:  # every target alike, the stack's topic included
+                kind = target.type if isinstance(target, Channel) else ChannelType.webhook
+                return self._final(
+                    notice,
+                    channel_id,
+                    kind,
+                    DeliveryStatus.suppressed,
+                    f"silenced by {silence.silence_id}",
+                    silence_id=silence.silence_id,
+                )
         if isinstance(target, str):
             return self._final(notice, target, ChannelType.webhook, DeliveryStatus.failed, "channel not found")
         channel = target
@@ -262,7 +276,13 @@ class Deliverer:
         return record
 
     def _final(
-        self, notice: Notice, channel_id: str, channel_type: ChannelType, status: DeliveryStatus, reason: str
+        self,
+        notice: Notice,
+        channel_id: str,
+        channel_type: ChannelType,
+        status: DeliveryStatus,
+        reason: str,
+        silence_id: str | None = None,
     ) -> DeliveryRecord:
         now = self.clock()
         record = DeliveryRecord(
@@ -273,6 +293,7 @@ class Deliverer:
             event=notice.event,
             status=status,
             error=reason,
+            silence_id=silence_id,
             created_at=now,
             updated_at=now,
         )

@@ -18,18 +18,22 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from alerting.caching import ttl_cache
 from alerting.channels import HttpClient, sender_for
 from alerting.errors import NotFound
 from alerting.models.channels import Channel, ChannelType, DeliveryRecord
+from alerting.models.common import utcnow
 from alerting.models.policies import EscalationPolicy
+from alerting.models.silences import Silence
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.breakers import BreakerStore
-from alerting.repositories.config import KIND_CHANNEL, KIND_POLICY, ConfigRepository
+from alerting.repositories.config import KIND_CHANNEL, KIND_POLICY, KIND_SILENCE, ConfigRepository
 from alerting.secrets import SecretStore
 from alerting.settings import NotifierSettings, client, quiet_wire_logs
 from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy, sqs_parker, sqs_scheduler
 from notifier.transitions import parse_record, parse_retry
 
+SILENCES_MAX_AGE = 15.0  # seconds: a new silence applies to transitions from then on
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3", "botocore"])
 quiet_wire_logs()  # before the first request: no secret in DEBUG logs
@@ -69,6 +73,12 @@ def build(settings: NotifierSettings) -> Deliverer:
         except NotFound:
             return None  # deleted: the rule's channels still hear the alert
 
+    silences = ConfigRepository(dynamodb, settings.config_table, KIND_SILENCE, Silence, "silence_id")
+
+    def live_silences() -> list[Silence]:
+        now = utcnow()
+        return [s for s in silences.all() if s.ends_at > now]
+
     return Deliverer(
         ledger=AlertRepository(dynamodb, settings.alerts_table, settings.alert_log_table),
         channel_lookup=channels.get,
@@ -83,6 +93,7 @@ def build(settings: NotifierSettings) -> Deliverer:
             target={"topic_arn": settings.topic_arn},
         ),
         policy_lookup=policy,
+        silences=ttl_cache(live_silences, SILENCES_MAX_AGE),
         console_url=settings.console_url,
         retry=RetryPolicy(first_backoff=settings.retry_first_backoff_seconds),
     )

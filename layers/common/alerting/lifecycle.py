@@ -23,6 +23,7 @@ from alerting.models.alerts import (
 from alerting.models.common import AlertEvent, AlertStatus
 from alerting.models.policies import EscalationPolicySpec
 from alerting.models.rules import Rule
+from alerting.models.silences import Silence, silencing
 from alerting.templating import render_annotations
 
 EVALUATOR = "evaluator"
@@ -207,6 +208,37 @@ def recover(
     if alert.kind is AlertKind.threshold:
         resolved = resolved.model_copy(update={"annotations": render_annotations(rule.annotations, resolved)})
     return resolved, transition
+
+
+SILENCE_END_WINDOW = timedelta(minutes=5)  # a silence end a late or retried tick still catches
+
+
+def silence_ended(alert: Alert, silences: list[Silence], now: datetime) -> tuple[Alert, Transition] | None:
+    """A firing, unacknowledged alert that a silence covered, once that silence has ended (in the
+    last five minutes) and no other covers it: its `firing` is announced now, escalation from
+    level 1, so a problem that outlives its maintenance window pages someone. Once per silence."""
+    if alert.status is not AlertStatus.firing or silencing(silences, alert, now) is not None:
+        return None
+    for ended in sorted(silences, key=lambda s: (s.ends_at, s.silence_id)):
+        if ended.silence_id in alert.silences_ended or not now - SILENCE_END_WINDOW < ended.ends_at <= now:
+            continue
+        overlap = max(alert.started_at, ended.starts_at)
+        if overlap < ended.ends_at and ended.covers(alert, overlap):
+            restart = alert.escalation_policy_id is not None
+            return _advance(
+                alert,
+                AlertEvent.firing,
+                SYSTEM,
+                now,
+                f"silence {ended.silence_id} ended",
+                "",
+                silences_ended=[*alert.silences_ended, ended.silence_id],
+                escalation_level=1 if restart else 0,
+                escalation_cycle=0,
+                escalated_at=now if restart else None,
+                repeated_at=now,
+            )
+    return None
 
 
 def audience(alert: Alert, event: AlertEvent, policy: EscalationPolicySpec | None) -> list[str]:

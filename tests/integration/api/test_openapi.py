@@ -28,6 +28,8 @@ ROUTES = {
     "/alerts/{alert_id}/unack": {"post"},
     "/escalation-policies": {"get", "post"},
     "/escalation-policies/{policy_id}": {"get", "put", "delete"},
+    "/silences": {"get", "post"},
+    "/silences/{silence_id}": {"get", "delete"},
     "/channels": {"get", "post"},
     "/channels/{channel_id}": {"get", "put", "delete"},
     "/channels/{channel_id}/test": {"post"},

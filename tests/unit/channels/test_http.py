@@ -268,6 +268,28 @@ def test_aws_error_message_names_code_and_aws_message() -> None:
 # --- bounded exchanges: a total deadline, a capped read, the vetted address pinned -------------
 
 
+def _read_request(conn: socket.socket) -> bytes:
+    """The whole request, body included: answering early and closing with unread bytes would
+    reset the connection under the client (http.client sends headers and body apart)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")),
+        0,
+    )
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
 @contextlib.contextmanager
 def _raw_server(answer: Callable[[socket.socket], None]) -> Iterator[str]:
     """A one-connection server on 127.0.0.1 that reads the request, then runs ``answer``."""
@@ -276,7 +298,7 @@ def _raw_server(answer: Callable[[socket.socket], None]) -> Iterator[str]:
     def serve() -> None:
         conn, _ = listener.accept()
         with conn, contextlib.suppress(OSError):  # the client hanging up ends the answer
-            conn.recv(65536)
+            _read_request(conn)
             answer(conn)
 
     thread = threading.Thread(target=serve, daemon=True)
@@ -430,8 +452,8 @@ def test_post_json_https_to_the_pinned_address_verifies_the_hosts_certificate(
 
     def serve() -> None:
         conn, _ = listener.accept()
-        with contextlib.suppress(OSError), server_tls.wrap_socket(conn, server_side=True) as tls:
-            seen.append(tls.recv(65536))
+        with conn, contextlib.suppress(OSError), server_tls.wrap_socket(conn, server_side=True) as tls:
+            seen.append(_read_request(tls))
             tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 
     thread = threading.Thread(target=serve, daemon=True)

@@ -16,6 +16,7 @@ from alerting.lifecycle import acknowledge, start_alert
 from alerting.models.alerts import AlertKind
 from alerting.models.channels import Channel, DeliveryStatus
 from alerting.models.common import AlertEvent, epoch
+from alerting.models.silences import Silence
 from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy
 from notifier.transitions import Notice
 from tests.factories import T0, make_rule
@@ -43,6 +44,7 @@ class World:
     ledger: FakeLedger = field(default_factory=FakeLedger)
     breakers: FakeBreakers = field(default_factory=FakeBreakers)
     scheduled: list[tuple[int, str, int]] = field(default_factory=list)  # (seq, channel_id, delay)
+    silences: list[Silence] = field(default_factory=list)
     now: datetime = T0
 
     def __post_init__(self) -> None:
@@ -59,6 +61,7 @@ class World:
                 type="sns",
                 target={"topic_arn": "arn:aws:sns:us-east-1:123456789012:t"},
             ),
+            silences=lambda: self.silences,
             retry=RetryPolicy(attempts_per_round=3, max_rounds=3, base_delay=0.1, max_delay=5, first_backoff=30),
             sleep=self.sleeps.append,
             clock=lambda: self.now,
@@ -300,3 +303,29 @@ def test_an_unexpected_error_releases_the_claim_and_is_retried(world, where):
     assert (record.status, record.lease_until) == (DeliveryStatus.retrying, None)
     assert "RuntimeError" in record.error and "throttled" not in record.error
     assert "ops-slack" in {c for _, c, _ in world.scheduled}
+
+
+def test_a_silenced_transition_is_suppressed_for_every_target_naming_the_silence(world):
+    # Given a silence over the rule's alerts, active when the transition happened
+    world.silences = [
+        Silence.model_validate(
+            {
+                "silence_id": "drill",
+                "matchers": [{"label": "rule_id", "value": "high-cpu"}],
+                "starts_at": T0 - timedelta(minutes=5),
+                "ends_at": T0 + timedelta(hours=1),
+                "created_by": "alice",
+                "created_at": T0,
+                "updated_at": T0,
+            }
+        )
+    ]
+
+    records = world.deliverer.deliver_all(notice())
+
+    # Then nothing was sent, and each target's record says which silence held it
+    assert [(r.channel_id, r.status, r.silence_id) for r in records] == [
+        (TOPIC_CHANNEL_ID, DeliveryStatus.suppressed, "drill"),
+        ("ops-slack", DeliveryStatus.suppressed, "drill"),
+    ]
+    assert [len(s.sent) for s in world.senders.values()] == [0, 0]

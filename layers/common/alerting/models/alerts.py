@@ -89,6 +89,7 @@ class Alert(Model):
     ack_expires_at: UtcDatetime | None = None  # an acknowledgement that lapses (snooze)
     repeat_count: int = 0
     repeated_at: UtcDatetime | None = None  # the last `repeat` announcement
+    silences_ended: list[str] = []  # silences whose end re-announced this alert (once each)
     updated_at: UtcDatetime
     version: Annotated[int, Field(ge=1)] = 1
     last_transition: Transition

@@ -127,6 +127,7 @@ class DeliveryRecord(Model):
     error: str | None = None
     latency_ms: int | None = None
     template_error: str | None = None
+    silence_id: str | None = None  # `suppressed` by this silence
     created_at: UtcDatetime
     updated_at: UtcDatetime
     lease_until: int | None = None  # epoch seconds a `sending` claim is held for

@@ -30,6 +30,7 @@ M = TypeVar("M", bound=BaseModel)
 KIND_RULE = "rule"
 KIND_CHANNEL = "channel"
 KIND_POLICY = "policy"
+KIND_SILENCE = "silence"
 KIND_META = "meta"
 
 

@@ -1,0 +1,53 @@
+"""Silences: create, list by state, read, and expire (kept for the record)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from alerting.errors import Conflict, InvalidInput
+from alerting.models.common import Page, new_id
+from alerting.models.silences import Silence, SilenceSpec, SilenceState
+from alerting.repositories.config import ConfigRepository
+from api.services.paging import checked_token
+
+
+@dataclass
+class SilenceService:
+    silences: ConfigRepository[Silence]
+
+    def create(self, spec: SilenceSpec, now: datetime) -> Silence:
+        if spec.ends_at <= now:
+            raise InvalidInput("ends_at", "is in the past")
+        silence = Silence.model_validate(
+            spec.model_dump()
+            | {
+                "silence_id": spec.silence_id or new_id(),
+                "starts_at": spec.starts_at or now,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        return self.silences.create(silence)
+
+    def page(self, state: SilenceState | None, limit: int, next_token: str | None, now: datetime) -> Page[Silence]:
+        def keep(silence: Silence) -> bool:
+            return state is None or silence.state(now) is state
+
+        with checked_token(next_token):
+            return self.silences.page(limit, next_token, keep, scope=f"state={state}")
+
+    def get(self, silence_id: str) -> Silence:
+        return self.silences.get(silence_id)
+
+    def expire(self, silence_id: str, now: datetime) -> None:
+        """Ends it now; an expired silence cannot change. Alerts it covered that still fire are
+        announced on the next tick."""
+        silence = self.silences.get(silence_id)
+        if silence.state(now) is SilenceState.expired:
+            raise Conflict(f"silence {silence_id!r} has already expired")
+        starts = min(silence.starts_at, now - timedelta(seconds=1))  # a pending one never began
+        ended = silence.model_copy(
+            update={"starts_at": starts, "ends_at": now, "updated_at": now, "version": silence.version + 1}
+        )
+        self.silences.replace(ended, silence.version)

@@ -1,0 +1,111 @@
+"""Silences: for a while, alerts whose labels match are recorded but not notified.
+
+Matchers follow Alertmanager: `=`, `!=`, `=~`, `!~`; regexes match the whole value; every
+matcher must match. A label the alert does not carry reads as the empty string.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Any, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from alerting.models.common import Model, ResourceId, UtcDatetime
+
+if TYPE_CHECKING:
+    from alerting.models.alerts import Alert
+
+
+class MatchOp(StrEnum):
+    equal = "="
+    not_equal = "!="
+    regex = "=~"
+    not_regex = "!~"
+
+
+class Matcher(Model):
+    label: Annotated[str, Field(min_length=1, max_length=100)]
+    op: MatchOp = MatchOp.equal
+    value: Annotated[str, Field(max_length=500)]
+
+    @field_validator("value")
+    @classmethod
+    def _compiles(cls, value: str, info: Any) -> str:
+        if info.data.get("op") in (MatchOp.regex, MatchOp.not_regex):
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    @cached_property
+    def _pattern(self) -> re.Pattern[str]:
+        return re.compile(self.value)
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        seen = labels.get(self.label, "")
+        if self.op is MatchOp.equal:
+            return seen == self.value
+        if self.op is MatchOp.not_equal:
+            return seen != self.value
+        found = self._pattern.fullmatch(seen) is not None  # anchored, as Alertmanager
+        return found if self.op is MatchOp.regex else not found
+
+
+class SilenceState(StrEnum):
+    pending = "pending"
+    active = "active"
+    expired = "expired"
+
+
+class SilenceSpec(Model):
+    silence_id: ResourceId | None = None
+    matchers: Annotated[list[Matcher], Field(min_length=1, max_length=20)]
+    starts_at: UtcDatetime | None = None  # now, when left out
+    ends_at: UtcDatetime
+    created_by: Annotated[str, Field(min_length=1, max_length=200)]
+    comment: Annotated[str, Field(max_length=2000)] = ""
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Self:
+        if self.starts_at is not None and self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class Silence(SilenceSpec):
+    silence_id: ResourceId
+    starts_at: UtcDatetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    version: int = 1
+
+    def state(self, now: datetime) -> SilenceState:
+        if now < self.starts_at:
+            return SilenceState.pending
+        return SilenceState.active if now < self.ends_at else SilenceState.expired
+
+    def covers(self, alert: Alert, at: datetime) -> bool:
+        return self.starts_at <= at < self.ends_at and all(m.matches(alert_labels(alert)) for m in self.matchers)
+
+
+def alert_labels(alert: Alert) -> dict[str, str]:
+    """What matchers see: the rule's labels, the series' dimensions, and the alert's identity."""
+    return {
+        **alert.labels,
+        **alert.series,
+        "rule_id": alert.rule_id,
+        "rule_name": alert.rule_name,
+        "severity": alert.severity.value,
+        "category": alert.category.value,
+    }
+
+
+def silencing(silences: list[Silence], alert: Alert, at: datetime) -> Silence | None:
+    """The silence that covers ``alert`` at ``at`` (the earliest ending first), if any."""
+    covering = [s for s in silences if s.covers(alert, at)]
+    return min(covering, key=lambda s: (s.ends_at, s.silence_id)) if covering else None

@@ -1,0 +1,54 @@
+"""/silences through the handler: create, list by state, read, expire."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from alerting.models.common import iso
+
+NOW = datetime.now(UTC)
+
+
+def body(**overrides: object) -> dict[str, object]:
+    return {
+        "matchers": [{"label": "service", "op": "=~", "value": "pay.*"}],
+        "ends_at": iso(NOW + timedelta(hours=1)),
+        "created_by": "alice",
+        "comment": "DB failover drill",
+        **overrides,
+    }
+
+
+def test_silence_create_read_list_by_state_and_expire(api):
+    active = api.post("/silences", body(silence_id="drill"))
+    assert active.status == 201, active.body
+    assert active.body["starts_at"] is not None  # now, when left out
+    later = body(silence_id="later", starts_at=iso(NOW + timedelta(hours=2)), ends_at=iso(NOW + timedelta(hours=3)))
+    assert api.post("/silences", later).status == 201
+
+    def ids(state: str) -> list[str]:
+        return [s["silence_id"] for s in api.get("/silences", {"state": state}).body["items"]]
+
+    assert (ids("active"), ids("pending"), ids("expired")) == (["drill"], ["later"], [])
+
+    assert api.delete("/silences/drill").status == 204
+    assert api.delete("/silences/later").status == 204  # a pending one can be expired too
+    assert (ids("active"), ids("pending"), sorted(ids("expired"))) == ([], [], ["drill", "later"])
+    assert api.get("/silences/drill").body["comment"] == "DB failover drill"  # kept for the record
+    assert api.delete("/silences/drill").status == 409  # an expired silence cannot change
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status", "field"),
+    [
+        ({"matchers": []}, 422, "matchers"),
+        ({"matchers": [{"label": "service", "op": "=~", "value": "pay("}]}, 422, "matchers.0.value"),
+        ({"matchers": [{"label": "service", "op": "~", "value": "x"}]}, 422, "matchers.0.op"),
+        ({"ends_at": iso(NOW - timedelta(minutes=1))}, 400, "ends_at"),
+    ],
+)
+def test_silence_invalid_names_the_field(api, overrides, status, field):
+    reply = api.post("/silences", body(**overrides))
+    assert (reply.status, reply.body["errors"][0]["field"]) == (status, field)
