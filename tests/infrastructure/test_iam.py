@@ -158,3 +158,19 @@ def test_api_stage_writes_access_logs(resources: dict[str, Any]) -> None:
     setting = stage["Properties"]["AccessLogSetting"]
     assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
     assert "$context.requestId" in setting["Format"]
+
+
+@pytest.mark.parametrize(
+    ("role", "table", "actions"),
+    [
+        # the sweep reads open alerts by status, policies and silences
+        ("EvaluatorRole", {"Fn::Sub": "${AlertsTable.Arn}/index/by-status"}, {"dynamodb:Query"}),
+        ("EvaluatorRole", {"Fn::GetAtt": ["ConfigTable", "Arn"]}, {"dynamodb:Query", "dynamodb:GetItem"}),
+        # the notifier reads channels, breakers and policies, and lists the silences
+        ("NotifierRole", {"Fn::GetAtt": ["ConfigTable", "Arn"]}, {"dynamodb:Query", "dynamodb:GetItem"}),
+    ],
+)
+def test_functions_may_read_what_the_lifecycle_reads(
+    resources: dict[str, Any], role: str, table: Any, actions: set[str]
+) -> None:
+    assert actions <= _actions_on(resources, role, table)

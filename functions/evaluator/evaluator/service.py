@@ -41,7 +41,8 @@ class Evaluator:
     metrics: MetricReader
     runs: RunLog
     dynamodb: Any
-    policies: ConfigRepository[EscalationPolicy] | None = None  # None: reminders and lapsed acks only
+    # The sweep's configuration; the handler always sets both (tests of evaluation may leave them out).
+    policies: ConfigRepository[EscalationPolicy] | None = None
     silences: ConfigRepository[Silence] | None = None
 
     def run(self, now: datetime) -> EvaluationSummary:
@@ -111,8 +112,8 @@ class Evaluator:
         _tally(summary, decision)
 
     def _sweep(self, rules: dict[str, Rule], tick: datetime, summary: EvaluationSummary) -> None:
-        """Time-driven transitions (escalation, reminders, lapsed acknowledgements) of every open
-        alert, as of the tick. Each write is conditional on the version read, and each moves its
+        """Time-driven transitions (escalation, reminders, lapsed acknowledgements, silence ends)
+        of every open alert, as of the tick. Each write is conditional on the version read, and each moves its
         own due time past the tick: a duplicated, retried or overlapping tick writes nothing more."""
         open_alerts = self.alerts.open_alerts()
         summary.open_alerts = len(open_alerts)
