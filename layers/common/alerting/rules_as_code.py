@@ -45,18 +45,27 @@ class Problem:
         return f"{self.file}: {self.field}: {self.message}"
 
 
+def _documents(folder: Path) -> list[tuple[Path, Any]]:
+    """Every YAML file under ``folder``, in path order, parsed (or the error that stopped it)."""
+    documents: list[tuple[Path, Any]] = []
+    for path in sorted([*folder.glob("**/*.yaml"), *folder.glob("**/*.yml")]):
+        try:
+            documents.append((path, yaml.safe_load(path.read_text()) or {}))
+        except yaml.YAMLError as exc:
+            documents.append((path, exc))
+    return documents
+
+
 def load_folder(folder: Path) -> tuple[list[Rule], list[Problem]]:
     rules: list[Rule] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
-    files = sorted([*folder.glob("**/*.yaml"), *folder.glob("**/*.yml")])
-    if not files:
+    documents = _documents(folder)
+    if not documents:
         problems.append(Problem(str(folder), "-", "no .yaml files found"))
-    for path in files:
-        try:
-            document = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            problems.append(Problem(str(path), "-", f"not valid YAML: {exc}"))
+    for path, document in documents:
+        if isinstance(document, yaml.YAMLError):
+            problems.append(Problem(str(path), "-", f"not valid YAML: {document}"))
             continue
         if isinstance(document, dict) and POLICIES_KEY in document:
             document = {k: v for k, v in document.items() if k != POLICIES_KEY}
@@ -96,11 +105,7 @@ def load_policies(folder: Path) -> tuple[list[EscalationPolicy], list[Problem]]:
     policies: list[EscalationPolicy] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
-    for path in sorted([*folder.glob("**/*.yaml"), *folder.glob("**/*.yml")]):
-        try:
-            document = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError:
-            continue  # load_folder reports it
+    for path, document in _documents(folder):  # a file that does not parse: load_folder reports it
         entries = document.get(POLICIES_KEY, []) if isinstance(document, dict) else []
         if not isinstance(entries, list):
             problems.append(Problem(str(path), POLICIES_KEY, "must be a list of policies"))
