@@ -44,6 +44,9 @@ class FakeLedger:
         self._throttle(record)
         self.records[(record.alert_id, record.seq, record.channel_id)] = record
 
+    def deliveries(self, alert_id: str) -> list[DeliveryRecord]:
+        return [r for (a, _, _), r in sorted(self.records.items()) if a == alert_id]
+
 
 class FakeBreakers:
     def __init__(self) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from alerting.errors import Conflict
-from alerting.lifecycle import acknowledge, audience, due_transition, resolve, unacknowledge
+from alerting.lifecycle import acknowledge, due_transition, resolve, unacknowledge
 from alerting.models.alerts import Alert, Resolution
 from alerting.models.common import AlertEvent, AlertStatus
 from alerting.models.policies import EscalationPolicySpec
@@ -127,27 +127,3 @@ def test_reminders_repeat_while_firing_and_unacknowledged():
     assert events == [("repeat", 0, 0), ("repeat", 0, 0), ("repeat", 0, 0)]  # minutes 10, 20, 30
     reminded = sweep(alert, 10, repeat=600)
     assert reminded is not None and reminded.repeat_count == 1
-
-
-@pytest.mark.parametrize(
-    ("minutes", "event", "expected"),
-    [
-        (0, AlertEvent.firing, ["ops-email", "ops-slack"]),  # rule channels + level 1
-        (15, AlertEvent.escalated, ["secondary-sms"]),  # level 2 alone
-        (30, AlertEvent.escalated, ["manager-email"]),
-        (30, AlertEvent.acknowledged, ["ops-email", "ops-slack", "secondary-sms", "manager-email"]),
-        (15, AlertEvent.resolved, ["ops-email", "ops-slack", "secondary-sms"]),  # level 3 never reached
-        (15, AlertEvent.repeat, ["ops-email"]),  # reminders: the rule's channels
-    ],
-)
-def test_audience_is_who_has_heard_of_the_alert(minutes: int, event: AlertEvent, expected: list[str]):
-    alert = firing(channels=["ops-email"])
-    for minute in range(1, minutes + 1):
-        alert = sweep(alert, minute) or alert
-    assert audience(alert, event, POLICY) == expected
-
-
-def test_audience_without_a_policy_is_the_rules_channels():
-    alert = make_alert(alert_rule(channels=["ops-email"]))
-    assert audience(alert, AlertEvent.resolved, None) == ["ops-email"]
-    assert audience(alert, AlertEvent.escalated, None) == []

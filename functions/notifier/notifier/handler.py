@@ -20,20 +20,31 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from alerting.caching import ttl_cache
 from alerting.channels import HttpClient, sender_for
-from alerting.errors import NotFound
 from alerting.models.channels import Channel, ChannelType, DeliveryRecord
 from alerting.models.common import utcnow
+from alerting.models.inhibitions import Inhibition
+from alerting.models.mute_windows import MuteWindow
 from alerting.models.policies import EscalationPolicy
+from alerting.models.schedules import Schedule
 from alerting.models.silences import Silence
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.breakers import BreakerStore
-from alerting.repositories.config import KIND_CHANNEL, KIND_POLICY, KIND_SILENCE, ConfigRepository
+from alerting.repositories.config import (
+    KIND_CHANNEL,
+    KIND_INHIBITION,
+    KIND_MUTE_WINDOW,
+    KIND_POLICY,
+    KIND_SCHEDULE,
+    KIND_SILENCE,
+    ConfigRepository,
+)
 from alerting.secrets import SecretStore
 from alerting.settings import NotifierSettings, client, quiet_wire_logs
 from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy, sqs_parker, sqs_scheduler
+from notifier.pipeline import Quieting
 from notifier.transitions import parse_record, parse_retry
 
-SILENCES_MAX_AGE = 15.0  # seconds: a new silence applies to transitions from then on
+QUIETING_MAX_AGE = 15.0  # seconds: a new silence, mute window or inhibition applies from then on
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3", "botocore"])
 quiet_wire_logs()  # before the first request: no secret in DEBUG logs
@@ -65,22 +76,27 @@ def build(settings: NotifierSettings) -> Deliverer:
         )
 
     sqs = client("sqs", settings.region, settings.endpoint_url)
-    policies = ConfigRepository(dynamodb, settings.config_table, KIND_POLICY, EscalationPolicy, "policy_id")
 
-    def policy(policy_id: str) -> EscalationPolicy | None:
-        try:
-            return policies.get(policy_id)
-        except NotFound:
-            return None  # deleted: the rule's channels still hear the alert
+    def config(kind: str, model: type[Any], id_field: str) -> ConfigRepository[Any]:
+        return ConfigRepository(dynamodb, settings.config_table, kind, model, id_field)
 
-    silences = ConfigRepository(dynamodb, settings.config_table, KIND_SILENCE, Silence, "silence_id")
+    policies = config(KIND_POLICY, EscalationPolicy, "policy_id")
+    schedules = config(KIND_SCHEDULE, Schedule, "schedule_id")
+    silences = config(KIND_SILENCE, Silence, "silence_id")
+    mute_windows = config(KIND_MUTE_WINDOW, MuteWindow, "mute_window_id")
+    inhibitions = config(KIND_INHIBITION, Inhibition, "inhibition_id")
 
-    def live_silences() -> list[Silence]:
+    def quieting() -> Quieting:
         now = utcnow()
-        return [s for s in silences.all() if s.ends_at > now]
+        return Quieting(
+            silences=[s for s in silences.all() if s.ends_at > now],
+            mute_windows=[w for w in mute_windows.all() if w.enabled],
+            inhibitions=list(inhibitions.all()),
+        )
 
+    ledger = AlertRepository(dynamodb, settings.alerts_table, settings.alert_log_table)
     return Deliverer(
-        ledger=AlertRepository(dynamodb, settings.alerts_table, settings.alert_log_table),
+        ledger=ledger,
         channel_lookup=channels.get,
         sender_for=sender,
         breakers=BreakerStore(dynamodb, settings.config_table),
@@ -92,8 +108,10 @@ def build(settings: NotifierSettings) -> Deliverer:
             type=ChannelType.sns,
             target={"topic_arn": settings.topic_arn},
         ),
-        policy_lookup=policy,
-        silences=ttl_cache(live_silences, SILENCES_MAX_AGE),
+        policy_lookup=policies.find,  # None once deleted: the rule's channels still hear the alert
+        schedule_lookup=schedules.find,
+        quieting=ttl_cache(quieting, QUIETING_MAX_AGE),
+        open_alerts=ledger.open_alerts,
         console_url=settings.console_url,
         retry=RetryPolicy(first_backoff=settings.retry_first_backoff_seconds),
     )

@@ -241,22 +241,6 @@ def silence_ended(alert: Alert, silences: list[Silence], now: datetime) -> tuple
     return None
 
 
-def audience(alert: Alert, event: AlertEvent, policy: EscalationPolicySpec | None) -> list[str]:
-    """The channels that hear ``event`` of ``alert`` (the stack's topic hears everything):
-    the firing goes to the rule's channels and level 1; an escalation to its level alone; a
-    reminder to the rule's channels; everything else to everyone notified so far."""
-    levels: list[str] = []
-    if policy is not None:
-        if event is AlertEvent.escalated:
-            level = alert.escalation_level
-            return policy.levels[level - 1].channels if 1 <= level <= len(policy.levels) else []
-        if event is not AlertEvent.repeat:
-            levels = policy.channels_through(1 if event is AlertEvent.firing else alert.escalation_reached)
-    elif event is AlertEvent.escalated:
-        return []
-    return list(dict.fromkeys([*alert.channels, *levels]))
-
-
 def forget_alert(state: SeriesState, alert: Alert, at: int) -> SeriesState:
     """The series after its alert was resolved by hand or by a rule change (``at``, epoch
     seconds): history cleared, so it fires again only after M of N new breaches (and the

@@ -18,6 +18,7 @@ from alerting.models.channels import Channel, DeliveryStatus
 from alerting.models.common import AlertEvent, epoch
 from alerting.models.silences import Silence
 from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy
+from notifier.pipeline import Quieting
 from notifier.transitions import Notice
 from tests.factories import T0, make_rule
 from tests.fakes import FakeBreakers, FakeLedger, Parked, ScriptedSender, permanent, retryable
@@ -61,7 +62,7 @@ class World:
                 type="sns",
                 target={"topic_arn": "arn:aws:sns:us-east-1:123456789012:t"},
             ),
-            silences=lambda: self.silences,
+            quieting=lambda: Quieting(silences=self.silences),
             retry=RetryPolicy(attempts_per_round=3, max_rounds=3, base_delay=0.1, max_delay=5, first_backoff=30),
             sleep=self.sleeps.append,
             clock=lambda: self.now,
@@ -252,7 +253,9 @@ def test_unknown_channel_is_recorded_as_failed_and_parked_once(world):
 def test_a_delivery_held_by_another_invocation_is_not_sent_again(world):
     first = notice()
     lease = epoch(T0) + 60
-    world.ledger.save_delivery(world.deliverer._record(first, SLACK, None, DeliveryStatus.sending, lease_until=lease))
+    world.ledger.save_delivery(
+        world.deliverer._record(first, "ops-slack", SLACK.type, None).model_copy(update={"lease_until": lease})
+    )
     world.deliverer.deliver_all(first)
     assert world.senders["ops-slack"].sent == []
     assert world.scheduled == [(1, "ops-slack", 60)]  # looked at again when the lease ends
@@ -261,7 +264,9 @@ def test_a_delivery_held_by_another_invocation_is_not_sent_again(world):
 def test_an_expired_claim_is_taken_over(world):
     first = notice()
     lease = epoch(T0 - timedelta(minutes=5))
-    world.ledger.save_delivery(world.deliverer._record(first, SLACK, None, DeliveryStatus.sending, lease_until=lease))
+    world.ledger.save_delivery(
+        world.deliverer._record(first, "ops-slack", SLACK.type, None).model_copy(update={"lease_until": lease})
+    )
     world.deliverer.deliver_all(first)
     assert len(world.senders["ops-slack"].sent) == 1
 

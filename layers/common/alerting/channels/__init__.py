@@ -1,4 +1,4 @@
-"""Delivery channels: Slack, e-mail (SES), generic webhook and SNS, one ``Sender`` each.
+"""Delivery channels: Slack, e-mail (SES), generic webhook, SNS and SMS, one ``Sender`` each.
 
 They live in the shared layer because both the notifier and the API's "test channel" endpoint
 send. ``sender_for`` builds the sender of a stored ``Channel``; clients and the HTTP client
@@ -15,6 +15,7 @@ from alerting.channels.base import Message, Receipt, Sender
 from alerting.channels.email import EmailSender
 from alerting.channels.http import HttpClient, check_target
 from alerting.channels.slack import SlackSender
+from alerting.channels.sms import SmsSender
 from alerting.channels.sns import SnsSender
 from alerting.channels.webhook import WebhookSender
 from alerting.errors import DeliveryError
@@ -24,6 +25,7 @@ from alerting.models.channels import (
     Channel,
     EmailTarget,
     SlackTarget,
+    SmsTarget,
     SnsTarget,
     WebhookTarget,
 )
@@ -35,6 +37,7 @@ __all__ = [
     "Receipt",
     "Sender",
     "SlackSender",
+    "SmsSender",
     "SnsSender",
     "WebhookSender",
     "check_target",
@@ -77,4 +80,6 @@ def sender_for(
         return EmailSender(ses_client, sender=sender, to=target.to)
     if isinstance(target, SnsTarget):
         return SnsSender(sns_client, target.topic_arn)
+    if isinstance(target, SmsTarget):
+        return SmsSender(sns_client, target.phone_number)
     raise AssertionError(f"no sender for channel type {channel.type}")  # TARGET_MODELS and this list agree

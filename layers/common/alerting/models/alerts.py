@@ -90,6 +90,7 @@ class Alert(Model):
     repeat_count: int = 0
     repeated_at: UtcDatetime | None = None  # the last `repeat` announcement
     silences_ended: list[str] = []  # silences whose end re-announced this alert (once each)
+    flapping: bool = False  # its series flaps: transitions are recorded, not notified, until it settles
     updated_at: UtcDatetime
     version: Annotated[int, Field(ge=1)] = 1
     last_transition: Transition

@@ -15,6 +15,7 @@ class ChannelType(StrEnum):
     email = "email"
     webhook = "webhook"
     sns = "sns"
+    sms = "sms"
 
 
 class ChannelFilters(Model):
@@ -61,12 +62,17 @@ class SnsTarget(Model):
     topic_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")]
 
 
+class SmsTarget(Model):
+    phone_number: Annotated[str, Field(pattern=r"^\+[1-9]\d{6,14}$", description="E.164, e.g. +4915112345678")]
+
+
 # Fields whose values are secrets: stored in SSM SecureString, never returned or logged.
 SECRET_FIELDS: dict[ChannelType, tuple[str, ...]] = {
     ChannelType.slack: ("webhook_url",),
     ChannelType.webhook: ("url", "secret"),
     ChannelType.email: (),
     ChannelType.sns: (),
+    ChannelType.sms: (),
 }
 
 TARGET_MODELS: dict[ChannelType, type[Model]] = {
@@ -74,6 +80,7 @@ TARGET_MODELS: dict[ChannelType, type[Model]] = {
     ChannelType.email: EmailTarget,
     ChannelType.webhook: WebhookTarget,
     ChannelType.sns: SnsTarget,
+    ChannelType.sms: SmsTarget,
 }
 
 
@@ -127,7 +134,10 @@ class DeliveryRecord(Model):
     error: str | None = None
     latency_ms: int | None = None
     template_error: str | None = None
-    silence_id: str | None = None  # `suppressed` by this silence
+    # `suppressed` by: this silence, this mute window, this open alert (inhibition)
+    silence_id: str | None = None
+    mute_window_id: str | None = None
+    inhibited_by: str | None = None
     created_at: UtcDatetime
     updated_at: UtcDatetime
     lease_until: int | None = None  # epoch seconds a `sending` claim is held for

@@ -60,6 +60,7 @@ class AlertEvent(StrEnum):
     resolved = "resolved"
     escalated = "escalated"
     repeat = "repeat"
+    flapping = "flapping"
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -31,6 +31,9 @@ KIND_RULE = "rule"
 KIND_CHANNEL = "channel"
 KIND_POLICY = "policy"
 KIND_SILENCE = "silence"
+KIND_SCHEDULE = "schedule"
+KIND_MUTE_WINDOW = "mute_window"
+KIND_INHIBITION = "inhibition"
 KIND_META = "meta"
 
 
@@ -60,6 +63,13 @@ class ConfigRepository(Generic[M]):
         if "Item" not in response:
             raise NotFound(self._kind, item_id)
         return self._decode(response["Item"])
+
+    def find(self, item_id: str) -> M | None:
+        """The item, or None where there is none (a reference to something deleted)."""
+        try:
+            return self.get(item_id)
+        except NotFound:
+            return None
 
     def all(self) -> Iterator[M]:
         """Every item of the kind, strongly consistent (the evaluator must see a disable at once)."""

@@ -1,0 +1,176 @@
+"""What to do with one transition for one target, as pure functions; ``delivery`` does the I/O.
+
+The stages follow Alertmanager's notify pipeline: inhibit → silence → mute → flap give one
+verdict per transition (every target is suppressed alike, the stack's topic included), route
+picks the targets, and ``step`` decides per target from the ledger record and the breaker:
+keep a settled record, record a final outcome without sending, hold (another invocation or a
+later round has it), defer (breaker open), or send. ``after_failure`` turns a failed round
+into `retrying` or `failed`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from alerting.errors import DeliveryError
+from alerting.models.alerts import Alert
+from alerting.models.channels import Channel, DeliveryRecord, DeliveryStatus
+from alerting.models.common import AlertEvent
+from alerting.models.inhibitions import Inhibition
+from alerting.models.mute_windows import MuteWindow
+from alerting.models.policies import EscalationPolicySpec, OnCallLookup
+from alerting.models.silences import Silence, silencing
+from alerting.repositories.breakers import Breaker
+from notifier.transitions import Notice
+
+SETTLED = (DeliveryStatus.delivered, DeliveryStatus.failed, DeliveryStatus.suppressed)
+PENDING = (DeliveryStatus.retrying, DeliveryStatus.sending)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts_per_round: int = 3  # sends within one invocation
+    max_rounds: int = 6  # rounds before the delivery is given up
+    base_delay: float = 0.5
+    max_delay: float = 10.0  # a longer Retry-After ends the round; the next round honours it
+    first_backoff: int = 30  # seconds before the second round, doubling after each
+    max_backoff: int = 900  # SQS's longest message delay
+    lease_seconds: int = 120  # how long a `sending` claim keeps other invocations away
+    save_attempts: int = 5  # for the record of a send that happened
+
+    def delay(self, attempt: int, retry_after: float | None) -> float | None:
+        """Seconds to wait before the next try in this round, or None to stop the round."""
+        if retry_after is not None:
+            return retry_after if retry_after <= self.max_delay else None
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+    def next_round_in(self, rounds: int, retry_after: float | None) -> int:
+        if retry_after is not None:
+            return min(self.max_backoff, math.ceil(retry_after))
+        return min(self.max_backoff, self.first_backoff << max(0, rounds - 1))  # doubling
+
+
+@dataclass(frozen=True)
+class Quieting:
+    """What can keep a transition quiet; the notifier reads it once per transition (cached)."""
+
+    silences: Sequence[Silence] = ()
+    mute_windows: Sequence[MuteWindow] = ()
+    inhibitions: Sequence[Inhibition] = ()
+
+    def may_inhibit(self, alert: Alert) -> bool:
+        """Whether the open alerts are worth reading: some inhibition targets this alert."""
+        return any(i.aims_at(alert) for i in self.inhibitions)
+
+
+@dataclass(frozen=True)
+class Suppression:
+    reason: str
+    silence_id: str | None = None
+    mute_window_id: str | None = None
+    inhibited_by: str | None = None
+
+
+def suppression(alert: Alert, quieting: Quieting, open_alerts: Sequence[Alert] = ()) -> Suppression | None:
+    """Inhibit → silence → mute → flap: the first that holds back this transition, if any. Each
+    is judged at the transition's own time, so a late or redelivered record gets the same answer."""
+    at = alert.last_transition.at
+    for inhibition in quieting.inhibitions:
+        source = inhibition.source_of(alert, open_alerts)
+        if source is not None:
+            return Suppression(f"inhibited by alert {source.alert_id}", inhibited_by=source.alert_id)
+    silence = silencing(list(quieting.silences), alert, at)
+    if silence is not None:
+        return Suppression(f"silenced by {silence.silence_id}", silence_id=silence.silence_id)
+    for window in quieting.mute_windows:
+        if window.covers(alert, at):
+            return Suppression(f"muted by {window.mute_window_id}", mute_window_id=window.mute_window_id)
+    if alert.flapping and alert.last_transition.event is not AlertEvent.flapping:
+        return Suppression("flapping: recorded, announced once it settles")
+    return None
+
+
+def audience(
+    alert: Alert,
+    event: AlertEvent,
+    policy: EscalationPolicySpec | None,
+    on_call: OnCallLookup,
+    notified: Sequence[str] = (),
+) -> list[str]:
+    """The channels that hear ``event`` of ``alert`` (the stack's topic hears everything): the
+    firing goes to the rule's channels and level 1, an escalation to its level alone (schedules
+    resolved to whoever is on call now), a reminder to the rule's channels, and everything else
+    to everyone notified so far (``notified``: the channels of the alert's earlier deliveries,
+    so a schedule's participant of then hears the acknowledgement, not today's)."""
+    if event is AlertEvent.escalated:
+        level = alert.escalation_level
+        return policy.levels[level - 1].channels(on_call) if policy and 1 <= level <= len(policy.levels) else []
+    if event is AlertEvent.repeat:
+        return list(alert.channels)
+    if event is AlertEvent.firing or event is AlertEvent.flapping:
+        first = policy.levels[0].channels(on_call) if policy and alert.escalation_level else []
+        return list(dict.fromkeys([*alert.channels, *first]))
+    fixed = policy.channels_through(alert.escalation_reached) if policy else []
+    return list(dict.fromkeys([*alert.channels, *fixed, *notified]))
+
+
+class Act(Enum):
+    keep = "keep"  # settled already (a redelivered stream record): nothing to do
+    record = "record"  # a final outcome without a send (suppressed, filtered, no such channel)
+    hold = "hold"  # another invocation holds the claim, or the next round is not due
+    defer = "defer"  # the channel's breaker is open: the round waits for it to close
+    send = "send"
+
+
+@dataclass(frozen=True)
+class Step:
+    act: Act
+    status: DeliveryStatus | None = None  # of a `record`
+    reason: str = ""
+    suppression: Suppression | None = field(default=None)
+
+
+def held_until(record: DeliveryRecord) -> int:
+    """When a pending delivery may be tried again: its claim's lease or its next round."""
+    due: int | None = record.lease_until if record.status is DeliveryStatus.sending else record.next_attempt_at
+    return due or 0
+
+
+def step(
+    notice: Notice,
+    channel: Channel | None,
+    previous: DeliveryRecord | None,
+    quiet: Suppression | None,
+    breaker: Breaker | None,
+    now: int,
+) -> Step:
+    """What to do for one target (``channel`` None: the id names no channel) at ``now``."""
+    if previous is not None and previous.status in SETTLED:
+        return Step(Act.keep)
+    if previous is None and quiet is not None:
+        return Step(Act.record, DeliveryStatus.suppressed, quiet.reason, quiet)
+    if channel is None:
+        return Step(Act.record, DeliveryStatus.failed, "channel not found")
+    if previous is None and not channel.enabled:
+        return Step(Act.record, DeliveryStatus.suppressed, "disabled")
+    alert = notice.alert
+    if previous is None and not channel.filters.accepts(alert.severity, alert.category, notice.event):
+        return Step(Act.record, DeliveryStatus.suppressed, "filtered out")
+    if previous is not None and held_until(previous) > now:
+        return Step(Act.hold)
+    if breaker is not None and breaker.is_open(now):
+        return Step(Act.defer, reason=f"circuit open until {breaker.open_until}")
+    return Step(Act.send)
+
+
+def after_failure(claim: DeliveryRecord, error: DeliveryError, retry: RetryPolicy, now: int) -> DeliveryRecord:
+    """A round that ended without a send: `failed` when no retry can help or the rounds are
+    spent, else `retrying` with the time of the next round."""
+    if not error.retryable or claim.rounds >= retry.max_rounds:
+        return claim.model_copy(update={"status": DeliveryStatus.failed, "next_attempt_at": None})
+    wait = retry.next_round_in(claim.rounds, error.retry_after)
+    return claim.model_copy(update={"status": DeliveryStatus.retrying, "next_attempt_at": now + wait})

@@ -1,0 +1,53 @@
+"""SMS through SNS (``Publish(PhoneNumber=...)``): a page to a person, at most 140 characters.
+
+The text is the channel template's body when set, else ``FIRING HIGH High CPU: <headline>``;
+plain ASCII is kept where it can be (a non-GSM character halves an SMS to 70 characters), and
+the alert id is kept at the end so the person can acknowledge it. Sent as Transactional.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from alerting.channels.base import Message, Receipt
+from alerting.channels.http import aws_error
+from alerting.channels.render import headline, render_template
+
+LABEL = "sms publish"
+MAX_LENGTH = 140
+
+
+class SmsSender:
+    def __init__(self, sns_client: Any, phone_number: str) -> None:
+        self._client = sns_client
+        self._phone_number = phone_number
+
+    def send(self, message: Message) -> Receipt:
+        rendered = render_template(message)
+        try:
+            response = self._client.publish(
+                PhoneNumber=self._phone_number,
+                Message=sms_text(message, rendered.body),
+                MessageAttributes={
+                    "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
+                },
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise aws_error(LABEL, exc) from None
+        return Receipt(provider_message_id=str(response["MessageId"]), template_error=rendered.error)
+
+
+def sms_text(message: Message, body: str | None = None) -> str:
+    """One SMS: the text, folded to one line and cut to fit before the alert id."""
+    alert = message.alert
+    ref = f" #{alert.alert_id}"
+    text = body or f"{message.event.value.upper()} {alert.severity.value.upper()} {alert.rule_name}: {headline(alert)}"
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode() or text
+    folded = " ".join(plain.split())
+    room = MAX_LENGTH - len(ref)
+    if len(folded) > room:
+        folded = folded[: room - 3].rstrip() + "..."
+    return folded + ref

@@ -1,0 +1,56 @@
+"""Inhibition (Alertmanager's inhibit_rules): while an alert matching `source` is open, alerts
+matching `target` whose `equal` labels carry the same values are recorded but not notified;
+a region-down alert keeps the per-service alerts of that region quiet."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field
+
+from alerting.models.common import Model, ResourceId, UtcDatetime
+from alerting.models.silences import Matcher, alert_labels
+
+if TYPE_CHECKING:
+    from alerting.models.alerts import Alert
+
+
+class InhibitionSpec(Model):
+    inhibition_id: ResourceId | None = None
+    name: Annotated[str, Field(max_length=200)] = ""
+    source: Annotated[list[Matcher], Field(min_length=1, max_length=20)]
+    target: Annotated[list[Matcher], Field(min_length=1, max_length=20)]
+    equal: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=20)] = []
+
+    def aims_at(self, alert: Alert) -> bool:
+        labels = alert_labels(alert)
+        return all(m.matches(labels) for m in self.target)
+
+    def source_of(self, alert: Alert, open_alerts: Iterable[Alert]) -> Alert | None:
+        """The open alert that inhibits ``alert`` under this rule, if any. An alert never
+        inhibits itself; a label neither carries reads as the empty string (so it is equal)."""
+        if not self.aims_at(alert):
+            return None
+        labels = alert_labels(alert)
+        for source in sorted(open_alerts, key=lambda a: a.alert_id):
+            theirs = alert_labels(source)
+            if (
+                source.alert_id != alert.alert_id
+                and source.is_open
+                and all(m.matches(theirs) for m in self.source)
+                and all(theirs.get(name, "") == labels.get(name, "") for name in self.equal)
+            ):
+                return source
+        return None
+
+
+class Inhibition(InhibitionSpec):
+    inhibition_id: ResourceId
+    version: int = 1
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+
+    @classmethod
+    def from_spec(cls, spec: InhibitionSpec, **server_fields: Any) -> Inhibition:
+        return cls.model_validate(spec.model_dump(exclude={"inhibition_id"}) | server_fields)

@@ -1,0 +1,291 @@
+"""The notifier's decisions as pure functions: suppression (inhibit → silence → mute → flap),
+routing to the audience (schedules resolved when a level is notified), the step per target,
+and the outcome of a failed round. The executor around them is tested in test_delivery."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from alerting.errors import DeliveryError
+from alerting.lifecycle import due_transition
+from alerting.models.alerts import Alert
+from alerting.models.channels import Channel, DeliveryRecord, DeliveryStatus
+from alerting.models.common import AlertEvent, epoch
+from alerting.models.inhibitions import Inhibition
+from alerting.models.mute_windows import MuteWindow
+from alerting.models.policies import EscalationPolicySpec
+from alerting.models.silences import Silence
+from alerting.repositories.breakers import Breaker
+from notifier.pipeline import Act, Quieting, RetryPolicy, after_failure, audience, step, suppression
+from notifier.transitions import Notice
+from tests.factories import T0
+from tests.unit.channels.builders import alert_rule, make_alert
+
+POLICY = EscalationPolicySpec.model_validate(
+    {
+        "name": "Payments on-call",
+        "levels": [
+            {"targets": [{"channel": "ops-slack"}], "escalate_after_seconds": 900},
+            {"targets": [{"schedule": "primary"}], "escalate_after_seconds": 900},
+            {"targets": [{"channel": "manager-email"}], "escalate_after_seconds": 1800},
+        ],
+        "repeat": 1,
+    }
+)
+ON_CALL = {"primary": "alice-sms"}.get
+
+
+def escalated(minutes: int, **rule: object) -> Alert:
+    alert = make_alert(alert_rule(escalation_policy_id="payments", **rule))
+    for minute in range(1, minutes + 1):
+        due = due_transition(alert, POLICY, None, T0 + timedelta(minutes=minute))
+        alert = due[0] if due else alert
+    return alert
+
+
+@pytest.mark.parametrize(
+    ("minutes", "event", "notified", "expected"),
+    [
+        (0, AlertEvent.firing, [], ["ops-email", "ops-slack"]),  # rule channels + level 1
+        (15, AlertEvent.escalated, [], ["alice-sms"]),  # level 2 alone: its schedule, on call now
+        (30, AlertEvent.escalated, [], ["manager-email"]),
+        # everyone who heard: the fixed channels reached, and who was on call then (the ledger)
+        (30, AlertEvent.acknowledged, ["ops-slack", "bob-sms"], ["ops-email", "ops-slack", "manager-email", "bob-sms"]),
+        (15, AlertEvent.resolved, ["bob-sms"], ["ops-email", "ops-slack", "bob-sms"]),  # level 3 never reached
+        (15, AlertEvent.repeat, ["bob-sms"], ["ops-email"]),  # reminders: the rule's channels
+    ],
+)
+def test_audience_is_who_has_heard_of_the_alert(minutes, event, notified, expected):
+    alert = escalated(minutes, channels=["ops-email"])
+    assert audience(alert, event, POLICY, ON_CALL, notified) == expected
+
+
+def test_a_schedule_that_no_longer_exists_pages_nobody_and_no_policy_means_the_rules_channels():
+    alert = escalated(15)
+    assert audience(alert, AlertEvent.escalated, POLICY, lambda _: None) == []
+    plain = make_alert(alert_rule(channels=["ops-email"]))
+    assert audience(plain, AlertEvent.resolved, None, ON_CALL) == ["ops-email"]
+    assert audience(plain, AlertEvent.escalated, None, ON_CALL) == []
+
+
+def silence(**overrides: object) -> Silence:
+    data = {
+        "silence_id": "drill",
+        "matchers": [{"label": "rule_id", "value": "high-cpu"}],
+        "starts_at": T0 - timedelta(hours=1),
+        "ends_at": T0 + timedelta(hours=1),
+        "created_by": "alice",
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    return Silence.model_validate(data | overrides)
+
+
+def window(days: list[str], start: str = "00:00", end: str = "24:00", **overrides: object) -> MuteWindow:
+    data = {
+        "mute_window_id": "nights",
+        "name": "Nights",
+        "time_zone": "UTC",
+        "times": [{"weekdays": days, "start": start, "end": end}],
+    }
+    return MuteWindow.model_validate(data | overrides)
+
+
+REGION_DOWN = Inhibition.model_validate(
+    {
+        "inhibition_id": "region-down",
+        "source": [{"label": "severity", "value": "critical"}],
+        "target": [{"label": "severity", "op": "!=", "value": "critical"}],
+        "equal": ["region"],
+    }
+)
+
+
+def region_alert(alert_id: str, severity: str, region: str) -> Alert:
+    alert = make_alert(alert_rule(severity=severity, labels={"region": region}))
+    return alert.model_copy(update={"alert_id": alert_id})
+
+
+def test_nothing_quiets_a_plain_alert():
+    assert suppression(make_alert(), Quieting()) is None
+
+
+def test_inhibition_needs_an_open_source_with_the_equal_labels():
+    target = region_alert("svc", "high", "eu")
+    quieting = Quieting(inhibitions=[REGION_DOWN])
+    found = suppression(target, quieting, [region_alert("down", "critical", "eu")])
+    assert found is not None and (found.inhibited_by, found.reason) == ("down", "inhibited by alert down")
+    assert suppression(target, quieting, [region_alert("down", "critical", "us")]) is None  # other region
+    assert suppression(target, quieting, [region_alert("peer", "high", "eu")]) is None  # not a source
+    assert (
+        suppression(region_alert("down", "critical", "eu"), quieting, [region_alert("down", "critical", "eu")]) is None
+    )
+
+
+def test_inhibition_without_equal_labels_holds_across_every_value():
+    anywhere = REGION_DOWN.model_copy(update={"equal": []})
+    found = suppression(
+        region_alert("svc", "high", "eu"), Quieting(inhibitions=[anywhere]), [region_alert("down", "critical", "us")]
+    )
+    assert found is not None and found.inhibited_by == "down"
+    assert Quieting(inhibitions=[anywhere]).may_inhibit(region_alert("x", "critical", "eu")) is False
+
+
+def test_a_resolved_source_inhibits_nothing():
+    source = region_alert("down", "critical", "eu")
+    closed = source.model_copy(update={"status": "resolved"})
+    assert suppression(region_alert("svc", "high", "eu"), Quieting(inhibitions=[REGION_DOWN]), [closed]) is None
+
+
+def test_the_stages_run_in_order_inhibit_silence_mute_flap():
+    alert = region_alert("svc", "high", "eu")  # T0 is a Thursday
+    everything = Quieting(silences=[silence()], mute_windows=[window(["thu"])], inhibitions=[REGION_DOWN])
+    open_alerts = [region_alert("down", "critical", "eu")]
+    assert suppression(alert, everything, open_alerts).inhibited_by == "down"
+    assert suppression(alert, everything, []).silence_id == "drill"
+    muted = suppression(alert, Quieting(mute_windows=[window(["thu"])]))
+    assert (muted.mute_window_id, muted.reason) == ("nights", "muted by nights")
+    assert suppression(alert, Quieting(mute_windows=[window(["fri"])])) is None
+    flapping = alert.model_copy(update={"flapping": True})
+    assert suppression(flapping, Quieting()).reason.startswith("flapping")
+
+
+def test_the_flapping_announcement_itself_is_not_held_back():
+    alert = make_alert()
+    announced = alert.model_copy(
+        update={
+            "flapping": True,
+            "last_transition": alert.last_transition.model_copy(update={"event": AlertEvent.flapping}),
+        }
+    )
+    assert suppression(announced, Quieting()) is None
+
+
+def test_a_silence_is_judged_at_the_transitions_time_not_the_notifiers():
+    alert = make_alert()  # fired at T0
+    assert suppression(alert, Quieting(silences=[silence(ends_at=T0 + timedelta(seconds=1))])) is not None
+    assert suppression(alert, Quieting(silences=[silence(starts_at=T0 + timedelta(seconds=1))])) is None
+
+
+SLACK = Channel(channel_id="ops-slack", name="Ops", type="slack", target={}, filters={"min_severity": "high"})
+NOW = epoch(T0)
+
+
+def notice(severity: str = "high") -> Notice:
+    return Notice(make_alert(alert_rule(severity=severity)), AlertEvent.firing, 1)
+
+
+def record(status: DeliveryStatus, **fields: object) -> DeliveryRecord:
+    return DeliveryRecord.model_validate(
+        {
+            "alert_id": "alert-1",
+            "seq": 1,
+            "channel_id": "ops-slack",
+            "channel_type": "slack",
+            "event": "firing",
+            "status": status,
+            "created_at": T0,
+            "updated_at": T0,
+        }
+        | fields
+    )
+
+
+QUIET = suppression(make_alert(), Quieting(silences=[silence()]))
+
+
+@pytest.mark.parametrize(
+    ("case", "channel", "previous", "quiet", "breaker", "severity", "expected"),
+    [
+        ("new, nothing in the way", SLACK, None, None, Breaker("ops-slack"), "high", (Act.send, None)),
+        ("already delivered", SLACK, record(DeliveryStatus.delivered), None, None, "high", (Act.keep, None)),
+        ("already failed", SLACK, record(DeliveryStatus.failed), None, None, "high", (Act.keep, None)),
+        ("already suppressed", SLACK, record(DeliveryStatus.suppressed), QUIET, None, "high", (Act.keep, None)),
+        ("silenced", SLACK, None, QUIET, Breaker("ops-slack"), "high", (Act.record, DeliveryStatus.suppressed)),
+        ("no such channel", None, None, None, None, "high", (Act.record, DeliveryStatus.failed)),
+        ("silenced beats missing", None, None, QUIET, None, "high", (Act.record, DeliveryStatus.suppressed)),
+        ("below the filter", SLACK, None, None, Breaker("ops-slack"), "low", (Act.record, DeliveryStatus.suppressed)),
+        (
+            "disabled",
+            SLACK.model_copy(update={"enabled": False}),
+            None,
+            None,
+            Breaker("ops-slack"),
+            "high",
+            (Act.record, DeliveryStatus.suppressed),
+        ),
+        (
+            "claimed elsewhere",
+            SLACK,
+            record(DeliveryStatus.sending, lease_until=NOW + 1),
+            None,
+            Breaker("ops-slack"),
+            "high",
+            (Act.hold, None),
+        ),
+        (
+            "lease lapsed",
+            SLACK,
+            record(DeliveryStatus.sending, lease_until=NOW),
+            None,
+            Breaker("ops-slack"),
+            "high",
+            (Act.send, None),
+        ),
+        (
+            "round not due",
+            SLACK,
+            record(DeliveryStatus.retrying, next_attempt_at=NOW + 30),
+            None,
+            Breaker("ops-slack"),
+            "high",
+            (Act.hold, None),
+        ),
+        (
+            "round due",
+            SLACK,
+            record(DeliveryStatus.retrying, next_attempt_at=NOW),
+            None,
+            Breaker("ops-slack"),
+            "high",
+            (Act.send, None),
+        ),
+        (
+            "pending ignores a new silence",
+            SLACK,
+            record(DeliveryStatus.retrying, next_attempt_at=NOW),
+            QUIET,
+            Breaker("ops-slack"),
+            "high",
+            (Act.send, None),
+        ),
+        ("breaker open", SLACK, None, None, Breaker("ops-slack", 5, NOW + 60), "high", (Act.defer, None)),
+        ("breaker closed again", SLACK, None, None, Breaker("ops-slack", 5, NOW), "high", (Act.send, None)),
+    ],
+)
+def test_step_per_target(case, channel, previous, quiet, breaker, severity, expected):
+    decided = step(notice(severity), channel, previous, quiet, breaker, NOW)
+    assert (decided.act, decided.status) == expected, case
+
+
+def test_a_suppressed_step_carries_what_suppressed_it():
+    decided = step(notice(), SLACK, None, QUIET, Breaker("ops-slack"), NOW)
+    assert (decided.reason, decided.suppression.silence_id) == ("silenced by drill", "drill")
+
+
+@pytest.mark.parametrize(
+    ("error", "rounds", "expected"),
+    [
+        (DeliveryError("500", retryable=True), 1, (DeliveryStatus.retrying, NOW + 30)),
+        (DeliveryError("500", retryable=True), 3, (DeliveryStatus.retrying, NOW + 120)),  # doubling
+        (DeliveryError("429", retryable=True, retry_after=45), 1, (DeliveryStatus.retrying, NOW + 45)),
+        (DeliveryError("500", retryable=True), 6, (DeliveryStatus.failed, None)),  # rounds spent
+        (DeliveryError("400", retryable=False), 1, (DeliveryStatus.failed, None)),
+    ],
+)
+def test_after_failure(error, rounds, expected):
+    claim = record(DeliveryStatus.sending, rounds=rounds)
+    outcome = after_failure(claim, error, RetryPolicy(), NOW)
+    assert (outcome.status, outcome.next_attempt_at) == expected
