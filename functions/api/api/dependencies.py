@@ -8,19 +8,33 @@ from functools import cache, partial
 from alerting.channels import HttpClient, sender_for
 from alerting.metrics import CloudWatchMetrics
 from alerting.models.channels import Channel
-from alerting.models.policies import EscalationPolicy
+from alerting.models.inhibitions import Inhibition, InhibitionSpec
+from alerting.models.mute_windows import MuteWindow, MuteWindowSpec
+from alerting.models.policies import EscalationPolicy, EscalationPolicySpec
 from alerting.models.rules import Rule
+from alerting.models.schedules import Schedule, ScheduleSpec
 from alerting.models.silences import Silence
 from alerting.repositories.alerts import AlertRepository
-from alerting.repositories.config import KIND_CHANNEL, KIND_POLICY, KIND_RULE, KIND_SILENCE, ConfigRepository, RunLog
+from alerting.repositories.config import (
+    KIND_CHANNEL,
+    KIND_INHIBITION,
+    KIND_MUTE_WINDOW,
+    KIND_POLICY,
+    KIND_RULE,
+    KIND_SCHEDULE,
+    KIND_SILENCE,
+    ConfigRepository,
+    RunLog,
+)
 from alerting.repositories.state import StateRepository
 from alerting.secrets import SecretStore
 from alerting.settings import ApiSettings, client
 from api.services.alerts import AlertService
 from api.services.channels import ChannelService
 from api.services.dry_run import RuleTester
-from api.services.policies import PolicyService
+from api.services.references import References
 from api.services.reports import DeadLetterQueues, ReportService
+from api.services.resources import ResourceService
 from api.services.rules import RuleService
 from api.services.silences import SilenceService
 
@@ -30,7 +44,10 @@ class Services:
     rules: RuleService
     alerts: AlertService
     channels: ChannelService
-    policies: PolicyService
+    policies: ResourceService[EscalationPolicySpec, EscalationPolicy]
+    schedules: ResourceService[ScheduleSpec, Schedule]
+    mute_windows: ResourceService[MuteWindowSpec, MuteWindow]
+    inhibitions: ResourceService[InhibitionSpec, Inhibition]
     silences: SilenceService
     tester: RuleTester
     reports: ReportService
@@ -45,6 +62,8 @@ def build(settings: ApiSettings) -> Services:
     rules = ConfigRepository(dynamodb, settings.config_table, KIND_RULE, Rule, "rule_id")
     channels = ConfigRepository(dynamodb, settings.config_table, KIND_CHANNEL, Channel, "channel_id")
     policies = ConfigRepository(dynamodb, settings.config_table, KIND_POLICY, EscalationPolicy, "policy_id")
+    schedules = ConfigRepository(dynamodb, settings.config_table, KIND_SCHEDULE, Schedule, "schedule_id")
+    references = References(rules, channels, policies, schedules)
     states = StateRepository(dynamodb, settings.state_table)
     alert_repository = AlertRepository(dynamodb, settings.alerts_table, settings.alert_log_table)
     alerts = AlertService(alert_repository, states, dynamodb)
@@ -60,18 +79,48 @@ def build(settings: ApiSettings) -> Services:
     queues = {"evaluator": settings.evaluator_dlq_url, "notifier": settings.notifier_dlq_url}
     return Services(
         rules=RuleService(rules, channels, alerts, policies),
-        policies=PolicyService(policies, channels, rules),
+        policies=ResourceService(
+            "policy",
+            "escalation policy",
+            EscalationPolicySpec,
+            EscalationPolicy,
+            policies,
+            check=references.check_policy,
+            referrers=references.users_of_policy,
+        ),
+        schedules=ResourceService(
+            "schedule",
+            "schedule",
+            ScheduleSpec,
+            Schedule,
+            schedules,
+            check=references.check_schedule,
+            referrers=references.users_of_schedule,
+        ),
+        mute_windows=ResourceService(
+            "mute_window",
+            "mute window",
+            MuteWindowSpec,
+            MuteWindow,
+            ConfigRepository(dynamodb, settings.config_table, KIND_MUTE_WINDOW, MuteWindow, "mute_window_id"),
+        ),
+        inhibitions=ResourceService(
+            "inhibition",
+            "inhibition",
+            InhibitionSpec,
+            Inhibition,
+            ConfigRepository(dynamodb, settings.config_table, KIND_INHIBITION, Inhibition, "inhibition_id"),
+        ),
         silences=SilenceService(ConfigRepository(dynamodb, settings.config_table, KIND_SILENCE, Silence, "silence_id")),
         alerts=alerts,
         channels=ChannelService(
             channels,
-            rules,
+            references.users_of_channel,
             SecretStore(aws("ssm"), settings.secrets_prefix),
             send,
             allow_private=settings.allow_private_targets,
             email_senders=settings.email_senders,
             sns_topics=settings.sns_topics,
-            policies=policies,
             console_url=settings.console_url,
         ),
         tester=RuleTester(

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from alerting.evaluation import Outcome
 from alerting.models.alerts import ConditionValue, SeriesStatus
 from alerting.models.channels import ChannelFilters, ChannelSpec, ChannelType, MessageTemplate
 from alerting.models.common import Model, UtcDatetime
+from alerting.models.inhibitions import InhibitionSpec
+from alerting.models.mute_windows import MuteWindowSpec
 from alerting.models.policies import EscalationPolicySpec
 from alerting.models.reports import Health
 from alerting.models.rules import RuleSpec
+from alerting.models.schedules import ScheduleSpec
 
 Version = Annotated[int, Field(ge=1, description="The version you read; must equal the stored one")]
 
@@ -42,12 +45,41 @@ class RuleUpdate(RuleSpec):
     updated_at: UtcDatetime | None = None
 
 
-class EscalationPolicyUpdate(EscalationPolicySpec):
-    """PUT body: the whole policy, with the version you read (or an `If-Match` header)."""
+class ReadFields(Model):
+    """What a GET shows besides the spec; a PUT may send it back (the version must be the one read)."""
 
     version: Version | None = None
     created_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
+
+
+class EscalationPolicyUpdate(EscalationPolicySpec, ReadFields):
+    """PUT body: the whole policy, with the version you read (or an `If-Match` header)."""
+
+
+class ScheduleUpdate(ScheduleSpec, ReadFields):
+    """PUT body: the whole schedule, with the version you read (or an `If-Match` header)."""
+
+
+class MuteWindowUpdate(MuteWindowSpec, ReadFields):
+    """PUT body: the whole mute window, with the version you read (or an `If-Match` header)."""
+
+
+class InhibitionUpdate(InhibitionSpec, ReadFields):
+    """PUT body: the whole inhibition, with the version you read (or an `If-Match` header)."""
+
+
+class OnCallView(Model):
+    """Who a schedule pages at ``at``, and the stretch of their on-call around it."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    schedule_id: str
+    at: UtcDatetime
+    participant: str
+    from_: UtcDatetime = Field(alias="from")
+    until: UtcDatetime
+    override: bool
 
 
 class ChannelUpdate(ChannelSpec):

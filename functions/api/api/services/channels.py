@@ -16,8 +16,6 @@ from alerting.channels import Message, Sender, check_target
 from alerting.errors import Conflict, DeliveryError, InvalidInput, NotFound
 from alerting.models.channels import SECRET_FIELDS, TARGET_MODELS, Channel, ChannelSpec, ChannelType
 from alerting.models.common import AlertEvent, Page, epoch, new_id
-from alerting.models.policies import EscalationPolicy
-from alerting.models.rules import Rule
 from alerting.repositories.config import ConfigRepository
 from alerting.samples import channel_sample
 from alerting.secrets import SecretStore
@@ -66,13 +64,12 @@ def redact(text: str, secrets: Mapping[str, str]) -> str:
 @dataclass
 class ChannelService:
     channels: ConfigRepository[Channel]
-    rules: ConfigRepository[Rule]
+    users: Callable[[str], list[str]]  # what refers to a channel (rules, policies, schedules)
     secrets: SecretStore
     sender_for: SenderFactory
     allow_private: bool
     email_senders: frozenset[str] = frozenset()
     sns_topics: frozenset[str] = frozenset()
-    policies: ConfigRepository[EscalationPolicy] | None = None
     console_url: str = ""
 
     def create(self, spec: ChannelSpec, now: datetime) -> ChannelView:
@@ -143,10 +140,7 @@ class ChannelService:
 
     def delete(self, channel_id: str) -> None:
         channel = self.channels.get(channel_id)
-        users = sorted(f"rule {r.rule_id}" for r in self.rules.all() if channel_id in r.channels)
-        if self.policies is not None:
-            levels = (p for p in self.policies.all() if channel_id in p.channels_through(len(p.levels)))
-            users += sorted(f"escalation policy {p.policy_id}" for p in levels)
+        users = self.users(channel_id)
         if users:
             raise Conflict(f"channel {channel_id!r} is used by {', '.join(users)}; remove it there first")
         self.channels.delete(channel_id)

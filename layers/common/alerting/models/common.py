@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -125,6 +125,19 @@ class Model(BaseModel):
     """Base for every model: unknown fields are errors, so a typo never passes silently."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=False, use_enum_values=False)
+
+
+class Stored(Model):
+    """A configuration resource as stored: its spec, its id, and the fields the server sets."""
+
+    ID_FIELD: ClassVar[str]
+    version: int = 1
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+
+    @classmethod
+    def from_spec(cls, spec: Model, **server_fields: Any) -> Self:
+        return cls.model_validate(spec.model_dump(exclude={cls.ID_FIELD}) | server_fields)
 
 
 T = TypeVar("T")

@@ -5,11 +5,11 @@ a region-down alert keeps the per-service alerts of that region quiet."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from pydantic import Field
 
-from alerting.models.common import Model, ResourceId, UtcDatetime
+from alerting.models.common import Model, ResourceId, Stored
 from alerting.models.silences import Matcher, alert_labels
 
 if TYPE_CHECKING:
@@ -45,12 +45,6 @@ class InhibitionSpec(Model):
         return None
 
 
-class Inhibition(InhibitionSpec):
+class Inhibition(InhibitionSpec, Stored):
+    ID_FIELD: ClassVar[str] = "inhibition_id"
     inhibition_id: ResourceId
-    version: int = 1
-    created_at: UtcDatetime | None = None
-    updated_at: UtcDatetime | None = None
-
-    @classmethod
-    def from_spec(cls, spec: InhibitionSpec, **server_fields: Any) -> Inhibition:
-        return cls.model_validate(spec.model_dump(exclude={"inhibition_id"}) | server_fields)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from pydantic import Field, field_validator
 
-from alerting.models.common import Model, ResourceId, UtcDatetime
+from alerting.models.common import Model, ResourceId, Stored
 from alerting.models.schedules import TimeZoneName, known_zone, zone
 from alerting.models.silences import Matcher, alert_labels
 
@@ -76,12 +76,6 @@ class MuteWindowSpec(Model):
         return self.active(at) and all(m.matches(labels) for m in self.matchers)
 
 
-class MuteWindow(MuteWindowSpec):
+class MuteWindow(MuteWindowSpec, Stored):
+    ID_FIELD: ClassVar[str] = "mute_window_id"
     mute_window_id: ResourceId
-    version: int = 1
-    created_at: UtcDatetime | None = None
-    updated_at: UtcDatetime | None = None
-
-    @classmethod
-    def from_spec(cls, spec: MuteWindowSpec, **server_fields: Any) -> MuteWindow:
-        return cls.model_validate(spec.model_dump(exclude={"mute_window_id"}) | server_fields)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Self
+from typing import Annotated, ClassVar, Self
 
 from pydantic import Field, model_validator
 
-from alerting.models.common import Model, ResourceId, UtcDatetime
+from alerting.models.common import Model, ResourceId, Stored
 
 OnCallLookup = Callable[[str], str | None]  # schedule id → the channel on call now (None: no such schedule)
 
@@ -52,12 +52,6 @@ class EscalationPolicySpec(Model):
         return list(dict.fromkeys(t.schedule for lvl in self.levels for t in lvl.targets if t.schedule))
 
 
-class EscalationPolicy(EscalationPolicySpec):
+class EscalationPolicy(EscalationPolicySpec, Stored):
+    ID_FIELD: ClassVar[str] = "policy_id"
     policy_id: ResourceId
-    version: int = 1
-    created_at: UtcDatetime | None = None
-    updated_at: UtcDatetime | None = None
-
-    @classmethod
-    def from_spec(cls, spec: EscalationPolicySpec, **server_fields: Any) -> EscalationPolicy:
-        return cls.model_validate(spec.model_dump(exclude={"policy_id"}) | server_fields)

@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from alerting.models.common import Model, ResourceId, UtcDatetime
+from alerting.models.common import Model, ResourceId, Stored, UtcDatetime
 
 
 def zone(name: str) -> ZoneInfo:
@@ -130,12 +130,6 @@ class ScheduleSpec(Model):
         return index
 
 
-class Schedule(ScheduleSpec):
+class Schedule(ScheduleSpec, Stored):
+    ID_FIELD: ClassVar[str] = "schedule_id"
     schedule_id: ResourceId
-    version: int = 1
-    created_at: UtcDatetime | None = None
-    updated_at: UtcDatetime | None = None
-
-    @classmethod
-    def from_spec(cls, spec: ScheduleSpec, **server_fields: Any) -> Schedule:
-        return cls.model_validate(spec.model_dump(exclude={"schedule_id"}) | server_fields)
