@@ -90,6 +90,9 @@ def test_no_action_wildcard_and_star_resources_only_where_unscopable(resources: 
             assert statement["Effect"] == "Allow"
             assert all("*" not in action for action in actions), (role, actions)
             assert "NotAction" not in statement
+            if "NotResource" in statement:  # SMS: Publish to a phone number, never to a topic
+                assert actions == ["sns:Publish"] and "Resource" not in statement, (role, statement)
+                assert statement["NotResource"] == {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"}
             if "*" in _listed(statement.get("Resource")):
                 assert set(actions) <= UNSCOPABLE, (role, actions)
             # no account-wide patterns such as arn:aws:sns:*:123456789012:*
@@ -113,7 +116,7 @@ def test_notifier_reads_only_the_alerts_stream_and_the_retry_queue(resources: di
 def test_publish_only_to_the_stacks_topic_or_allowed_ones_and_mail_only_from_allowed_senders(
     resources: dict[str, Any], role: str
 ) -> None:
-    by_action = {a: s for s in _statements(resources, role) for a in _listed(s["Action"])}
+    by_action = {a: s for s in _statements(resources, role) if "Resource" in s for a in _listed(s["Action"])}
     assert by_action["sns:Publish"]["Resource"] == {
         "Fn::If": [
             "HasAllowedTopics",
@@ -166,8 +169,11 @@ def test_api_stage_writes_access_logs(resources: dict[str, Any]) -> None:
         # the sweep reads open alerts by status, policies and silences
         ("EvaluatorRole", {"Fn::Sub": "${AlertsTable.Arn}/index/by-status"}, {"dynamodb:Query"}),
         ("EvaluatorRole", {"Fn::GetAtt": ["ConfigTable", "Arn"]}, {"dynamodb:Query", "dynamodb:GetItem"}),
-        # the notifier reads channels, breakers and policies, and lists the silences
+        # the notifier reads channels, breakers, policies and schedules, and lists silences,
+        # mute windows and inhibitions; earlier deliveries of an alert; open alerts (inhibition)
         ("NotifierRole", {"Fn::GetAtt": ["ConfigTable", "Arn"]}, {"dynamodb:Query", "dynamodb:GetItem"}),
+        ("NotifierRole", {"Fn::GetAtt": ["AlertLogTable", "Arn"]}, {"dynamodb:Query", "dynamodb:GetItem"}),
+        ("NotifierRole", {"Fn::Sub": "${AlertsTable.Arn}/index/by-status"}, {"dynamodb:Query"}),
     ],
 )
 def test_functions_may_read_what_the_lifecycle_reads(
