@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from alerting.errors import ConcurrentUpdate, NotFound
 from alerting.evaluation import Decision, Observation, Outcome, evaluate_series, is_due
-from alerting.lifecycle import EVALUATOR, due_transition, recover, resolve, silence_ended, start_alert
+from alerting.lifecycle import EVALUATOR, due_transition, recover, resolve, settle, silence_ended, start_alert
 from alerting.metrics import MetricQuery, queries_for
 from alerting.models.alerts import ConditionValue, Resolution, SeriesState
 from alerting.models.common import floor_minute
@@ -175,6 +175,8 @@ class Evaluator:
                 continue
             resolved, transition = recover(current, rule, values, now, reason=change.reason)
             operations += self.alerts.write_ops(resolved, transition)
+        if decision.settle is not None:
+            operations += self.alerts.write_ops(*settle(self.alerts.get(decision.settle.alert_id), decision.settle, now))
         transact(self.dynamodb, operations)
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from alerting.models.alerts import AlertKind, SeriesState, SeriesStatus
-from alerting.models.common import epoch, floor_minute
+from alerting.models.common import AlertEvent, epoch, floor_minute
 from alerting.models.rules import Condition, Match, MissingData, Operator, Rule
 
 BREACH, OK = "B", "."
@@ -41,6 +41,8 @@ class AlertChange:
     kind: AlertKind
     alert_id: str
     reason: str
+    event: AlertEvent = AlertEvent.firing  # of a start: `flapping` when this start makes it flap
+    quiet: bool = False  # the series flaps: recorded, not notified
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Decision:
     fire: tuple[AlertChange, ...] = ()
     resolve: tuple[AlertChange, ...] = ()
     suppressed: str | None = None
+    settle: AlertChange | None = None  # a flapping series settled: announce where (firing / resolved)
 
 
 def is_due(rule: Rule, now: datetime) -> bool:
@@ -158,7 +161,18 @@ def evaluate_series(
             return None
         alert_id = alert_id_for(state.fingerprint, kind, tick)
         state.alert_starts = [*recent, tick]
-        fire.append(AlertChange(kind, alert_id, reason))
+        event, quiet = AlertEvent.firing, False
+        if rule.flapping is not None and kind is AlertKind.threshold:
+            window = rule.flapping.within_seconds
+            starts = [t for t in state.flap_starts if t > tick - window] + [tick]
+            state.flap_starts, state.last_change_at = starts[-rule.flapping.max_starts :], tick
+            if state.flapping:
+                quiet = True
+            elif len(starts) >= rule.flapping.max_starts:
+                state.flapping, event, quiet = True, AlertEvent.flapping, True
+            if state.flapping:
+                state.flap_alert_id = alert_id
+        fire.append(AlertChange(kind, alert_id, reason, event, quiet))
         return alert_id
 
     # Missing data as its own alert (treat_missing_data=alert).
@@ -201,10 +215,13 @@ def evaluate_series(
                     )
                     state.alert_id, state.history, state.recovered_streak = None, "", 0
                     state.last_resolved_at = tick
+                    state.last_change_at = tick if rule.flapping is not None else state.last_change_at
         else:
             count = state.history.count(BREACH)
             if count >= rule.breaches_to_fire:
                 state.alert_id = start(AlertKind.threshold, f"{count} of the last {rule.n} evaluations breached")
+
+    settle = _settled(rule, state, tick) if not fire and not resolve else None
 
     state.suppressed = held_back
     if state.alert_id is not None:
@@ -224,4 +241,27 @@ def evaluate_series(
         fire=tuple(fire),
         resolve=tuple(resolve),
         suppressed=held_back,
+        settle=settle,
+    )
+
+
+def _settled(rule: Rule, state: SeriesState, tick: int) -> AlertChange | None:
+    """A flapping series that stayed in one state for the window (or whose rule no longer
+    watches for flapping) settles: announced once, where it is now. Updates ``state``."""
+    if not state.flapping:
+        return None
+    quiet_since = state.last_change_at or tick
+    if rule.flapping is not None and tick - quiet_since < rule.flapping.within_seconds:
+        return None
+    alert_id = state.alert_id or state.flap_alert_id
+    open_now = state.alert_id is not None
+    state.flapping, state.flap_starts, state.flap_alert_id = False, [], None
+    if alert_id is None:
+        return None
+    minutes = (tick - quiet_since) // 60
+    return AlertChange(
+        AlertKind.threshold,
+        alert_id,
+        f"settled {'firing' if open_now else 'resolved'} after flapping ({minutes} min without a change)",
+        AlertEvent.firing if open_now else AlertEvent.resolved,
     )

@@ -36,7 +36,7 @@ def start_alert(
     transition = Transition(
         alert_id=change.alert_id,
         seq=1,
-        event=AlertEvent.firing,
+        event=change.event,
         at=now,
         actor=EVALUATOR,
         reason=change.reason,
@@ -59,6 +59,7 @@ def start_alert(
         escalation_level=1 if rule.escalation_policy_id else 0,  # level 1 hears the firing
         escalation_reached=1 if rule.escalation_policy_id else 0,
         escalated_at=now if rule.escalation_policy_id else None,
+        flapping=change.quiet,
         started_at=now,
         updated_at=now,
         last_transition=transition,
@@ -208,6 +209,22 @@ def recover(
     if alert.kind is AlertKind.threshold:
         resolved = resolved.model_copy(update={"annotations": render_annotations(rule.annotations, resolved)})
     return resolved, transition
+
+
+def settle(alert: Alert, change: AlertChange, now: datetime) -> tuple[Alert, Transition]:
+    """A flapping series settled: its latest alert announces where it is (``change.event``:
+    `firing` while open, escalation from level 1; else `resolved` once more), and is no longer
+    quiet. Its earlier cycles are in the history, recorded but not notified."""
+    restart = alert.is_open and alert.escalation_policy_id is not None
+    changes: dict[str, object] = {"flapping": False}
+    if alert.status is AlertStatus.firing:
+        changes |= {
+            "escalation_level": 1 if restart else 0,
+            "escalation_cycle": 0,
+            "escalated_at": now if restart else None,
+            "repeated_at": now,
+        }
+    return _advance(alert, change.event, EVALUATOR, now, change.reason, "", **changes)
 
 
 SILENCE_END_WINDOW = timedelta(minutes=5)  # a silence end a late or retried tick still catches

@@ -124,6 +124,15 @@ class Condition(Model):
         return f"{self.metric.name} {self.metric.statistic} {self.operator.symbol} {self.threshold:g}"
 
 
+class FlappingPolicy(Model):
+    """A series that starts its `max_starts`-th alert within `within_seconds` is flapping: that
+    start is announced as `flapping`, then its cycles are recorded but not notified until it has
+    stayed in one state for `within_seconds`; then one announcement of where it settled."""
+
+    max_starts: Annotated[int, Field(ge=2, le=100, strict=True)] = 4
+    within_seconds: Annotated[int, Field(ge=300, le=86_400, strict=True)] = 3600
+
+
 class RuleSpec(Model):
     """A rule as a user writes it. `Rule` adds what the server keeps (version, timestamps)."""
 
@@ -152,6 +161,7 @@ class RuleSpec(Model):
     escalation_policy_id: ResourceId | None = None
     # A firing, unacknowledged alert is announced again (`repeat`) to the rule's channels.
     repeat_interval_seconds: Annotated[int, Field(ge=300, le=604_800, strict=True)] | None = None
+    flapping: FlappingPolicy | None = None  # off by default
 
     @field_validator("window_seconds", "evaluation_delay_seconds", "evaluation_interval_seconds")
     @classmethod
