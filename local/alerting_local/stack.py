@@ -246,6 +246,14 @@ class LocalStack:
 
         return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
 
+    def sent_sms(self) -> list[tuple[str, str]]:
+        """(phone number, text) of every SMS published, oldest first."""
+        from moto.core.models import DEFAULT_ACCOUNT_ID
+        from moto.sns.models import sns_backends
+
+        sent = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values()
+        return [(number, text) for number, text, *_ in sent]
+
     def put_metric(self, name: str, value: float, at: datetime, dimensions: dict[str, str] | None = None) -> None:
         namespace = self.stack.parameters["DefaultRulesNamespace"]
         dims = (

@@ -221,3 +221,103 @@ def test_escalation_reaches_the_second_level_and_an_ack_stops_it(local: LocalSta
     for n in range(fired_at + 4, fired_at + 10):
         minute(local, n, 97)
     assert (events("/ops"), events("/manager")) == (["firing", "acknowledged"], ["escalated", "acknowledged"])
+
+
+def test_a_schedule_level_pages_whoever_is_on_call_by_sms_and_they_hear_the_ack(local: LocalStack):
+    # Given a policy whose second level is an on-call schedule of two SMS channels (daily handoff)
+    local.seed_default_rules()
+    for person, number in (("alice-sms", "+4915111111111"), ("bob-sms", "+4915122222222")):
+        body = {"channel_id": person, "name": person, "type": "sms", "target": {"phone_number": number}}
+        assert local.api("POST", "/channels", body=body)[0] == 201
+    local.api(
+        "POST",
+        "/channels",
+        body={"channel_id": "ops", "name": "ops", "type": "webhook", "target": {"url": local.receiver.url("/ops")}},
+    )
+    schedule = {
+        "schedule_id": "primary",
+        "name": "Primary",
+        "time_zone": "Europe/Berlin",
+        "rotation": {
+            "participants": ["alice-sms", "bob-sms"],
+            "starts_at": "2026-11-25T09:00:00",
+            "shift": {"unit": "days"},
+        },
+    }
+    assert local.api("POST", "/schedules", body=schedule)[0] == 201
+    assert local.api("GET", "/schedules/primary/oncall", query={"at": START.isoformat()})[1]["participant"] == "bob-sms"
+    policy = {
+        "policy_id": "web",
+        "name": "Web",
+        "levels": [
+            {"targets": [{"channel": "ops"}], "escalate_after_seconds": 120},
+            {"targets": [{"schedule": "primary"}], "escalate_after_seconds": 600},
+        ],
+    }
+    assert local.api("POST", "/escalation-policies", body=policy)[0] == 201
+    _, rule = local.api("GET", "/rules/high-cpu-usage")
+    update = {k: v for k, v in rule.items() if k not in ("created_at", "updated_at")}
+    assert local.api("PUT", "/rules/high-cpu-usage", body={**update, "escalation_policy_id": "web"})[0] == 200
+
+    # When nobody acknowledges for two minutes, the one on call (Bob, on 26 November) is paged
+    fired_at = next(n for n in range(10) if minute(local, n, 97)["alerts_fired"])
+    for n in range(fired_at + 1, fired_at + 4):
+        minute(local, n, 97)
+    (page,) = local.sent_sms()
+    assert page[0] == "+4915122222222" and page[1].startswith("ESCALATED HIGH High CPU Usage")
+    assert len(page[1]) <= 140
+
+    # Then the acknowledgement reaches Bob too (who was paged), and Alice hears nothing
+    _, alerts = local.api("GET", "/alerts", query={"status": "firing"})
+    (alert,) = alerts["items"]
+    local.api("POST", f"/alerts/{alert['alert_id']}/ack", body={"by": "bob"})
+    local.pump()
+    assert [number for number, _ in local.sent_sms()] == ["+4915122222222", "+4915122222222"]
+    _, deliveries = local.api("GET", f"/alerts/{alert['alert_id']}/deliveries")
+    sms = [(d["event"], d["channel_id"], d["status"]) for d in deliveries["items"] if d["channel_type"] == "sms"]
+    assert sms == [("escalated", "bob-sms", "delivered"), ("acknowledged", "bob-sms", "delivered")]
+
+
+def test_an_open_critical_alert_inhibits_the_related_one_in_its_region(local: LocalStack):
+    # Given two rules on the same metric: a critical "region down" and a high one, in the same region
+    local.seed_default_rules()
+    local.api(
+        "POST",
+        "/channels",
+        body={"channel_id": "ops", "name": "ops", "type": "webhook", "target": {"url": local.receiver.url("/ops")}},
+    )
+    _, rule = local.api("GET", "/rules/high-cpu-usage")
+    base = {k: v for k, v in rule.items() if k not in ("created_at", "updated_at", "version", "rule_id")}
+    for rule_id, severity, threshold in (("region-down", "critical", 90), ("service-slow", "high", 80)):
+        condition = {**rule["conditions"][0], "threshold": threshold}
+        body = {
+            **base,
+            "rule_id": rule_id,
+            "name": rule_id,
+            "severity": severity,
+            "conditions": [condition],
+            "channels": ["ops"],
+            "labels": {"region": "eu"},
+        }
+        assert local.api("POST", "/rules", body=body)[0] == 201, body
+    inhibition = {
+        "inhibition_id": "region",
+        "source": [{"label": "rule_id", "value": "region-down"}],
+        "target": [{"label": "rule_id", "value": "service-slow"}],
+        "equal": ["region"],
+    }
+    assert local.api("POST", "/inhibitions", body=inhibition)[0] == 201
+
+    # When the region goes down, the critical alert fires first (its tick wrote it), then the other
+    for n in range(6):
+        minute(local, n, 99)
+    _, alerts = local.api("GET", "/alerts", query={"status": "firing"})
+    by_rule = {a["rule_id"]: a["alert_id"] for a in alerts["items"]}
+    assert {"region-down", "service-slow"} <= set(by_rule)
+
+    # Then the service alert is recorded as inhibited by the region alert, the region alert is sent
+    _, deliveries = local.api("GET", f"/alerts/{by_rule['service-slow']}/deliveries")
+    ops = [d for d in deliveries["items"] if d["channel_id"] == "ops"]
+    assert [(d["status"], d["inhibited_by"]) for d in ops] == [("suppressed", by_rule["region-down"])]
+    _, deliveries = local.api("GET", f"/alerts/{by_rule['region-down']}/deliveries")
+    assert [d["status"] for d in deliveries["items"] if d["channel_id"] == "ops"] == ["delivered"]

@@ -7,9 +7,10 @@ import json
 import pytest
 
 from alerting.models.channels import Channel
+from alerting.models.mute_windows import MuteWindow
 from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertFilter, AlertRepository
-from alerting.repositories.config import KIND_CHANNEL, KIND_RULE, ConfigRepository
+from alerting.repositories.config import KIND_CHANNEL, KIND_MUTE_WINDOW, KIND_RULE, ConfigRepository
 from alerting_local.lambda_runtime import LambdaContext
 from alerting_local.streams import StreamMapping
 from notifier import handler as notifier_handler
@@ -171,3 +172,27 @@ def test_a_failing_channel_is_retried_through_the_retry_queue(aws, mapping, monk
         slack_record = next(d for d in alerts.deliveries(alert.alert_id) if d.channel_id == "ops-slack")
         assert (slack_record.status, slack_record.attempts, slack_record.rounds) == ("delivered", 4, 2)
         assert len(slack.received("/hook")) == 4
+
+
+def test_a_mute_window_keeps_every_target_quiet_and_records_why(aws, topic_queue, mapping):
+    env = aws.env("EvaluatorFunction")
+    dynamodb = aws.client("dynamodb")
+    window = MuteWindow.model_validate(
+        {
+            "mute_window_id": "always",
+            "name": "Always",
+            "time_zone": "Pacific/Auckland",
+            "matchers": [{"label": "rule_id", "value": "high-cpu"}],
+            "times": [{"start": "00:00", "end": "24:00"}],
+        }
+    )
+    ConfigRepository(dynamodb, env["CONFIG_TABLE"], KIND_MUTE_WINDOW, MuteWindow, "mute_window_id").create(window)
+    fire_one(aws)
+
+    assert mapping.poll() == 1
+    assert all(a["batchItemFailures"] == [] for a in mapping.drain())
+    assert received(aws, topic_queue) == []  # the stack's topic is suppressed like every target
+    alerts = AlertRepository(dynamodb, env["ALERTS_TABLE"], env["ALERT_LOG_TABLE"])
+    (alert,) = alerts.page(AlertFilter(), 10, None).items
+    (delivery,) = alerts.deliveries(alert.alert_id)
+    assert (delivery.status, delivery.mute_window_id, delivery.error) == ("suppressed", "always", "muted by always")
