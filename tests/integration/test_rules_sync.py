@@ -10,7 +10,7 @@ from alerting.errors import NotFound
 from alerting.models import Rule, Severity
 from alerting.models.policies import EscalationPolicy
 from alerting.repositories.config import KIND_POLICY, KIND_RULE, ConfigRepository
-from alerting.rules_as_code import load_folder, load_policies, sync, sync_items
+from alerting.rules_as_code import load_folder, load_sections, sync, sync_items
 
 ROOT = Path(__file__).parents[2]
 
@@ -38,7 +38,8 @@ def test_sync_writes_the_folders_escalation_policies_once(aws):
     repository = ConfigRepository(
         aws.client("dynamodb"), aws.env("ApiFunction")["CONFIG_TABLE"], KIND_POLICY, EscalationPolicy, "policy_id"
     )
-    policies, _ = load_policies(ROOT / "rules")
+    declared, _ = load_sections(ROOT / "rules")
+    policies = declared["escalation_policies"]
 
     assert sync_items(policies, repository, "policy_id")["created"] == ["web-oncall"]
     assert sync_items(policies, repository, "policy_id")["unchanged"] == ["web-oncall"]

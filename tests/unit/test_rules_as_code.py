@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerting.rules_as_code import load_folder, load_policies, main, reference_problems
+from alerting.rules_as_code import load_folder, load_sections, main, reference_problems
 
 ROOT = Path(__file__).parents[2]
 
@@ -65,27 +65,48 @@ escalation_policies:
 """
 
 
-def test_shipped_example_policies_are_valid_and_not_read_as_rules():
-    policies, problems = load_policies(ROOT / "rules")
-    assert problems == [] and [p.policy_id for p in policies] == ["web-oncall"]
-    assert load_folder(ROOT / "rules")[1] == []
+def test_shipped_example_configuration_is_valid_and_not_read_as_rules():
+    declared, problems = load_sections(ROOT / "rules")
+    assert problems == []
+    ids = {key: [item.model_dump()[item.ID_FIELD] for item in items] for key, items in declared.items()}
+    assert ids == {
+        "schedules": ["web-primary"],
+        "escalation_policies": ["web-oncall"],
+        "mute_windows": ["sunday-maintenance"],
+        "inhibitions": ["region-down"],
+    }
+    assert load_folder(ROOT / "rules")[1] == [] and reference_problems(load_folder(ROOT / "rules")[0], declared) == []
 
 
-def test_policies_sit_beside_rules_and_rules_must_name_declared_ones(tmp_path: Path):
-    (tmp_path / "policies.yaml").write_text(POLICY_FILE)
+def test_policies_sit_beside_rules_and_references_must_be_declared(tmp_path: Path):
+    (tmp_path / "policies.yaml").write_text(
+        POLICY_FILE + "      - {targets: [{schedule: nobody}], escalate_after_seconds: 900}\n"
+    )
     (tmp_path / "r.yaml").write_text(
         "name: R\nescalation_policy_id: nope\n"
         "conditions:\n  - metric: {namespace: A, name: B}\n    operator: gt\n    threshold: 1\n"
     )
     rules, rule_problems = load_folder(tmp_path)
-    policies, policy_problems = load_policies(tmp_path)
-    assert (rule_problems, policy_problems) == ([], [])
-    assert [(p.file, p.field) for p in reference_problems(rules, policies)] == [("r", "escalation_policy_id")]
+    declared, section_problems = load_sections(tmp_path)
+    assert (rule_problems, section_problems) == ([], [])
+    assert [(p.file, p.field) for p in reference_problems(rules, declared)] == [
+        ("r", "escalation_policy_id"),
+        ("web", "levels"),
+    ]
 
 
-def test_an_invalid_policy_names_file_and_field(tmp_path: Path):
+def test_invalid_entries_name_file_and_field(tmp_path: Path):
     (tmp_path / "p.yaml").write_text(POLICY_FILE.replace("900", "5"))
-    _, problems = load_policies(tmp_path)
-    assert [(Path(p.file).name, p.field) for p in problems] == [
-        ("p.yaml", "escalation_policies[0].levels.0.escalate_after_seconds")
+    (tmp_path / "q.yaml").write_text(
+        "mute_windows:\n  - {mute_window_id: w, name: W, time_zone: Nowhere/Land,\n"
+        "     times: [{start: '01:00', end: '02:00'}]}\n"
+        "inhibitions:\n  - {inhibition_id: i, source: [], target: [{label: a, value: b}]}\n"
+        "schedules: {}\n"
+    )
+    _, problems = load_sections(tmp_path)
+    assert sorted((Path(p.file).name, p.field) for p in problems) == [
+        ("p.yaml", "escalation_policies[0].levels.0.escalate_after_seconds"),
+        ("q.yaml", "inhibitions[0].source"),
+        ("q.yaml", "mute_windows[0].time_zone"),
+        ("q.yaml", "schedules"),
     ]

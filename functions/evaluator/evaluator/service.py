@@ -176,7 +176,9 @@ class Evaluator:
             resolved, transition = recover(current, rule, values, now, reason=change.reason)
             operations += self.alerts.write_ops(resolved, transition)
         if decision.settle is not None:
-            operations += self.alerts.write_ops(*settle(self.alerts.get(decision.settle.alert_id), decision.settle, now))
+            operations += self.alerts.write_ops(
+                *settle(self.alerts.get(decision.settle.alert_id), decision.settle, now)
+            )
         transact(self.dynamodb, operations)
 
 

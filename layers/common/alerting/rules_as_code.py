@@ -5,9 +5,11 @@
                                               (--prune deletes rules labelled managed-by=rules-as-code
                                               that no file declares any more)
 
-A file holds one rule (a mapping) or several (`rules: [...]`), and may hold escalation
-policies (`escalation_policies: [...]`, each with its `policy_id`), which are synced before the
-rules that name them. Without `rule_id`, a single-rule file takes its id from the file name.
+A file holds one rule (a mapping) or several (`rules: [...]`), and may hold lists of the other
+configuration, each entry with its id: `schedules:`, `escalation_policies:`, `mute_windows:`
+and `inhibitions:`. They are synced in that order, before the rules (a rule names a policy, a
+policy names schedules). Without `rule_id`, a single-rule file takes its id from the file name.
+Channels are not files: their secrets go through the API to SSM.
 """
 
 from __future__ import annotations
@@ -24,15 +26,39 @@ import yaml
 from pydantic import ValidationError
 
 from alerting.errors import InvalidInput, NotFound
-from alerting.models.common import utcnow
+from alerting.models.common import Stored, utcnow
+from alerting.models.inhibitions import Inhibition
+from alerting.models.mute_windows import MuteWindow
 from alerting.models.policies import EscalationPolicy
 from alerting.models.rules import Rule
+from alerting.models.schedules import Schedule
+from alerting.repositories.config import KIND_INHIBITION, KIND_MUTE_WINDOW, KIND_POLICY, KIND_SCHEDULE
 from alerting.samples import rule_sample
 from alerting.templating import check
 from alerting.validation import field_errors
 
 MANAGED_LABEL = ("managed-by", "rules-as-code")
-POLICIES_KEY = "escalation_policies"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A list of configuration beside the rules: its YAML key, model and config-table kind."""
+
+    key: str
+    model: type[Stored]
+    kind: str
+    label: str
+
+
+# In sync order: what is named comes before what names it.
+SECTIONS = (
+    Section("schedules", Schedule, KIND_SCHEDULE, "schedule"),
+    Section("escalation_policies", EscalationPolicy, KIND_POLICY, "escalation policy"),
+    Section("mute_windows", MuteWindow, KIND_MUTE_WINDOW, "mute window"),
+    Section("inhibitions", Inhibition, KIND_INHIBITION, "inhibition"),
+)
+SECTION_KEYS = {section.key for section in SECTIONS}
+Declared = dict[str, list[Any]]  # section key → its items from every file
 
 
 @dataclass(frozen=True)
@@ -67,10 +93,10 @@ def load_folder(folder: Path) -> tuple[list[Rule], list[Problem]]:
         if isinstance(document, yaml.YAMLError):
             problems.append(Problem(str(path), "-", f"not valid YAML: {document}"))
             continue
-        if isinstance(document, dict) and POLICIES_KEY in document:
-            document = {k: v for k, v in document.items() if k != POLICIES_KEY}
+        if isinstance(document, dict) and SECTION_KEYS & document.keys():
+            document = {k: v for k, v in document.items() if k not in SECTION_KEYS}
             if not document:
-                continue  # a file of policies only
+                continue  # a file of schedules, policies... only
         entries = document.get("rules") if isinstance(document, dict) and "rules" in document else [document]
         if not isinstance(entries, list):
             problems.append(Problem(str(path), "rules", "must be a list of rules"))
@@ -100,39 +126,51 @@ def load_folder(folder: Path) -> tuple[list[Rule], list[Problem]]:
     return rules, problems
 
 
-def load_policies(folder: Path) -> tuple[list[EscalationPolicy], list[Problem]]:
-    """The `escalation_policies:` lists of every file in ``folder``."""
-    policies: list[EscalationPolicy] = []
+def load_sections(folder: Path) -> tuple[Declared, list[Problem]]:
+    """The `schedules:`, `escalation_policies:`, `mute_windows:` and `inhibitions:` lists of
+    every file in ``folder``, validated, ids unique per section."""
+    declared: Declared = {section.key: [] for section in SECTIONS}
     problems: list[Problem] = []
-    seen: dict[str, str] = {}
-    for path, document in _documents(folder):  # a file that does not parse: load_folder reports it
-        entries = document.get(POLICIES_KEY, []) if isinstance(document, dict) else []
-        if not isinstance(entries, list):
-            problems.append(Problem(str(path), POLICIES_KEY, "must be a list of policies"))
-            continue
-        for index, entry in enumerate(entries):
-            prefix = f"{POLICIES_KEY}[{index}]."
-            try:
-                policy = EscalationPolicy.model_validate(entry)
-            except ValidationError as exc:
-                problems.extend(Problem(str(path), f, m) for f, m in field_errors(exc.errors(), prefix))
+    for section in SECTIONS:
+        id_field = section.model.ID_FIELD
+        seen: dict[str, str] = {}
+        for path, document in _documents(folder):  # a file that does not parse: load_folder reports it
+            entries = document.get(section.key, []) if isinstance(document, dict) else []
+            if not isinstance(entries, list):
+                problems.append(Problem(str(path), section.key, f"must be a list of {section.label} entries"))
                 continue
-            if policy.policy_id in seen:
-                problems.append(Problem(str(path), prefix + "policy_id", f"duplicate of {seen[policy.policy_id]}"))
-                continue
-            seen[policy.policy_id] = str(path)
-            policies.append(policy)
-    return policies, problems
+            for index, entry in enumerate(entries):
+                prefix = f"{section.key}[{index}]."
+                try:
+                    item = section.model.model_validate(entry)
+                except ValidationError as exc:
+                    problems.extend(Problem(str(path), f, m) for f, m in field_errors(exc.errors(), prefix))
+                    continue
+                item_id = getattr(item, id_field)
+                if item_id in seen:
+                    problems.append(Problem(str(path), prefix + id_field, f"duplicate of {seen[item_id]}"))
+                    continue
+                seen[item_id] = str(path)
+                declared[section.key].append(item)
+    return declared, problems
 
 
-def reference_problems(rules: Sequence[Rule], policies: Sequence[EscalationPolicy]) -> list[Problem]:
-    """A rule naming a policy the folder does not declare."""
-    declared = {p.policy_id for p in policies}
-    return [
+def reference_problems(rules: Sequence[Rule], declared: Declared) -> list[Problem]:
+    """A rule naming a policy, or a policy naming a schedule, that the folder does not declare."""
+    policies = {p.policy_id for p in declared["escalation_policies"]}
+    schedules = {s.schedule_id for s in declared["schedules"]}
+    problems = [
         Problem(r.rule_id, "escalation_policy_id", f"no escalation policy {r.escalation_policy_id!r} in the folder")
         for r in rules
-        if r.escalation_policy_id is not None and r.escalation_policy_id not in declared
+        if r.escalation_policy_id is not None and r.escalation_policy_id not in policies
     ]
+    for policy in declared["escalation_policies"]:
+        problems += [
+            Problem(policy.policy_id, "levels", f"no schedule {name!r} in the folder")
+            for name in policy.schedules
+            if name not in schedules
+        ]
+    return problems
 
 
 def _template_problems(rule: Rule) -> list[tuple[str, str]]:
@@ -198,26 +236,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     rules, problems = load_folder(args.folder)
-    policies, policy_problems = load_policies(args.folder)
-    problems += policy_problems + reference_problems(rules, policies)
+    declared, section_problems = load_sections(args.folder)
+    problems += section_problems + reference_problems(rules, declared)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s) in {args.folder}", file=sys.stderr)
         return 1
     if args.command == "validate":
-        print(f"{len(rules)} rule(s) and {len(policies)} escalation policy(ies) valid in {args.folder}")
+        counts = ", ".join(f"{len(declared[s.key])} {s.label}(s)" for s in SECTIONS if declared[s.key])
+        print(f"{len(rules)} rule(s){', ' + counts if counts else ''} valid in {args.folder}")
         return 0
 
     import boto3
 
-    from alerting.repositories.config import KIND_POLICY, KIND_RULE, ConfigRepository
+    from alerting.repositories.config import KIND_RULE, ConfigRepository
 
     dynamodb = boto3.client("dynamodb", region_name=args.region)
-    if policies:  # first: the rules name them
-        policy_repository = ConfigRepository(dynamodb, args.table, KIND_POLICY, EscalationPolicy, "policy_id")
-        report = sync_items(policies, policy_repository, "policy_id")
-        print("escalation policies: " + ", ".join(f"{k}: {len(v)}" for k, v in report.items() if k != "deleted"))
+    for section in SECTIONS:  # first: the rules name them
+        if declared[section.key]:
+            repository = ConfigRepository(dynamodb, args.table, section.kind, section.model, section.model.ID_FIELD)
+            report = sync_items(declared[section.key], repository, section.model.ID_FIELD)
+            print(f"{section.key}: " + ", ".join(f"{k}: {len(v)}" for k, v in report.items() if k != "deleted"))
     report = sync(rules, ConfigRepository(dynamodb, args.table, KIND_RULE, Rule, "rule_id"), prune=args.prune)
     print("rules: " + ", ".join(f"{k}: {len(v)}" for k, v in report.items()))
     return 0
