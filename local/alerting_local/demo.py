@@ -1,14 +1,16 @@
-"""`make demo`: the whole system on moto, a 24-minute incident played on a simulated clock.
+"""`make demo`: the whole system on moto, a 30-minute incident played on a simulated clock.
 
 CPU climbs past 85 %, holds, and recovers; the cache hit rate dips below 70 % and recovers.
 The default rules fire, the notifier delivers to Slack (a local receiver), e-mail (SES in moto)
 and the SNS topic (an SQS subscription). The CPU rule has an escalation policy: nobody
-acknowledges within two minutes, so the manager is paged (level 2); the operator then
-acknowledges through the API, which stops the escalation before the director (level 3) hears
-of it. A maintenance silence covers the cache rule until minute 15: its firing is recorded as
-suppressed, then announced when the silence ends. The alerts auto-resolve. Exits 0 only when
-every expected alert fired, was delivered to every channel, escalated exactly to level 2, was
-silenced and announced after the silence, and resolved.
+acknowledges within two minutes, so whoever the on-call schedule names is paged by SMS
+(level 2); they acknowledge through the API, which stops the escalation before the director
+(level 3) hears of it. A maintenance silence covers the cache rule until minute 15: its firing
+is recorded as suppressed, then announced when the silence ends. A queue backlog flaps: its
+third start in ten minutes is announced as flapping, then it is quiet until it settles. Memory
+runs high inside the nightly-batch mute window (recorded, not notified). A region goes down:
+its critical alert inhibits the error-rate alert of that region. Exits 0 only when each of
+these happened as described and every alert resolved.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from alerting.models.common import set_clock
 from alerting_local.stack import LocalStack
 
-MINUTES = 24
-EXPECTED = ("high-cpu-usage", "low-cache-hit-rate")
+MINUTES = 30
+EXPECTED = ("high-cpu-usage", "low-cache-hit-rate", "high-memory-usage", "queue-backlog", "web-down", "web-errors")
 
 
 def cpu(minute: int) -> float:
@@ -39,7 +42,19 @@ def cache_hit_rate(minute: int) -> float:
 
 
 def memory(minute: int) -> float:
-    return 61.0 + minute % 4
+    return 96.0 if 15 <= minute <= 19 else 61.0 + minute % 4
+
+
+def queue_depth(minute: int) -> float:
+    return 450.0 if minute in (2, 4, 6, 8) else 20.0  # starts and recovers four times in eight minutes
+
+
+def healthy_hosts(minute: int) -> float:
+    return 0.0 if 22 <= minute <= 25 else 3.0
+
+
+def error_rate(minute: int) -> float:
+    return 38.0 if 22 <= minute <= 25 else 0.4
 
 
 @dataclass
@@ -64,35 +79,44 @@ def run(fast: bool = True) -> int:
         print(f"Default rules seeded by the custom resource: {local.seed_default_rules()}")
         subscription = local.subscribe_queue("demo-subscriber")
         channels = create_channels(local)
-        for rule_id in (*EXPECTED, "high-memory-usage"):
+        create_rules(local)
+        for rule_id in EXPECTED:
             attach_channels(local, rule_id, channels)
-        create_policy(local)
+        on_call = create_policy(local, start)
         set_clock(frozen(start))
         silence_until = create_silence(local, start)
         set_clock(None)
+        window = create_quiet_times(local, start)
         print(f"Channels: {', '.join(channels)} (+ the SNS topic, which receives every transition)")
         print(
             f"Escalation policy {POLICY['policy_id']!r} on high-cpu-usage: "
             + " -> ".join(
-                f"{lvl['targets'][0]['channel']} ({lvl['escalate_after_seconds'] // 60} min)"
+                f"{target_name(lvl['targets'][0])} ({lvl['escalate_after_seconds'] // 60} min)"
                 for lvl in POLICY["levels"]
             )
-            + "\n"
         )
+        print(f"On call in schedule {SCHEDULE['schedule_id']!r} now: {on_call} (SMS)")
         print(
             f"Silence {SILENCE['silence_id']!r}: low-cache-hit-rate not notified until "
-            f"{silence_until:%H:%M} ({SILENCE['comment']})\n"
+            f"{silence_until:%H:%M} ({SILENCE['comment']})"
         )
+        print(f"Mute window {window}")
+        print("Inhibition 'region-down': a critical alert of a region keeps its other alerts quiet")
+        print("Flapping on queue-backlog: the 3rd start within 10 minutes is announced once, then quiet\n")
         print(f"Timeline (simulated clock, {MINUTES} minutes):")
 
-        open_alerts: dict[str, str] = {}
-        acked: set[str] = set()
-        seen_deliveries: set[tuple[str, int, str]] = set()
+        watch = Watch()
         for minute in range(MINUTES + 1):
             at = start + timedelta(minutes=minute)
             local.put_metric("CPUUtilization", cpu(minute), at + timedelta(seconds=5))
             local.put_metric("MemoryUtilization", memory(minute), at + timedelta(seconds=5))
             local.put_metric("CacheHitRate", cache_hit_rate(minute), at + timedelta(seconds=5))
+            for metric, value in (
+                ("QueueDepth", queue_depth(minute)),
+                ("HealthyHostCount", healthy_hosts(minute)),
+                ("Http5xxRate", error_rate(minute)),
+            ):
+                local.put_metric(metric, value, at + timedelta(seconds=5))
             if minute == 0:
                 continue
             set_clock(
@@ -100,24 +124,25 @@ def run(fast: bool = True) -> int:
             )  # the API and the notifier see simulated time  # the API and notifier see simulated time
             summary = local.tick(at)
             local.pump()
-            report_minute(local, timeline, minute, summary, open_alerts, acked, seen_deliveries)
+            report_minute(local, timeline, minute, summary, watch)
             # The on-call engineer acknowledges the CPU alert two minutes after it fires: just after
-            # the manager was paged (level 2, on that minute's tick), long before the director.
-            cpu_alert = open_alerts.get("high-cpu-usage")
-            if cpu_alert and cpu_alert not in acked and fired_minute(local, cpu_alert, start) <= minute - 2:
+            # the SMS page (level 2, on that minute's tick), long before the director.
+            cpu_alert = watch.open_alerts.get("high-cpu-usage")
+            if cpu_alert and cpu_alert not in watch.acked and fired_minute(local, cpu_alert, start) <= minute - 2:
+                person = on_call.removesuffix("-sms")
                 status, body = local.api(
                     "POST",
                     f"/alerts/{cpu_alert}/ack",
-                    body={"by": "alice", "note": "looking at the web fleet"},
+                    body={"by": person, "note": "looking at the web fleet"},
                 )
-                acked.add(cpu_alert)
-                timeline.say(minute, f"ACK        High CPU Usage by alice via the API -> {status} {body['status']}")
+                watch.acked.add(cpu_alert)
+                timeline.say(minute, f"ACK        High CPU Usage by {person} via the API -> {status} {body['status']}")
                 local.pump()
-                report_minute(local, timeline, minute, None, open_alerts, acked, seen_deliveries)
+                report_minute(local, timeline, minute, None, watch)
             if not fast:
                 time.sleep(0.5)
 
-        ok = final_summary(local, subscription, started)
+        ok = final_summary(local, subscription, started, on_call)
     set_clock(None)
     return 0 if ok else 1
 
@@ -126,14 +151,65 @@ def frozen(instant: datetime) -> Callable[[], datetime]:
     return lambda: instant
 
 
+PEOPLE = {"alice-sms": "+4915111111111", "bob-sms": "+4915122222222"}
+SCHEDULE: dict[str, Any] = {
+    "schedule_id": "web-primary",
+    "name": "Web primary",
+    "time_zone": "Europe/Berlin",
+    "rotation": {"participants": list(PEOPLE), "starts_at": "2026-12-07T09:00:00", "shift": {"unit": "days"}},
+}
 POLICY: dict[str, Any] = {
     "policy_id": "web-oncall",
     "name": "Web on-call",
     "levels": [
         {"targets": [{"channel": "ops-slack"}], "escalate_after_seconds": 120},
-        {"targets": [{"channel": "manager-email"}], "escalate_after_seconds": 120},
+        {"targets": [{"schedule": "web-primary"}], "escalate_after_seconds": 120},
         {"targets": [{"channel": "director-email"}], "escalate_after_seconds": 600},
     ],
+}
+
+
+def target_name(target: dict[str, str]) -> str:
+    return target.get("channel") or f"schedule {target['schedule']}"
+
+
+def metric(name: str) -> dict[str, Any]:
+    return {"namespace": "App/Service", "name": name, "dimensions": {"Service": "web"}, "statistic": "Average"}
+
+
+# The rules the scenario adds to the defaults: a flapping queue, and a region outage with the
+# error-rate alert it explains (the inhibition's target).
+RULES: list[dict[str, Any]] = [
+    {
+        "rule_id": "queue-backlog",
+        "name": "Queue Backlog",
+        "severity": "medium",
+        "conditions": [{"metric": metric("QueueDepth"), "operator": "gt", "threshold": 100}],
+        "window_seconds": 60,
+        "flapping": {"max_starts": 3, "within_seconds": 600},
+    },
+    {
+        "rule_id": "web-down",
+        "name": "Web Down in eu-west-1",
+        "severity": "critical",
+        "conditions": [{"metric": metric("HealthyHostCount"), "operator": "lt", "threshold": 1}],
+        "window_seconds": 60,
+        "labels": {"region": "eu-west-1"},
+    },
+    {
+        "rule_id": "web-errors",
+        "name": "Web Error Rate",
+        "severity": "high",
+        "conditions": [{"metric": metric("Http5xxRate"), "operator": "gte", "threshold": 5}],
+        "window_seconds": 60,
+        "labels": {"region": "eu-west-1"},
+    },
+]
+INHIBITION: dict[str, Any] = {
+    "inhibition_id": "region-down",
+    "source": [{"label": "severity", "value": "critical"}],
+    "target": [{"label": "severity", "op": "!=", "value": "critical"}],
+    "equal": ["region"],
 }
 
 
@@ -154,20 +230,39 @@ def create_silence(local: LocalStack, start: datetime) -> datetime:
     return until
 
 
-def create_policy(local: LocalStack) -> None:
-    for person in ("manager", "director"):
-        spec = {
-            "channel_id": f"{person}-email",
-            "name": person,
-            "type": "email",
-            "target": {"to": [f"{person}@example.com"]},
-        }
-        status, body = local.api("POST", "/channels", body=spec)
-        if status != 201:
-            raise SystemExit(f"creating channel {person}-email failed: {status} {body}")
-    status, body = local.api("POST", "/escalation-policies", body=POLICY)
+def create(local: LocalStack, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    status, reply = local.api("POST", path, body=body)
     if status != 201:
-        raise SystemExit(f"creating the escalation policy failed: {status} {body}")
+        raise SystemExit(f"POST {path} failed: {status} {reply}")
+    return dict(reply)
+
+
+def create_rules(local: LocalStack) -> None:
+    for rule in RULES:
+        create(local, "/rules", rule)
+
+
+def create_policy(local: LocalStack, start: datetime) -> str:
+    """The SMS channels, their schedule, the director's e-mail and the policy on the CPU rule;
+    returns who is on call when the incident starts."""
+    for person, number in PEOPLE.items():
+        create(
+            local,
+            "/channels",
+            {"channel_id": person, "name": person, "type": "sms", "target": {"phone_number": number}},
+        )
+    create(local, "/schedules", SCHEDULE)
+    create(
+        local,
+        "/channels",
+        {
+            "channel_id": "director-email",
+            "name": "director",
+            "type": "email",
+            "target": {"to": ["director@example.com"]},
+        },
+    )
+    create(local, "/escalation-policies", POLICY)
     _, rule = local.api("GET", "/rules/high-cpu-usage")
     update = {k: v for k, v in rule.items() if k not in ("created_at", "updated_at")}
     status, body = local.api(
@@ -175,6 +270,25 @@ def create_policy(local: LocalStack) -> None:
     )
     if status != 200:
         raise SystemExit(f"attaching the escalation policy failed: {status} {body}")
+    _, on_call = local.api("GET", "/schedules/web-primary/oncall", query={"at": start.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    return str(on_call["participant"])
+
+
+def create_quiet_times(local: LocalStack, start: datetime) -> str:
+    """A mute window over the memory rule for the second half of the incident (local time in New
+    York, so the demo's wall clock decides its weekday), and the region inhibition."""
+    zone = ZoneInfo("America/New_York")
+    begin, end = ((start + timedelta(minutes=m)).astimezone(zone) for m in (14, MINUTES + 5))
+    window = {
+        "mute_window_id": "nightly-batch",
+        "name": "Nightly batch",
+        "time_zone": "America/New_York",
+        "matchers": [{"label": "rule_id", "value": "high-memory-usage"}],
+        "times": [{"weekdays": [begin.strftime("%a").lower()], "start": f"{begin:%H:%M}", "end": f"{end:%H:%M}"}],
+    }
+    create(local, "/mute-windows", window)
+    create(local, "/inhibitions", INHIBITION)
+    return f"'nightly-batch': high-memory-usage quiet {begin:%a %H:%M}-{end:%H:%M} New York time"
 
 
 def create_channels(local: LocalStack) -> list[str]:
@@ -216,14 +330,18 @@ def fired_minute(local: LocalStack, alert_id: str, start: datetime) -> int:
     return int((started - start).total_seconds() // 60)
 
 
+@dataclass
+class Watch:
+    """What the timeline has shown so far."""
+
+    open_alerts: dict[str, str] = field(default_factory=dict)  # rule id → its open alert
+    acked: set[str] = field(default_factory=set)
+    printed: set[tuple[str, int, str]] = field(default_factory=set)  # (alert, seq, channel or "")
+    settled: dict[str, int] = field(default_factory=dict)  # alert → version whose deliveries all settled
+
+
 def report_minute(
-    local: LocalStack,
-    timeline: Timeline,
-    minute: int,
-    summary: dict[str, Any] | None,
-    open_alerts: dict[str, str],
-    acked: set[str],
-    seen: set[tuple[str, int, str]],
+    local: LocalStack, timeline: Timeline, minute: int, summary: dict[str, Any] | None, watch: Watch
 ) -> None:
     if summary is not None:
         latest = minute - 1
@@ -237,6 +355,7 @@ def report_minute(
     _, page = local.api("GET", "/alerts", query={"limit": "50"})
     for alert in sorted(page["items"], key=lambda a: a["started_at"]):
         alert_id = alert["alert_id"]
+        open_alerts = watch.open_alerts
         if alert["status"] != "resolved" and alert["rule_id"] not in open_alerts:
             open_alerts[alert["rule_id"]] = alert_id
             summary_text = alert["annotations"].get("summary", "")
@@ -244,16 +363,28 @@ def report_minute(
         if alert["status"] == "resolved" and open_alerts.get(alert["rule_id"]) == alert_id:
             del open_alerts[alert["rule_id"]]
             timeline.say(minute, f"RESOLVED   {alert['rule_name']} ({alert['last_transition']['reason']})")
+        last = alert["last_transition"]
+        told = (alert_id, last["seq"], "")
+        if told not in watch.printed and (last["seq"] > 1 or last["event"] == "flapping"):
+            watch.printed.add(told)
+            if last["event"] in ("escalated", "flapping", "firing", "unacknowledged", "repeat") or last["settled"]:
+                label = "SETTLED" if last["settled"] else last["event"].upper()
+                timeline.say(minute, f"{label:<10} {alert['rule_name']} ({last['reason']})")
+        if watch.settled.get(alert_id) == alert["version"]:
+            continue  # nothing new to show: no transition since, every delivery settled
         _, deliveries = local.api("GET", f"/alerts/{alert_id}/deliveries")
+        if all(d["status"] in ("delivered", "failed", "suppressed") for d in deliveries["items"]):
+            watch.settled[alert_id] = alert["version"]
         for delivery in deliveries["items"]:
             key = (alert_id, delivery["seq"], delivery["channel_id"])
-            if key in seen:
+            if key in watch.printed:
                 continue
-            seen.add(key)
+            watch.printed.add(key)
             latency = f"{delivery['latency_ms']} ms" if delivery.get("latency_ms") is not None else "-"
+            why = f"  ({delivery['error']})" if delivery["status"] == "suppressed" and delivery.get("error") else ""
             timeline.say(
                 minute,
-                f"  -> {delivery['event']:<12} {delivery['channel_id']:<13} {delivery['status']:<10} {latency}",
+                f"  -> {delivery['event']:<14} {delivery['channel_id']:<14} {delivery['status']:<10} {latency}{why}",
             )
 
 
@@ -271,58 +402,124 @@ def pending_rules(local: LocalStack) -> list[str]:
     ]
 
 
-def final_summary(local: LocalStack, subscription: str, started: float) -> bool:
+def final_summary(local: LocalStack, subscription: str, started: float, on_call: str) -> bool:
     _, page = local.api("GET", "/alerts", query={"limit": "50"})
     alerts = page["items"]
     slack = local.receiver.received()
     emails = local.sent_emails()
+    sms = local.sent_sms()
     sqs_messages = drain_queue(local, subscription)
+    seen = Seen(
+        alerts,
+        {a["alert_id"]: local.api("GET", f"/alerts/{a['alert_id']}/deliveries")[1]["items"] for a in alerts},
+        on_call,
+    )
     print("\nSummary:")
-    print(f"  {'rule':<22}{'status':<11}{'acked by':<10}{'resolution':<12}{'deliveries'}")
+    print(f"  {'rule':<22}{'alerts':<8}{'status':<11}{'acked by':<10}{'sent':<6}{'held back':<11}{'to'}")
     ok = True
     for rule_id in EXPECTED:
-        mine = [a for a in alerts if a["rule_id"] == rule_id]
-        if not mine:
-            print(f"  {rule_id:<22}NOT FIRED")
-            ok = False
-            continue
-        for alert in mine:
-            _, deliveries = local.api("GET", f"/alerts/{alert['alert_id']}/deliveries")
-            delivered = sorted(
-                {(d["channel_id"], d["event"]) for d in deliveries["items"] if d["status"] == "delivered"}
-            )
-            channels = sorted({c for c, _ in delivered})
-            print(
-                f"  {rule_id:<22}{alert['status']:<11}{alert.get('acknowledged_by') or '-':<10}"
-                f"{alert.get('resolution') or '-':<12}{len(delivered)} to {', '.join(channels)}"
-            )
-            every_channel = {"alerts-topic", "ops-slack", "oncall-email"} <= set(channels)
-            both_ends = {("ops-slack", "firing"), ("ops-slack", "resolved")} <= set(delivered)
-            ok = ok and alert["status"] == "resolved" and every_channel and both_ends
-            if rule_id == "low-cache-hit-rate":  # held by the silence, announced when it ended
-                silenced = [d for d in deliveries["items"] if d.get("silence_id") == SILENCE["silence_id"]]
-                print(f"  {'':<22}{len(silenced)} deliveries suppressed by the silence, then announced at its end")
-                ok = ok and bool(silenced) and ("ops-slack", "firing") in delivered
-            if rule_id == "high-cpu-usage":  # paged the manager, stopped by the ack before the director
-                escalated = {("manager-email", "escalated"), ("manager-email", "acknowledged")} <= set(delivered)
-                escalated = escalated and "director-email" not in channels and alert.get("acknowledged_by") == "alice"
-                print(f"  {'':<22}escalated to level {alert['escalation_level']}; the ack stopped it before level 3")
-                ok = ok and escalated and alert["escalation_level"] == 2
+        mine = seen.of(rule_id)
+        deliveries = [d for a in mine for d in seen.deliveries[a["alert_id"]]]
+        sent = [d for d in deliveries if d["status"] == "delivered"]
+        held = [d for d in deliveries if d["status"] == "suppressed"]
+        statuses = ",".join(sorted({a["status"] for a in mine})) or "NOT FIRED"
+        acked = ",".join(sorted({a["acknowledged_by"] for a in mine if a.get("acknowledged_by")})) or "-"
+        channels = ", ".join(sorted({d["channel_id"] for d in sent})) or "-"
+        print(f"  {rule_id:<22}{len(mine):<8}{statuses:<11}{acked:<10}{len(sent):<6}{len(held):<11}{channels}")
+        note, passed = CHECKS[rule_id](seen, mine, deliveries)
+        print(f"  {'':<22}{note}")
+        ok = ok and bool(mine) and passed and statuses == "resolved"
+    paged = [number for number, _ in sms]
+    ok = ok and paged == [PEOPLE[on_call]] * 3  # paged, then the acknowledgement and the resolution
     _, summary = local.api("GET", "/summary")
     _, health = local.api("GET", "/health")
     print(
         f"\n  Slack messages received: {len(slack)}   e-mails sent (SES): {len(emails)}   "
-        f"SNS messages on the subscription: {len(sqs_messages)}"
+        f"SMS sent: {len(sms)}   SNS messages on the subscription: {len(sqs_messages)}"
     )
+    for number, text in sms:
+        print(f"  SMS to {number}: {text}")
     print(
         f"  MTTA {summary.get('mtta_seconds')} s   MTTR {summary.get('mttr_seconds')} s   "
         f"health: {health.get('status')}"
     )
     print(
         f"  Done in {time.perf_counter() - started:.1f} s: "
-        + ("all expected alerts fired, were delivered and resolved" if ok else "FAILED")
+        + ("all expected alerts fired, were delivered or held back as configured, and resolved" if ok else "FAILED")
     )
     return ok
+
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the scenario left behind: every alert, its deliveries, and who was on call."""
+
+    alerts: list[Record]
+    deliveries: dict[str, list[Record]]
+    on_call: str
+
+    def of(self, rule_id: str) -> list[Record]:
+        return sorted((a for a in self.alerts if a["rule_id"] == rule_id), key=lambda a: a["started_at"])
+
+
+def events_to(channel_id: str, deliveries: list[Record]) -> list[str]:
+    return [d["event"] for d in deliveries if d["channel_id"] == channel_id and d["status"] == "delivered"]
+
+
+def check_cpu(seen: Seen, alerts: list[Record], deliveries: list[Record]) -> tuple[str, bool]:
+    """Paged the one on call by SMS; the ack stopped it before the director."""
+    (alert,) = alerts
+    paged = events_to(seen.on_call, deliveries) == ["escalated", "acknowledged", "resolved"]
+    stopped = not events_to("director-email", deliveries) and alert["escalation_level"] == 2
+    note = f"escalated to level {alert['escalation_level']}: {seen.on_call} paged by SMS; the ack stopped it there"
+    return note, paged and stopped and events_to("ops-slack", deliveries) == ["firing", "acknowledged", "resolved"]
+
+
+def check_cache(_: Seen, __: list[Record], deliveries: list[Record]) -> tuple[str, bool]:
+    silenced = [d for d in deliveries if d.get("silence_id") == SILENCE["silence_id"]]
+    note = f"{len(silenced)} deliveries suppressed by the silence, then the firing announced at its end"
+    return note, bool(silenced) and events_to("ops-slack", deliveries) == ["firing", "resolved"]
+
+
+def check_memory(_: Seen, __: list[Record], deliveries: list[Record]) -> tuple[str, bool]:
+    muted = [d for d in deliveries if d.get("mute_window_id") == "nightly-batch"]
+    note = f"{len(muted)} deliveries muted by the nightly-batch window, none sent"
+    return note, bool(muted) and not any(d["status"] == "delivered" for d in deliveries)
+
+
+def check_queue(_: Seen, alerts: list[Record], deliveries: list[Record]) -> tuple[str, bool]:
+    """Two starts announced, the third as flapping, then quiet; one announcement where it settled."""
+    events = events_to("ops-slack", deliveries)
+    quiet = [d for d in deliveries if d.get("flapping")]
+    note = f"{len(alerts)} starts; sent to ops-slack: {', '.join(events)}; {len(quiet)} held back while flapping"
+    return note, events == ["firing", "resolved", "firing", "resolved", "flapping", "resolved"] and bool(quiet)
+
+
+def check_inhibited(seen: Seen, _: list[Record], deliveries: list[Record]) -> tuple[str, bool]:
+    sources = {a["alert_id"] for a in seen.of("web-down")}
+    held = [d for d in deliveries if d.get("inhibited_by") in sources]
+    note = f"{len(held)} deliveries inhibited by the web-down alert; its resolution told nobody"
+    return note, bool(held) and not any(d["status"] == "delivered" for d in deliveries)
+
+
+def check_down(_: Seen, __: list[Record], deliveries: list[Record]) -> tuple[str, bool]:
+    return "delivered: the critical alert is the one people need", events_to("ops-slack", deliveries) == [
+        "firing",
+        "resolved",
+    ]
+
+
+CHECKS: dict[str, Callable[[Seen, list[Record], list[Record]], tuple[str, bool]]] = {
+    "high-cpu-usage": check_cpu,
+    "low-cache-hit-rate": check_cache,
+    "high-memory-usage": check_memory,
+    "queue-backlog": check_queue,
+    "web-down": check_down,
+    "web-errors": check_inhibited,
+}
 
 
 def drain_queue(local: LocalStack, url: str) -> list[dict[str, Any]]:

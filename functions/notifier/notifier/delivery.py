@@ -26,7 +26,7 @@ from alerting.channels.base import Message, Receipt, Sender
 from alerting.errors import DeliveryError, NotFound
 from alerting.models.alerts import Alert
 from alerting.models.channels import Channel, ChannelType, DeliveryRecord, DeliveryStatus
-from alerting.models.common import epoch, utcnow
+from alerting.models.common import AlertEvent, epoch, utcnow
 from alerting.models.policies import EscalationPolicySpec
 from alerting.models.schedules import Schedule
 from alerting.payload import document
@@ -46,7 +46,9 @@ from notifier.pipeline import (
 )
 from notifier.transitions import Notice, retry_message
 
-TOPIC_CHANNEL_ID = "alerts-topic"  # the stack's SNS topic: receives every transition
+TOPIC_CHANNEL_ID = "alerts-topic"  # the stack's SNS topic: hears every alert that is announced
+# Transitions that announce an alert to whoever they concern; the others follow the ledger.
+ANNOUNCEMENTS = (AlertEvent.firing, AlertEvent.flapping, AlertEvent.escalated, AlertEvent.repeat)
 RoundScheduler = Callable[[Notice, str, int], None]  # (transition, channel_id, delay in seconds)
 __all__ = ["TOPIC_CHANNEL_ID", "Deliverer", "RetryPolicy", "sqs_parker", "sqs_scheduler"]
 
@@ -106,9 +108,13 @@ class Deliverer:
             return schedule.on_call(at).participant if schedule else None
 
         notified: list[str] = []
-        if notice.event.value not in ("firing", "escalated", "repeat", "flapping"):
-            notified = [d.channel_id for d in self.ledger.deliveries(alert.alert_id) if d.seq < notice.seq]
-        targets: list[Channel | str] = [self.topic_channel]
+        announcing = notice.event in ANNOUNCEMENTS or alert.last_transition.settled
+        if not announcing:
+            earlier = self.ledger.deliveries(alert.alert_id)
+            notified = [d.channel_id for d in earlier if d.seq < notice.seq and d.heard]
+        # The topic hears every announcement, and what follows one it heard (like any channel).
+        heard = announcing or self.topic_channel.channel_id in notified
+        targets: list[Channel | str] = [self.topic_channel] if heard else []
         for channel_id in audience(alert, notice.event, policy, on_call, notified):
             if channel_id == self.topic_channel.channel_id:
                 continue
@@ -145,6 +151,7 @@ class Deliverer:
                         "silence_id": decided.suppression.silence_id,
                         "mute_window_id": decided.suppression.mute_window_id,
                         "inhibited_by": decided.suppression.inhibited_by,
+                        "flapping": decided.suppression.flapping,
                     }
                 )
             return self._settle(record, notice) if decided.status is DeliveryStatus.failed else self._save(record)

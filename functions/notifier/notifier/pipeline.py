@@ -73,6 +73,7 @@ class Suppression:
     silence_id: str | None = None
     mute_window_id: str | None = None
     inhibited_by: str | None = None
+    flapping: bool = False
 
 
 def suppression(alert: Alert, quieting: Quieting, open_alerts: Sequence[Alert] = ()) -> Suppression | None:
@@ -90,7 +91,7 @@ def suppression(alert: Alert, quieting: Quieting, open_alerts: Sequence[Alert] =
         if window.covers(alert, at):
             return Suppression(f"muted by {window.mute_window_id}", mute_window_id=window.mute_window_id)
     if alert.flapping and alert.last_transition.event is not AlertEvent.flapping:
-        return Suppression("flapping: recorded, announced once it settles")
+        return Suppression("flapping: recorded, announced once it settles", flapping=True)
     return None
 
 
@@ -104,8 +105,10 @@ def audience(
     """The channels that hear ``event`` of ``alert`` (the stack's topic hears everything): the
     firing goes to the rule's channels and level 1, an escalation to its level alone (schedules
     resolved to whoever is on call now), a reminder to the rule's channels, and everything else
-    to everyone notified so far (``notified``: the channels of the alert's earlier deliveries,
-    so a schedule's participant of then hears the acknowledgement, not today's)."""
+    to the channels that heard of the alert before (``notified``: its earlier deliveries that
+    were not held back, so a schedule's participant of then hears the acknowledgement, not
+    today's, and nobody hears the resolution of an alert they never heard of). Where a flapping
+    series settled is announced to the rule's channels and the levels reached."""
     if event is AlertEvent.escalated:
         level = alert.escalation_level
         return policy.levels[level - 1].channels(on_call) if policy and 1 <= level <= len(policy.levels) else []
@@ -114,8 +117,10 @@ def audience(
     if event is AlertEvent.firing or event is AlertEvent.flapping:
         first = policy.levels[0].channels(on_call) if policy and alert.escalation_level else []
         return list(dict.fromkeys([*alert.channels, *first]))
-    fixed = policy.channels_through(alert.escalation_reached) if policy else []
-    return list(dict.fromkeys([*alert.channels, *fixed, *notified]))
+    if alert.last_transition.settled:
+        fixed = policy.channels_through(alert.escalation_reached) if policy else []
+        return list(dict.fromkeys([*alert.channels, *fixed, *notified]))
+    return list(dict.fromkeys(notified))
 
 
 class Act(Enum):

@@ -170,6 +170,7 @@ def evaluate_series(
                 quiet = True
             elif len(starts) >= rule.flapping.max_starts:
                 state.flapping, event, quiet = True, AlertEvent.flapping, True
+                reason = f"started {len(starts)} times within {window // 60} min"
             if state.flapping:
                 state.flap_alert_id = alert_id
         fire.append(AlertChange(kind, alert_id, reason, event, quiet))

@@ -71,11 +71,18 @@ def start_alert(
 
 
 def _advance(
-    alert: Alert, event: AlertEvent, actor: str, now: datetime, reason: str, note: str, **changes: object
+    alert: Alert,
+    event: AlertEvent,
+    actor: str,
+    now: datetime,
+    reason: str,
+    note: str,
+    settled: bool = False,
+    **changes: object,
 ) -> tuple[Alert, Transition]:
     seq = alert.version + 1
     transition = Transition(
-        alert_id=alert.alert_id, seq=seq, event=event, at=now, actor=actor, reason=reason, note=note
+        alert_id=alert.alert_id, seq=seq, event=event, at=now, actor=actor, reason=reason, note=note, settled=settled
     )
     updated = alert.model_copy(update={**changes, "version": seq, "updated_at": now, "last_transition": transition})
     return updated, transition
@@ -224,7 +231,7 @@ def settle(alert: Alert, change: AlertChange, now: datetime) -> tuple[Alert, Tra
             "escalated_at": now if restart else None,
             "repeated_at": now,
         }
-    return _advance(alert, change.event, EVALUATOR, now, change.reason, "", **changes)
+    return _advance(alert, change.event, EVALUATOR, now, change.reason, "", settled=True, **changes)
 
 
 SILENCE_END_WINDOW = timedelta(minutes=5)  # a silence end a late or retried tick still catches

@@ -16,8 +16,9 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses import ses_backends
+from moto.sns import sns_backends
 
-from alerting.channels import EmailSender, Sender, SlackSender, SnsSender, WebhookSender
+from alerting.channels import EmailSender, Sender, SlackSender, SmsSender, SnsSender, WebhookSender
 from alerting.channels.base import Message
 from alerting.channels.http import HttpClient
 from alerting.errors import DeliveryError
@@ -33,7 +34,7 @@ from tests.unit.channels.builders import (
     make_message,
 )
 
-CHANNELS = ("slack", "email", "webhook", "sns")
+CHANNELS = ("slack", "email", "webhook", "sns", "sms")
 SENDER = "alerts@example.com"
 
 
@@ -123,6 +124,23 @@ def _sns_harness(aws: boto3.Session) -> Harness:
     )
 
 
+def _sms_harness(aws: boto3.Session) -> Harness:
+    number = "+4915112345678"
+    return Harness(
+        sender=SmsSender(aws.client("sns"), number),
+        payloads=lambda: [text for _, text in sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values()],
+        max_bytes=140,  # one SMS of ASCII text
+        json_payload=False,
+        secrets=(),
+        failing=lambda retryable: SmsSender(
+            _stubbed(aws, "sns", "publish", "Throttled" if retryable else "InvalidParameter"), number
+        ),
+    )
+
+
+HARNESSES = {"email": _email_harness, "sns": _sns_harness, "sms": _sms_harness}
+
+
 @pytest.fixture(params=CHANNELS)
 def channel(
     request: pytest.FixtureRequest, receiver: Receiver, http: HttpClient, aws: boto3.Session
@@ -132,7 +150,7 @@ def channel(
         yield _http_harness(kind, receiver, http)
         return
     with mock_aws():
-        yield _email_harness(aws) if kind == "email" else _sns_harness(aws)
+        yield HARNESSES[kind](aws)
 
 
 def _huge_message() -> Message:

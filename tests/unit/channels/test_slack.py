@@ -277,3 +277,9 @@ def test_slack_send_private_target_refused_without_allow_private(receiver: Recei
 
     assert caught.value.retryable is False
     assert receiver.received() == []
+
+
+def test_every_event_has_its_emoji() -> None:
+    from alerting.channels.slack import EMOJI
+
+    assert set(EMOJI) == set(AlertEvent)

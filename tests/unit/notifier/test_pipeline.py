@@ -51,9 +51,9 @@ def escalated(minutes: int, **rule: object) -> Alert:
         (0, AlertEvent.firing, [], ["ops-email", "ops-slack"]),  # rule channels + level 1
         (15, AlertEvent.escalated, [], ["alice-sms"]),  # level 2 alone: its schedule, on call now
         (30, AlertEvent.escalated, [], ["manager-email"]),
-        # everyone who heard: the fixed channels reached, and who was on call then (the ledger)
-        (30, AlertEvent.acknowledged, ["ops-slack", "bob-sms"], ["ops-email", "ops-slack", "manager-email", "bob-sms"]),
-        (15, AlertEvent.resolved, ["bob-sms"], ["ops-email", "ops-slack", "bob-sms"]),  # level 3 never reached
+        # everyone who heard before (the ledger): who was on call then, not now; never reached: nothing
+        (30, AlertEvent.acknowledged, ["ops-email", "ops-slack", "bob-sms"], ["ops-email", "ops-slack", "bob-sms"]),
+        (15, AlertEvent.resolved, [], []),  # nobody heard of it (every delivery was held back)
         (15, AlertEvent.repeat, ["bob-sms"], ["ops-email"]),  # reminders: the rule's channels
     ],
 )
@@ -62,11 +62,17 @@ def test_audience_is_who_has_heard_of_the_alert(minutes, event, notified, expect
     assert audience(alert, event, POLICY, ON_CALL, notified) == expected
 
 
+def test_where_a_flapping_series_settled_goes_to_the_rules_audience():
+    alert = escalated(15, channels=["ops-email"])
+    settled = alert.model_copy(update={"last_transition": alert.last_transition.model_copy(update={"settled": True})})
+    assert audience(settled, AlertEvent.resolved, POLICY, ON_CALL, ["bob-sms"]) == ["ops-email", "ops-slack", "bob-sms"]
+
+
 def test_a_schedule_that_no_longer_exists_pages_nobody_and_no_policy_means_the_rules_channels():
     alert = escalated(15)
     assert audience(alert, AlertEvent.escalated, POLICY, lambda _: None) == []
     plain = make_alert(alert_rule(channels=["ops-email"]))
-    assert audience(plain, AlertEvent.resolved, None, ON_CALL) == ["ops-email"]
+    assert audience(plain, AlertEvent.resolved, None, ON_CALL, ["ops-email"]) == ["ops-email"]
     assert audience(plain, AlertEvent.escalated, None, ON_CALL) == []
 
 

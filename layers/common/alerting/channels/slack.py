@@ -48,6 +48,7 @@ EMOJI = {
     AlertEvent.unacknowledged: ":alarm_clock:",
     AlertEvent.escalated: ":rotating_light:",
     AlertEvent.repeat: ":repeat:",
+    AlertEvent.flapping: ":ocean:",
 }
 
 

@@ -59,6 +59,7 @@ class Transition(Model):
     actor: str
     reason: str = ""
     note: str = ""
+    settled: bool = False  # where a flapping series settled: announced to the rule's audience
 
 
 class Alert(Model):

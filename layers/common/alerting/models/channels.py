@@ -138,6 +138,16 @@ class DeliveryRecord(Model):
     silence_id: str | None = None
     mute_window_id: str | None = None
     inhibited_by: str | None = None
+    flapping: bool = False  # `suppressed` because its series flaps
+
+    @property
+    def heard(self) -> bool:
+        """Whether the channel heard of the alert through this record: anything but a
+        suppression by a silence, mute window, inhibition or flapping (a channel's own filter
+        counts as heard: it chose what to hear)."""
+        quieted = self.silence_id or self.mute_window_id or self.inhibited_by or self.flapping
+        return not (self.status is DeliveryStatus.suppressed and quieted)
+
     created_at: UtcDatetime
     updated_at: UtcDatetime
     lease_until: int | None = None  # epoch seconds a `sending` claim is held for
