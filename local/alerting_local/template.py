@@ -7,8 +7,10 @@ properties; each function's environment is its ``Environment`` merged over ``Glo
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,12 @@ for _tag in (
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The template as a fresh dict (callers may change it); parsed once per file version."""
+    return copy.deepcopy(_parsed(path, path.stat().st_mtime_ns))
+
+
+@cache
+def _parsed(path: Path, _version: int) -> dict[str, Any]:
     with path.open() as handle:
         data: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)
     return data

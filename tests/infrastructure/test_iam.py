@@ -4,7 +4,6 @@ resource-level permission, and each function's actions on the resources it uses.
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -29,7 +28,7 @@ class _NoManagedPolicies:
 
 
 def _transformed() -> dict[str, Any]:
-    template = copy.deepcopy(load_template())
+    template = load_template()  # a fresh copy
     for resource in template["Resources"].values():
         for key in ("CodeUri", "ContentUri"):  # sam build uploads these; the transform wants S3
             if key in resource.get("Properties", {}):

@@ -100,15 +100,19 @@ def malformed(event: dict[str, Any]) -> tuple[HTTPStatus, str, list[FieldError]]
     """What is wrong with a request that cannot even be parsed, before the resolver tries (and
     fails with a 500): a body that is not UTF-8, not JSON-typed, or nested absurdly deep."""
     body = event.get("body")
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    media_type = (headers.get("content-type") or "application/json").split(";", 1)[0].strip().lower()
     if not body:
+        # An empty body is fine, unless it claims a type the resolver would try to parse (a
+        # multipart body without parts fails inside Powertools).
+        if media_type != "application/json" and event.get("httpMethod") in ("POST", "PUT", "PATCH"):
+            return HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the body as application/json", []
         return None
     if event.get("isBase64Encoded"):
         try:
             body = base64.b64decode(body, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             return HTTPStatus.BAD_REQUEST, "invalid request", [FieldError(field="body", message="not UTF-8 text")]
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    media_type = headers.get("content-type", "application/json").split(";", 1)[0].strip().lower()
     if media_type != "application/json":
         return HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the body as application/json", []
     if _depth_exceeds(body, MAX_JSON_DEPTH):

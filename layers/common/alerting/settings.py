@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from functools import cache
 from typing import Any
 
@@ -94,10 +95,20 @@ def quiet_wire_logs() -> None:
         logger.setLevel(max(logger.level, logging.INFO))
 
 
+_SESSION_LOCK = threading.Lock()
+
+
+@cache
+def _session(region: str) -> Any:
+    """One session per region: its loader reads each service model and the endpoint rules once
+    for every client made from it (a session per client read them again each time)."""
+    return boto3.session.Session(region_name=region)
+
+
 @cache
 def client(service: str, region: str, endpoint_url: str | None, max_attempts: int = 5) -> Any:
     """One client per (service, region, endpoint) per container; adaptive retries for throttling
     (`max_attempts=1` where the adapter owns the retry policy)."""
     config = Config(retries={"mode": "adaptive", "max_attempts": max_attempts}, connect_timeout=5, read_timeout=20)
-    session: Any = boto3.session.Session(region_name=region)  # Any: the service name is a runtime value
-    return session.client(service, endpoint_url=endpoint_url, config=config)
+    with _SESSION_LOCK:  # creating clients from one session is not thread-safe
+        return _session(region).client(service, endpoint_url=endpoint_url, config=config)

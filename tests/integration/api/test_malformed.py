@@ -31,12 +31,21 @@ DEEP = "[" * 100_000 + "]" * 100_000
     [
         (api_event("POST", "/rules", "--x\r\n", headers={"Content-Type": "multipart/form-data"}), 415, []),
         (api_event("POST", "/rules", "a=1", headers={"Content-Type": "text/plain"}), 415, []),
+        (api_event("POST", "/alerts/x/ack", None, headers={"Content-Type": "multipart/form-data"}), 415, []),
         (api_event("POST", "/rules", DEEP), 400, ["body"]),
         (api_event("POST", "/rules", '{"name": ' + DEEP + "}"), 400, ["body"]),
         (_base64(api_event("POST", "/rules"), b'{"name": "\xff\xfe"}'), 400, ["body"]),
         ({**api_event("POST", "/rules"), "body": "%%%not base64", "isBase64Encoded": True}, 400, ["body"]),
     ],
-    ids=["multipart-without-boundary", "text-plain", "deep-array", "deep-in-object", "not-utf8", "not-base64"],
+    ids=[
+        "multipart-without-boundary",
+        "text-plain",
+        "empty-multipart",
+        "deep-array",
+        "deep-in-object",
+        "not-utf8",
+        "not-base64",
+    ],
 )
 def test_unparseable_request_is_4xx_with_the_error_body(api, event, status, fields):
     code, body = _send(event)
