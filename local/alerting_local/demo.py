@@ -87,7 +87,7 @@ def run(fast: bool = True) -> int:
         silence_until = create_silence(local, start)
         set_clock(None)
         window = create_quiet_times(local, start)
-        print(f"Channels: {', '.join(channels)} (+ the SNS topic, which receives every transition)")
+        print(f"Channels: {', '.join(channels)} (+ the SNS topic, which hears every alert announced)")
         print(
             f"Escalation policy {POLICY['policy_id']!r} on high-cpu-usage: "
             + " -> ".join(

@@ -263,6 +263,6 @@ def _settled(rule: Rule, state: SeriesState, tick: int) -> AlertChange | None:
     return AlertChange(
         AlertKind.threshold,
         alert_id,
-        f"settled {'firing' if open_now else 'resolved'} after flapping ({minutes} min without a change)",
+        f"settled {'firing' if open_now else 'resolved'}: {minutes} min without a change after flapping",
         AlertEvent.firing if open_now else AlertEvent.resolved,
     )

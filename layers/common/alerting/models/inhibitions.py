@@ -45,6 +45,6 @@ class InhibitionSpec(Model):
         return None
 
 
-class Inhibition(InhibitionSpec, Stored):
+class Inhibition(Stored, InhibitionSpec):
     ID_FIELD: ClassVar[str] = "inhibition_id"
     inhibition_id: ResourceId

@@ -76,6 +76,6 @@ class MuteWindowSpec(Model):
         return self.active(at) and all(m.matches(labels) for m in self.matchers)
 
 
-class MuteWindow(MuteWindowSpec, Stored):
+class MuteWindow(Stored, MuteWindowSpec):
     ID_FIELD: ClassVar[str] = "mute_window_id"
     mute_window_id: ResourceId

@@ -52,6 +52,6 @@ class EscalationPolicySpec(Model):
         return list(dict.fromkeys(t.schedule for lvl in self.levels for t in lvl.targets if t.schedule))
 
 
-class EscalationPolicy(EscalationPolicySpec, Stored):
+class EscalationPolicy(Stored, EscalationPolicySpec):
     ID_FIELD: ClassVar[str] = "policy_id"
     policy_id: ResourceId

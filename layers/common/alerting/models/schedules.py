@@ -130,6 +130,6 @@ class ScheduleSpec(Model):
         return index
 
 
-class Schedule(ScheduleSpec, Stored):
+class Schedule(Stored, ScheduleSpec):
     ID_FIELD: ClassVar[str] = "schedule_id"
     schedule_id: ResourceId
