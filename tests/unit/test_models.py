@@ -32,7 +32,7 @@ def error_fields(data: dict[str, Any]) -> dict[str, str]:
         (
             {"conditions": [condition(metric=metric(statistic="Median"))]},
             "conditions.0.metric.statistic",
-            "pattern",
+            "not a CloudWatch statistic",
         ),
         ({"conditions": [condition(threshold="85")]}, "conditions.0.threshold", "valid number"),
         ({"conditions": [condition(threshold=float("nan"))]}, "conditions.0.threshold", "finite"),
@@ -72,7 +72,15 @@ def test_rule_validation_names_the_field(overrides: dict[str, Any], field: str, 
 
 
 @pytest.mark.parametrize(
-    "statistic", ["Average", "Maximum", "Minimum", "Sum", "SampleCount", "p99", "p99.9", "p50", "p100"]
+    "statistic",
+    # as CloudWatch's "Statistics definitions" page writes them
+    [
+        *("Average", "Maximum", "Minimum", "Sum", "SampleCount", "IQM"),
+        *("p99", "p99.9", "p50", "p100", "p0", "p99.99", "p99.9999999999"),
+        *("tm99", "tm90", "wm98", "tc90", "ts90", "tm99.5"),
+        *("TM(10%:90%)", "TM(2%:98%)", "TM(150:1000)", "TM(:95%)", "TM(5%:)"),
+        *("WM(10%:90%)", "TC(10%:90%)", "TC(0.005:0.030)", "TS(80%:)", "PR(:300)", "PR(100:2000)"),
+    ],
 )
 def test_rule_accepts_every_supported_statistic(statistic: str):
     rule = Rule.model_validate(rule_data(conditions=[condition(metric=metric(statistic=statistic))]))
@@ -125,3 +133,17 @@ def test_copy_with_new_conditions_does_not_keep_the_cached_hash():
     )
     assert changed.definition_hash != cached
     assert rule.model_copy().definition_hash == cached
+
+
+@pytest.mark.parametrize(
+    "statistic",
+    [
+        *("p100.5", "p100.01", "p101", "p", "p-1", "P99", "p99.12345678901"),  # beyond 0-100 / 10 decimals
+        *("tm101", "Median", "average", "IQM(1:2)"),
+        *("TM(90%:10%)", "TM(:)", "TM(10%:900)", "TM(10%:190%)", "WM(150:1000)", "PR(:30%)", "PR(5:5)", "TM 10%:90%"),
+    ],
+)
+def test_rule_refuses_statistics_cloudwatch_would_reject(statistic: str):
+    with pytest.raises(ValidationError) as caught:
+        Rule.model_validate(rule_data(conditions=[condition(metric=metric(statistic=statistic))]))
+    assert [".".join(map(str, e["loc"])) for e in caught.value.errors()] == ["conditions.0.metric.statistic"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
@@ -18,7 +19,46 @@ from alerting.models.common import (
     digest,
 )
 
-STATISTIC_PATTERN = r"^(Average|Maximum|Minimum|Sum|SampleCount|p(100|\d{1,2})(\.\d{1,2})?)$"
+SIMPLE_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum", "IQM")
+_NUMBER = r"\d+(?:\.\d{1,10})?"  # CloudWatch takes up to ten decimal places
+_SHORT = re.compile(rf"^(p|tm|wm|tc|ts)({_NUMBER})$")  # p99.9, tm90: a percentage (0-100)
+_RANGED = re.compile(rf"^(TM|WM|TC|TS|PR)\(({_NUMBER}%?)?:({_NUMBER}%?)?\)$")  # TM(10%:90%), PR(:300)
+
+
+def check_statistic(value: str) -> str:
+    """A statistic as CloudWatch writes it (Statistics-definitions): the simple five and IQM;
+    `p`, `tm`, `wm`, `tc`, `ts` with a percentage 0-100; `TM`, `WM`, `TC`, `TS` with a range of
+    percentages or values, `PR` with a range of values. Anything else would fail every query."""
+    if value in SIMPLE_STATISTICS:
+        return value
+    short = _SHORT.match(value)
+    if short:
+        if float(short.group(2)) > 100:
+            raise ValueError(f"{short.group(1)}{short.group(2)}: the percentage must be within 0-100")
+        return value
+    ranged = _RANGED.match(value)
+    if not ranged:
+        raise ValueError(
+            "not a CloudWatch statistic: use SampleCount, Average, Sum, Minimum, Maximum, IQM, "
+            "pNN[.NN], tmNN, wmNN, tcNN, tsNN, or TM/WM/TC/TS/PR(low:high), e.g. TM(10%:90%), PR(:300)"
+        )
+    kind, low, high = ranged.groups()
+    bounds = [b for b in (low, high) if b]
+    if not bounds:
+        raise ValueError(f"{kind}(:) needs at least one bound")
+    percents = [b.endswith("%") for b in bounds]
+    if kind == "PR" and any(percents):
+        raise ValueError("PR takes values, not percentages, e.g. PR(:300) or PR(100:2000)")
+    if kind == "WM" and not all(percents):
+        raise ValueError("WM takes percentages, e.g. WM(10%:90%)")
+    if len(bounds) == 2 and percents[0] != percents[1]:
+        raise ValueError(f"{value}: both bounds are percentages or both are values")
+    numbers = [float(b.rstrip("%")) for b in bounds]
+    if any(p and n > 100 for p, n in zip(percents, numbers, strict=True)):
+        raise ValueError(f"{value}: a percentage must be within 0-100")
+    if len(numbers) == 2 and numbers[0] >= numbers[1]:
+        raise ValueError(f"{value}: the lower bound must be below the upper one")
+    return value
 
 
 def _storable(value: float) -> float:
@@ -91,7 +131,12 @@ class MetricSpec(Model):
     dimensions: Annotated[dict[DimensionName, DimensionValue], Field(max_length=30)] = {}
     statistic: Annotated[
         str,
-        Field(pattern=STATISTIC_PATTERN, description="Average, Maximum, Minimum, Sum, SampleCount, pNN or pNN.N"),
+        Field(
+            max_length=64,
+            description="SampleCount, Average, Sum, Minimum, Maximum, IQM, pNN.NN, tm/wm/tc/tsNN, "
+            "TM/WM/TC/TS/PR(low:high) as CloudWatch writes them",
+        ),
+        AfterValidator(check_statistic),
     ] = "Average"
 
     def label(self) -> str:
