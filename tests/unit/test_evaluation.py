@@ -119,9 +119,31 @@ def test_hysteresis_for_lower_bound_rules():
 
 
 def test_missing_data_ignore_keeps_state_and_does_not_count():
-    decisions = play(make_rule(breaches_to_fire=2), [B, None, None, B])
-    assert events(decisions) == "---F"
+    decisions = play(make_rule(breaches_to_fire=2), [B, None, B])
+    assert events(decisions) == "--F"  # one ignored gap: the first breach is N x interval old, still counted
     assert decisions[1].outcome is Outcome.unknown and not decisions[1].changed
+
+
+@pytest.mark.parametrize(
+    ("m", "n", "series", "timeline"),
+    [
+        (2, 2, [B, None, None, B], "----"),  # two gaps: the first breach is older than N x 60 s
+        (2, 3, [B] + [None] * 8 + [B], "-" * 10),  # the case: not "2 of 3"
+        (2, 3, [B, None, B], "--F"),
+        (2, 3, [B, None, None, B], "---F"),  # 180 s = N x 60 s: the boundary counts
+        (2, 3, [B, OK, None, None, B], "-----"),
+        (3, 5, [B, B, None, None, None, None, B], "-------"),  # the first drops out of the window
+    ],
+)
+def test_stale_evaluations_stop_counting(m, n, series, timeline):
+    assert events(play(make_rule(breaches_to_fire=m, out_of=n), series)) == timeline
+
+
+def test_stale_window_scales_with_the_evaluation_interval():
+    rule = make_rule(breaches_to_fire=2, evaluation_interval_seconds=300)
+    step = timedelta(minutes=5)
+    assert events(play(rule, [B, None, B], step=step)) == "--F"
+    assert events(play(rule, [B, None, None, B], step=step)) == "----"
 
 
 def test_missing_data_ignore_does_not_resolve_a_firing_alert():
@@ -215,7 +237,11 @@ def test_rate_limit_suppresses_beyond_max_alerts_per_hour_and_is_never_silent():
     decisions = play(rule, [B, OK, B, OK, B, B])
     assert events(decisions) == "FRFRSS"
     assert decisions[4].suppressed == "rate_limit"
-    assert decisions[5].changed is False  # held back, counted by the summary, not rewritten
+    assert decisions[5].suppressed == "rate_limit"  # held back again, counted by the summary
+    # rewritten only to date its breach (so an old one stops counting); nothing else moves
+    assert decisions[5].state.model_dump(exclude={"history_at", "last_tick"}) == decisions[4].state.model_dump(
+        exclude={"history_at", "last_tick"}
+    )
 
 
 def test_rate_limit_window_is_rolling_sixty_minutes():

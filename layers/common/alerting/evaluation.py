@@ -142,7 +142,7 @@ def evaluate_series(
     state = baseline.model_copy()  # shallow: fields are only ever reassigned, never mutated in place
     if state.definition != rule.definition_hash:
         state.definition = rule.definition_hash
-        state.history, state.recovered_streak, state.missing_streak = "", 0, 0
+        state.history, state.history_at, state.recovered_streak, state.missing_streak = "", [], 0, 0
 
     fire: list[AlertChange] = []
     resolve: list[AlertChange] = []
@@ -199,7 +199,8 @@ def evaluate_series(
     outcome = Outcome.unknown if breached is None else (Outcome.breach if breached else Outcome.ok)
 
     if breached is not None:
-        state.history = (state.history + (BREACH if breached else OK))[-rule.n :].lstrip(OK)
+        if not alert_open:  # while open, recovery is the streak's business: the history waits
+            state.history, state.history_at = counted(state, BREACH if breached else OK, tick, rule)
         if alert_open:
             assert state.alert_id is not None
             if breached:
@@ -214,7 +215,7 @@ def evaluate_series(
                             f"recovered for {state.recovered_streak} evaluation(s)",
                         )
                     )
-                    state.alert_id, state.history, state.recovered_streak = None, "", 0
+                    state.alert_id, state.history, state.history_at, state.recovered_streak = None, "", [], 0
                     state.last_resolved_at = tick
                     state.last_change_at = tick if rule.flapping is not None else state.last_change_at
         else:
@@ -244,6 +245,18 @@ def evaluate_series(
         suppressed=held_back,
         settle=settle,
     )
+
+
+def counted(state: SeriesState, mark: str, tick: int, rule: Rule) -> tuple[str, list[int]]:
+    """The history with this evaluation added: the last N counted evaluations no older than
+    N × the evaluation interval (the boundary counts), so evaluations separated by long gaps
+    of ignored missing data never combine; leading oks dropped (they cannot start an alert)."""
+    known = state.history_at if len(state.history_at) == len(state.history) else [tick] * len(state.history)
+    horizon = tick - rule.n * rule.evaluation_interval_seconds
+    kept = [(m, t) for m, t in zip(state.history + mark, [*known, tick], strict=True) if t >= horizon][-rule.n :]
+    while kept and kept[0][0] == OK:
+        kept.pop(0)
+    return "".join(m for m, _ in kept), [t for _, t in kept]
 
 
 def _settled(rule: Rule, state: SeriesState, tick: int) -> AlertChange | None:

@@ -275,5 +275,12 @@ def forget_alert(state: SeriesState, alert: Alert, at: int) -> SeriesState:
     if alert.kind is AlertKind.nodata:
         return state.model_copy(update={"nodata_alert_id": None, "missing_streak": 0, **seen})
     return state.model_copy(
-        update={"alert_id": None, "history": "", "recovered_streak": 0, "status": SeriesStatus.ok, **seen}
+        update={
+            "alert_id": None,
+            "history": "",
+            "history_at": [],
+            "recovered_streak": 0,
+            "status": SeriesStatus.ok,
+            **seen,
+        }
     )

@@ -120,6 +120,7 @@ class SeriesState(Model):
     definition: str = ""
     status: SeriesStatus = SeriesStatus.ok
     history: str = ""  # oldest → newest counted evaluations: "B" breach, "." ok; at most N long
+    history_at: list[int] = []  # the tick (epoch seconds) of each, so an old one stops counting
     recovered_streak: int = 0
     missing_streak: int = 0
     alert_id: str | None = None
