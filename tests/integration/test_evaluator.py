@@ -213,3 +213,28 @@ def test_a_rule_disabled_while_the_tick_runs_fires_nothing(aws, repos, monkeypat
     summary = evaluator.run(T0 + timedelta(minutes=1))
     assert (summary.alerts_fired, summary.errors) == (0, 0)
     assert alerts.page(AlertFilter(), 10, None).items == []
+
+
+def test_a_rule_whose_queries_keep_failing_raises_an_error_alert_and_resolves_it(aws, repos, monkeypatch):
+    rules, alerts = repos
+    rules.create(make_rule(window_seconds=60, evaluation_delay_seconds=0, on_error="alert", breaches_to_fire=2))
+    from alerting.metrics import CloudWatchMetrics
+
+    real = CloudWatchMetrics._call
+
+    def denied(self, request):
+        page = real(self, request)
+        for result in page.get("MetricDataResults", []):
+            result["StatusCode"], result["Messages"] = "Forbidden", [{"Code": "Forbidden", "Value": "no access"}]
+        return page
+
+    monkeypatch.setattr(CloudWatchMetrics, "_call", denied)
+    assert [tick(m)["alerts_fired"] for m in (1, 2)] == [0, 1]
+    (alert,) = alerts.page(AlertFilter(), 10, None).items
+    assert (alert.kind, alert.rule_name, alert.status) == ("error", "High CPU (query error)", "firing")
+    assert "Forbidden: no access" in alert.annotations["summary"]
+
+    monkeypatch.setattr(CloudWatchMetrics, "_call", real)
+    put_cpu(aws, 2, 10)
+    assert tick(3)["alerts_resolved"] == 1
+    assert alerts.get(alert.alert_id).last_transition.reason == "queries succeed again"

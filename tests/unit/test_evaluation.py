@@ -318,3 +318,40 @@ def test_nodata_alert_resolves_when_the_rule_stops_alerting_on_no_data():
     decision = evaluate_series(relaxed, [Observation(None)], opened.state, T0 + timedelta(minutes=1))
     assert [c.kind for c in decision.resolve] == [AlertKind.nodata]
     assert decision.state.nodata_alert_id is None
+
+
+def failing(n: int) -> list[Observation]:
+    return [Observation(None, error="Throttling")] * n
+
+
+def test_on_error_alert_fires_after_m_failed_evaluations_and_resolves_when_queries_succeed():
+    rule = make_rule(on_error="alert", breaches_to_fire=2)
+    state = None
+    timeline = []
+    for minute, observations in enumerate([failing(1), failing(1), failing(1), [Observation(OK)]]):
+        decision = evaluate_series(rule, observations, state, T0 + timedelta(minutes=minute))
+        state = decision.state
+        timeline.append(
+            "".join(f"{c.kind}+" for c in decision.fire) + "".join(f"{c.kind}-" for c in decision.resolve) or "-"
+        )
+    assert timeline == ["-", "error+", "-", "error-"]
+    assert (state.error_alert_id, state.error_streak) == (None, 0)
+
+
+def test_on_error_keep_changes_nothing_and_a_success_in_between_resets_the_streak():
+    kept = evaluate_series(make_rule(), failing(1), None, T0)
+    assert kept.outcome is Outcome.error and not kept.changed
+    rule = make_rule(on_error="alert", breaches_to_fire=2)
+    first = evaluate_series(rule, failing(1), None, T0)
+    ok = evaluate_series(rule, [Observation(OK)], first.state, T0 + timedelta(minutes=1))
+    again = evaluate_series(rule, failing(1), ok.state, T0 + timedelta(minutes=2))
+    assert (first.state.error_streak, ok.state.error_streak, again.fire) == (1, 0, ())
+
+
+def test_an_error_alert_and_a_threshold_alert_are_separate():
+    rule = make_rule(on_error="alert")
+    fired = evaluate_series(rule, [Observation(B)], None, T0)
+    errored = evaluate_series(rule, failing(1), fired.state, T0 + timedelta(minutes=1))
+    (change,) = errored.fire
+    assert change.kind == "error" and change.alert_id.startswith("er-")
+    assert errored.state.alert_id == fired.state.alert_id  # the breach alert stays open, undecided

@@ -146,7 +146,7 @@ class Evaluator:
         """Resolve the series' open alerts and drop its state, in one transaction."""
         operations = [self.states.delete_op(state)]
         resolved = 0
-        for alert_id in filter(None, (state.alert_id, state.nodata_alert_id)):
+        for alert_id in filter(None, (state.alert_id, state.nodata_alert_id, state.error_alert_id)):
             current = self.alerts.get(alert_id)
             if current.is_open:
                 ended, transition = resolve(current, EVALUATOR, now, reason=reason, resolution=Resolution.auto)

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from alerting.models.alerts import AlertKind, SeriesState, SeriesStatus
 from alerting.models.common import AlertEvent, epoch, floor_minute
-from alerting.models.rules import Condition, Match, MissingData, Operator, Rule
+from alerting.models.rules import Condition, Match, MissingData, OnError, Operator, Rule
 
 BREACH, OK = "B", "."
 
@@ -113,7 +113,7 @@ def combine(match: Match, outcomes: Sequence[bool | None]) -> bool | None:
 
 def alert_id_for(fingerprint: str, kind: AlertKind, tick: int) -> str:
     """Deterministic: the same series starting on the same tick always gets the same id."""
-    prefix = "nd-" if kind is AlertKind.nodata else ""
+    prefix = {AlertKind.nodata: "nd-", AlertKind.error: "er-"}.get(kind, "")
     return f"{prefix}{fingerprint[:12]}-{tick}"
 
 
@@ -136,7 +136,8 @@ def evaluate_series(
     baseline = previous or initial_state(rule)
     if previous is not None and previous.last_tick >= tick:
         return Decision(Outcome.duplicate, previous, changed=False)
-    if any(o.error for o in observations):
+    failed = next((o.error for o in observations if o.error), None)
+    if failed is not None and rule.on_error is OnError.keep and baseline.error_alert_id is None:
         return Decision(Outcome.error, baseline, changed=False)
 
     state = baseline.model_copy()  # shallow: fields are only ever reassigned, never mutated in place
@@ -175,6 +176,19 @@ def evaluate_series(
                 state.flap_alert_id = alert_id
         fire.append(AlertChange(kind, alert_id, reason, event, quiet))
         return alert_id
+
+    # Failing queries as their own alert (on_error=alert): nothing else is decided meanwhile.
+    if failed is not None:
+        if rule.on_error is OnError.alert:
+            state.error_streak = min(state.error_streak + 1, rule.breaches_to_fire)
+            if state.error_streak >= rule.breaches_to_fire and state.error_alert_id is None:
+                state.error_alert_id = start(AlertKind.error, f"queries failed {state.error_streak} times: {failed}")
+        return _decided(Outcome.error, state, baseline, tick, fire, resolve, held_back)
+    if state.error_alert_id is not None or state.error_streak:
+        if state.error_alert_id is not None:
+            resolve.append(AlertChange(AlertKind.error, state.error_alert_id, "queries succeed again"))
+            state.last_resolved_at = tick
+        state.error_alert_id, state.error_streak = None, 0
 
     # Missing data as its own alert (treat_missing_data=alert).
     watching = rule.treat_missing_data is MissingData.alert
@@ -224,7 +238,19 @@ def evaluate_series(
                 state.alert_id = start(AlertKind.threshold, f"{count} of the last {rule.n} evaluations breached")
 
     settle = _settled(rule, state, tick) if not fire and not resolve else None
+    return _decided(outcome, state, baseline, tick, fire, resolve, held_back, settle)
 
+
+def _decided(
+    outcome: Outcome,
+    state: SeriesState,
+    baseline: SeriesState,
+    tick: int,
+    fire: list[AlertChange],
+    resolve: list[AlertChange],
+    held_back: str | None,
+    settle: AlertChange | None = None,
+) -> Decision:
     state.suppressed = held_back
     if state.alert_id is not None:
         state.status = SeriesStatus.firing
@@ -232,7 +258,6 @@ def evaluate_series(
         state.status = SeriesStatus.pending
     else:
         state.status = SeriesStatus.ok
-
     changed = state != baseline
     if changed:
         state.last_tick = tick

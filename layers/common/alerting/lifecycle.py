@@ -27,6 +27,7 @@ from alerting.models.silences import Silence, silencing
 from alerting.templating import render_annotations
 
 EVALUATOR = "evaluator"
+KIND_SUFFIX = {AlertKind.threshold: "", AlertKind.nodata: " (no data)", AlertKind.error: " (query error)"}
 SYSTEM = "system"  # the actor of time-driven transitions (escalation, repeat, lapsed acks)
 
 
@@ -44,7 +45,7 @@ def start_alert(
     alert = Alert(
         alert_id=change.alert_id,
         rule_id=rule.rule_id,
-        rule_name=rule.name if change.kind is AlertKind.threshold else f"{rule.name} (no data)",
+        rule_name=rule.name + KIND_SUFFIX[change.kind],
         kind=change.kind,
         fingerprint=state.fingerprint,
         series=state.series,
@@ -67,6 +68,8 @@ def start_alert(
     annotations = render_annotations(rule.annotations, alert)
     if change.kind is AlertKind.nodata:
         annotations.setdefault("summary", f"{rule.name}: no data ({change.reason})")
+    if change.kind is AlertKind.error:
+        annotations = {"summary": f"{rule.name}: cannot be evaluated ({change.reason})"}
     return alert.model_copy(update={"annotations": annotations})
 
 
@@ -274,6 +277,8 @@ def forget_alert(state: SeriesState, alert: Alert, at: int) -> SeriesState:
     seen = {"last_resolved_at": at, "last_tick": max(state.last_tick, at)}
     if alert.kind is AlertKind.nodata:
         return state.model_copy(update={"nodata_alert_id": None, "missing_streak": 0, **seen})
+    if alert.kind is AlertKind.error:
+        return state.model_copy(update={"error_alert_id": None, "error_streak": 0, **seen})
     return state.model_copy(
         update={
             "alert_id": None,

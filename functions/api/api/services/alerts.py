@@ -119,7 +119,7 @@ class AlertService:
     def _forget_ops(self, alert: Alert, now: datetime) -> list[Item]:
         """Clear the series' breach history, if the series still points at this alert."""
         state = self.states.get(alert.rule_id, alert.fingerprint)
-        if state is None or alert.alert_id not in (state.alert_id, state.nodata_alert_id):
+        if state is None or alert.alert_id not in (state.alert_id, state.nodata_alert_id, state.error_alert_id):
             return []
         return [self.states.put_op(forget_alert(state, alert, epoch(now)))]
 

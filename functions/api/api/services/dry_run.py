@@ -67,7 +67,7 @@ def report(
         out_of=rule.n,
         pending=f"{breaches} of {rule.n}",
         series_status=decision.state.status,
-        open_alert_id=decision.state.alert_id or decision.state.nodata_alert_id,
+        open_alert_id=decision.state.alert_id or decision.state.nodata_alert_id or decision.state.error_alert_id,
     )
 
 

@@ -22,6 +22,7 @@ from alerting.models.rules import Condition
 class AlertKind(StrEnum):
     threshold = "threshold"
     nodata = "nodata"  # treat_missing_data=alert: the series stopped reporting
+    error = "error"  # on_error=alert: its queries keep failing
 
 
 class Resolution(StrEnum):
@@ -125,6 +126,8 @@ class SeriesState(Model):
     missing_streak: int = 0
     alert_id: str | None = None
     nodata_alert_id: str | None = None
+    error_alert_id: str | None = None  # on_error=alert: the open alert of failing queries
+    error_streak: int = 0  # consecutive failed evaluations (capped at M)
     last_resolved_at: int | None = None  # epoch seconds, for the cooldown
     alert_starts: list[int] = []  # epoch seconds of alerts started in the last hour (rate limit)
     suppressed: str | None = None  # "cooldown" / "rate_limit" while a due alert is held back

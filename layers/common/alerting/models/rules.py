@@ -169,6 +169,11 @@ class Condition(Model):
         return f"{self.metric.name} {self.metric.statistic} {self.operator.symbol} {self.threshold:g}"
 
 
+class OnError(StrEnum):
+    keep = "keep"  # a failed query is not counted, the state is kept, /health shows it
+    alert = "alert"  # after M consecutive failed evaluations an `error` alert fires
+
+
 class FlappingPolicy(Model):
     """A series that starts its `max_starts`-th alert within `within_seconds` is flapping: that
     start is announced as `flapping`, then its cycles are recorded but not notified until it has
@@ -207,6 +212,7 @@ class RuleSpec(Model):
     # A firing, unacknowledged alert is announced again (`repeat`) to the rule's channels.
     repeat_interval_seconds: Annotated[int, Field(ge=300, le=604_800, strict=True)] | None = None
     flapping: FlappingPolicy | None = None  # off by default
+    on_error: OnError = OnError.keep
 
     @field_validator("window_seconds", "evaluation_delay_seconds", "evaluation_interval_seconds")
     @classmethod
