@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from alerting.discovery import MetricDirectory
 from alerting.metrics import CloudWatchMetrics
 from alerting.models.common import parse_time, utcnow
 from alerting.models.policies import EscalationPolicy
@@ -39,6 +40,7 @@ def build(settings: EvaluatorSettings) -> Evaluator:
         dynamodb=dynamodb,
         policies=ConfigRepository(dynamodb, settings.config_table, KIND_POLICY, EscalationPolicy, "policy_id"),
         silences=ConfigRepository(dynamodb, settings.config_table, KIND_SILENCE, Silence, "silence_id"),
+        directory=MetricDirectory(client("cloudwatch", settings.region, settings.endpoint_url)),
     )
 
 

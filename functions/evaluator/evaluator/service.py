@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from alerting.errors import ConcurrentUpdate, NotFound
+from alerting.discovery import Fleet, MetricDirectory, fleet
+from alerting.errors import ConcurrentUpdate, MetricsUnavailable, NotFound
 from alerting.evaluation import Decision, Observation, Outcome, evaluate_series, is_due
 from alerting.lifecycle import EVALUATOR, due_transition, recover, resolve, settle, silence_ended, start_alert
 from alerting.metrics import MetricQuery, queries_for
 from alerting.models.alerts import ConditionValue, Resolution, SeriesState
-from alerting.models.common import floor_minute
+from alerting.models.common import epoch, floor_minute
 from alerting.models.policies import EscalationPolicy
 from alerting.models.reports import EvaluationSummary
 from alerting.models.rules import Rule
@@ -44,6 +46,7 @@ class Evaluator:
     # The sweep's configuration; the handler always sets both (tests of evaluation may leave them out).
     policies: ConfigRepository[EscalationPolicy] | None = None
     silences: ConfigRepository[Silence] | None = None
+    directory: MetricDirectory | None = None  # discovery for fleet rules (wildcard dimensions)
 
     def run(self, now: datetime) -> EvaluationSummary:
         started = time.perf_counter()
@@ -55,31 +58,38 @@ class Evaluator:
         enabled = [r for r in rules.values() if r.enabled]
         due = [r for r in enabled if is_due(r, tick)]
         summary.rules_skipped = len(enabled) - len(due)
-        queries = {r.rule_id: queries_for(r, tick) for r in due}
-        distinct = {q for qs in queries.values() for q in qs}
-        summary.metric_queries = len(distinct)
-        observations = self.metrics.fetch(list(distinct)) if distinct else {}
         states = self.states.load_all()
 
-        for state in states.values():
-            reason = retirement(rules.get(state.rule_id), state)
+        for key, state in list(states.items()):
+            reason = retirement(rules.get(state.rule_id), state, epoch(tick))
             if reason is None:
                 continue
             try:
                 summary.alerts_resolved += self._retire(state, reason, tick)
                 summary.state_writes += 1
+                del states[key]
             except Exception:
                 logger.exception("retiring a series failed", extra={"rule_id": state.rule_id})
                 summary.errors += 1
 
+        fleets = self._fleets(due, states, summary)
+        queries = {
+            (r.rule_id, r.fingerprint_of(s)): queries_for(r, tick, s) for r in due for s in fleets[r.rule_id].series
+        }
+        distinct = {q for qs in queries.values() for q in qs}
+        summary.metric_queries = len(distinct)
+        observations = self.metrics.fetch(list(distinct)) if distinct else {}
+
         for rule in due:
             summary.rules_evaluated += 1
-            values = [observations[q] for q in queries[rule.rule_id]]
-            try:
-                self._evaluate(rule, values, states.get((rule.rule_id, rule.fingerprint)), tick, summary)
-            except Exception:
-                logger.exception("rule evaluation failed", extra={"rule_id": rule.rule_id})
-                summary.errors += 1
+            for series in fleets[rule.rule_id].series:
+                key = (rule.rule_id, rule.fingerprint_of(series))
+                try:
+                    values = [observations[q] for q in queries[key]]
+                    self._evaluate(rule, series, values, states.get(key), tick, summary)
+                except Exception:
+                    logger.exception("rule evaluation failed", extra={"rule_id": rule.rule_id, "series": series})
+                    summary.errors += 1
 
         self._sweep(rules, tick, summary)
         summary.get_metric_data_calls = self.metrics.calls - calls_before
@@ -87,16 +97,38 @@ class Evaluator:
         self.runs.save(summary)
         return summary
 
+    def _fleets(
+        self, due: list[Rule], states: dict[tuple[str, str], SeriesState], summary: EvaluationSummary
+    ) -> dict[str, Fleet]:
+        """The series each due rule evaluates: its one series, or a fleet rule's discovered ones."""
+        known: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for (rule_id, _), state in states.items():
+            known[rule_id].append(state.series)
+        calls_before = self.directory.calls if self.directory else 0
+        fleets: dict[str, Fleet] = {}
+        for rule in due:
+            try:
+                fleets[rule.rule_id] = fleet(rule, self.directory, known[rule.rule_id])
+            except MetricsUnavailable:
+                logger.exception("discovering a fleet rule's series failed", extra={"rule_id": rule.rule_id})
+                summary.errors += 1
+                fleets[rule.rule_id] = Fleet([])
+            if fleets[rule.rule_id].excess:
+                summary.series_over_limit[rule.rule_id] = fleets[rule.rule_id].excess
+        summary.discovery_calls = (self.directory.calls if self.directory else 0) - calls_before
+        return fleets
+
     def _evaluate(
         self,
         rule: Rule,
+        series: dict[str, str],
         observations: list[Observation],
         state: SeriesState | None,
         tick: datetime,
         summary: EvaluationSummary,
     ) -> None:
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            decision = evaluate_series(rule, observations, state, tick)
+            decision = evaluate_series(rule, observations, state, tick, series)
             if not decision.changed:
                 break
             try:
@@ -108,7 +140,7 @@ class Evaluator:
                     raise
                 if not self._still_enabled(rule.rule_id):
                     return  # disabled or deleted meanwhile: nothing to count; the backstop tidies up
-                state = self.states.get(rule.rule_id, rule.fingerprint)
+                state = self.states.get(rule.rule_id, rule.fingerprint_of(series))
         _tally(summary, decision)
 
     def _sweep(self, rules: dict[str, Rule], tick: datetime, summary: EvaluationSummary) -> None:
@@ -182,18 +214,21 @@ class Evaluator:
         transact(self.dynamodb, operations)
 
 
-def retirement(rule: Rule | None, state: SeriesState) -> str | None:
+def retirement(rule: Rule | None, state: SeriesState, tick: int) -> str | None:
     """Why a stored series no longer belongs to an evaluated rule, if it does not.
 
     The API closes a disabled or deleted rule's alerts at once; this is the backstop that makes
     every path converge (rules-as-code sync, a tick that raced the change, a dimension change
-    that moved the rule to another series)."""
+    that moved the rule to another series). A fleet rule's series that has had no data for
+    `series_ttl_seconds` is gone (its instance was terminated, its service renamed)."""
     if rule is None:
         return "rule_deleted"
     if not rule.enabled:
         return "rule_disabled"
-    if rule.fingerprint != state.fingerprint:
+    if not rule.owns(state.series) or rule.fingerprint_of(state.series) != state.fingerprint:
         return "rule_changed"
+    if rule.wildcards and state.missing_since is not None and tick - state.missing_since >= rule.series_ttl_seconds:
+        return "series_gone"
     return None
 
 

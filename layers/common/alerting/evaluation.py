@@ -117,11 +117,13 @@ def alert_id_for(fingerprint: str, kind: AlertKind, tick: int) -> str:
     return f"{prefix}{fingerprint[:12]}-{tick}"
 
 
-def initial_state(rule: Rule) -> SeriesState:
+def initial_state(rule: Rule, series: dict[str, str] | None = None) -> SeriesState:
+    """A series never seen: the rule's own, or one series of a fleet rule."""
+    dimensions = rule.series if series is None else series
     return SeriesState(
         rule_id=rule.rule_id,
-        fingerprint=rule.fingerprint,
-        series=rule.series,
+        fingerprint=rule.fingerprint_of(dimensions),
+        series=dimensions,
         definition=rule.definition_hash,
     )
 
@@ -131,9 +133,11 @@ def evaluate_series(
     observations: Sequence[Observation],
     previous: SeriesState | None,
     now: datetime,
+    series: dict[str, str] | None = None,
 ) -> Decision:
+    """``series``: which series of a fleet rule, when it has no stored state yet."""
     tick = epoch(floor_minute(now))
-    baseline = previous or initial_state(rule)
+    baseline = previous or initial_state(rule, series)
     if previous is not None and previous.last_tick >= tick:
         return Decision(Outcome.duplicate, previous, changed=False)
     failed = next((o.error for o in observations if o.error), None)
@@ -203,6 +207,10 @@ def evaluate_series(
             resolve.append(AlertChange(AlertKind.nodata, state.nodata_alert_id, reason))
             state.nodata_alert_id = None
             state.last_resolved_at = tick
+
+    if rule.wildcards:  # a fleet series that stops reporting is retired after series_ttl_seconds
+        silent = all(o.value is None for o in observations)
+        state.missing_since = (state.missing_since or tick) if silent else None
 
     alert_open = state.alert_id is not None
     outcomes = [
@@ -274,7 +282,7 @@ def _decided(
 
 def counted(state: SeriesState, mark: str, tick: int, rule: Rule) -> tuple[str, list[int]]:
     """The history with this evaluation added: the last N counted evaluations no older than
-    N × the evaluation interval (the boundary counts), so evaluations separated by long gaps
+    N x the evaluation interval (the boundary counts), so evaluations separated by long gaps
     of ignored missing data never combine; leading oks dropped (they cannot start an alert)."""
     known = state.history_at if len(state.history_at) == len(state.history) else [tick] * len(state.history)
     horizon = tick - rule.n * rule.evaluation_interval_seconds

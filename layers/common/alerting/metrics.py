@@ -14,7 +14,7 @@ import math
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,10 +66,11 @@ class MetricQuery:
         }
 
 
-def queries_for(rule: Rule, tick: datetime) -> list[MetricQuery]:
-    """One query per condition: its statistic over the window that ends `delay` before the tick."""
+def queries_for(rule: Rule, tick: datetime, series: Mapping[str, str] | None = None) -> list[MetricQuery]:
+    """One query per condition: its statistic over the window that ends `delay` before the tick
+    (for a fleet rule, of one ``series``: its wildcards bound to the series' values)."""
     end = tick - timedelta(seconds=rule.evaluation_delay_seconds)
-    return [MetricQuery.for_metric(c.metric, rule.window_seconds, end) for c in rule.conditions]
+    return [MetricQuery.for_metric(c.metric.bound(series or {}), rule.window_seconds, end) for c in rule.conditions]
 
 
 def batches(queries: Iterable[MetricQuery]) -> Iterator[tuple[datetime, datetime, list[MetricQuery]]]:

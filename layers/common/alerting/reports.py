@@ -74,6 +74,8 @@ def assess_health(
             reasons.append(f"the evaluator last ran {lag} s ago")
         if last_run.errors:
             reasons.append(f"the evaluator's last run had {last_run.errors} error(s)")
+        for rule_id, excess in sorted(last_run.series_over_limit.items()):
+            reasons.append(f"rule {rule_id} has {excess} series beyond its max_series (not evaluated)")
     for queue, depth in sorted(dead_letters.items()):
         if depth is None:
             reasons.append(f"the {queue} dead-letter queue could not be read")

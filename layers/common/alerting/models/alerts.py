@@ -132,6 +132,7 @@ class SeriesState(Model):
     alert_starts: list[int] = []  # epoch seconds of alerts started in the last hour (rate limit)
     suppressed: str | None = None  # "cooldown" / "rate_limit" while a due alert is held back
     last_tick: int = 0  # epoch seconds of the last tick that changed this state
+    missing_since: int | None = None  # fleet rules: the tick from which no condition had data
     # Flapping (rules with `flapping`): recent starts, whether it flaps now, its latest alert,
     # and when the series last started or resolved one (epoch seconds).
     flap_starts: list[int] = []

@@ -81,12 +81,15 @@ TOLERANCE_ONLY_EQ = "tolerance applies only to the eq and ne operators"
 HYSTERESIS_EQ = "resolve_threshold applies only to gt, gte, lt and lte"
 HYSTERESIS_UPPER = "resolve_threshold must be at or below threshold for gt/gte (the recovery side)"
 HYSTERESIS_LOWER = "resolve_threshold must be at or above threshold for lt/lte (the recovery side)"
+WILDCARDS_DIFFER = "every condition with a wildcard dimension must use the same wildcard dimensions (they join on them)"
+WILDCARD = "*"  # a dimension value meaning "every series with this dimension"
 CROSS_FIELD_ERRORS: dict[str, tuple[str, ...]] = {
     M_OVER_N: ("breaches_to_fire", "out_of"),
     TOLERANCE_ONLY_EQ: ("tolerance", "operator"),
     HYSTERESIS_EQ: ("resolve_threshold", "operator"),
     HYSTERESIS_UPPER: ("resolve_threshold", "threshold"),
     HYSTERESIS_LOWER: ("resolve_threshold", "threshold"),
+    WILDCARDS_DIFFER: ("conditions",),
 }
 
 
@@ -142,6 +145,18 @@ class MetricSpec(Model):
     def label(self) -> str:
         dims = ",".join(f"{k}={v}" for k, v in sorted(self.dimensions.items()))
         return f"{self.namespace} {self.name}{{{dims}}} {self.statistic}"
+
+    @property
+    def wildcards(self) -> tuple[str, ...]:
+        return tuple(sorted(k for k, v in self.dimensions.items() if v == WILDCARD))
+
+    def bound(self, series: Mapping[str, str]) -> MetricSpec:
+        """This metric for one series: each wildcard replaced by the series' value."""
+        if not self.wildcards:
+            return self
+        return self.model_copy(
+            update={"dimensions": {k: series.get(k, v) if v == WILDCARD else v for k, v in self.dimensions.items()}}
+        )
 
 
 class Condition(Model):
@@ -213,6 +228,10 @@ class RuleSpec(Model):
     repeat_interval_seconds: Annotated[int, Field(ge=300, le=604_800, strict=True)] | None = None
     flapping: FlappingPolicy | None = None  # off by default
     on_error: OnError = OnError.keep
+    # Fleet rules (a dimension value "*"): how long a series may go without data before it is
+    # retired, and how many series one rule evaluates (the rest are counted, not evaluated).
+    series_ttl_seconds: Annotated[int, Field(ge=300, le=604_800, strict=True)] = 3600
+    max_series: Annotated[int, Field(ge=1, le=10_000, strict=True)] = 500
 
     @field_validator("window_seconds", "evaluation_delay_seconds", "evaluation_interval_seconds")
     @classmethod
@@ -227,7 +246,26 @@ class RuleSpec(Model):
             self.out_of = self.breaches_to_fire
         if self.breaches_to_fire > self.out_of:
             raise ValueError(M_OVER_N)
+        if len({c.metric.wildcards for c in self.conditions} - {()}) > 1:
+            raise ValueError(WILDCARDS_DIFFER)
         return self
+
+    @property
+    def wildcards(self) -> tuple[str, ...]:
+        """The dimensions a fleet rule fans out over (empty: the rule watches one series)."""
+        return next((c.metric.wildcards for c in self.conditions if c.metric.wildcards), ())
+
+    def series_of(self, binding: Mapping[str, str] | None = None) -> dict[str, str]:
+        """One series' dimensions: the rule's fixed ones and the binding of its wildcards."""
+        return {**self.series, **(binding or {})}
+
+    def fingerprint_of(self, series: Mapping[str, str]) -> str:
+        return digest({"rule_id": self.rule_id, "series": dict(series)})
+
+    def owns(self, series: Mapping[str, str]) -> bool:
+        """Whether a stored series still belongs to this rule as it is defined now."""
+        fixed = {k: v for k, v in series.items() if k not in self.wildcards}
+        return fixed == self.series and set(series) == set(self.series) | set(self.wildcards)
 
     @property
     def n(self) -> int:
@@ -255,16 +293,19 @@ class RuleSpec(Model):
 
     @cached_property
     def series(self) -> dict[str, str]:
-        """The dimensions that identify this rule's series (first condition's values win)."""
+        """The fixed dimensions of the rule's series (first condition's values win; wildcards
+        are left to each series of a fleet rule)."""
         merged: dict[str, str] = {}
         for condition in self.conditions:
             for key, value in condition.metric.dimensions.items():
-                merged.setdefault(key, value)
+                if value != WILDCARD:
+                    merged.setdefault(key, value)
         return merged
 
     @cached_property
     def fingerprint(self) -> str:
-        return digest({"rule_id": self.rule_id, "series": self.series})
+        """The fingerprint of a single-series rule's series."""
+        return self.fingerprint_of(self.series)
 
 
 _CACHED = ("definition_hash", "series", "fingerprint")

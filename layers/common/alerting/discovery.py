@@ -1,0 +1,103 @@
+"""Which series a fleet rule watches: `ListMetrics` for each condition's metric, cached.
+
+A condition such as ``CPUUtilization{InstanceId=*}`` is listed with its fixed dimensions as
+filters and each wildcard as a name-only filter, `RecentlyActive=PT3H` (metrics with data in
+the last three hours). A listed metric counts only if its dimension names are exactly the
+condition's (GetMetricData needs the exact set). The conditions of a rule join on the wildcard
+dimensions: the rule's series are the union of every condition's bindings (a series one
+condition lacks reads as missing data there), together with the series the rule already has
+state for (so a series that stops reporting is still evaluated until it resolves or retires).
+The lists are cached for five minutes per metric: a new instance is picked up within that,
+and a steady tick costs no ListMetrics call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from alerting.errors import MetricsUnavailable
+from alerting.models.rules import MetricSpec, Rule
+
+Binding = tuple[tuple[str, str], ...]  # a wildcard dimension's values, sorted by name
+CACHE_SECONDS = 300.0
+RECENTLY_ACTIVE = "PT3H"  # the only value ListMetrics accepts
+
+
+class MetricDirectory:
+    """ListMetrics behind a cache of ``max_age`` seconds. Handed its ``cloudwatch`` client."""
+
+    def __init__(
+        self, client: Any, *, max_age: float = CACHE_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._client = client
+        self._max_age = max_age
+        self._clock = clock
+        self._cache: dict[tuple[Any, ...], tuple[float, list[Binding]]] = {}
+        self.calls = 0
+
+    def bindings(self, metric: MetricSpec) -> list[Binding]:
+        """Every series of ``metric``'s wildcards that reported in the last three hours."""
+        key = (metric.namespace, metric.name, tuple(sorted(metric.dimensions.items())))
+        cached = self._cache.get(key)
+        if cached is not None and self._clock() - cached[0] < self._max_age:
+            return cached[1]
+        found = self._list(metric)
+        self._cache[key] = (self._clock(), found)
+        return found
+
+    def _list(self, metric: MetricSpec) -> list[Binding]:
+        wildcards = metric.wildcards
+        filters = [{"Name": k, "Value": v} if k not in wildcards else {"Name": k} for k, v in metric.dimensions.items()]
+        request: dict[str, Any] = {
+            "Namespace": metric.namespace,
+            "MetricName": metric.name,
+            "Dimensions": filters,
+            "RecentlyActive": RECENTLY_ACTIVE,
+        }
+        names = set(metric.dimensions)
+        found: set[Binding] = set()
+        try:
+            while True:
+                self.calls += 1
+                page = self._client.list_metrics(**request)
+                for listed in page.get("Metrics", []):
+                    dimensions = {d["Name"]: d["Value"] for d in listed.get("Dimensions", [])}
+                    if set(dimensions) == names:
+                        found.add(tuple((k, dimensions[k]) for k in wildcards))
+                token = page.get("NextToken")
+                if not token:
+                    break
+                request["NextToken"] = token
+        except (ClientError, BotoCoreError) as exc:
+            raise MetricsUnavailable(f"ListMetrics failed: {type(exc).__name__}") from None
+        return sorted(found)
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """The series a rule evaluates this tick, and how many more it has beyond `max_series`."""
+
+    series: list[dict[str, str]]
+    excess: int = 0
+
+
+def fleet(rule: Rule, directory: MetricDirectory | None, known: Iterable[Mapping[str, str]] = ()) -> Fleet:
+    """A single-series rule is one series; a fleet rule is every binding of its wildcards that
+    any condition lists, plus the ones it has state for, in a stable order, capped."""
+    if not rule.wildcards:
+        return Fleet([rule.series])
+    if directory is None:
+        raise MetricsUnavailable("fleet rules need a metric directory (ListMetrics)")
+    listed: set[Binding] = set()
+    for condition in rule.conditions:
+        if condition.metric.wildcards:
+            listed.update(directory.bindings(condition.metric))
+    stored = {tuple((k, s[k]) for k in rule.wildcards) for s in known if rule.owns(s)}
+    ordered = sorted(stored) + sorted(listed - stored)  # series with state first: they keep their place
+    kept = ordered[: rule.max_series]
+    return Fleet([rule.series_of(dict(b)) for b in kept], excess=len(ordered) - len(kept))
