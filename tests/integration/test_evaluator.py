@@ -238,3 +238,76 @@ def test_a_rule_whose_queries_keep_failing_raises_an_error_alert_and_resolves_it
     put_cpu(aws, 2, 10)
     assert tick(3)["alerts_resolved"] == 1
     assert alerts.get(alert.alert_id).last_transition.reason == "queries succeed again"
+
+
+def put_instance_cpu(aws, minute: int, values: dict[str, float]) -> None:
+    aws.client("cloudwatch").put_metric_data(
+        Namespace="AWS/EC2",
+        MetricData=[
+            {
+                "MetricName": "CPUUtilization",
+                "Dimensions": [{"Name": "InstanceId", "Value": instance}],
+                "Timestamp": T0 + timedelta(minutes=minute, seconds=10),
+                "Value": value,
+            }
+            for instance, value in values.items()
+        ],
+    )
+
+
+def fleet_rule(**overrides: Any) -> Rule:
+    from tests.factories import condition, metric
+
+    cpu = metric("CPUUtilization", namespace="AWS/EC2", dimensions={"InstanceId": "*"})
+    return make_rule(
+        rule_id="fleet-cpu",
+        conditions=[condition(metric=cpu)],
+        window_seconds=60,
+        evaluation_delay_seconds=0,
+        **overrides,
+    )
+
+
+def test_one_fleet_rule_watches_every_instance_and_alerts_per_series(aws, repos):
+    rules, alerts = repos
+    rules.create(fleet_rule())
+    put_instance_cpu(aws, 0, {"i-1": 97, "i-2": 20, "i-3": 99})
+
+    summary = tick(1)
+
+    assert (summary["series"], summary["alerts_fired"], summary["get_metric_data_calls"]) == (3, 2, 1)
+    assert summary["discovery_calls"] == 1 and summary["metric_queries"] == 3
+    fired = sorted(a.series["InstanceId"] for a in alerts.page(AlertFilter(), 10, None).items)
+    assert fired == ["i-1", "i-3"]
+
+    put_instance_cpu(aws, 1, {"i-1": 10, "i-2": 10, "i-3": 99})
+    summary = tick(2)
+    assert (summary["alerts_fired"], summary["alerts_resolved"], summary["state_writes"]) == (0, 1, 1)  # i-1 only
+
+
+def test_a_fleet_series_without_data_for_its_ttl_is_retired_as_gone(aws, repos):
+    rules, alerts = repos
+    rules.create(fleet_rule(series_ttl_seconds=300))
+    put_instance_cpu(aws, 0, {"i-1": 97, "i-2": 20})
+    tick(1)
+    for minute in range(1, 7):  # i-1 is terminated; i-2 keeps reporting
+        put_instance_cpu(aws, minute, {"i-2": 20})
+    summaries = [tick(m) for m in range(2, 8)]
+
+    (alert,) = alerts.page(AlertFilter(), 10, None).items
+    assert (alert.status, alert.last_transition.reason) == ("resolved", "series_gone")
+    assert [s["alerts_resolved"] for s in summaries] == [0, 0, 0, 0, 0, 1]  # 300 s after its data stopped
+
+
+def test_series_beyond_max_series_are_counted_and_make_health_degraded(aws, repos):
+    rules, _ = repos
+    rules.create(fleet_rule(max_series=2))
+    put_instance_cpu(aws, 0, {f"i-{n}": 20 for n in range(5)})
+    summary = tick(1)
+    assert (summary["series"], summary["series_over_limit"]) == (2, {"fleet-cpu": 3})
+
+    from alerting.models.reports import EvaluationSummary
+    from alerting.reports import assess_health
+
+    check = assess_health(EvaluationSummary.model_validate(summary), {}, T0 + timedelta(minutes=1))
+    assert check.reasons == ("rule fleet-cpu has 3 series beyond its max_series (not evaluated)",)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cache, partial
 
 from alerting.channels import HttpClient, sender_for
+from alerting.discovery import MetricDirectory
 from alerting.metrics import CloudWatchMetrics
 from alerting.models.channels import Channel
 from alerting.models.inhibitions import Inhibition, InhibitionSpec
@@ -124,7 +125,9 @@ def build(settings: ApiSettings) -> Services:
             console_url=settings.console_url,
         ),
         tester=RuleTester(
-            CloudWatchMetrics(client("cloudwatch", settings.region, settings.endpoint_url, max_attempts=1)), states
+            CloudWatchMetrics(client("cloudwatch", settings.region, settings.endpoint_url, max_attempts=1)),
+            states,
+            MetricDirectory(aws("cloudwatch"), max_age=0),  # a dry run lists what is there now
         ),
         reports=ReportService(
             alert_repository,

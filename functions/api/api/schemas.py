@@ -165,6 +165,26 @@ class RuleTestResult(Model):
     pending: str = Field(description='"k of N": the breach count against the window, e.g. "1 of 3"')
     series_status: SeriesStatus
     open_alert_id: str | None = None
+    series: dict[str, str] = Field(
+        default={}, description="The series this result is about (a fleet rule's most urgent)"
+    )
+    fleet: list[SeriesTestResult] = Field(
+        default=[], description="A fleet rule (a wildcard dimension): every series evaluated, most urgent first"
+    )
+    series_over_limit: int = Field(default=0, description="Series found beyond max_series, not evaluated")
+
+
+class SeriesTestResult(Model):
+    """One series of a fleet rule in a dry run."""
+
+    series: dict[str, str]
+    conditions: list[ConditionResult]
+    outcome: Outcome
+    action: Action
+    reason: str
+    pending: str
+    series_status: SeriesStatus
+    open_alert_id: str | None = None
 
 
 class HealthReport(Health):

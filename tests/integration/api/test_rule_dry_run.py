@@ -104,3 +104,37 @@ def test_dry_run_of_unknown_rule_is_404_and_invalid_body_is_422(api):
     assert api.post("/rules/nope/test").status == 404
     reply = api.post("/rules/test", rule_data(window_seconds=61))
     assert (reply.status, reply.body["errors"][0]["field"]) == (422, "window_seconds")
+
+
+def test_dry_run_of_a_fleet_rule_lists_every_series_most_urgent_first(api, aws, tables):
+    at = floor_minute(utcnow()) - timedelta(minutes=3)
+    aws.client("cloudwatch").put_metric_data(
+        Namespace="AWS/EC2",
+        MetricData=[
+            {
+                "MetricName": "CPUUtilization",
+                "Dimensions": [{"Name": "InstanceId", "Value": i}],
+                "Timestamp": at,
+                "Value": v,
+            }
+            for i, v in (("i-1", 20.0), ("i-2", 97.0), ("i-3", 30.0))
+        ],
+    )
+    cpu = metric("CPUUtilization", namespace="AWS/EC2", dimensions={"InstanceId": "*"})
+    before = tables()
+
+    reply = api.post("/rules/test", rule_data(conditions=[condition(metric=cpu)]))
+
+    assert reply.status == 200, reply.body
+    body = reply.body
+    assert (body["action"], body["series"]) == ("fire", {"InstanceId": "i-2"})
+    assert [(s["series"]["InstanceId"], s["action"], s["conditions"][0]["value"]) for s in body["fleet"]] == [
+        ("i-2", "fire", 97.0),
+        ("i-1", "nothing", 20.0),
+        ("i-3", "nothing", 30.0),
+    ]
+    assert tables() == before
+
+    nothing = metric("CPUUtilization", namespace="AWS/Nothing", dimensions={"InstanceId": "*"})
+    reply = api.post("/rules/test", rule_data(conditions=[condition(metric=nothing)]))
+    assert (reply.status, reply.body["errors"][0]["field"]) == (400, "conditions")

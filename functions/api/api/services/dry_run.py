@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from alerting.discovery import MetricDirectory, fleet
+from alerting.errors import InvalidInput
 from alerting.evaluation import (
     BREACH,
     Decision,
@@ -25,7 +27,7 @@ from alerting.models.alerts import ConditionValue, SeriesState
 from alerting.models.common import floor_minute
 from alerting.models.rules import Rule
 from alerting.repositories.state import StateRepository
-from api.schemas import Action, ConditionResult, RuleTestResult
+from api.schemas import Action, ConditionResult, RuleTestResult, SeriesTestResult
 
 
 class MetricReader(Protocol):
@@ -33,16 +35,20 @@ class MetricReader(Protocol):
 
 
 def report(
-    rule: Rule, observations: Sequence[Observation], previous: SeriesState | None, now: datetime
+    rule: Rule,
+    observations: Sequence[Observation],
+    previous: SeriesState | None,
+    now: datetime,
+    series: dict[str, str] | None = None,
 ) -> RuleTestResult:
     tick = floor_minute(now)
     # The dry run always counts this minute, even when the evaluator already has: otherwise a
     # test right after a tick would only say "duplicate".
     state = None if previous is None else previous.model_copy(update={"last_tick": 0})
-    decision = evaluate_series(rule, observations, state, tick)
+    decision = evaluate_series(rule, observations, state, tick, series)
     alert_open = state is not None and state.alert_id is not None
     breaches = decision.state.history.count(BREACH)
-    window_end = queries_for(rule, tick)[0].end
+    window_end = tick - timedelta(seconds=rule.evaluation_delay_seconds)
     return RuleTestResult(
         rule_id=rule.rule_id,
         evaluated_at=tick,
@@ -68,7 +74,18 @@ def report(
         pending=f"{breaches} of {rule.n}",
         series_status=decision.state.status,
         open_alert_id=decision.state.alert_id or decision.state.nodata_alert_id or decision.state.error_alert_id,
+        series=decision.state.series,
     )
+
+
+URGENCY: dict[str, int] = {"fire": 0, "resolve": 1, "suppressed": 2, "nothing": 3}
+
+
+def combined(results: list[RuleTestResult], excess: int) -> RuleTestResult:
+    """A fleet rule's dry run: the most urgent series as the headline, and every series."""
+    ordered = sorted(results, key=lambda r: (URGENCY[r.action], r.outcome is not Outcome.breach))
+    fleet = [SeriesTestResult.model_validate(r.model_dump(include=set(SeriesTestResult.model_fields))) for r in ordered]
+    return ordered[0].model_copy(update={"fleet": fleet, "series_over_limit": excess})
 
 
 def _action(decision: Decision) -> Action:
@@ -101,10 +118,24 @@ def _reason(rule: Rule, decision: Decision, breaches: int) -> str:
 class RuleTester:
     metrics: MetricReader
     states: StateRepository
+    directory: MetricDirectory | None = None  # fleet rules: which series exist
 
     def run(self, rule: Rule, now: datetime, *, with_state: bool) -> RuleTestResult:
         """`with_state`: the rule has an id, so its series state (breach history, open alert) counts."""
-        queries = queries_for(rule, floor_minute(now))
-        observations = self.metrics.fetch(queries)
-        state = self.states.get(rule.rule_id, rule.fingerprint) if with_state else None
-        return report(rule, [observations[q] for q in queries], state, now)
+        tick = floor_minute(now)
+        if not rule.wildcards:
+            queries = queries_for(rule, tick)
+            observations = self.metrics.fetch(queries)
+            state = self.states.get(rule.rule_id, rule.fingerprint) if with_state else None
+            return report(rule, [observations[q] for q in queries], state, now)
+        states = {s.fingerprint: s for s in self.states.for_rule(rule.rule_id)} if with_state else {}
+        found = fleet(rule, self.directory, [s.series for s in states.values()])
+        if not found.series:
+            raise InvalidInput("conditions", "no series reports these metrics (ListMetrics found none in 3 hours)")
+        per_series = [(series, queries_for(rule, tick, series)) for series in found.series]
+        observations = self.metrics.fetch([q for _, qs in per_series for q in qs])
+        results = [
+            report(rule, [observations[q] for q in qs], states.get(rule.fingerprint_of(series)), now, series)
+            for series, qs in per_series
+        ]
+        return combined(results, found.excess)
