@@ -30,7 +30,16 @@ from alerting.models.common import set_clock
 from alerting_local.stack import LocalStack
 
 MINUTES = 30
-EXPECTED = ("high-cpu-usage", "low-cache-hit-rate", "high-memory-usage", "queue-backlog", "web-down", "web-errors")
+EXPECTED = (
+    "high-cpu-usage",
+    "low-cache-hit-rate",
+    "high-memory-usage",
+    "queue-backlog",
+    "web-down",
+    "web-errors",
+    "instance-cpu",
+)
+INSTANCES = ("i-0a1", "i-0b2", "i-0c3", "i-0d4")
 
 
 def cpu(minute: int) -> float:
@@ -55,6 +64,12 @@ def healthy_hosts(minute: int) -> float:
 
 def error_rate(minute: int) -> float:
     return 38.0 if 22 <= minute <= 25 else 0.4
+
+
+def instance_cpu(instance: str, minute: int) -> float:
+    """Two of the four instances of the fleet run hot for a few minutes."""
+    hot = instance in ("i-0b2", "i-0d4") and 18 <= minute <= 21
+    return 96.0 if hot else 35.0 + INSTANCES.index(instance)
 
 
 @dataclass
@@ -117,6 +132,14 @@ def run(fast: bool = True) -> int:
                 ("Http5xxRate", error_rate(minute)),
             ):
                 local.put_metric(metric, value, at + timedelta(seconds=5))
+            for instance in INSTANCES:
+                local.put_metric(
+                    "CPUUtilization",
+                    instance_cpu(instance, minute),
+                    at + timedelta(seconds=5),
+                    dimensions={"InstanceId": instance},
+                    namespace="AWS/EC2",
+                )
             if minute == 0:
                 continue
             set_clock(
@@ -180,6 +203,25 @@ def metric(name: str) -> dict[str, Any]:
 # The rules the scenario adds to the defaults: a flapping queue, and a region outage with the
 # error-rate alert it explains (the inhibition's target).
 RULES: list[dict[str, Any]] = [
+    {
+        "rule_id": "instance-cpu",
+        "name": "Instance CPU",
+        "severity": "high",
+        "conditions": [
+            {
+                "metric": {
+                    "namespace": "AWS/EC2",
+                    "name": "CPUUtilization",
+                    "dimensions": {"InstanceId": "*"},  # every instance: one alert per series
+                    "statistic": "Average",
+                },
+                "operator": "gte",
+                "threshold": 90,
+            }
+        ],
+        "window_seconds": 60,
+        "annotations": {"summary": "{{ series.InstanceId }} CPU at {{ '%.0f' | format(value) }}%"},
+    },
     {
         "rule_id": "queue-backlog",
         "name": "Queue Backlog",
@@ -355,13 +397,16 @@ def report_minute(
     _, page = local.api("GET", "/alerts", query={"limit": "50"})
     for alert in sorted(page["items"], key=lambda a: a["started_at"]):
         alert_id = alert["alert_id"]
-        open_alerts = watch.open_alerts
-        if alert["status"] != "resolved" and alert["rule_id"] not in open_alerts:
-            open_alerts[alert["rule_id"]] = alert_id
+        fired, resolved = (alert_id, 0, "fired"), (alert_id, 0, "resolved")
+        if fired not in watch.printed:
+            watch.printed.add(fired)
+            watch.open_alerts[alert["rule_id"]] = alert_id
             summary_text = alert["annotations"].get("summary", "")
             timeline.say(minute, f"FIRED      {alert['rule_name']} [{alert['severity']}] {summary_text}")
-        if alert["status"] == "resolved" and open_alerts.get(alert["rule_id"]) == alert_id:
-            del open_alerts[alert["rule_id"]]
+        if alert["status"] == "resolved" and resolved not in watch.printed:
+            watch.printed.add(resolved)
+            if watch.open_alerts.get(alert["rule_id"]) == alert_id:
+                del watch.open_alerts[alert["rule_id"]]
             timeline.say(minute, f"RESOLVED   {alert['rule_name']} ({alert['last_transition']['reason']})")
         last = alert["last_transition"]
         told = (alert_id, last["seq"], "")
@@ -505,6 +550,16 @@ def check_inhibited(seen: Seen, _: list[Record], deliveries: list[Record]) -> tu
     return note, bool(held) and not any(d["status"] == "delivered" for d in deliveries)
 
 
+def check_fleet(_: Seen, alerts: list[Record], deliveries: list[Record]) -> tuple[str, bool]:
+    """One rule over four instances: the two that ran hot each had their own alert."""
+    hot = sorted(a["series"].get("InstanceId", "?") for a in alerts)
+    fired = sum(1 for d in deliveries if d["channel_id"] == "ops-slack" and d["event"] == "firing")
+    return f"one rule, {len(INSTANCES)} instances: alerts for {', '.join(hot)}", hot == [
+        "i-0b2",
+        "i-0d4",
+    ] and fired == 2
+
+
 def check_down(_: Seen, __: list[Record], deliveries: list[Record]) -> tuple[str, bool]:
     return "delivered: the critical alert is the one people need", events_to("ops-slack", deliveries) == [
         "firing",
@@ -519,6 +574,7 @@ CHECKS: dict[str, Callable[[Seen, list[Record], list[Record]], tuple[str, bool]]
     "queue-backlog": check_queue,
     "web-down": check_down,
     "web-errors": check_inhibited,
+    "instance-cpu": check_fleet,
 }
 
 

@@ -254,8 +254,16 @@ class LocalStack:
         sent = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values()
         return [(number, text) for number, text, *_ in sent]
 
-    def put_metric(self, name: str, value: float, at: datetime, dimensions: dict[str, str] | None = None) -> None:
-        namespace = self.stack.parameters["DefaultRulesNamespace"]
+    def put_metric(
+        self,
+        name: str,
+        value: float,
+        at: datetime,
+        dimensions: dict[str, str] | None = None,
+        namespace: str | None = None,
+    ) -> None:
+        """A datapoint, by default in the default rules' namespace and dimensions."""
+        namespace = namespace or self.stack.parameters["DefaultRulesNamespace"]
         dims = (
             dimensions if dimensions is not None else parse_dimensions(self.stack.parameters["DefaultRulesDimensions"])
         )

@@ -11,7 +11,13 @@ def test_demo_scenario_exits_zero(capsys):
     out = capsys.readouterr().out
     assert "FIRED      High CPU Usage" in out
     assert "ACK        High CPU Usage by " in out  # whoever the schedule has on call today
-    for line in ("ESCALATED  High CPU Usage", "FLAPPING   Queue Backlog", "SETTLED    Queue Backlog"):
+    for line in (
+        "ESCALATED  High CPU Usage",
+        "FLAPPING   Queue Backlog",
+        "SETTLED    Queue Backlog",
+        "FIRED      Instance CPU [high] i-0b2",  # one fleet rule, an alert per instance
+        "FIRED      Instance CPU [high] i-0d4",
+    ):
         assert line in out
     for reason in ("silenced by cache-maintenance", "muted by nightly-batch", "inhibited by alert"):
         assert reason in out

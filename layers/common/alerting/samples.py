@@ -40,7 +40,7 @@ def rule_sample(spec: RuleSpec, now: datetime) -> Alert:
         labels=spec.labels,
         annotations={},
         values=[ConditionValue.observed(c, c.threshold) for c in spec.conditions],
-        series=spec.series,
+        series=spec.series_of({name: f"<{name}>" for name in spec.wildcards}),  # a fleet rule: one series
         channels=spec.channels,
         reason="template check",
     )
