@@ -5,8 +5,10 @@
    state and with 10 % of the series changing. The real Evaluator, repositories and batching
    adapter run over counting fakes of the DynamoDB and CloudWatch clients (key schemas from
    template.yaml; 1 MB pages): moto is far slower than AWS at 10k items, and these are counts.
-3. The tick's sweep of open alerts (escalation, reminders) at 0, 100 and 10,000 open alerts.
-4. Handler import time and peak memory of a 1k-rule tick.
+3. A tick over 10,000 series from 100 fleet rules (a wildcard dimension each): GetMetricData
+   and ListMetrics calls, DynamoDB reads/writes, on the first tick (discovery) and the next.
+4. The tick's sweep of open alerts (escalation, reminders) at 0, 100 and 10,000 open alerts.
+5. Handler import time and peak memory of a 1k-rule tick.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from alerting.discovery import MetricDirectory
 from alerting.evaluation import AlertChange, Observation, evaluate_series, initial_state
 from alerting.lifecycle import start_alert
 from alerting.metrics import CloudWatchMetrics
@@ -80,10 +83,31 @@ def pure_throughput(series: int) -> float:
 
 
 class FakeCloudWatch:
-    """Answers GetMetricData instantly with the value each metric is set to."""
+    """Answers GetMetricData instantly with the value each metric is set to, and ListMetrics
+    with ``fleet`` hosts per namespace (500 a page)."""
 
-    def __init__(self) -> None:
+    def __init__(self, fleet: int = 0) -> None:
         self.values: dict[str, float] = {}
+        self.fleet = fleet
+        self.list_calls = 0
+
+    def list_metrics(self, **request: Any) -> dict[str, Any]:
+        self.list_calls += 1
+        start = int(request.get("NextToken", 0))
+        hosts = range(start, min(start + 500, self.fleet))
+        page: dict[str, Any] = {
+            "Metrics": [
+                {
+                    "Namespace": request["Namespace"],
+                    "MetricName": request["MetricName"],
+                    "Dimensions": [{"Name": "Host", "Value": f"{request['Namespace']}-h{h}"}],
+                }
+                for h in hosts
+            ]
+        }
+        if start + 500 < self.fleet:
+            page["NextToken"] = str(start + 500)
+        return page
 
     def get_metric_data(self, **request: Any) -> dict[str, Any]:
         results = []
@@ -142,6 +166,66 @@ def per_tick(rules: int) -> list[tuple[str, int, int, int, int, int]]:
                 dynamodb.reads(),
                 dynamodb.writes(),
                 dynamodb.items_written,
+            )
+        )
+    return rows
+
+
+def fleet_tick(rules: int, per_rule: int) -> list[tuple[str, int, int, int, int, int]]:
+    """``rules`` fleet rules (``Host: "*"``) over ``per_rule`` hosts each, a tenth breaching:
+    (tick, series, GetMetricData calls, ListMetrics calls, DynamoDB reads, writes)."""
+    dynamodb = FakeDynamoDB.from_template()
+    fleet_rules = [
+        rule(i).model_copy(
+            update={
+                "conditions": [
+                    rule(i)
+                    .conditions[0]
+                    .model_copy(
+                        update={
+                            "metric": rule(i)
+                            .conditions[0]
+                            .metric.model_copy(update={"namespace": f"F{i}", "dimensions": {"Host": "*"}})
+                        }
+                    )
+                ]
+            }
+        )
+        for i in range(rules)
+    ]
+    dynamodb.batch_write_item(
+        RequestItems={
+            "ConfigTable": [
+                {"PutRequest": {"Item": to_item({"pk": KIND_RULE, "sk": r.rule_id, **r.model_dump(mode="json")})}}
+                for r in fleet_rules
+            ]
+        }
+    )
+    cloudwatch = FakeCloudWatch(fleet=per_rule)
+    for i in range(rules):
+        for h in range(0, per_rule, 10):
+            cloudwatch.values[f"F{i}-h{h}"] = 95.0
+    evaluator = Evaluator(
+        rules=ConfigRepository(dynamodb, "ConfigTable", KIND_RULE, Rule, "rule_id"),
+        states=StateRepository(dynamodb, "StateTable"),
+        alerts=AlertRepository(dynamodb, "AlertsTable", "AlertLogTable"),
+        metrics=CloudWatchMetrics(cloudwatch),
+        runs=RunLog(dynamodb, "ConfigTable"),
+        dynamodb=dynamodb,
+        directory=MetricDirectory(cloudwatch),
+    )
+    rows = []
+    for minute, label in enumerate(("first (discovery)", "next (cached)")):
+        dynamodb.calls.clear()
+        summary = evaluator.run(T0 + timedelta(minutes=minute))
+        rows.append(
+            (
+                label,
+                summary.series,
+                summary.get_metric_data_calls,
+                summary.discovery_calls,
+                dynamodb.reads(),
+                dynamodb.writes(),
             )
         )
     return rows
@@ -214,6 +298,11 @@ def main() -> None:
     for rules in (1_000, 10_000):
         for label, count, gmd, reads, writes, items in per_tick(rules):
             print(f"  {label:<14}{count:>7}{gmd:>15}{reads:>11}{writes:>12}{items:>15}")
+
+    print("\nfleet tick: 100 wildcard rules x 100 hosts (a tenth breaching, M of N = 3 of 5)")
+    print(f"  {'tick':<18}{'series':>8}{'GetMetricData':>15}{'ListMetrics':>13}{'DDB reads':>11}{'DDB writes':>12}")
+    for label, series, gmd, listed, reads, writes in fleet_tick(100, 100):
+        print(f"  {label:<18}{series:>8}{gmd:>15}{listed:>13}{reads:>11}{writes:>12}")
 
     print("\nsweep per tick (escalation, reminders, lapsed acks; a tenth of the alerts due)")
     print(f"  {'open alerts':>12}{'DDB reads':>11}{'DDB writes':>12}{'alerts read':>13}{'transitions':>13}")
