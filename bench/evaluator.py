@@ -175,24 +175,13 @@ def fleet_tick(rules: int, per_rule: int) -> list[tuple[str, int, int, int, int,
     """``rules`` fleet rules (``Host: "*"``) over ``per_rule`` hosts each, a tenth breaching:
     (tick, series, GetMetricData calls, ListMetrics calls, DynamoDB reads, writes)."""
     dynamodb = FakeDynamoDB.from_template()
-    fleet_rules = [
-        rule(i).model_copy(
-            update={
-                "conditions": [
-                    rule(i)
-                    .conditions[0]
-                    .model_copy(
-                        update={
-                            "metric": rule(i)
-                            .conditions[0]
-                            .metric.model_copy(update={"namespace": f"F{i}", "dimensions": {"Host": "*"}})
-                        }
-                    )
-                ]
-            }
-        )
-        for i in range(rules)
-    ]
+
+    def fleet_rule(i: int) -> Rule:
+        data = rule(i).model_dump()
+        data["conditions"][0]["metric"] |= {"namespace": f"F{i}", "dimensions": {"Host": "*"}}
+        return Rule.model_validate(data)
+
+    fleet_rules = [fleet_rule(i) for i in range(rules)]
     dynamodb.batch_write_item(
         RequestItems={
             "ConfigTable": [

@@ -13,7 +13,7 @@ from alerting.discovery import Fleet, MetricDirectory, fleet
 from alerting.errors import ConcurrentUpdate, MetricsUnavailable, NotFound
 from alerting.evaluation import Decision, Observation, Outcome, evaluate_series, is_due
 from alerting.lifecycle import EVALUATOR, due_transition, recover, resolve, settle, silence_ended, start_alert
-from alerting.metrics import MetricQuery, queries_for
+from alerting.metrics import MetricQuery, observe, queries_for
 from alerting.models.alerts import ConditionValue, Resolution, SeriesState
 from alerting.models.common import epoch, floor_minute
 from alerting.models.policies import EscalationPolicy
@@ -85,7 +85,7 @@ class Evaluator:
             for series in fleets[rule.rule_id].series:
                 key = (rule.rule_id, rule.fingerprint_of(series))
                 try:
-                    values = [observations[q] for q in queries[key]]
+                    values = observe(rule, observations, tick, series)
                     self._evaluate(rule, series, values, states.get(key), tick, summary)
                 except Exception:
                     logger.exception("rule evaluation failed", extra={"rule_id": rule.rule_id, "series": series})

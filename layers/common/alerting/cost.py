@@ -52,8 +52,7 @@ def estimate(
     """A query is requested on every tick where any rule that uses it is due."""
     intervals: dict[tuple[object, ...], set[int]] = defaultdict(set)
     for rule in rules:
-        for condition in rule.conditions:
-            metric = condition.metric
+        for metric in (m for condition in rule.conditions for m in condition.inputs.values()):
             key = (
                 metric.namespace,
                 metric.name,

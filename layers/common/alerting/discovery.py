@@ -95,8 +95,9 @@ def fleet(rule: Rule, directory: MetricDirectory | None, known: Iterable[Mapping
         raise MetricsUnavailable("fleet rules need a metric directory (ListMetrics)")
     listed: set[Binding] = set()
     for condition in rule.conditions:
-        if condition.metric.wildcards:
-            listed.update(directory.bindings(condition.metric))
+        for metric in condition.inputs.values():
+            if metric.wildcards:
+                listed.update(directory.bindings(metric))
     stored = {tuple((k, s[k]) for k in rule.wildcards) for s in known if rule.owns(s)}
     ordered = sorted(stored) + sorted(listed - stored)  # series with state first: they keep their place
     kept = ordered[: rule.max_series]

@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from alerting.errors import MetricsUnavailable
 from alerting.evaluation import Observation
+from alerting.expressions import evaluate, parse
 from alerting.models.rules import MetricSpec, Rule
 
 MAX_QUERIES_PER_CALL = 500
@@ -66,11 +67,44 @@ class MetricQuery:
         }
 
 
-def queries_for(rule: Rule, tick: datetime, series: Mapping[str, str] | None = None) -> list[MetricQuery]:
-    """One query per condition: its statistic over the window that ends `delay` before the tick
-    (for a fleet rule, of one ``series``: its wildcards bound to the series' values)."""
+def condition_queries(
+    rule: Rule, tick: datetime, series: Mapping[str, str] | None = None
+) -> list[dict[str, MetricQuery]]:
+    """Per condition, one query per metric it reads: the statistic over the window that ends
+    `delay` before the tick (for a fleet rule, of one ``series``: its wildcards bound)."""
     end = tick - timedelta(seconds=rule.evaluation_delay_seconds)
-    return [MetricQuery.for_metric(c.metric.bound(series or {}), rule.window_seconds, end) for c in rule.conditions]
+    return [
+        {key: MetricQuery.for_metric(m.bound(series or {}), rule.window_seconds, end) for key, m in c.inputs.items()}
+        for c in rule.conditions
+    ]
+
+
+def queries_for(rule: Rule, tick: datetime, series: Mapping[str, str] | None = None) -> list[MetricQuery]:
+    """Every query the rule (or one series of a fleet rule) needs this tick."""
+    return [q for per_condition in condition_queries(rule, tick, series) for q in per_condition.values()]
+
+
+def observe(
+    rule: Rule,
+    fetched: Mapping[MetricQuery, Observation],
+    tick: datetime,
+    series: Mapping[str, str] | None = None,
+) -> list[Observation]:
+    """Each condition's observation from the fetched values: its metric's, or its expression
+    over its metrics' (missing when an operand is, or on a division by zero); a failed query
+    fails the condition."""
+    observations: list[Observation] = []
+    for condition, queries in zip(rule.conditions, condition_queries(rule, tick, series), strict=True):
+        seen = {key: fetched[q] for key, q in queries.items()}
+        failed = next((o.error for o in seen.values() if o.error), None)
+        if failed is not None:
+            observations.append(Observation(None, error=failed))
+        elif condition.expression is None:
+            observations.append(seen["value"])
+        else:
+            values = {key: o.value for key, o in seen.items()}
+            observations.append(Observation(evaluate(parse(condition.expression), values)))
+    return observations
 
 
 def batches(queries: Iterable[MetricQuery]) -> Iterator[tuple[datetime, datetime, list[MetricQuery]]]:

@@ -138,3 +138,36 @@ def test_dry_run_of_a_fleet_rule_lists_every_series_most_urgent_first(api, aws, 
     nothing = metric("CPUUtilization", namespace="AWS/Nothing", dimensions={"InstanceId": "*"})
     reply = api.post("/rules/test", rule_data(conditions=[condition(metric=nothing)]))
     assert (reply.status, reply.body["errors"][0]["field"]) == (400, "conditions")
+
+
+def test_dry_run_of_metric_math_computes_over_the_batched_queries_and_bad_math_is_422(api, aws):
+    at = floor_minute(utcnow()) - timedelta(minutes=3)
+    aws.client("cloudwatch").put_metric_data(
+        Namespace="App",
+        MetricData=[
+            {"MetricName": name, "Dimensions": [{"Name": "Service", "Value": "pay"}], "Timestamp": at, "Value": v}
+            for name, v in (("Errors", 12.0), ("Requests", 100.0))
+        ],
+    )
+    dims = {"Service": "pay"}
+    ratio = {
+        "expression": "100 * errors / requests",
+        "metrics": {
+            "errors": metric("Errors", namespace="App", dimensions=dims, statistic="Sum"),
+            "requests": metric("Requests", namespace="App", dimensions=dims, statistic="Sum"),
+        },
+        "operator": "gt",
+        "threshold": 5,
+    }
+    reply = api.post("/rules/test", rule_data(conditions=[ratio]))
+    assert reply.status == 200, reply.body
+    (seen,) = reply.body["conditions"]
+    assert (seen["metric"], seen["statistic"], seen["value"], reply.body["action"]) == (
+        "100 * errors / requests",
+        "expression",
+        12.0,
+        "fire",
+    )
+
+    reply = api.post("/rules", rule_data(conditions=[{**ratio, "expression": "100 * errors / requestz"}]))
+    assert (reply.status, reply.body["errors"][0]["field"]) == (422, "conditions.0.expression")

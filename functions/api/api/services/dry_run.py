@@ -22,7 +22,7 @@ from alerting.evaluation import (
     evaluate_series,
     is_due,
 )
-from alerting.metrics import MetricQuery, queries_for
+from alerting.metrics import MetricQuery, observe, queries_for
 from alerting.models.alerts import ConditionValue, SeriesState
 from alerting.models.common import floor_minute
 from alerting.models.rules import Rule
@@ -124,18 +124,18 @@ class RuleTester:
         """`with_state`: the rule has an id, so its series state (breach history, open alert) counts."""
         tick = floor_minute(now)
         if not rule.wildcards:
-            queries = queries_for(rule, tick)
-            observations = self.metrics.fetch(queries)
+            observations = self.metrics.fetch(queries_for(rule, tick))
             state = self.states.get(rule.rule_id, rule.fingerprint) if with_state else None
-            return report(rule, [observations[q] for q in queries], state, now)
+            return report(rule, observe(rule, observations, tick), state, now)
         states = {s.fingerprint: s for s in self.states.for_rule(rule.rule_id)} if with_state else {}
         found = fleet(rule, self.directory, [s.series for s in states.values()])
         if not found.series:
             raise InvalidInput("conditions", "no series reports these metrics (ListMetrics found none in 3 hours)")
-        per_series = [(series, queries_for(rule, tick, series)) for series in found.series]
-        observations = self.metrics.fetch([q for _, qs in per_series for q in qs])
+        observations = self.metrics.fetch([q for series in found.series for q in queries_for(rule, tick, series)])
         results = [
-            report(rule, [observations[q] for q in qs], states.get(rule.fingerprint_of(series)), now, series)
-            for series, qs in per_series
+            report(
+                rule, observe(rule, observations, tick, series), states.get(rule.fingerprint_of(series)), now, series
+            )
+            for series in found.series
         ]
         return combined(results, found.excess)

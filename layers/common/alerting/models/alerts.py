@@ -42,8 +42,8 @@ class ConditionValue(Model):
     @classmethod
     def observed(cls, condition: Condition, value: float | None) -> Self:
         return cls(
-            metric=condition.metric.label(),
-            statistic=condition.metric.statistic,
+            metric=condition.label(),
+            statistic=condition.statistic,
             operator=condition.operator.value,
             threshold=condition.threshold,
             value=value,

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from alerting.expressions import ExpressionError, names, parse
 from alerting.models.common import (
     Category,
     Model,
@@ -81,6 +82,7 @@ TOLERANCE_ONLY_EQ = "tolerance applies only to the eq and ne operators"
 HYSTERESIS_EQ = "resolve_threshold applies only to gt, gte, lt and lte"
 HYSTERESIS_UPPER = "resolve_threshold must be at or below threshold for gt/gte (the recovery side)"
 HYSTERESIS_LOWER = "resolve_threshold must be at or above threshold for lt/lte (the recovery side)"
+ONE_MEASURE = "give either metric, or expression with metrics"
 WILDCARDS_DIFFER = "every condition with a wildcard dimension must use the same wildcard dimensions (they join on them)"
 WILDCARD = "*"  # a dimension value meaning "every series with this dimension"
 CROSS_FIELD_ERRORS: dict[str, tuple[str, ...]] = {
@@ -90,6 +92,7 @@ CROSS_FIELD_ERRORS: dict[str, tuple[str, ...]] = {
     HYSTERESIS_UPPER: ("resolve_threshold", "threshold"),
     HYSTERESIS_LOWER: ("resolve_threshold", "threshold"),
     WILDCARDS_DIFFER: ("conditions",),
+    ONE_MEASURE: ("metric", "expression"),
 }
 
 
@@ -159,12 +162,58 @@ class MetricSpec(Model):
         )
 
 
+MetricId = Annotated[str, Field(pattern=r"^[a-z][A-Za-z0-9_]{0,63}$", description="an id the expression uses")]
+
+
 class Condition(Model):
-    metric: MetricSpec
+    """A threshold over one metric's window statistic, or over metric math of several
+    (`expression` + `metrics`, e.g. `100 * errors / requests`)."""
+
+    metric: MetricSpec | None = None
+    metrics: Annotated[dict[MetricId, MetricSpec], Field(max_length=10)] = {}
+    expression: Annotated[str, Field(min_length=1, max_length=500)] | None = None
     operator: Operator
     threshold: Number
     tolerance: Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False), AfterValidator(_storable)] = 0.0
     resolve_threshold: Number | None = None
+
+    @field_validator("expression")
+    @classmethod
+    def _parses(cls, value: str | None, info: Any) -> str | None:
+        if value is None:
+            return value
+        try:
+            used = names(parse(value))
+        except ExpressionError as exc:
+            raise ValueError(f"not valid metric math: {exc}") from None
+        unknown = sorted(used - set(info.data.get("metrics") or {}))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)} not among the condition's metrics")
+        return value
+
+    @model_validator(mode="after")
+    def _check_measure(self) -> Self:
+        if (self.metric is None) == (self.expression is None) or (self.expression is None) != (not self.metrics):
+            raise ValueError(ONE_MEASURE)
+        if len({m.wildcards for m in self.inputs.values()} - {()}) > 1:
+            raise ValueError(WILDCARDS_DIFFER)
+        return self
+
+    @property
+    def inputs(self) -> dict[str, MetricSpec]:
+        """The metrics this condition reads, by id (a plain condition's one metric is `value`)."""
+        return {"value": self.metric} if self.metric is not None else dict(self.metrics)
+
+    @property
+    def wildcards(self) -> tuple[str, ...]:
+        return next((m.wildcards for m in self.inputs.values() if m.wildcards), ())
+
+    def label(self) -> str:
+        return self.metric.label() if self.metric is not None else str(self.expression)
+
+    @property
+    def statistic(self) -> str:
+        return self.metric.statistic if self.metric is not None else "expression"
 
     @model_validator(mode="after")
     def _check_hysteresis(self) -> Self:
@@ -181,7 +230,8 @@ class Condition(Model):
         return self
 
     def describe(self) -> str:
-        return f"{self.metric.name} {self.metric.statistic} {self.operator.symbol} {self.threshold:g}"
+        measure = f"{self.metric.name} {self.metric.statistic}" if self.metric is not None else self.expression
+        return f"{measure} {self.operator.symbol} {self.threshold:g}"
 
 
 class OnError(StrEnum):
@@ -246,14 +296,14 @@ class RuleSpec(Model):
             self.out_of = self.breaches_to_fire
         if self.breaches_to_fire > self.out_of:
             raise ValueError(M_OVER_N)
-        if len({c.metric.wildcards for c in self.conditions} - {()}) > 1:
+        if len({c.wildcards for c in self.conditions} - {()}) > 1:
             raise ValueError(WILDCARDS_DIFFER)
         return self
 
     @property
     def wildcards(self) -> tuple[str, ...]:
         """The dimensions a fleet rule fans out over (empty: the rule watches one series)."""
-        return next((c.metric.wildcards for c in self.conditions if c.metric.wildcards), ())
+        return next((c.wildcards for c in self.conditions if c.wildcards), ())
 
     def series_of(self, binding: Mapping[str, str] | None = None) -> dict[str, str]:
         """One series' dimensions: the rule's fixed ones and the binding of its wildcards."""
@@ -297,9 +347,10 @@ class RuleSpec(Model):
         are left to each series of a fleet rule)."""
         merged: dict[str, str] = {}
         for condition in self.conditions:
-            for key, value in condition.metric.dimensions.items():
-                if value != WILDCARD:
-                    merged.setdefault(key, value)
+            for metric in condition.inputs.values():
+                for key, value in metric.dimensions.items():
+                    if value != WILDCARD:
+                        merged.setdefault(key, value)
         return merged
 
     @cached_property
