@@ -321,3 +321,46 @@ def test_an_open_critical_alert_inhibits_the_related_one_in_its_region(local: Lo
     assert [(d["status"], d["inhibited_by"]) for d in ops] == [("suppressed", by_rule["region-down"])]
     _, deliveries = local.api("GET", f"/alerts/{by_rule['region-down']}/deliveries")
     assert [d["status"] for d in deliveries["items"] if d["channel_id"] == "ops"] == ["delivered"]
+
+
+def test_a_warning_becomes_critical_in_place_and_the_pager_hears_it_from_then_on(local: LocalStack):
+    # Given a rule with a warning level (75) below critical (90), Slack for everything and a
+    # pager that wants only critical
+    local.seed_default_rules()
+    for channel_id, filters in (("ops", {}), ("pager", {"min_severity": "critical"})):
+        body = {
+            "channel_id": channel_id,
+            "name": channel_id,
+            "type": "webhook",
+            "target": {"url": local.receiver.url(f"/{channel_id}")},
+            "filters": filters,
+        }
+        assert local.api("POST", "/channels", body=body)[0] == 201
+    _, rule = local.api("GET", "/rules/high-cpu-usage")
+    condition = {**rule["conditions"][0], "threshold": 90, "warning_threshold": 75}
+    body = {
+        **{k: v for k, v in rule.items() if k not in ("created_at", "updated_at", "version", "rule_id")},
+        "rule_id": "cpu-levels",
+        "severity": "critical",
+        "warning_severity": "medium",
+        "conditions": [condition],
+        "window_seconds": 60,
+        "breaches_to_fire": 1,
+        "channels": ["ops", "pager"],
+    }
+    assert local.api("POST", "/rules", body=body)[0] == 201, body
+
+    def heard(path: str) -> list[tuple[str, str]]:
+        return [
+            (r.headers["X-Alerting-Event"], json.loads(r.body)["alert"]["severity"])
+            for r in local.receiver.received(path)
+        ]
+
+    # When CPU runs warm, then hot, then warm again, then normal
+    for n, cpu in enumerate((80, 80, 95, 95, 80, 80, 40, 40, 40)):
+        minute(local, n, cpu)
+
+    _, page = local.api("GET", "/alerts", query={"rule_id": "cpu-levels"})
+    assert len(page["items"]) == 1  # one alert, its severity moving in place
+    assert [e for e, _ in heard("/ops")] == ["firing", "severity_changed", "severity_changed", "resolved"]
+    assert heard("/pager") == [("severity_changed", "critical"), ("severity_changed", "medium"), ("resolved", "medium")]

@@ -12,7 +12,16 @@ from typing import Any, Protocol
 from alerting.discovery import Fleet, MetricDirectory, fleet
 from alerting.errors import ConcurrentUpdate, MetricsUnavailable, NotFound
 from alerting.evaluation import Decision, Observation, Outcome, evaluate_series, is_due
-from alerting.lifecycle import EVALUATOR, due_transition, recover, resolve, settle, silence_ended, start_alert
+from alerting.lifecycle import (
+    EVALUATOR,
+    change_severity,
+    due_transition,
+    recover,
+    resolve,
+    settle,
+    silence_ended,
+    start_alert,
+)
 from alerting.metrics import MetricQuery, observe, queries_for
 from alerting.models.alerts import ConditionValue, Resolution, SeriesState
 from alerting.models.common import epoch, floor_minute
@@ -207,6 +216,9 @@ class Evaluator:
                 continue
             resolved, transition = recover(current, rule, values, now, reason=change.reason)
             operations += self.alerts.write_ops(resolved, transition)
+        if decision.level is not None:
+            current = self.alerts.get(decision.level.alert_id)
+            operations += self.alerts.write_ops(*change_severity(current, rule, values, decision.level, now))
         if decision.settle is not None:
             operations += self.alerts.write_ops(
                 *settle(self.alerts.get(decision.settle.alert_id), decision.settle, now)

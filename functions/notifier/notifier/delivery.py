@@ -79,7 +79,8 @@ class Deliverer:
     def deliver_all(self, notice: Notice) -> list[DeliveryRecord]:
         """A transition from the stream: every target, each pending one scheduled for later."""
         quiet = self.suppression(notice)
-        return [self._deliver_or_schedule(notice, target, quiet) for target in self.targets(notice)]
+        targets, sent = self.targets(notice)
+        return [self._deliver_or_schedule(notice, target, quiet, sent) for target in targets]
 
     def deliver_again(self, notice: Notice, channel_id: str) -> DeliveryRecord:
         """A round from the retry queue."""
@@ -89,16 +90,16 @@ class Deliverer:
                 target = self.channel_lookup(channel_id)
             except NotFound:
                 target = channel_id
-        return self._deliver_or_schedule(notice, target, self.suppression(notice))
+        return self._deliver_or_schedule(notice, target, self.suppression(notice), frozenset())
 
     def suppression(self, notice: Notice) -> Suppression | None:
         quieting = self.quieting()
         alert = notice.alert
         return suppression(alert, quieting, self.open_alerts() if quieting.may_inhibit(alert) else ())
 
-    def targets(self, notice: Notice) -> list[Channel | str]:
-        """The topic always, then the transition's audience (ids that no longer exist are kept,
-        to record)."""
+    def targets(self, notice: Notice) -> tuple[list[Channel | str], frozenset[str]]:
+        """The topic (when it hears this), then the transition's audience (ids that no longer
+        exist are kept, to record); and the channels sent an earlier transition of the alert."""
         alert = notice.alert
         policy = self.policy_lookup(alert.escalation_policy_id) if alert.escalation_policy_id else None
         at = alert.last_transition.at
@@ -108,10 +109,12 @@ class Deliverer:
             return schedule.on_call(at).participant if schedule else None
 
         notified: list[str] = []
+        sent: frozenset[str] = frozenset()
         announcing = notice.event in ANNOUNCEMENTS or alert.last_transition.settled
         if not announcing:
-            earlier = self.ledger.deliveries(alert.alert_id)
-            notified = [d.channel_id for d in earlier if d.seq < notice.seq and d.heard]
+            earlier = [d for d in self.ledger.deliveries(alert.alert_id) if d.seq < notice.seq]
+            notified = [d.channel_id for d in earlier if d.heard]
+            sent = frozenset(d.channel_id for d in earlier if d.sent)
         # The topic hears every announcement, and what follows one it heard (like any channel).
         heard = announcing or self.topic_channel.channel_id in notified
         targets: list[Channel | str] = [self.topic_channel] if heard else []
@@ -122,22 +125,30 @@ class Deliverer:
                 targets.append(self.channel_lookup(channel_id))
             except NotFound:
                 targets.append(channel_id)
-        return targets
+        return targets, sent
 
-    def _deliver_or_schedule(self, notice: Notice, target: Channel | str, quiet: Suppression | None) -> DeliveryRecord:
-        record = self.deliver(notice, target, quiet)
+    def _deliver_or_schedule(
+        self, notice: Notice, target: Channel | str, quiet: Suppression | None, sent: frozenset[str]
+    ) -> DeliveryRecord:
+        record = self.deliver(notice, target, quiet, sent)
         if record.status in PENDING:
             self.schedule(notice, record.channel_id, max(0, held_until(record) - epoch(self.clock())))
         return record
 
-    def deliver(self, notice: Notice, target: Channel | str, quiet: Suppression | None = None) -> DeliveryRecord:
+    def deliver(
+        self,
+        notice: Notice,
+        target: Channel | str,
+        quiet: Suppression | None = None,
+        sent: frozenset[str] = frozenset(),
+    ) -> DeliveryRecord:
         now = epoch(self.clock())
         channel = target if isinstance(target, Channel) else None
         channel_id = channel.channel_id if channel else str(target)
         previous = self.ledger.get_delivery(notice.alert.alert_id, notice.seq, channel_id)
         unsettled = previous is None or previous.status in PENDING
         breaker = self.breakers.get(channel_id) if channel is not None and unsettled else None
-        decided = step(notice, channel, previous, quiet, breaker, now)
+        decided = step(notice, channel, previous, quiet, breaker, now, channel_id in sent)
         if decided.act is Act.keep or decided.act is Act.hold:
             assert previous is not None
             return previous

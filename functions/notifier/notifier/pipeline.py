@@ -117,7 +117,8 @@ def audience(
     if event is AlertEvent.firing or event is AlertEvent.flapping:
         first = policy.levels[0].channels(on_call) if policy and alert.escalation_level else []
         return list(dict.fromkeys([*alert.channels, *first]))
-    if alert.last_transition.settled:
+    if alert.last_transition.settled or event is AlertEvent.severity_changed:
+        # a rise to critical may reach a `min_severity: critical` channel for the first time
         fixed = policy.channels_through(alert.escalation_reached) if policy else []
         return list(dict.fromkeys([*alert.channels, *fixed, *notified]))
     return list(dict.fromkeys(notified))
@@ -152,8 +153,11 @@ def step(
     quiet: Suppression | None,
     breaker: Breaker | None,
     now: int,
+    sent_before: bool = False,
 ) -> Step:
-    """What to do for one target (``channel`` None: the id names no channel) at ``now``."""
+    """What to do for one target (``channel`` None: the id names no channel) at ``now``.
+    ``sent_before``: the channel was sent an earlier transition of this alert, so its filters
+    no longer apply (it hears the alert through to the end)."""
     if previous is not None and previous.status in SETTLED:
         return Step(Act.keep)
     if previous is None and quiet is not None:
@@ -163,7 +167,11 @@ def step(
     if previous is None and not channel.enabled:
         return Step(Act.record, DeliveryStatus.suppressed, "disabled")
     alert = notice.alert
-    if previous is None and not channel.filters.accepts(alert.severity, alert.category, notice.event):
+    if (
+        previous is None
+        and not sent_before
+        and not channel.filters.accepts(alert.severity, alert.category, notice.event)
+    ):
         return Step(Act.record, DeliveryStatus.suppressed, "filtered out")
     if previous is not None and held_until(previous) > now:
         return Step(Act.hold)

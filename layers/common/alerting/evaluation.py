@@ -9,15 +9,15 @@ table in ``docs/rule-semantics.md`` is a table test.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from alerting.models.alerts import AlertKind, SeriesState, SeriesStatus
-from alerting.models.common import AlertEvent, epoch, floor_minute
+from alerting.models.common import AlertEvent, Severity, epoch, floor_minute
 from alerting.models.rules import Condition, Match, MissingData, OnError, Operator, Rule
 
-BREACH, OK = "B", "."
+BREACH, WARN, OK = "B", "W", "."  # a breach (of the critical level), of the warning level only, none
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class AlertChange:
     reason: str
     event: AlertEvent = AlertEvent.firing  # of a start: `flapping` when this start makes it flap
     quiet: bool = False  # the series flaps: recorded, not notified
+    severity: Severity | None = None  # of a start or a level change (None: the rule's)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Decision:
     resolve: tuple[AlertChange, ...] = ()
     suppressed: str | None = None
     settle: AlertChange | None = None  # a flapping series settled: announce where (firing / resolved)
+    level: AlertChange | None = None  # an open alert rose to critical or fell to warning
 
 
 def is_due(rule: Rule, now: datetime) -> bool:
@@ -153,7 +155,7 @@ def evaluate_series(
     resolve: list[AlertChange] = []
     held_back: str | None = None
 
-    def start(kind: AlertKind, reason: str) -> str | None:
+    def start(kind: AlertKind, reason: str, severity: Severity | None = None) -> str | None:
         """Start an alert unless the cooldown or the hourly limit holds it back."""
         nonlocal held_back
         if state.last_resolved_at is not None and tick < state.last_resolved_at + rule.cooldown_seconds:
@@ -178,7 +180,7 @@ def evaluate_series(
                 reason = f"started {len(starts)} times within {window // 60} min"
             if state.flapping:
                 state.flap_alert_id = alert_id
-        fire.append(AlertChange(kind, alert_id, reason, event, quiet))
+        fire.append(AlertChange(kind, alert_id, reason, event, quiet, severity))
         return alert_id
 
     # Failing queries as their own alert (on_error=alert): nothing else is decided meanwhile.
@@ -213,20 +215,36 @@ def evaluate_series(
         state.missing_since = (state.missing_since or tick) if silent else None
 
     alert_open = state.alert_id is not None
-    outcomes = [
-        condition_outcome(c, o, rule.treat_missing_data, alert_open)
-        for c, o in zip(rule.conditions, observations, strict=True)
-    ]
-    breached = combine(rule.match, outcomes)
+    critical_open = alert_open and state.level == CRITICAL  # hysteresis holds the level an alert is at
+    critical = combine(
+        rule.match,
+        [
+            condition_outcome(c, o, rule.treat_missing_data, critical_open)
+            for c, o in zip(rule.conditions, observations, strict=True)
+        ],
+    )
+    breached = critical
+    if rule.has_warning:
+        warned = combine(
+            rule.match,
+            [
+                condition_outcome(c.at_warning(), o, rule.treat_missing_data, alert_open)
+                for c, o in zip(rule.conditions, observations, strict=True)
+            ],
+        )
+        breached = True if critical else warned
     outcome = Outcome.unknown if breached is None else (Outcome.breach if breached else Outcome.ok)
+    level_change: AlertChange | None = None
 
     if breached is not None:
         if not alert_open:  # while open, recovery is the streak's business: the history waits
-            state.history, state.history_at = counted(state, BREACH if breached else OK, tick, rule)
+            mark = BREACH if critical else (WARN if breached else OK)
+            state.history, state.history_at = counted(state, mark, tick, rule)
         if alert_open:
             assert state.alert_id is not None
             if breached:
                 state.recovered_streak = 0
+                level_change = _level(rule, state, bool(critical))
             else:
                 state.recovered_streak = min(state.recovered_streak + 1, rule.resolve_after)
                 if rule.auto_resolve and state.recovered_streak >= rule.resolve_after:
@@ -238,15 +256,48 @@ def evaluate_series(
                         )
                     )
                     state.alert_id, state.history, state.history_at, state.recovered_streak = None, "", [], 0
+                    state.level, state.level_streak = CRITICAL, 0
                     state.last_resolved_at = tick
                     state.last_change_at = tick if rule.flapping is not None else state.last_change_at
         else:
             count = state.history.count(BREACH)
+            either = count + state.history.count(WARN)
             if count >= rule.breaches_to_fire:
                 state.alert_id = start(AlertKind.threshold, f"{count} of the last {rule.n} evaluations breached")
+                state.level, state.level_streak = CRITICAL, 0
+            elif either >= rule.breaches_to_fire:
+                reason = f"{either} of the last {rule.n} evaluations breached the warning threshold"
+                state.alert_id = start(AlertKind.threshold, reason, rule.warning_severity)
+                state.level, state.level_streak = WARNING, 0
 
     settle = _settled(rule, state, tick) if not fire and not resolve else None
-    return _decided(outcome, state, baseline, tick, fire, resolve, held_back, settle)
+    decision = _decided(outcome, state, baseline, tick, fire, resolve, held_back, settle)
+    return replace(decision, level=level_change) if level_change else decision
+
+
+CRITICAL, WARNING = "critical", "warning"
+
+
+def _level(rule: Rule, state: SeriesState, critical: bool) -> AlertChange | None:
+    """An open alert's level, per evaluation that breaches at least the warning threshold: it
+    rises to critical after M consecutive critical breaches, and falls back to warning after
+    `resolve_after` consecutive evaluations below critical (past its hysteresis). Updates ``state``."""
+    assert state.alert_id is not None
+    toward = WARNING if state.level == CRITICAL else CRITICAL
+    if critical == (state.level == CRITICAL) or not rule.has_warning:
+        state.level_streak = 0
+        return None
+    state.level_streak += 1
+    needed = rule.breaches_to_fire if toward == CRITICAL else rule.resolve_after
+    if state.level_streak < needed:
+        return None
+    state.level, state.level_streak = toward, 0
+    if toward == CRITICAL:
+        return AlertChange(
+            AlertKind.threshold, state.alert_id, f"critical for {needed} evaluation(s)", severity=rule.severity
+        )
+    reason = f"below critical for {needed} evaluation(s), still above the warning threshold"
+    return AlertChange(AlertKind.threshold, state.alert_id, reason, severity=rule.warning_severity)
 
 
 def _decided(

@@ -49,7 +49,7 @@ def start_alert(
         kind=change.kind,
         fingerprint=state.fingerprint,
         series=state.series,
-        severity=rule.severity,
+        severity=change.severity or rule.severity,
         category=rule.category,
         labels=rule.labels,
         annotations={},
@@ -215,10 +215,27 @@ def recover(
     """The evaluator's resolve: the alert carries the values that recovered, and its annotations
     are rendered again with them (a resolved message must not repeat the breach's numbers)."""
     resolved, transition = resolve(alert, EVALUATOR, now, reason=reason, resolution=Resolution.auto)
-    resolved = resolved.model_copy(update={"values": values})
+    return _with_values(resolved, rule, values), transition
+
+
+def change_severity(
+    alert: Alert, rule: Rule, values: list[ConditionValue], change: AlertChange, now: datetime
+) -> tuple[Alert, Transition]:
+    """An open alert rose to its rule's critical severity or fell back to the warning one: the
+    same alert, `severity_changed`, with the values of the evaluation that changed it."""
+    assert change.severity is not None
+    changed, transition = _advance(
+        alert, AlertEvent.severity_changed, EVALUATOR, now, change.reason, "", severity=change.severity
+    )
+    return _with_values(changed, rule, values), transition
+
+
+def _with_values(alert: Alert, rule: Rule, values: list[ConditionValue]) -> Alert:
+    """The alert with this evaluation's values, its annotations rendered again with them."""
+    alert = alert.model_copy(update={"values": values})
     if alert.kind is AlertKind.threshold:
-        resolved = resolved.model_copy(update={"annotations": render_annotations(rule.annotations, resolved)})
-    return resolved, transition
+        alert = alert.model_copy(update={"annotations": render_annotations(rule.annotations, alert)})
+    return alert
 
 
 def settle(alert: Alert, change: AlertChange, now: datetime) -> tuple[Alert, Transition]:

@@ -295,3 +295,33 @@ def test_after_failure(error, rounds, expected):
     claim = record(DeliveryStatus.sending, rounds=rounds)
     outcome = after_failure(claim, error, RetryPolicy(), NOW)
     assert (outcome.status, outcome.next_attempt_at) == expected
+
+
+def test_a_rise_in_severity_reaches_the_rules_channels_and_a_fall_only_those_sent_to():
+    alert = escalated(0, channels=["ops-email", "pager"])
+    risen = alert.model_copy(update={"severity": "critical"})
+    # severity_changed goes to the rule's channels (a `min_severity: critical` pager first hears
+    # of the alert now) and whoever heard it
+    assert audience(risen, AlertEvent.severity_changed, POLICY, ON_CALL, ["bob-sms"]) == [
+        "ops-email",
+        "pager",
+        "ops-slack",
+        "bob-sms",
+    ]
+
+
+PAGER = Channel(channel_id="pager", name="Pager", type="sms", target={}, filters={"min_severity": "critical"})
+
+
+def test_a_channel_sent_an_earlier_transition_hears_the_rest_whatever_its_filter():
+    fell = Notice(make_alert(alert_rule(severity="medium")), AlertEvent.severity_changed, 3)
+    assert step(fell, PAGER, None, None, Breaker("pager"), NOW).status is DeliveryStatus.suppressed
+    assert step(fell, PAGER, None, None, Breaker("pager"), NOW, sent_before=True).act is Act.send
+
+
+def test_only_sends_count_as_sent():
+    assert record(DeliveryStatus.delivered).sent and record(DeliveryStatus.failed).sent
+    filtered = record(DeliveryStatus.suppressed, error="filtered out")
+    assert not filtered.sent and filtered.heard
+    silenced = record(DeliveryStatus.suppressed, silence_id="drill")
+    assert not silenced.sent and not silenced.heard

@@ -157,6 +157,8 @@ def transition_line(alert: Alert, event: AlertEvent) -> str | None:
         return f"Escalated to level {alert.escalation_level} at {when(last.at)}{note}"
     if event is AlertEvent.repeat:
         return f"Still firing since {when(alert.started_at)} (reminder {alert.repeat_count})"
+    if event is AlertEvent.severity_changed:
+        return f"Severity now {alert.severity.value} ({last.reason}) at {when(last.at)}"
     if event is AlertEvent.flapping:
         return f"Flapping ({last.reason}): quiet until it settles"
     if last.seq > 1:  # a firing announced again: a silence ended, or a flapping series settled

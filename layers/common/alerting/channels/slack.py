@@ -49,6 +49,7 @@ EMOJI = {
     AlertEvent.escalated: ":rotating_light:",
     AlertEvent.repeat: ":repeat:",
     AlertEvent.flapping: ":ocean:",
+    AlertEvent.severity_changed: ":arrow_up_down:",
 }
 
 

@@ -135,6 +135,9 @@ class SeriesState(Model):
     missing_since: int | None = None  # fleet rules: the tick from which no condition had data
     # Flapping (rules with `flapping`): recent starts, whether it flaps now, its latest alert,
     # and when the series last started or resolved one (epoch seconds).
+    # Warning and critical: the open alert's level, and consecutive evaluations toward a change.
+    level: str = "critical"
+    level_streak: int = 0
     flap_starts: list[int] = []
     flapping: bool = False
     flap_alert_id: str | None = None

@@ -142,11 +142,17 @@ class DeliveryRecord(Model):
 
     @property
     def heard(self) -> bool:
-        """Whether the channel heard of the alert through this record: anything but a
+        """Whether the channel is in the alert's audience after this record: anything but a
         suppression by a silence, mute window, inhibition or flapping (a channel's own filter
-        counts as heard: it chose what to hear)."""
+        keeps it in: it chose what to hear)."""
         quieted = self.silence_id or self.mute_window_id or self.inhibited_by or self.flapping
         return not (self.status is DeliveryStatus.suppressed and quieted)
+
+    @property
+    def sent(self) -> bool:
+        """Whether a message went (or was tried) to the channel: from then on it hears the
+        alert's later transitions whatever its filters say (a fall back to warning included)."""
+        return self.status is not DeliveryStatus.suppressed
 
     created_at: UtcDatetime
     updated_at: UtcDatetime

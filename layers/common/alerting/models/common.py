@@ -61,6 +61,7 @@ class AlertEvent(StrEnum):
     escalated = "escalated"
     repeat = "repeat"
     flapping = "flapping"
+    severity_changed = "severity_changed"
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -83,6 +83,10 @@ HYSTERESIS_EQ = "resolve_threshold applies only to gt, gte, lt and lte"
 HYSTERESIS_UPPER = "resolve_threshold must be at or below threshold for gt/gte (the recovery side)"
 HYSTERESIS_LOWER = "resolve_threshold must be at or above threshold for lt/lte (the recovery side)"
 ONE_MEASURE = "give either metric, or expression with metrics"
+WARNING_EQ = "warning_threshold applies only to gt, gte, lt and lte"
+WARNING_SIDE = (
+    "warning_threshold must be on the non-breaching side of threshold (below it for gt/gte, above for lt/lte)"
+)
 WILDCARDS_DIFFER = "every condition with a wildcard dimension must use the same wildcard dimensions (they join on them)"
 WILDCARD = "*"  # a dimension value meaning "every series with this dimension"
 CROSS_FIELD_ERRORS: dict[str, tuple[str, ...]] = {
@@ -93,6 +97,8 @@ CROSS_FIELD_ERRORS: dict[str, tuple[str, ...]] = {
     HYSTERESIS_LOWER: ("resolve_threshold", "threshold"),
     WILDCARDS_DIFFER: ("conditions",),
     ONE_MEASURE: ("metric", "expression"),
+    WARNING_EQ: ("warning_threshold", "operator"),
+    WARNING_SIDE: ("warning_threshold", "threshold"),
 }
 
 
@@ -176,6 +182,8 @@ class Condition(Model):
     threshold: Number
     tolerance: Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False), AfterValidator(_storable)] = 0.0
     resolve_threshold: Number | None = None
+    # A second, lower level: breaching it (and not `threshold`) is the rule's warning severity.
+    warning_threshold: Number | None = None
 
     @field_validator("expression")
     @classmethod
@@ -214,6 +222,23 @@ class Condition(Model):
     @property
     def statistic(self) -> str:
         return self.metric.statistic if self.metric is not None else "expression"
+
+    def at_warning(self) -> Condition:
+        """This condition at the warning level (itself when it has none)."""
+        if self.warning_threshold is None:
+            return self
+        return self.model_copy(update={"threshold": self.warning_threshold, "resolve_threshold": None})
+
+    @model_validator(mode="after")
+    def _check_warning(self) -> Self:
+        if self.warning_threshold is None:
+            return self
+        if self.operator in (Operator.eq, Operator.ne):
+            raise ValueError(WARNING_EQ)
+        upward = self.operator in (Operator.gt, Operator.gte)
+        if (self.warning_threshold >= self.threshold) if upward else (self.warning_threshold <= self.threshold):
+            raise ValueError(WARNING_SIDE)
+        return self
 
     @model_validator(mode="after")
     def _check_hysteresis(self) -> Self:
@@ -254,7 +279,8 @@ class RuleSpec(Model):
     rule_id: ResourceId | None = None
     name: Annotated[str, Field(min_length=1, max_length=200)]
     description: Annotated[str, Field(max_length=2000)] = ""
-    severity: Severity = Severity.medium
+    severity: Severity = Severity.medium  # the critical level's
+    warning_severity: Severity = Severity.low  # while only a condition's warning_threshold is breached
     category: Category = Category.custom
     enabled: bool = True
     conditions: Annotated[list[Condition], Field(min_length=1, max_length=10)]
@@ -301,6 +327,10 @@ class RuleSpec(Model):
         return self
 
     @property
+    def has_warning(self) -> bool:
+        return any(c.warning_threshold is not None for c in self.conditions)
+
+    @property
     def wildcards(self) -> tuple[str, ...]:
         """The dimensions a fleet rule fans out over (empty: the rule watches one series)."""
         return next((c.wildcards for c in self.conditions if c.wildcards), ())
@@ -334,7 +364,8 @@ class RuleSpec(Model):
         """Changes when what is measured changes; a new hash clears the series' history."""
         return digest(
             {
-                "conditions": [c.model_dump(mode="json") for c in self.conditions],
+                # defaults left out: a field added later leaves existing histories alone
+                "conditions": [c.model_dump(mode="json", exclude_defaults=True) for c in self.conditions],
                 "match": self.match,
                 "window": self.window_seconds,
             },
