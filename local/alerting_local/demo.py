@@ -67,7 +67,9 @@ def error_rate(minute: int) -> float:
 
 
 def instance_cpu(instance: str, minute: int) -> float:
-    """Two of the four instances of the fleet run hot for a few minutes."""
+    """Two of the four instances of the fleet run hot for a few minutes; one warms up first."""
+    if instance == "i-0b2" and 15 <= minute <= 17:
+        return 81.0  # the warning level: 75 % and up
     hot = instance in ("i-0b2", "i-0d4") and 18 <= minute <= 21
     return 96.0 if hot else 35.0 + INSTANCES.index(instance)
 
@@ -206,7 +208,8 @@ RULES: list[dict[str, Any]] = [
     {
         "rule_id": "instance-cpu",
         "name": "Instance CPU",
-        "severity": "high",
+        "severity": "critical",
+        "warning_severity": "medium",
         "conditions": [
             {
                 "metric": {
@@ -217,6 +220,7 @@ RULES: list[dict[str, Any]] = [
                 },
                 "operator": "gte",
                 "threshold": 90,
+                "warning_threshold": 75,
             }
         ],
         "window_seconds": 60,
@@ -249,7 +253,8 @@ RULES: list[dict[str, Any]] = [
 ]
 INHIBITION: dict[str, Any] = {
     "inhibition_id": "region-down",
-    "source": [{"label": "severity", "value": "critical"}],
+    # the source must carry a region: a label neither alert has would be equal ("" = "")
+    "source": [{"label": "severity", "value": "critical"}, {"label": "region", "op": "!=", "value": ""}],
     "target": [{"label": "severity", "op": "!=", "value": "critical"}],
     "equal": ["region"],
 }
@@ -412,7 +417,8 @@ def report_minute(
         told = (alert_id, last["seq"], "")
         if told not in watch.printed and (last["seq"] > 1 or last["event"] == "flapping"):
             watch.printed.add(told)
-            if last["event"] in ("escalated", "flapping", "firing", "unacknowledged", "repeat") or last["settled"]:
+            shown = ("escalated", "flapping", "firing", "unacknowledged", "repeat", "severity_changed")
+            if last["event"] in shown or last["settled"]:
                 label = "SETTLED" if last["settled"] else last["event"].upper()
                 timeline.say(minute, f"{label:<10} {alert['rule_name']} ({last['reason']})")
         if watch.settled.get(alert_id) == alert["version"]:
@@ -551,13 +557,13 @@ def check_inhibited(seen: Seen, _: list[Record], deliveries: list[Record]) -> tu
 
 
 def check_fleet(_: Seen, alerts: list[Record], deliveries: list[Record]) -> tuple[str, bool]:
-    """One rule over four instances: the two that ran hot each had their own alert."""
+    """One rule over four instances: the two that ran hot each had their own alert; the one that
+    warmed up first was a warning that became critical in place."""
     hot = sorted(a["series"].get("InstanceId", "?") for a in alerts)
     fired = sum(1 for d in deliveries if d["channel_id"] == "ops-slack" and d["event"] == "firing")
-    return f"one rule, {len(INSTANCES)} instances: alerts for {', '.join(hot)}", hot == [
-        "i-0b2",
-        "i-0d4",
-    ] and fired == 2
+    rose = [d for d in deliveries if d["channel_id"] == "ops-slack" and d["event"] == "severity_changed"]
+    note = f"one rule, {len(INSTANCES)} instances: alerts for {', '.join(hot)}; i-0b2 rose from warning to critical"
+    return note, hot == ["i-0b2", "i-0d4"] and fired == 2 and len(rose) == 1
 
 
 def check_down(_: Seen, __: list[Record], deliveries: list[Record]) -> tuple[str, bool]:

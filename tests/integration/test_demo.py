@@ -15,8 +15,9 @@ def test_demo_scenario_exits_zero(capsys):
         "ESCALATED  High CPU Usage",
         "FLAPPING   Queue Backlog",
         "SETTLED    Queue Backlog",
-        "FIRED      Instance CPU [high] i-0b2",  # one fleet rule, an alert per instance
-        "FIRED      Instance CPU [high] i-0d4",
+        "FIRED      Instance CPU [medium] i-0b2",  # one fleet rule, an alert per instance; a warning
+        "SEVERITY_CHANGED Instance CPU",  # that becomes critical in place
+        "FIRED      Instance CPU [critical] i-0d4",
     ):
         assert line in out
     for reason in ("silenced by cache-maintenance", "muted by nightly-batch", "inhibited by alert"):
