@@ -52,3 +52,13 @@ def test_silence_create_read_list_by_state_and_expire(api):
 def test_silence_invalid_names_the_field(api, overrides, status, field):
     reply = api.post("/silences", body(**overrides))
     assert (reply.status, reply.body["errors"][0]["field"]) == (status, field)
+
+
+def test_a_silence_is_kept_a_week_after_it_ends_then_the_table_may_delete_it(api, aws):
+    reply = api.post("/silences", body(silence_id="drill"))
+    ends = datetime.fromisoformat(reply.body["ends_at"].replace("Z", "+00:00"))
+    item = aws.client("dynamodb").get_item(
+        TableName=aws.env("ApiFunction")["CONFIG_TABLE"], Key={"pk": {"S": "silence"}, "sk": {"S": "drill"}}
+    )["Item"]
+    assert int(item["expires_at"]["N"]) == int((ends + timedelta(days=7)).timestamp())
+    assert api.get("/silences/drill").status == 200  # the attribute is the table's, not the silence's

@@ -7,17 +7,20 @@ matcher must match. A label the alert does not carry reads as the empty string.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from alerting.models.common import Model, ResourceId, UtcDatetime
+from alerting.models.common import Model, ResourceId, UtcDatetime, epoch
 
 if TYPE_CHECKING:
     from alerting.models.alerts import Alert
+
+
+KEPT_AFTER_END = timedelta(days=7)
 
 
 class MatchOp(StrEnum):
@@ -83,6 +86,12 @@ class Silence(SilenceSpec):
     created_at: UtcDatetime
     updated_at: UtcDatetime
     version: int = 1
+
+    @property
+    def expires_epoch(self) -> int:
+        """When the config table may delete it: a week after it ended (kept that long for the
+        record and for `?state=expired`), so the sweep and the notifier stop reading old ones."""
+        return epoch(self.ends_at + KEPT_AFTER_END)
 
     def state(self, now: datetime) -> SilenceState:
         if now < self.starts_at:

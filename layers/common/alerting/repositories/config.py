@@ -35,6 +35,7 @@ KIND_SCHEDULE = "schedule"
 KIND_MUTE_WINDOW = "mute_window"
 KIND_INHIBITION = "inhibition"
 KIND_META = "meta"
+TTL_ATTRIBUTE = "expires_at"  # the config table's TimeToLiveSpecification
 
 
 class ConfigRepository(Generic[M]):
@@ -50,13 +51,17 @@ class ConfigRepository(Generic[M]):
 
     def _decode(self, item: dict[str, Any]) -> M:
         data = from_item(item)
-        data.pop("pk", None)
-        data.pop("sk", None)
+        for attribute in ("pk", "sk", TTL_ATTRIBUTE):
+            data.pop(attribute, None)
         return self._model.model_validate(data)
 
     def _encode(self, obj: M) -> dict[str, Any]:
         item_id = getattr(obj, self._id_field)
-        return to_item({"pk": self._kind, "sk": item_id, **obj.model_dump(mode="json")})
+        item = {"pk": self._kind, "sk": item_id, **obj.model_dump(mode="json")}
+        expires = getattr(obj, "expires_epoch", None)  # DynamoDB deletes the item some time after
+        if expires is not None:
+            item[TTL_ATTRIBUTE] = expires
+        return to_item(item)
 
     def get(self, item_id: str) -> M:
         response = self._client.get_item(TableName=self._table, Key=self._key(item_id), ConsistentRead=True)
@@ -173,7 +178,7 @@ class RunLog:
             self._client.update_item(
                 TableName=self._table,
                 Key=key(pk=KIND_META, sk=SUPPRESSED_PREFIX + hour),
-                UpdateExpression="ADD held :n SET expires_at = :expires",
+                UpdateExpression=f"ADD held :n SET {TTL_ATTRIBUTE} = :expires",
                 ExpressionAttributeValues={
                     ":n": {"N": str(summary.suppressed)},
                     ":expires": {"N": str(epoch(summary.tick) + SUPPRESSED_RETENTION)},
