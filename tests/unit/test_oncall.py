@@ -3,9 +3,11 @@ changes and midnight; overrides win for their period."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from alerting.models.mute_windows import MuteWindow
@@ -134,3 +136,26 @@ def test_a_window_without_weekdays_is_every_day_and_disabled_ones_never_apply():
     assert not daily.model_copy(update={"enabled": False}).active(utc("2026-12-02T12:00:00Z"))
     with pytest.raises(ValidationError, match="start"):
         mute([{"start": "25:00", "end": "01:00"}])
+
+
+ZONES = ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "America/St_Johns", "UTC"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES),
+    unit=st.sampled_from(["hours", "days", "weeks"]),
+    every=st.integers(1, 3),
+    offset_hours=st.integers(-24 * 400, 24 * 400),
+    minute=st.integers(0, 59),
+    handoff=st.sampled_from(["09:30", "02:30", "00:00"]),  # 02:30 falls in some spring gaps
+)
+def test_every_instant_has_one_participant_whose_stretch_contains_it(zone, unit, every, offset_hours, minute, handoff):
+    """Across every DST change of two years in zones with 30-minute and half-hour-shifting
+    offsets: the stretch around an instant contains it, and its ends hand over."""
+    s = schedule(unit, every, starts_at=f"2026-03-27T{handoff}:00", time_zone=zone)
+    at = utc("2026-03-27T09:30:00+00:00") + timedelta(hours=offset_hours, minutes=minute)
+    found = s.on_call(at)
+    assert found.starts_at <= at < found.ends_at
+    assert s.on_call(found.starts_at).participant == found.participant
+    assert s.on_call(found.ends_at).participant != found.participant  # three people rotate
