@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from alerting.channels.base import Message, Receipt
+from alerting.channels.base import GroupMessage, Message, Receipt
 from alerting.evaluation import AlertChange, initial_state
 from alerting.lifecycle import start_alert
 from alerting.models.alerts import AlertKind
@@ -32,6 +32,9 @@ CHANNELS = ["ops-slack", "oncall-email"]
 class InstantSender:
     def send(self, message: Message) -> Receipt:
         return Receipt(provider_message_id=message.delivery_id, http_status=200)
+
+    def send_group(self, group: GroupMessage) -> Receipt:
+        return Receipt(provider_message_id=group.group_id, http_status=200)
 
 
 def records(count: int) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from alerting.channels.base import Message, Receipt
+from alerting.channels.base import GroupMessage, Message, Receipt
 from alerting.errors import DeliveryError
 from alerting.models.channels import DeliveryRecord
 from alerting.repositories.breakers import Breaker
@@ -65,9 +65,17 @@ class ScriptedSender:
 
     script: list[Receipt | DeliveryError] = field(default_factory=list)
     sent: list[Message] = field(default_factory=list)
+    groups: list[GroupMessage] = field(default_factory=list)
 
     def send(self, message: Message) -> Receipt:
         self.sent.append(message)
+        return self._next()
+
+    def send_group(self, group: GroupMessage) -> Receipt:
+        self.groups.append(group)
+        return self._next()
+
+    def _next(self) -> Receipt:
         outcome = self.script.pop(0) if self.script else Receipt(provider_message_id="ok")
         if isinstance(outcome, DeliveryError):
             raise outcome

@@ -32,5 +32,23 @@ class Receipt:
     template_error: str | None = None  # the channel's template failed; the default was sent
 
 
+@dataclass(frozen=True)
+class GroupMessage:
+    """Several alerts of one group (a channel's `group_by` labels) in one message, each as its
+    latest transition; the most urgent first."""
+
+    alerts: tuple[Alert, ...]
+    group_id: str  # stable across retries: "<channel_id>:<group key>:<flush time>"
+    labels: dict[str, str]  # the group's `group_by` values
+    console_url: str = ""
+
+    @property
+    def event(self) -> AlertEvent:
+        """The group's headline event: its most urgent alert's."""
+        return self.alerts[0].last_transition.event
+
+
 class Sender(Protocol):
     def send(self, message: Message) -> Receipt: ...
+
+    def send_group(self, group: GroupMessage) -> Receipt: ...

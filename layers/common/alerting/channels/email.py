@@ -13,10 +13,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from alerting.channels.base import Message, Receipt
+from alerting.channels.base import GroupMessage, Message, Receipt
 from alerting.channels.http import aws_error
 from alerting.channels.render import (
     alert_link,
+    group_lines,
+    group_title,
     headline,
     observed,
     render_template,
@@ -64,6 +66,30 @@ class EmailSender:
         except (ClientError, BotoCoreError) as exc:
             raise aws_error(LABEL, exc) from None
         return Receipt(provider_message_id=str(response["MessageId"]), template_error=rendered.error)
+
+    def send_group(self, group: GroupMessage) -> Receipt:
+        """One mail for the group: a line per alert, each linking to it where there is a console."""
+        subject = one_line(group_title(group))
+        lines = group_lines(group)
+        text = subject + "\n\n" + "\n".join(lines) + "\n"
+        items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+        page = (
+            '<!doctype html><html><body style="font-family:sans-serif;font-size:14px">'
+            f'<div style="border-left:6px solid {status_color(group.alerts[0])};padding-left:12px">'
+            f"<h2>{html.escape(subject)}</h2><ul>{items}</ul></div></body></html>"
+        )
+        try:
+            response = self._client.send_email(
+                Source=self._sender,
+                Destination={"ToAddresses": self._to},
+                Message={
+                    "Subject": {"Data": truncate(subject, SUBJECT_LENGTH), "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": page, "Charset": "UTF-8"}},
+                },
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise aws_error(LABEL, exc) from None
+        return Receipt(provider_message_id=str(response["MessageId"]))
 
 
 def one_line(text: str) -> str:

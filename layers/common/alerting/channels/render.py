@@ -11,11 +11,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from alerting.channels.base import Message
+from alerting.channels.base import GroupMessage, Message
 from alerting.models.alerts import Alert, ConditionValue, Resolution
 from alerting.models.common import AlertEvent, AlertStatus, Severity
 from alerting.models.rules import Operator
-from alerting.payload import document
+from alerting.payload import SCHEMA_VERSION, document
 from alerting.templating import TemplateFailure, context, render
 
 SEVERITY_COLORS = {
@@ -93,6 +93,58 @@ def status_color(alert: Alert) -> str:
     if alert.status is AlertStatus.acknowledged:
         return ACKNOWLEDGED_COLOR
     return SEVERITY_COLORS[alert.severity]
+
+
+MAX_GROUP_LINES = 20  # a Slack message, an SMS... lists this many; "and N more" says the rest
+
+
+def group_title(group: GroupMessage) -> str:
+    """``[FIRING] 3 alerts: High CPU (2), Disk full``."""
+    counts: dict[str, int] = {}
+    for alert in group.alerts:
+        counts[alert.rule_name] = counts.get(alert.rule_name, 0) + 1
+    names = ", ".join(f"{name} ({n})" if n > 1 else name for name, n in counts.items())
+    return f"[{group.event.value.upper()}] {len(group.alerts)} alert{'s' * (len(group.alerts) != 1)}: {names}"
+
+
+def group_line(alert: Alert) -> str:
+    """One alert of a group: ``FIRING HIGH High CPU InstanceId=i-1: CPU at 97%``."""
+    where = f" {series(alert)}" if alert.series else ""
+    event, severity = alert.last_transition.event.value.upper(), alert.severity.value.upper()
+    return f"{event} {severity} {alert.rule_name}{where}: {headline(alert)}"
+
+
+def group_lines(group: GroupMessage, limit: int = MAX_GROUP_LINES) -> list[str]:
+    lines = [group_line(a) for a in group.alerts[:limit]]
+    if len(group.alerts) > limit:
+        lines.append(f"and {len(group.alerts) - limit} more")
+    return lines
+
+
+def group_document(group: GroupMessage) -> dict[str, object]:
+    """The grouped versioned document (SNS message, webhook body), after Alertmanager's webhook:
+    the group's event and labels at the top, every alert's own document in `alerts`."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "delivery_id": group.group_id,
+        "event": group.event.value,
+        "group": {"labels": group.labels, "size": len(group.alerts)},
+        "alerts": [document(a, a.last_transition.event, f"{group.group_id}:{a.alert_id}") for a in group.alerts],
+    }
+
+
+def group_json(group: GroupMessage, max_bytes: int | None = None) -> str:
+    """The grouped document as compact JSON; over ``max_bytes``, alerts are left out from the
+    end (the document says how many) until it fits."""
+    kept = len(group.alerts)
+    while True:
+        data = group_document(GroupMessage(group.alerts[:kept], group.group_id, group.labels, group.console_url))
+        if kept < len(group.alerts):
+            data["group"] = {**data["group"], "size": len(group.alerts), "left_out": len(group.alerts) - kept}  # type: ignore[dict-item]
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        if max_bytes is None or len(text.encode()) <= max_bytes or kept <= 1:
+            return text
+        kept = max(1, kept // 2)
 
 
 def truncate(text: str, limit: int) -> str:

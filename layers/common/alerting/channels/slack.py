@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from alerting.channels.base import Message, Receipt
+from alerting.channels.base import GroupMessage, Message, Receipt
 from alerting.channels.http import HttpClient
 from alerting.channels.render import (
     alert_link,
+    group_lines,
+    group_title,
     headline,
     observed,
     render_template,
@@ -63,6 +65,34 @@ class SlackSender:
         body, template_error = payload(message)
         response = self._http.post_json(self._url, json.dumps(body).encode(), {}, self._timeout, label=LABEL)
         return Receipt(http_status=response.status, template_error=template_error)
+
+    def send_group(self, group: GroupMessage) -> Receipt:
+        body = json.dumps(group_payload(group)).encode()
+        response = self._http.post_json(self._url, body, {}, self._timeout, label=LABEL)
+        return Receipt(http_status=response.status)
+
+
+def group_payload(group: GroupMessage) -> dict[str, Any]:
+    """One message for a group: a line per alert (the first 20, then "and N more")."""
+    heading = group_title(group)
+    lines = "\n".join(escape(line) for line in group_lines(group))
+    context = f"group `{escape(group.group_id)}`"
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {
+                "type": "plain_text",
+                "text": truncate(f"{EMOJI[group.event]} {heading}", HEADER_TEXT),
+                "emoji": True,
+            },
+        },
+        _section(lines),
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(context, SECTION_TEXT)}]},
+    ]
+    return {
+        "text": truncate(heading, FALLBACK_TEXT),
+        "attachments": [{"color": status_color(group.alerts[0]), "blocks": blocks}],
+    }
 
 
 def payload(message: Message) -> tuple[dict[str, Any], str | None]:

@@ -12,9 +12,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from alerting.channels.base import Message, Receipt
+from alerting.channels.base import GroupMessage, Message, Receipt
 from alerting.channels.http import aws_error
-from alerting.channels.render import headline, render_template
+from alerting.channels.render import group_lines, group_title, headline, render_template
 
 LABEL = "sms publish"
 MAX_LENGTH = 140
@@ -39,12 +39,28 @@ class SmsSender:
             raise aws_error(LABEL, exc) from None
         return Receipt(provider_message_id=str(response["MessageId"]), template_error=rendered.error)
 
+    def send_group(self, group: GroupMessage) -> Receipt:
+        text = fit(f"{group_title(group)}: {'; '.join(group_lines(group, limit=3))}", "")
+        try:
+            response = self._client.publish(
+                PhoneNumber=self._phone_number,
+                Message=text,
+                MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise aws_error(LABEL, exc) from None
+        return Receipt(provider_message_id=str(response["MessageId"]))
+
 
 def sms_text(message: Message, body: str | None = None) -> str:
     """One SMS: the text, folded to one line and cut to fit before the alert id."""
     alert = message.alert
-    ref = f" #{alert.alert_id}"
     text = body or f"{message.event.value.upper()} {alert.severity.value.upper()} {alert.rule_name}: {headline(alert)}"
+    return fit(text, f" #{alert.alert_id}")
+
+
+def fit(text: str, ref: str) -> str:
+    """ASCII on one line, cut to leave room for ``ref`` within one SMS."""
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode() or text
     folded = " ".join(plain.split())
     room = MAX_LENGTH - len(ref)

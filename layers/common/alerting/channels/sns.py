@@ -14,9 +14,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from alerting.channels.base import Message, Receipt
+from alerting.channels.base import GroupMessage, Message, Receipt
 from alerting.channels.http import aws_error
-from alerting.channels.render import document_json, render_template, title
+from alerting.channels.render import document_json, group_json, group_title, render_template, title
 
 LABEL = "sns publish"
 SUBJECT_LENGTH = 99  # "must be less than 100 characters"
@@ -49,6 +49,27 @@ class SnsSender:
         except (ClientError, BotoCoreError) as exc:
             raise aws_error(LABEL, exc) from None
         return Receipt(provider_message_id=str(response["MessageId"]), template_error=rendered.error)
+
+    def send_group(self, group: GroupMessage) -> Receipt:
+        """One message: the grouped document; attributes of the group's most urgent alert."""
+        top = group.alerts[0]
+        attributes = {
+            "severity": top.severity.value,
+            "status": top.status.value,
+            "category": top.category.value,
+            "rule_id": top.rule_id,
+            "event": group.event.value,
+        }
+        try:
+            response = self._client.publish(
+                TopicArn=self._topic_arn,
+                Message=group_json(group, MAX_MESSAGE_BYTES),
+                Subject=subject(group_title(group)),
+                MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise aws_error(LABEL, exc) from None
+        return Receipt(provider_message_id=str(response["MessageId"]))
 
 
 def subject(text: str) -> str:

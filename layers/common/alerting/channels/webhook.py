@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from alerting.channels.base import Message, Receipt
+from alerting.channels.base import GroupMessage, Message, Receipt
 from alerting.channels.http import HttpClient
-from alerting.channels.render import document_json
+from alerting.channels.render import document_json, group_json
 
 LABEL = "webhook"
 
@@ -28,6 +28,15 @@ class WebhookSender:
     def send(self, message: Message) -> Receipt:
         body = document_json(message).encode()
         headers = {"X-Alerting-Delivery": message.delivery_id, "X-Alerting-Event": message.event.value}
+        if self._secret:
+            headers["X-Signature"] = signature(self._secret, body)
+        response = self._http.post_json(self._url, body, headers, self._timeout, label=LABEL)
+        return Receipt(http_status=response.status)
+
+    def send_group(self, group: GroupMessage) -> Receipt:
+        """One document with every alert in `alerts`, signed like a single one."""
+        body = group_json(group).encode()
+        headers = {"X-Alerting-Delivery": group.group_id, "X-Alerting-Event": group.event.value}
         if self._secret:
             headers["X-Signature"] = signature(self._secret, body)
         response = self._http.post_json(self._url, body, headers, self._timeout, label=LABEL)
