@@ -173,6 +173,9 @@ def test_api_stage_writes_access_logs(resources: dict[str, Any]) -> None:
         ("NotifierRole", {"Fn::GetAtt": ["ConfigTable", "Arn"]}, {"dynamodb:Query", "dynamodb:GetItem"}),
         ("NotifierRole", {"Fn::GetAtt": ["AlertLogTable", "Arn"]}, {"dynamodb:Query", "dynamodb:GetItem"}),
         ("NotifierRole", {"Fn::Sub": "${AlertsTable.Arn}/index/by-status"}, {"dynamodb:Query"}),
+        # grouping: the groups waiting for their message, and each member alert as it is now
+        ("NotifierRole", {"Fn::GetAtt": ["ConfigTable", "Arn"]}, {"dynamodb:UpdateItem"}),
+        ("NotifierRole", {"Fn::GetAtt": ["AlertsTable", "Arn"]}, {"dynamodb:GetItem"}),
     ],
 )
 def test_functions_may_read_what_the_lifecycle_reads(

@@ -364,3 +364,60 @@ def test_a_warning_becomes_critical_in_place_and_the_pager_hears_it_from_then_on
     assert len(page["items"]) == 1  # one alert, its severity moving in place
     assert [e for e, _ in heard("/ops")] == ["firing", "severity_changed", "severity_changed", "resolved"]
     assert heard("/pager") == [("severity_changed", "critical"), ("severity_changed", "medium"), ("resolved", "medium")]
+
+
+def test_a_fleet_breaching_at_once_arrives_as_one_grouped_slack_message(local: LocalStack):
+    from alerting.models.common import set_clock
+
+    # Given one rule over six instances and a Slack channel that groups by rule (wait 30 s)
+    local.seed_default_rules()
+    slack = {
+        "channel_id": "ops",
+        "name": "#ops",
+        "type": "slack",
+        "target": {"webhook_url": local.receiver.url("/services/ops")},
+        "group_by": ["rule_id"],
+        "group_wait_seconds": 30,
+    }
+    assert local.api("POST", "/channels", body=slack)[0] == 201
+    cpu = {"namespace": "AWS/EC2", "name": "CPUUtilization", "dimensions": {"InstanceId": "*"}}
+    rule = {
+        "rule_id": "fleet-cpu",
+        "name": "Fleet CPU",
+        "severity": "high",
+        "conditions": [{"metric": cpu, "operator": "gte", "threshold": 90}],
+        "window_seconds": 60,
+        "evaluation_delay_seconds": 0,
+        "channels": ["ops"],
+    }
+    assert local.api("POST", "/rules", body=rule)[0] == 201
+    now = [START + timedelta(minutes=1, seconds=5)]
+    set_clock(lambda: now[0])
+    try:
+        for n in range(6):
+            value = 97.0 if n in (1, 3, 4) else 20.0
+            local.put_metric(
+                "CPUUtilization", value, START + timedelta(seconds=10), {"InstanceId": f"i-{n}"}, "AWS/EC2"
+            )
+        local.tick(START + timedelta(minutes=1))
+
+        # When the three breaching instances fire on one tick, nothing goes out within the wait
+        local.pump()
+        assert local.receiver.received("/services/ops") == []
+        now[0] += timedelta(seconds=31)
+        local.pump()
+    finally:
+        set_clock(None)
+
+    # Then one Slack message lists all three, and each transition's record points at it
+    (message,) = local.receiver.received("/services/ops")
+    body = json.loads(message.body)
+    assert body["text"] == "[FIRING] 3 alerts: Fleet CPU (3)"
+    lines = body["attachments"][0]["blocks"][1]["text"]["text"].splitlines()
+    assert [line.split(": ")[0] for line in lines] == [
+        f"FIRING HIGH Fleet CPU InstanceId=i-{n}" for n in (1, 3, 4)
+    ]
+    _, alerts = local.api("GET", "/alerts", query={"rule_id": "fleet-cpu"})
+    records = [local.api("GET", f"/alerts/{a['alert_id']}/deliveries")[1]["items"] for a in alerts["items"]]
+    ops = [r for rs in records for r in rs if r["channel_id"] == "ops"]
+    assert len(ops) == 3 and {r["status"] for r in ops} == {"delivered"} and len({r["group_id"] for r in ops}) == 1

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alerting.evaluation import Outcome
 from alerting.models.alerts import ConditionValue, SeriesStatus
-from alerting.models.channels import ChannelFilters, ChannelSpec, ChannelType, MessageTemplate
+from alerting.models.channels import ChannelFilters, ChannelSpec, ChannelType, Grouping, MessageTemplate
 from alerting.models.common import Model, UtcDatetime
 from alerting.models.inhibitions import InhibitionSpec
 from alerting.models.mute_windows import MuteWindowSpec
@@ -114,7 +114,7 @@ class SecretField(Model):
     set: bool
 
 
-class ChannelView(Model):
+class ChannelView(Grouping):
     channel_id: str
     name: str
     type: ChannelType

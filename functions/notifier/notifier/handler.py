@@ -38,11 +38,12 @@ from alerting.repositories.config import (
     KIND_SILENCE,
     ConfigRepository,
 )
+from alerting.repositories.groups import GroupStore
 from alerting.secrets import SecretStore
 from alerting.settings import NotifierSettings, client, quiet_wire_logs
-from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy, sqs_parker, sqs_scheduler
+from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy, sqs_flusher, sqs_parker, sqs_scheduler
 from notifier.pipeline import Quieting
-from notifier.transitions import parse_record, parse_retry
+from notifier.transitions import Flush, parse_queue_message, parse_record
 
 QUIETING_MAX_AGE = 15.0  # seconds: a new silence, mute window or inhibition applies from then on
 logger = Logger()
@@ -102,6 +103,8 @@ def build(settings: NotifierSettings) -> Deliverer:
         breakers=BreakerStore(dynamodb, settings.config_table),
         park=sqs_parker(sqs, settings.notifier_dlq_url),
         schedule=sqs_scheduler(sqs, settings.retry_queue_url),
+        groups=GroupStore(dynamodb, settings.config_table),
+        schedule_flush=sqs_flusher(sqs, settings.retry_queue_url),
         topic_channel=Channel(
             channel_id=TOPIC_CHANNEL_ID,
             name="Alerts topic",
@@ -125,9 +128,14 @@ def handle_transition(record: DynamoDBRecord) -> None:
 
 
 def handle_retry(record: SQSRecord) -> None:
-    """A retry-queue message: the next round of one delivery."""
-    notice, channel_id = parse_retry(record.body)
-    report([build(NotifierSettings.from_env()).deliver_again(notice, channel_id)])
+    """A retry-queue message: the next round of one delivery, or a group's message."""
+    message = parse_queue_message(record.body)
+    deliverer = build(NotifierSettings.from_env())
+    if isinstance(message, Flush):
+        report(deliverer.deliver_group(message))
+        return
+    notice, channel_id = message
+    report([deliverer.deliver_again(notice, channel_id)])
 
 
 def report(deliveries: list[DeliveryRecord]) -> None:

@@ -19,11 +19,11 @@ from enum import Enum
 from alerting.errors import DeliveryError
 from alerting.models.alerts import Alert
 from alerting.models.channels import Channel, DeliveryRecord, DeliveryStatus
-from alerting.models.common import AlertEvent
+from alerting.models.common import AlertEvent, digest
 from alerting.models.inhibitions import Inhibition
 from alerting.models.mute_windows import MuteWindow
 from alerting.models.policies import EscalationPolicySpec, OnCallLookup
-from alerting.models.silences import Silence, silencing
+from alerting.models.silences import Silence, alert_labels, silencing
 from alerting.repositories.breakers import Breaker
 from notifier.transitions import Notice
 
@@ -129,6 +129,7 @@ class Act(Enum):
     record = "record"  # a final outcome without a send (suppressed, filtered, no such channel)
     hold = "hold"  # another invocation holds the claim, or the next round is not due
     defer = "defer"  # the channel's breaker is open: the round waits for it to close
+    group = "group"  # the channel groups: the transition joins its group's next message
     send = "send"
 
 
@@ -138,6 +139,32 @@ class Step:
     status: DeliveryStatus | None = None  # of a `record`
     reason: str = ""
     suppression: Suppression | None = field(default=None)
+
+
+GROUP_GRACE = 900  # a `grouped` transition whose group message never came is sent alone after this
+
+
+def group_key(channel: Channel, alert: Alert) -> tuple[str, dict[str, str]]:
+    """The alert's group on the channel: its `group_by` labels and a short key of them."""
+    labels = alert_labels(alert)
+    chosen = {name: labels.get(name, "") for name in channel.group_by or []}
+    return digest(chosen, 16), chosen
+
+
+URGENCY = {AlertEvent.escalated: 0, AlertEvent.firing: 1, AlertEvent.severity_changed: 2, AlertEvent.flapping: 3}
+
+
+def group_order(alerts: Sequence[Alert]) -> list[Alert]:
+    """Most urgent first: announcements, then by severity, then what follows (acks, resolves)."""
+    return sorted(
+        alerts,
+        key=lambda a: (
+            URGENCY.get(a.last_transition.event, 9),
+            -a.severity.rank,
+            a.rule_name,
+            sorted(a.series.items()),
+        ),
+    )
 
 
 def held_until(record: DeliveryRecord) -> int:
@@ -173,8 +200,10 @@ def step(
         and not channel.filters.accepts(alert.severity, alert.category, notice.event)
     ):
         return Step(Act.record, DeliveryStatus.suppressed, "filtered out")
+    if previous is None and channel.group_by is not None:
+        return Step(Act.group)
     if previous is not None and held_until(previous) > now:
-        return Step(Act.hold)
+        return Step(Act.hold)  # a `grouped` record past its grace is sent on its own
     if breaker is not None and breaker.is_open(now):
         return Step(Act.defer, reason=f"circuit open until {breaker.open_until}")
     return Step(Act.send)

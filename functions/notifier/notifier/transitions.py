@@ -68,3 +68,40 @@ def parse_retry(body: str) -> tuple[Notice, str]:
         return notice, str(data["channel_id"])
     except (ValueError, TypeError, KeyError) as exc:
         raise MalformedRecord(f"not a delivery retry: {type(exc).__name__}") from None
+
+
+@dataclass(frozen=True)
+class Flush:
+    """A group's message is due: the group, and on a retry the members that travel with it."""
+
+    channel_id: str
+    key: str
+    members: tuple[str, ...] = ()
+    rounds: int = 0
+
+
+def flush_message(flush: Flush) -> str:
+    return json.dumps(
+        {
+            "flush": {
+                "channel_id": flush.channel_id,
+                "key": flush.key,
+                "members": list(flush.members),
+                "rounds": flush.rounds,
+            }
+        }
+    )
+
+
+def parse_queue_message(body: str) -> tuple[Notice, str] | Flush:
+    """A retry-queue message: the next round of one delivery, or a group's message."""
+    try:
+        data = json.loads(body)
+        if isinstance(data, dict) and "flush" in data:
+            f = data["flush"]
+            return Flush(
+                str(f["channel_id"]), str(f["key"]), tuple(map(str, f.get("members") or ())), int(f.get("rounds", 0))
+            )
+    except (ValueError, TypeError, KeyError) as exc:
+        raise MalformedRecord(f"not a group flush: {type(exc).__name__}") from None
+    return parse_retry(body)

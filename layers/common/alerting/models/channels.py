@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -84,7 +84,25 @@ TARGET_MODELS: dict[ChannelType, type[Model]] = {
 }
 
 
-class ChannelSpec(Model):
+class Grouping(Model):
+    """Alertmanager's group_by / group_wait / group_interval, at a channel's top level. Without
+    `group_by` the channel gets one message per transition; with it (`[]`: one group), the
+    transitions of a group within `group_wait_seconds` go out as one message, and later ones
+    at most every `group_interval_seconds`."""
+
+    group_by: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=10)] | None = None
+    group_wait_seconds: Annotated[int, Field(ge=0, le=3600, strict=True)] = 30
+    group_interval_seconds: Annotated[int, Field(ge=60, le=86_400, strict=True)] = 300
+
+    def grouping(self) -> dict[str, Any]:
+        return {
+            "group_by": self.group_by,
+            "group_wait_seconds": self.group_wait_seconds,
+            "group_interval_seconds": self.group_interval_seconds,
+        }
+
+
+class ChannelSpec(Grouping):
     channel_id: ResourceId | None = None
     name: Annotated[str, Field(min_length=1, max_length=200)]
     type: ChannelType
@@ -94,7 +112,7 @@ class ChannelSpec(Model):
     enabled: bool = True
 
 
-class Channel(Model):
+class Channel(Grouping):
     """A stored channel. `target` holds non-secret fields; secrets live in SSM under `secret_refs`."""
 
     channel_id: ResourceId
@@ -116,6 +134,7 @@ class DeliveryStatus(StrEnum):
     retrying = "retrying"
     failed = "failed"
     suppressed = "suppressed"
+    grouped = "grouped"  # waits for its group's message (the channel's group_wait)
 
 
 class DeliveryRecord(Model):
@@ -135,6 +154,7 @@ class DeliveryRecord(Model):
     latency_ms: int | None = None
     template_error: str | None = None
     # `suppressed` by: this silence, this mute window, this open alert (inhibition)
+    group_id: str | None = None  # `grouped`/`delivered` as part of this group message
     silence_id: str | None = None
     mute_window_id: str | None = None
     inhibited_by: str | None = None
