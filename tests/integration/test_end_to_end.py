@@ -414,9 +414,7 @@ def test_a_fleet_breaching_at_once_arrives_as_one_grouped_slack_message(local: L
     body = json.loads(message.body)
     assert body["text"] == "[FIRING] 3 alerts: Fleet CPU (3)"
     lines = body["attachments"][0]["blocks"][1]["text"]["text"].splitlines()
-    assert [line.split(": ")[0] for line in lines] == [
-        f"FIRING HIGH Fleet CPU InstanceId=i-{n}" for n in (1, 3, 4)
-    ]
+    assert [line.split(": ")[0] for line in lines] == [f"FIRING HIGH Fleet CPU InstanceId=i-{n}" for n in (1, 3, 4)]
     _, alerts = local.api("GET", "/alerts", query={"rule_id": "fleet-cpu"})
     records = [local.api("GET", f"/alerts/{a['alert_id']}/deliveries")[1]["items"] for a in alerts["items"]]
     ops = [r for rs in records for r in rs if r["channel_id"] == "ops"]

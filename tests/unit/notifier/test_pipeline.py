@@ -18,7 +18,17 @@ from alerting.models.mute_windows import MuteWindow
 from alerting.models.policies import EscalationPolicySpec
 from alerting.models.silences import Silence
 from alerting.repositories.breakers import Breaker
-from notifier.pipeline import Act, Quieting, RetryPolicy, after_failure, audience, step, suppression
+from notifier.pipeline import (
+    Act,
+    Quieting,
+    RetryPolicy,
+    after_failure,
+    audience,
+    group_key,
+    group_order,
+    step,
+    suppression,
+)
 from notifier.transitions import Notice
 from tests.factories import T0
 from tests.unit.channels.builders import alert_rule, make_alert
@@ -325,3 +335,27 @@ def test_only_sends_count_as_sent():
     assert not filtered.sent and filtered.heard
     silenced = record(DeliveryStatus.suppressed, silence_id="drill")
     assert not silenced.sent and not silenced.heard
+
+
+GROUPED = Channel(channel_id="ops-slack", name="Ops", type="slack", target={}, group_by=["rule_id", "region"])
+
+
+def test_a_grouping_channel_joins_the_group_instead_of_sending():
+    assert step(notice(), GROUPED, None, None, Breaker("ops-slack"), NOW).act is Act.group
+    assert step(notice(), GROUPED, None, QUIET, Breaker("ops-slack"), NOW).status is DeliveryStatus.suppressed
+    waiting = record(DeliveryStatus.grouped, next_attempt_at=NOW + 60)
+    assert step(notice(), GROUPED, waiting, None, Breaker("ops-slack"), NOW).act is Act.hold
+    lost = record(DeliveryStatus.grouped, next_attempt_at=NOW)  # its group message never came
+    assert step(notice(), GROUPED, lost, None, Breaker("ops-slack"), NOW).act is Act.send
+
+
+def test_groups_are_keyed_by_the_group_by_labels_and_ordered_most_urgent_first():
+    eu, us = region_alert("eu-1", "high", "eu"), region_alert("us-1", "high", "us")
+    key_eu, labels = group_key(GROUPED, eu)
+    assert labels == {"rule_id": "high-cpu", "region": "eu"} and key_eu != group_key(GROUPED, us)[0]
+    assert group_key(GROUPED.model_copy(update={"group_by": []}), eu)[1] == {}  # one group for everything
+    resolved = eu.model_copy(
+        update={"last_transition": eu.last_transition.model_copy(update={"event": AlertEvent.resolved})}
+    )
+    critical = region_alert("crit", "critical", "us")
+    assert [a.alert_id for a in group_order([resolved, us, critical])] == ["crit", "us-1", "eu-1"]
