@@ -40,6 +40,7 @@ EXPECTED = (
     "instance-cpu",
 )
 INSTANCES = ("i-0a1", "i-0b2", "i-0c3", "i-0d4")
+FLEET_PATH = "/services/T000/B000/fleet"  # the grouping Slack channel's stand-in
 
 
 def cpu(minute: int) -> float:
@@ -98,7 +99,7 @@ def run(fast: bool = True) -> int:
         channels = create_channels(local)
         create_rules(local)
         for rule_id in EXPECTED:
-            attach_channels(local, rule_id, channels)
+            attach_channels(local, rule_id, channels + (["fleet-slack"] if rule_id == "instance-cpu" else []))
         on_call = create_policy(local, start)
         set_clock(frozen(start))
         silence_until = create_silence(local, start)
@@ -355,9 +356,17 @@ def create_channels(local: LocalStack) -> list[str]:
         },
     ]
     for spec in specs:
-        status, body = local.api("POST", "/channels", body=spec)
-        if status != 201:
-            raise SystemExit(f"creating channel {spec['channel_id']} failed: {status} {body}")
+        create(local, "/channels", spec)
+    # The fleet's own channel groups by rule: what breaks together arrives as one message.
+    fleet = {
+        "channel_id": "fleet-slack",
+        "name": "#fleet on Slack",
+        "type": "slack",
+        "target": {"webhook_url": local.receiver.url(FLEET_PATH)},
+        "group_by": ["rule_id"],
+        "group_wait_seconds": 30,
+    }
+    create(local, "/channels", fleet)
     return [s["channel_id"] for s in specs]
 
 
@@ -385,6 +394,7 @@ class Watch:
     acked: set[str] = field(default_factory=set)
     printed: set[tuple[str, int, str]] = field(default_factory=set)  # (alert, seq, channel or "")
     settled: dict[str, int] = field(default_factory=dict)  # alert → version whose deliveries all settled
+    group_messages: int = 0  # grouped Slack messages shown so far
 
 
 def report_minute(
@@ -399,6 +409,9 @@ def report_minute(
             f"tick       {values}   breaches: {summary['breaches']}"
             + (f"   pending: {', '.join(pending)}" if pending else ""),
         )
+    for message in local.receiver.received(FLEET_PATH)[watch.group_messages :]:
+        watch.group_messages += 1
+        timeline.say(minute, f"GROUPED    #fleet on Slack, one message: {json.loads(message.body)['text']}")
     _, page = local.api("GET", "/alerts", query={"limit": "50"})
     for alert in sorted(page["items"], key=lambda a: a["started_at"]):
         alert_id = alert["alert_id"]
@@ -562,8 +575,13 @@ def check_fleet(_: Seen, alerts: list[Record], deliveries: list[Record]) -> tupl
     hot = sorted(a["series"].get("InstanceId", "?") for a in alerts)
     fired = sum(1 for d in deliveries if d["channel_id"] == "ops-slack" and d["event"] == "firing")
     rose = [d for d in deliveries if d["channel_id"] == "ops-slack" and d["event"] == "severity_changed"]
-    note = f"one rule, {len(INSTANCES)} instances: alerts for {', '.join(hot)}; i-0b2 rose from warning to critical"
-    return note, hot == ["i-0b2", "i-0d4"] and fired == 2 and len(rose) == 1
+    grouped = [d for d in deliveries if d["channel_id"] == "fleet-slack" and d["status"] == "delivered"]
+    messages = len({d["group_id"] for d in grouped})
+    note = (
+        f"one rule, {len(INSTANCES)} instances: alerts for {', '.join(hot)}; i-0b2 rose from warning to critical; "
+        f"#fleet got {len(grouped)} transitions in {messages} grouped messages"
+    )
+    return note, hot == ["i-0b2", "i-0d4"] and fired == 2 and len(rose) == 1 and messages < len(grouped)
 
 
 def check_down(_: Seen, __: list[Record], deliveries: list[Record]) -> tuple[str, bool]:

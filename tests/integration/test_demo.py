@@ -18,6 +18,7 @@ def test_demo_scenario_exits_zero(capsys):
         "FIRED      Instance CPU [medium] i-0b2",  # one fleet rule, an alert per instance; a warning
         "SEVERITY_CHANGED Instance CPU",  # that becomes critical in place
         "FIRED      Instance CPU [critical] i-0d4",
+        "GROUPED    #fleet on Slack, one message: [FIRING] 2 alerts: Instance CPU (2)",  # both, together
     ):
         assert line in out
     for reason in ("silenced by cache-maintenance", "muted by nightly-batch", "inhibited by alert"):

@@ -270,10 +270,8 @@ class Deliverer:
                 for r in records
             ]
             return [self._save(r) for r in retrying]
-        return [
-            self._finish_group(r.model_copy(update={"attempts": r.attempts + attempts}), receipt, error, alerts)
-            for r in records
-        ]
+        sent = [r.model_copy(update={"attempts": r.attempts + attempts, "group_id": group.group_id}) for r in records]
+        return [self._finish_group(r, receipt, error, alerts) for r in sent]
 
     def _send_group(self, channel: Channel, group: GroupMessage) -> tuple[Receipt | None, DeliveryError | None, int]:
         """One round of tries of a group's message: (receipt, last error, sends tried)."""

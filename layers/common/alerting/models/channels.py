@@ -154,7 +154,9 @@ class DeliveryRecord(Model):
     latency_ms: int | None = None
     template_error: str | None = None
     # `suppressed` by: this silence, this mute window, this open alert (inhibition)
-    group_id: str | None = None  # `grouped`/`delivered` as part of this group message
+    # `grouped`: the group it waits in ("<channel>:<key>"); then the group message that carried
+    # it ("<channel>:<key>:<sent at>"), shared by every transition in that message
+    group_id: str | None = None
     silence_id: str | None = None
     mute_window_id: str | None = None
     inhibited_by: str | None = None
