@@ -14,7 +14,7 @@ from typing import Any
 from alerting_local.template import load_template
 
 PAGE_BYTES = 1_000_000
-READS = ("query", "scan", "get_item")
+READS = ("query", "scan", "get_item", "batch_get_item")
 WRITES = ("put_item", "delete_item", "transact_write_items", "batch_write_item")
 
 
@@ -73,6 +73,14 @@ class FakeDynamoDB:
         self.calls["get_item"] += 1
         item = self._tables[params["TableName"]].get(self._key(params["TableName"], params["Key"]))
         return {"Item": item} if item else {}
+
+    def batch_get_item(self, **params: Any) -> dict[str, Any]:
+        self.calls["batch_get_item"] += 1
+        responses: dict[str, list[dict[str, Any]]] = {}
+        for table, request in params["RequestItems"].items():
+            found = (self._tables[table].get(self._key(table, k)) for k in request["Keys"])
+            responses[table] = [item for item in found if item]
+        return {"Responses": responses, "UnprocessedKeys": {}}
 
     def put_item(self, **params: Any) -> dict[str, Any]:
         self.calls["put_item"] += 1

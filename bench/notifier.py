@@ -102,8 +102,8 @@ def main() -> None:
     )
     print(
         f"  DynamoDB requests per transition  reads {dynamodb.reads() / len(batch):.1f}, "
-        f"writes {dynamodb.writes() / len(batch):.1f} ({targets} targets: ledger read, breaker read, "
-        f"claim, result)"
+        f"writes {dynamodb.writes() / len(batch):.1f} ({targets} targets: a batch of ledger records, "
+        "a batch of breakers; per target a claim and a result)"
     )
     print("  (channel lookups are not counted: the fake directory answers from memory)")
 

@@ -28,6 +28,10 @@ class FakeLedger:
     def get_delivery(self, alert_id: str, seq: int, channel_id: str) -> DeliveryRecord | None:
         return self.records.get((alert_id, seq, channel_id))
 
+    def get_deliveries(self, alert_id: str, seq: int, channel_ids: list[str]) -> dict[str, DeliveryRecord]:
+        found = {c: self.records.get((alert_id, seq, c)) for c in channel_ids}
+        return {c: r for c, r in found.items() if r is not None}
+
     def claim_delivery(self, record: DeliveryRecord, previous: DeliveryRecord | None) -> bool:
         key = (record.alert_id, record.seq, record.channel_id)
         current = self.records.get(key)
@@ -54,6 +58,9 @@ class FakeBreakers:
 
     def get(self, channel_id: str) -> Breaker:
         return self.breakers.get(channel_id, Breaker(channel_id))
+
+    def get_many(self, channel_ids: list[str]) -> dict[str, Breaker]:
+        return {c: self.get(c) for c in channel_ids}
 
     def save(self, breaker: Breaker) -> None:
         self.breakers[breaker.channel_id] = breaker

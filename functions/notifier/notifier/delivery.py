@@ -72,6 +72,8 @@ class Deliverer:
     park: Callable[[dict[str, Any]], None]  # final failures go to the dead-letter queue
     schedule: RoundScheduler  # the next round of a delivery, on the retry queue
     topic_channel: Channel
+    # The transition's channels in one read (a BatchGetItem); None: one lookup per channel.
+    channels_lookup: Callable[[list[str]], dict[str, Channel]] | None = None
     policy_lookup: Callable[[str], EscalationPolicySpec | None] = _none  # None: deleted
     schedule_lookup: Callable[[str], Schedule | None] = _none
     quieting: Callable[[], Quieting] = Quieting  # silences, mute windows, inhibitions (cached)
@@ -88,7 +90,15 @@ class Deliverer:
         """A transition from the stream: every target, each pending one scheduled for later."""
         quiet = self.suppression(notice)
         targets, sent = self.targets(notice)
-        return [self._deliver_or_schedule(notice, target, quiet, sent) for target in targets]
+        ids = [t.channel_id if isinstance(t, Channel) else t for t in targets]
+        # One read for every target's ledger record, one for the breakers still needed.
+        previous = self.ledger.get_deliveries(notice.alert.alert_id, notice.seq, ids)
+        unsettled = [t.channel_id for t in targets if isinstance(t, Channel) and _unsettled(previous.get(t.channel_id))]
+        breakers = self.breakers.get_many(unsettled) if unsettled else {}
+        return [
+            self._deliver_or_schedule(notice, t, quiet, sent, Known(previous.get(i), breakers.get(i)))
+            for t, i in zip(targets, ids, strict=True)
+        ]
 
     def deliver_again(self, notice: Notice, channel_id: str) -> DeliveryRecord:
         """A round from the retry queue."""
@@ -126,19 +136,31 @@ class Deliverer:
         # The topic hears every announcement, and what follows one it heard (like any channel).
         heard = announcing or self.topic_channel.channel_id in notified
         targets: list[Channel | str] = [self.topic_channel] if heard else []
-        for channel_id in audience(alert, notice.event, policy, on_call, notified):
-            if channel_id == self.topic_channel.channel_id:
-                continue
-            try:
-                targets.append(self.channel_lookup(channel_id))
-            except NotFound:
-                targets.append(channel_id)
+        wanted = [
+            c for c in audience(alert, notice.event, policy, on_call, notified) if c != self.topic_channel.channel_id
+        ]
+        found = self.channels_lookup(wanted) if self.channels_lookup is not None else self._one_by_one(wanted)
+        targets += [found.get(channel_id, channel_id) for channel_id in wanted]
         return targets, sent
 
+    def _one_by_one(self, channel_ids: list[str]) -> dict[str, Channel]:
+        found: dict[str, Channel] = {}
+        for channel_id in channel_ids:
+            try:
+                found[channel_id] = self.channel_lookup(channel_id)
+            except NotFound:
+                continue  # kept as its id, to record "channel not found"
+        return found
+
     def _deliver_or_schedule(
-        self, notice: Notice, target: Channel | str, quiet: Suppression | None, sent: frozenset[str]
+        self,
+        notice: Notice,
+        target: Channel | str,
+        quiet: Suppression | None,
+        sent: frozenset[str],
+        known: Known | None = None,
     ) -> DeliveryRecord:
-        record = self.deliver(notice, target, quiet, sent)
+        record = self.deliver(notice, target, quiet, sent, known)
         if record.status in PENDING:
             self.schedule(notice, record.channel_id, max(0, held_until(record) - epoch(self.clock())))
         return record
@@ -149,13 +171,19 @@ class Deliverer:
         target: Channel | str,
         quiet: Suppression | None = None,
         sent: frozenset[str] = frozenset(),
+        known: Known | None = None,
     ) -> DeliveryRecord:
+        """``known``: the ledger record and breaker already read for this target (in a batch)."""
         now = epoch(self.clock())
         channel = target if isinstance(target, Channel) else None
         channel_id = channel.channel_id if channel else str(target)
-        previous = self.ledger.get_delivery(notice.alert.alert_id, notice.seq, channel_id)
-        unsettled = previous is None or previous.status in PENDING
-        breaker = self.breakers.get(channel_id) if channel is not None and unsettled else None
+        if known is None:
+            previous = self.ledger.get_delivery(notice.alert.alert_id, notice.seq, channel_id)
+            breaker = self.breakers.get(channel_id) if channel is not None and _unsettled(previous) else None
+        else:
+            previous, breaker = known.previous, known.breaker
+            if breaker is None and channel is not None and _unsettled(previous):
+                breaker = self.breakers.get(channel_id)
         decided = step(notice, channel, previous, quiet, breaker, now, channel_id in sent)
         if decided.act is Act.keep or decided.act is Act.hold:
             assert previous is not None
@@ -441,6 +469,19 @@ class Deliverer:
             created_at=previous.created_at if previous else now,
             updated_at=now,
         )
+
+
+@dataclass(frozen=True)
+class Known:
+    """What was read in a batch for one target: its ledger record and its breaker."""
+
+    previous: DeliveryRecord | None
+    breaker: Breaker | None
+
+
+def _unsettled(record: DeliveryRecord | None) -> bool:
+    """A target that may still need a send (and so its breaker)."""
+    return record is None or record.status not in SETTLED
 
 
 def sqs_parker(client: Any, queue_url: str) -> Callable[[dict[str, Any]], None]:

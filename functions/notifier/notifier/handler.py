@@ -99,6 +99,7 @@ def build(settings: NotifierSettings) -> Deliverer:
     return Deliverer(
         ledger=ledger,
         channel_lookup=channels.get,
+        channels_lookup=channels.get_many,
         sender_for=sender,
         breakers=BreakerStore(dynamodb, settings.config_table),
         park=sqs_parker(sqs, settings.notifier_dlq_url),

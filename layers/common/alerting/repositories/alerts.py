@@ -20,6 +20,7 @@ from alerting.models.channels import DeliveryRecord
 from alerting.models.common import OPEN_STATUSES, AlertStatus, Page, Severity, iso
 from alerting.repositories.dynamo import (
     Item,
+    batch_get,
     error_code,
     from_item,
     key,
@@ -175,6 +176,14 @@ class AlertRepository:
             ConsistentRead=True,
         )
         return DeliveryRecord.model_validate(_strip(from_item(response["Item"]))) if "Item" in response else None
+
+    def get_deliveries(self, alert_id: str, seq: int, channel_ids: list[str]) -> dict[str, DeliveryRecord]:
+        """The records of one transition to several channels, in one BatchGetItem."""
+        keys = [key(alert_id=alert_id, sk=delivery_key(seq, c)) for c in dict.fromkeys(channel_ids)]
+        records = [
+            DeliveryRecord.model_validate(_strip(from_item(i))) for i in batch_get(self._client, self._log, keys)
+        ]
+        return {r.channel_id: r for r in records}
 
     def claim_delivery(self, record: DeliveryRecord, previous: DeliveryRecord | None) -> bool:
         """Take the (transition, channel) for sending; False when another attempt holds it."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from alerting.repositories.dynamo import from_item, key, to_item
+from alerting.repositories.dynamo import Item, batch_get, from_item, key, to_item
 
 KIND_BREAKER = "breaker"
 
@@ -45,10 +45,13 @@ class BreakerStore:
 
     def get(self, channel_id: str) -> Breaker:
         response = self._client.get_item(TableName=self._table, Key=key(pk=KIND_BREAKER, sk=channel_id))
-        if "Item" not in response:
-            return Breaker(channel_id)
-        data = from_item(response["Item"])
-        return Breaker(channel_id, int(data.get("failures", 0)), int(data.get("open_until", 0)))
+        return _decode(channel_id, response["Item"]) if "Item" in response else Breaker(channel_id)
+
+    def get_many(self, channel_ids: list[str]) -> dict[str, Breaker]:
+        """Every channel's breaker in one BatchGetItem (a closed one for a channel without)."""
+        keys = [key(pk=KIND_BREAKER, sk=c) for c in dict.fromkeys(channel_ids)]
+        found = {str(i["sk"]["S"]): i for i in batch_get(self._client, self._table, keys)} if keys else {}
+        return {c: _decode(c, found[c]) if c in found else Breaker(c) for c in channel_ids}
 
     def save(self, breaker: Breaker) -> None:
         if breaker.failures == 0:
@@ -61,3 +64,8 @@ class BreakerStore:
             "open_until": breaker.open_until,
         }
         self._client.put_item(TableName=self._table, Item=to_item(item))
+
+
+def _decode(channel_id: str, item: Item) -> Breaker:
+    data = from_item(item)
+    return Breaker(channel_id, int(data.get("failures", 0)), int(data.get("open_until", 0)))

@@ -17,6 +17,7 @@ from alerting.errors import AlreadyExists, Conflict, NotFound
 from alerting.models.common import Page, epoch
 from alerting.models.reports import EvaluationSummary
 from alerting.repositories.dynamo import (
+    batch_get,
     error_code,
     from_item,
     key,
@@ -75,6 +76,12 @@ class ConfigRepository(Generic[M]):
             return self.get(item_id)
         except NotFound:
             return None
+
+    def get_many(self, item_ids: list[str]) -> dict[str, M]:
+        """The items that exist among ``item_ids``, in one BatchGetItem per hundred."""
+        keys = [self._key(i) for i in dict.fromkeys(item_ids)]
+        items = [self._decode(i) for i in batch_get(self._client, self._table, keys)] if keys else []
+        return {getattr(item, self._id_field): item for item in items}
 
     def all(self) -> Iterator[M]:
         """Every item of the kind, strongly consistent (the evaluator must see a disable at once)."""

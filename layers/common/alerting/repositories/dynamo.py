@@ -164,6 +164,26 @@ def query_page(
             return items, encode_token(start, listing)
 
 
+BATCH_KEYS = 100  # BatchGetItem's limit per call
+
+
+def batch_get(client: Any, table: str, keys: list[Item], attempts: int = 5) -> list[Item]:
+    """The items of ``keys`` that exist, strongly consistent, ≤ 100 keys a call; keys DynamoDB
+    leaves unprocessed (throttling) are asked again."""
+    found: list[Item] = []
+    for start in range(0, len(keys), BATCH_KEYS):
+        pending: dict[str, Any] = {table: {"Keys": keys[start : start + BATCH_KEYS], "ConsistentRead": True}}
+        for _ in range(attempts):
+            response = client.batch_get_item(RequestItems=pending)
+            found += response.get("Responses", {}).get(table, [])
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+        else:
+            raise RuntimeError(f"BatchGetItem left keys unprocessed after {attempts} attempts (throttled)")
+    return found
+
+
 def paginate(client: Any, operation: str, **params: Any) -> Iterator[Item]:
     """Every item of a Query or Scan, following LastEvaluatedKey."""
     call = getattr(client, operation)
