@@ -15,6 +15,7 @@ from alerting_local.template import load_template
 # Actions that take no resource ARN (AWS documents no resource types for them).
 UNSCOPABLE = {
     "cloudwatch:GetMetricData",  # metrics are not resources
+    "cloudwatch:ListMetrics",  # fleet discovery: no resource types either
     "xray:PutTraceSegments",  # tracing (Tracing: Active)
     "xray:PutTelemetryRecords",
 }
@@ -165,6 +166,9 @@ def test_api_stage_writes_access_logs(resources: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("role", "table", "actions"),
     [
+        # fleet rules: their series (evaluator) and dry runs of them (API)
+        ("EvaluatorRole", "*", {"cloudwatch:ListMetrics", "cloudwatch:GetMetricData"}),
+        ("ApiRole", "*", {"cloudwatch:ListMetrics", "cloudwatch:GetMetricData"}),
         # the sweep reads open alerts by status, policies and silences
         ("EvaluatorRole", {"Fn::Sub": "${AlertsTable.Arn}/index/by-status"}, {"dynamodb:Query"}),
         ("EvaluatorRole", {"Fn::GetAtt": ["ConfigTable", "Arn"]}, {"dynamodb:Query", "dynamodb:GetItem"}),
@@ -176,6 +180,9 @@ def test_api_stage_writes_access_logs(resources: dict[str, Any]) -> None:
         # grouping: the groups waiting for their message, and each member alert as it is now
         ("NotifierRole", {"Fn::GetAtt": ["ConfigTable", "Arn"]}, {"dynamodb:UpdateItem"}),
         ("NotifierRole", {"Fn::GetAtt": ["AlertsTable", "Arn"]}, {"dynamodb:GetItem"}),
+        # a transition's channels and breakers, and its targets' ledger records, in batches
+        ("NotifierRole", {"Fn::GetAtt": ["ConfigTable", "Arn"]}, {"dynamodb:BatchGetItem"}),
+        ("NotifierRole", {"Fn::GetAtt": ["AlertLogTable", "Arn"]}, {"dynamodb:BatchGetItem"}),
     ],
 )
 def test_functions_may_read_what_the_lifecycle_reads(
