@@ -87,7 +87,8 @@ class Timeline:
         print(line, flush=True)
 
 
-def run(fast: bool = True) -> int:
+def run(fast: bool = True, observe: Callable[[LocalStack], None] | None = None) -> int:
+    """Play the scenario; ``observe`` sees the stack before it stops (tests read its call log)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     started = time.perf_counter()
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=MINUTES)
@@ -169,6 +170,8 @@ def run(fast: bool = True) -> int:
                 time.sleep(0.5)
 
         ok = final_summary(local, subscription, started, on_call)
+        if observe is not None:
+            observe(local)
     set_clock(None)
     return 0 if ok else 1
 

@@ -2,11 +2,63 @@
 
 from __future__ import annotations
 
+import contextvars
 import importlib
+import json
 import uuid
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+# IAM's prefix where it differs from the service's endpoint prefix.
+IAM_PREFIX = {"monitoring": "cloudwatch", "email": "ses", "streams.dynamodb": "dynamodb"}
+TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+_running: contextvars.ContextVar[str | None] = contextvars.ContextVar("running_function", default=None)
+
+
+class CallLog:
+    """Every AWS action each function's handler called (``dynamodb:Query``...), recorded while
+    it runs: what its IAM role must allow (moto enforces no IAM)."""
+
+    def __init__(self) -> None:
+        self.actions: dict[str, set[str]] = defaultdict(set)
+
+    def __call__(self, model: Any, params: Any = None, **_: Any) -> None:
+        function = _running.get()
+        if function is None:
+            return
+        prefix = model.service_model.endpoint_prefix
+        if model.name == "TransactWriteItems":  # IAM authorises each item's own action
+            raw = params.get("body", b"{}") if isinstance(params, dict) else b"{}"
+            body = json.loads(raw) if isinstance(raw, (bytes, str)) else raw
+            for item in body.get("TransactItems", []):
+                for kind in item:
+                    self.actions[function].add(f"dynamodb:{TRANSACT_ACTIONS[kind]}")
+            return
+        self.actions[function].add(f"{IAM_PREFIX.get(prefix, prefix)}:{model.name}")
+
+    def attach(self, session: Any) -> None:
+        """Record the calls of every client made from this boto3 session."""
+        session.events.register("before-call", self)
+
+    def detach(self, session: Any) -> None:
+        session.events.unregister("before-call", self)
+
+
+@contextmanager
+def running(function: str) -> Iterator[None]:
+    token = _running.set(function)
+    try:
+        yield
+    finally:
+        _running.reset(token)
 
 
 @dataclass
@@ -28,14 +80,16 @@ class LambdaContext:
         return 60_000
 
 
-def load_handler(handler_path: str) -> Callable[[dict[str, Any], Any], Any]:
-    """`"evaluator.handler.handler"` → the function, as one invocation each call."""
+def load_handler(handler_path: str, function: str = "") -> Callable[[dict[str, Any], Any], Any]:
+    """`"evaluator.handler.handler"` → the function, as one invocation each call (its AWS calls
+    recorded as ``function``'s, where a CallLog listens)."""
     module_name, _, attribute = handler_path.rpartition(".")
     handler: Callable[[dict[str, Any], Any], Any] = getattr(importlib.import_module(module_name), attribute)
 
     def invoke(event: dict[str, Any], context: Any) -> Any:
         try:
-            return handler(event, context)
+            with running(function or handler_path):
+                return handler(event, context)
         finally:
             # Locally metrics are disabled, and Powertools then keeps them instead of flushing:
             # after 100 values of one metric it would print them all. Lambda starts each

@@ -28,7 +28,7 @@ from alerting import settings
 from alerting.defaults import parse_dimensions
 from alerting.models.common import utcnow
 from alerting_local.apigw import proxy_event
-from alerting_local.lambda_runtime import LambdaContext, load_handler
+from alerting_local.lambda_runtime import CallLog, LambdaContext, load_handler
 from alerting_local.queues import QueueMapping
 from alerting_local.receiver import Receiver
 from alerting_local.streams import StreamMapping
@@ -104,6 +104,7 @@ class LocalStack:
     def __init__(self, overrides: dict[str, str] | None = None, name: str = "alerting-local") -> None:
         self.server = MotoServer()
         self.receiver = Receiver()
+        self.calls = CallLog()  # what each function's handler called, for the IAM check
         self._overrides = {"AllowPrivateWebhookTargets": "true", **(overrides or {})}
         self._name = name
         self._saved_env: dict[str, str | None] = {}
@@ -120,6 +121,7 @@ class LocalStack:
         self.receiver.start()
         self._set_env({**CREDENTIALS, "AWS_ENDPOINT_URL": self.server.endpoint})
         settings.client.cache_clear()
+        self.calls.attach(settings.session("us-east-1"))  # the handlers' clients come from it
         self.stack = create_stack(self.client, name=self._name, overrides=self._overrides)
         self._set_env(self.functions_environment())
         sender = self.stack.parameters["EmailSender"]
@@ -138,6 +140,7 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
+        self.calls.detach(settings.session("us-east-1"))
         self.receiver.stop()
         self.server.stop()
         self._restore_sqs_clock()
@@ -179,7 +182,7 @@ class LocalStack:
         return settings.client(service, "us-east-1", self.server.endpoint)
 
     def handler(self, logical_id: str) -> Any:
-        return load_handler(self.stack.handler_of(logical_id))
+        return load_handler(self.stack.handler_of(logical_id), logical_id)
 
     def tick(self, now: datetime) -> dict[str, Any]:
         """The evaluator, on the scheduled event EventBridge sends for `now`."""

@@ -50,6 +50,13 @@ def monkeypatch_module() -> Any:
         yield patch
 
 
+def role_actions(function: str) -> set[str]:
+    """Every action the function's role allows (any resource): what the demo's calls must fit."""
+    resources = dict(_transformed()["Resources"])
+    role = resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    return {a for statement in _statements(resources, role) for a in _listed(statement["Action"])}
+
+
 def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 

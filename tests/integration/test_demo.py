@@ -4,10 +4,12 @@ back by a silence, a mute window, an inhibition and flapping as configured, and 
 from __future__ import annotations
 
 from alerting_local import demo
+from tests.infrastructure.test_iam import role_actions
 
 
 def test_demo_scenario_exits_zero(capsys):
-    assert demo.run() == 0
+    calls: dict[str, set[str]] = {}
+    assert demo.run(observe=lambda local: calls.update(local.calls.actions)) == 0
     out = capsys.readouterr().out
     assert "FIRED      High CPU Usage" in out
     assert "ACK        High CPU Usage by " in out  # whoever the schedule has on call today
@@ -24,3 +26,10 @@ def test_demo_scenario_exits_zero(capsys):
     for reason in ("silenced by cache-maintenance", "muted by nightly-batch", "inhibited by alert"):
         assert reason in out
     assert "all expected alerts fired, were delivered or held back as configured, and resolved" in out
+
+    # Every AWS action a function called in the scenario is one its IAM role allows (moto
+    # enforces no IAM: this is where a missing action shows before a deployment does)
+    assert set(calls) >= {"EvaluatorFunction", "NotifierFunction", "ApiFunction", "DefaultRulesSeedFunction"}
+    for function, actions in calls.items():
+        missing = actions - role_actions(function)
+        assert not missing, (function, sorted(missing))

@@ -99,7 +99,7 @@ _SESSION_LOCK = threading.Lock()
 
 
 @cache
-def _session(region: str) -> Any:
+def session(region: str) -> Any:
     """One session per region: its loader reads each service model and the endpoint rules once
     for every client made from it (a session per client read them again each time)."""
     return boto3.session.Session(region_name=region)
@@ -111,4 +111,4 @@ def client(service: str, region: str, endpoint_url: str | None, max_attempts: in
     (`max_attempts=1` where the adapter owns the retry policy)."""
     config = Config(retries={"mode": "adaptive", "max_attempts": max_attempts}, connect_timeout=5, read_timeout=20)
     with _SESSION_LOCK:  # creating clients from one session is not thread-safe
-        return _session(region).client(service, endpoint_url=endpoint_url, config=config)
+        return session(region).client(service, endpoint_url=endpoint_url, config=config)
