@@ -51,21 +51,8 @@ class EmailSender:
         rendered = render_template(message)
         subject = one_line(rendered.subject or title(message.alert, message.event))
         summary = truncate(rendered.body or _default_summary(message), SUMMARY_LENGTH)
-        try:
-            response = self._client.send_email(
-                Source=self._sender,
-                Destination={"ToAddresses": self._to},
-                Message={
-                    "Subject": {"Data": truncate(subject, SUBJECT_LENGTH), "Charset": "UTF-8"},
-                    "Body": {
-                        "Text": {"Data": text_body(message, summary), "Charset": "UTF-8"},
-                        "Html": {"Data": html_body(message, summary), "Charset": "UTF-8"},
-                    },
-                },
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise aws_error(LABEL, exc) from None
-        return Receipt(provider_message_id=str(response["MessageId"]), template_error=rendered.error)
+        message_id = self._mail(subject, text_body(message, summary), html_body(message, summary))
+        return Receipt(provider_message_id=message_id, template_error=rendered.error)
 
     def send_group(self, group: GroupMessage) -> Receipt:
         """One mail for the group: a line per alert, each linking to it where there is a console."""
@@ -78,6 +65,9 @@ class EmailSender:
             f'<div style="border-left:6px solid {status_color(group.alerts[0])};padding-left:12px">'
             f"<h2>{html.escape(subject)}</h2><ul>{items}</ul></div></body></html>"
         )
+        return Receipt(provider_message_id=self._mail(subject, text, page))
+
+    def _mail(self, subject: str, text: str, page: str) -> str:
         try:
             response = self._client.send_email(
                 Source=self._sender,
@@ -89,7 +79,7 @@ class EmailSender:
             )
         except (ClientError, BotoCoreError) as exc:
             raise aws_error(LABEL, exc) from None
-        return Receipt(provider_message_id=str(response["MessageId"]))
+        return str(response["MessageId"])
 
 
 def one_line(text: str) -> str:

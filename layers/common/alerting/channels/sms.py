@@ -27,20 +27,15 @@ class SmsSender:
 
     def send(self, message: Message) -> Receipt:
         rendered = render_template(message)
-        try:
-            response = self._client.publish(
-                PhoneNumber=self._phone_number,
-                Message=sms_text(message, rendered.body),
-                MessageAttributes={
-                    "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
-                },
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise aws_error(LABEL, exc) from None
-        return Receipt(provider_message_id=str(response["MessageId"]), template_error=rendered.error)
+        return Receipt(
+            provider_message_id=self._publish(sms_text(message, rendered.body)), template_error=rendered.error
+        )
 
     def send_group(self, group: GroupMessage) -> Receipt:
         text = fit(f"{group_title(group)}: {'; '.join(group_lines(group, limit=3))}", "")
+        return Receipt(provider_message_id=self._publish(text))
+
+    def _publish(self, text: str) -> str:
         try:
             response = self._client.publish(
                 PhoneNumber=self._phone_number,
@@ -49,7 +44,7 @@ class SmsSender:
             )
         except (ClientError, BotoCoreError) as exc:
             raise aws_error(LABEL, exc) from None
-        return Receipt(provider_message_id=str(response["MessageId"]))
+        return str(response["MessageId"])
 
 
 def sms_text(message: Message, body: str | None = None) -> str:

@@ -17,6 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from alerting.channels.base import GroupMessage, Message, Receipt
 from alerting.channels.http import aws_error
 from alerting.channels.render import document_json, group_json, group_title, render_template, title
+from alerting.models.alerts import Alert
+from alerting.models.common import AlertEvent
 
 LABEL = "sns publish"
 SUBJECT_LENGTH = 99  # "must be less than 100 characters"
@@ -32,44 +34,33 @@ class SnsSender:
     def send(self, message: Message) -> Receipt:
         rendered = render_template(message, body=False)
         alert = message.alert
+        text = document_json(message, MAX_MESSAGE_BYTES)
+        message_id = self._publish(alert, message.event, text, rendered.subject or title(alert, message.event))
+        return Receipt(provider_message_id=message_id, template_error=rendered.error)
+
+    def send_group(self, group: GroupMessage) -> Receipt:
+        """One message: the grouped document; attributes of the group's most urgent alert."""
+        text = group_json(group, MAX_MESSAGE_BYTES)
+        return Receipt(provider_message_id=self._publish(group.alerts[0], group.event, text, group_title(group)))
+
+    def _publish(self, alert: Alert, event: AlertEvent, text: str, headline: str) -> str:
         attributes = {
             "severity": alert.severity.value,
             "status": alert.status.value,
             "category": alert.category.value,
             "rule_id": alert.rule_id,
-            "event": message.event.value,
+            "event": event.value,
         }
         try:
             response = self._client.publish(
                 TopicArn=self._topic_arn,
-                Message=document_json(message, MAX_MESSAGE_BYTES),
-                Subject=subject(rendered.subject or title(alert, message.event)),
+                Message=text,
+                Subject=subject(headline),
                 MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
             )
         except (ClientError, BotoCoreError) as exc:
             raise aws_error(LABEL, exc) from None
-        return Receipt(provider_message_id=str(response["MessageId"]), template_error=rendered.error)
-
-    def send_group(self, group: GroupMessage) -> Receipt:
-        """One message: the grouped document; attributes of the group's most urgent alert."""
-        top = group.alerts[0]
-        attributes = {
-            "severity": top.severity.value,
-            "status": top.status.value,
-            "category": top.category.value,
-            "rule_id": top.rule_id,
-            "event": group.event.value,
-        }
-        try:
-            response = self._client.publish(
-                TopicArn=self._topic_arn,
-                Message=group_json(group, MAX_MESSAGE_BYTES),
-                Subject=subject(group_title(group)),
-                MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise aws_error(LABEL, exc) from None
-        return Receipt(provider_message_id=str(response["MessageId"]))
+        return str(response["MessageId"])
 
 
 def subject(text: str) -> str:
