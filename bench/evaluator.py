@@ -126,25 +126,29 @@ class FakeCloudWatch:
         return {"MetricDataResults": results}
 
 
-def per_tick(rules: int) -> list[tuple[str, int, int, int, int, int]]:
-    dynamodb = FakeDynamoDB.from_template()
-    dynamodb.batch_write_item(
-        RequestItems={
-            "ConfigTable": [
-                {"PutRequest": {"Item": to_item({"pk": KIND_RULE, "sk": f"r{i}", **rule(i).model_dump(mode="json")})}}
-                for i in range(rules)
-            ]
-        }
-    )
-    cloudwatch = FakeCloudWatch()
-    evaluator = Evaluator(
+def store_rules(dynamodb: FakeDynamoDB, rules: list[Rule]) -> None:
+    items = [to_item({"pk": KIND_RULE, "sk": r.rule_id, **r.model_dump(mode="json")}) for r in rules]
+    dynamodb.batch_write_item(RequestItems={"ConfigTable": [{"PutRequest": {"Item": i}} for i in items]})
+
+
+def bench_evaluator(dynamodb: FakeDynamoDB, cloudwatch: FakeCloudWatch, **extra: Any) -> Evaluator:
+    """The real Evaluator and repositories over the counting fakes."""
+    return Evaluator(
         rules=ConfigRepository(dynamodb, "ConfigTable", KIND_RULE, Rule, "rule_id"),
         states=StateRepository(dynamodb, "StateTable"),
         alerts=AlertRepository(dynamodb, "AlertsTable", "AlertLogTable"),
         metrics=CloudWatchMetrics(cloudwatch),
         runs=RunLog(dynamodb, "ConfigTable"),
         dynamodb=dynamodb,
+        **extra,
     )
+
+
+def per_tick(rules: int) -> list[tuple[str, int, int, int, int, int]]:
+    dynamodb = FakeDynamoDB.from_template()
+    store_rules(dynamodb, [rule(i) for i in range(rules)])
+    cloudwatch = FakeCloudWatch()
+    evaluator = bench_evaluator(dynamodb, cloudwatch)
     # warm up: 20 % of hosts breach until their M-of-N history is full, so the state table
     # holds pending and firing series in steady state
     for i in range(0, rules, 5):
@@ -182,27 +186,12 @@ def fleet_tick(rules: int, per_rule: int) -> list[tuple[str, int, int, int, int,
         return Rule.model_validate(data)
 
     fleet_rules = [fleet_rule(i) for i in range(rules)]
-    dynamodb.batch_write_item(
-        RequestItems={
-            "ConfigTable": [
-                {"PutRequest": {"Item": to_item({"pk": KIND_RULE, "sk": r.rule_id, **r.model_dump(mode="json")})}}
-                for r in fleet_rules
-            ]
-        }
-    )
+    store_rules(dynamodb, fleet_rules)
     cloudwatch = FakeCloudWatch(fleet=per_rule)
     for i in range(rules):
         for h in range(0, per_rule, 10):
             cloudwatch.values[f"F{i}-h{h}"] = 95.0
-    evaluator = Evaluator(
-        rules=ConfigRepository(dynamodb, "ConfigTable", KIND_RULE, Rule, "rule_id"),
-        states=StateRepository(dynamodb, "StateTable"),
-        alerts=AlertRepository(dynamodb, "AlertsTable", "AlertLogTable"),
-        metrics=CloudWatchMetrics(cloudwatch),
-        runs=RunLog(dynamodb, "ConfigTable"),
-        dynamodb=dynamodb,
-        directory=MetricDirectory(cloudwatch),
-    )
+    evaluator = bench_evaluator(dynamodb, cloudwatch, directory=MetricDirectory(cloudwatch))
     rows = []
     for minute, label in enumerate(("first (discovery)", "next (cached)")):
         dynamodb.calls.clear()
@@ -234,15 +223,7 @@ def sweep_cost(open_alerts: int) -> tuple[int, int, int, int]:
         change = AlertChange(AlertKind.threshold, f"a{i}", "breached")
         alert = start_alert(with_policy, initial_state(with_policy), change, [], started)
         dynamodb.transact_write_items(TransactItems=alerts.write_ops(alert, alert.last_transition))
-    evaluator = Evaluator(
-        rules=ConfigRepository(dynamodb, "ConfigTable", KIND_RULE, Rule, "rule_id"),
-        states=StateRepository(dynamodb, "StateTable"),
-        alerts=alerts,
-        metrics=CloudWatchMetrics(FakeCloudWatch()),
-        runs=RunLog(dynamodb, "ConfigTable"),
-        dynamodb=dynamodb,
-        policies=policies,
-    )
+    evaluator = bench_evaluator(dynamodb, FakeCloudWatch(), policies=policies)
     dynamodb.calls.clear()
     summary = EvaluationSummary(tick=T0)
     evaluator._sweep({with_policy.rule_id: with_policy}, T0, summary)

@@ -14,6 +14,7 @@ import hmac
 from alerting.channels.base import GroupMessage, Message, Receipt
 from alerting.channels.http import HttpClient
 from alerting.channels.render import document_json, group_json
+from alerting.models.common import AlertEvent
 
 LABEL = "webhook"
 
@@ -26,17 +27,14 @@ class WebhookSender:
         self._timeout = timeout
 
     def send(self, message: Message) -> Receipt:
-        body = document_json(message).encode()
-        headers = {"X-Alerting-Delivery": message.delivery_id, "X-Alerting-Event": message.event.value}
-        if self._secret:
-            headers["X-Signature"] = signature(self._secret, body)
-        response = self._http.post_json(self._url, body, headers, self._timeout, label=LABEL)
-        return Receipt(http_status=response.status)
+        return self._post(document_json(message).encode(), message.delivery_id, message.event)
 
     def send_group(self, group: GroupMessage) -> Receipt:
         """One document with every alert in `alerts`, signed like a single one."""
-        body = group_json(group).encode()
-        headers = {"X-Alerting-Delivery": group.group_id, "X-Alerting-Event": group.event.value}
+        return self._post(group_json(group).encode(), group.group_id, group.event)
+
+    def _post(self, body: bytes, delivery_id: str, event: AlertEvent) -> Receipt:
+        headers = {"X-Alerting-Delivery": delivery_id, "X-Alerting-Event": event.value}
         if self._secret:
             headers["X-Signature"] = signature(self._secret, body)
         response = self._http.post_json(self._url, body, headers, self._timeout, label=LABEL)
