@@ -9,6 +9,7 @@ from typing import Any
 from alerting.evaluation import Decision, Observation, evaluate_series
 from alerting.models.alerts import SeriesState
 from alerting.models.rules import Rule
+from alerting.models.silences import Silence
 
 T0 = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)  # minute 29,918,880 since the epoch: divisible by 2, 3, 5
 
@@ -33,6 +34,20 @@ def rule_data(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+def make_silence(**overrides: Any) -> Silence:
+    """Silence "drill" over the factory rule's alerts (rule_id high-cpu), active an hour either side of T0."""
+    data = {
+        "silence_id": "drill",
+        "matchers": [{"label": "rule_id", "value": "high-cpu"}],
+        "starts_at": T0 - timedelta(hours=1),
+        "ends_at": T0 + timedelta(hours=1),
+        "created_by": "alice",
+        "created_at": T0,
+        "updated_at": T0,
+    }
+    return Silence.model_validate(data | overrides)
 
 
 def make_rule(**overrides: Any) -> Rule:

@@ -20,7 +20,7 @@ from alerting.models.silences import Silence
 from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy
 from notifier.pipeline import Quieting
 from notifier.transitions import Notice
-from tests.factories import T0, make_rule
+from tests.factories import T0, make_rule, make_silence
 from tests.fakes import FakeBreakers, FakeLedger, Parked, ScriptedSender, permanent, retryable
 
 SLACK = Channel(channel_id="ops-slack", name="Ops", type="slack", target={})
@@ -312,19 +312,7 @@ def test_an_unexpected_error_releases_the_claim_and_is_retried(world, where):
 
 def test_a_silenced_transition_is_suppressed_for_every_target_naming_the_silence(world):
     # Given a silence over the rule's alerts, active when the transition happened
-    world.silences = [
-        Silence.model_validate(
-            {
-                "silence_id": "drill",
-                "matchers": [{"label": "rule_id", "value": "high-cpu"}],
-                "starts_at": T0 - timedelta(minutes=5),
-                "ends_at": T0 + timedelta(hours=1),
-                "created_by": "alice",
-                "created_at": T0,
-                "updated_at": T0,
-            }
-        )
-    ]
+    world.silences = [make_silence(starts_at=T0 - timedelta(minutes=5))]
 
     records = world.deliverer.deliver_all(notice())
 

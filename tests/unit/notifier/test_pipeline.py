@@ -16,7 +16,6 @@ from alerting.models.common import AlertEvent, epoch
 from alerting.models.inhibitions import Inhibition
 from alerting.models.mute_windows import MuteWindow
 from alerting.models.policies import EscalationPolicySpec
-from alerting.models.silences import Silence
 from alerting.repositories.breakers import Breaker
 from notifier.pipeline import (
     Act,
@@ -30,7 +29,7 @@ from notifier.pipeline import (
     suppression,
 )
 from notifier.transitions import Notice
-from tests.factories import T0
+from tests.factories import T0, make_silence
 from tests.unit.channels.builders import alert_rule, make_alert
 
 POLICY = EscalationPolicySpec.model_validate(
@@ -84,19 +83,6 @@ def test_a_schedule_that_no_longer_exists_pages_nobody_and_no_policy_means_the_r
     plain = make_alert(alert_rule(channels=["ops-email"]))
     assert audience(plain, AlertEvent.resolved, None, ON_CALL, ["ops-email"]) == ["ops-email"]
     assert audience(plain, AlertEvent.escalated, None, ON_CALL) == []
-
-
-def silence(**overrides: object) -> Silence:
-    data = {
-        "silence_id": "drill",
-        "matchers": [{"label": "rule_id", "value": "high-cpu"}],
-        "starts_at": T0 - timedelta(hours=1),
-        "ends_at": T0 + timedelta(hours=1),
-        "created_by": "alice",
-        "created_at": T0,
-        "updated_at": T0,
-    }
-    return Silence.model_validate(data | overrides)
 
 
 def window(days: list[str], start: str = "00:00", end: str = "24:00", **overrides: object) -> MuteWindow:
@@ -157,7 +143,7 @@ def test_a_resolved_source_inhibits_nothing():
 
 def test_the_stages_run_in_order_inhibit_silence_mute_flap():
     alert = region_alert("svc", "high", "eu")  # T0 is a Thursday
-    everything = Quieting(silences=[silence()], mute_windows=[window(["thu"])], inhibitions=[REGION_DOWN])
+    everything = Quieting(silences=[make_silence()], mute_windows=[window(["thu"])], inhibitions=[REGION_DOWN])
     open_alerts = [region_alert("down", "critical", "eu")]
     assert suppression(alert, everything, open_alerts).inhibited_by == "down"
     assert suppression(alert, everything, []).silence_id == "drill"
@@ -181,8 +167,8 @@ def test_the_flapping_announcement_itself_is_not_held_back():
 
 def test_a_silence_is_judged_at_the_transitions_time_not_the_notifiers():
     alert = make_alert()  # fired at T0
-    assert suppression(alert, Quieting(silences=[silence(ends_at=T0 + timedelta(seconds=1))])) is not None
-    assert suppression(alert, Quieting(silences=[silence(starts_at=T0 + timedelta(seconds=1))])) is None
+    assert suppression(alert, Quieting(silences=[make_silence(ends_at=T0 + timedelta(seconds=1))])) is not None
+    assert suppression(alert, Quieting(silences=[make_silence(starts_at=T0 + timedelta(seconds=1))])) is None
 
 
 SLACK = Channel(channel_id="ops-slack", name="Ops", type="slack", target={}, filters={"min_severity": "high"})
@@ -209,7 +195,7 @@ def record(status: DeliveryStatus, **fields: object) -> DeliveryRecord:
     )
 
 
-QUIET = suppression(make_alert(), Quieting(silences=[silence()]))
+QUIET = suppression(make_alert(), Quieting(silences=[make_silence()]))
 
 
 @pytest.mark.parametrize(

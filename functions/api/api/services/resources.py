@@ -26,7 +26,7 @@ def no_referrers(_: str) -> list[str]:
 
 @dataclass
 class ResourceService(Generic[S, R]):
-    kind: str  # "schedule": its id field is `schedule_id`, its errors say "schedule"
+    kind: str  # "schedule": how its errors name it
     label: str  # "schedule", "escalation policy": how a referrer is named
     spec_model: type[S]
     model: type[R]
@@ -36,7 +36,7 @@ class ResourceService(Generic[S, R]):
 
     @property
     def id_field(self) -> str:
-        return f"{self.kind}_id"
+        return self.model.ID_FIELD
 
     def create(self, spec: S, now: datetime) -> R:
         self.check(spec)
