@@ -86,10 +86,11 @@ class Deliverer(GroupDelivery):
     def deliver_all(self, notice: Notice) -> list[DeliveryRecord]:
         """A transition from the stream: every target, each pending one scheduled for later."""
         quiet = self.suppression(notice)
-        targets, sent = self.targets(notice)
+        targets, sent, read = self.targets(notice)
         ids = [t.channel_id if isinstance(t, Channel) else t for t in targets]
-        # One read for every target's ledger record, one for the breakers still needed.
-        previous = self.ledger.get_deliveries(notice.alert.alert_id, notice.seq, ids)
+        # One read for every target's ledger record (unless routing read them already), one for
+        # the breakers still needed.
+        previous = read if read is not None else self.ledger.get_deliveries(notice.alert.alert_id, notice.seq, ids)
         unsettled = [t.channel_id for t in targets if isinstance(t, Channel) and _unsettled(previous.get(t.channel_id))]
         breakers = self.breakers.get_many(unsettled) if unsettled else {}
         return [
@@ -112,9 +113,10 @@ class Deliverer(GroupDelivery):
         alert = notice.alert
         return suppression(alert, quieting, self.open_alerts() if quieting.may_inhibit(alert) else ())
 
-    def targets(self, notice: Notice) -> tuple[list[Channel | str], frozenset[str]]:
+    def targets(self, notice: Notice) -> tuple[list[Channel | str], frozenset[str], dict[str, DeliveryRecord] | None]:
         """The topic (when it hears this), then the transition's audience (ids that no longer
-        exist are kept, to record); and the channels sent an earlier transition of the alert."""
+        exist are kept, to record); the channels sent an earlier transition of the alert; and
+        this transition's own records, when routing had to read the alert's ledger anyway."""
         alert = notice.alert
         policy = self.policy_lookup(alert.escalation_policy_id) if alert.escalation_policy_id else None
         at = alert.last_transition.at
@@ -125,11 +127,14 @@ class Deliverer(GroupDelivery):
 
         notified: list[str] = []
         sent: frozenset[str] = frozenset()
+        read: dict[str, DeliveryRecord] | None = None
         announcing = notice.event in ANNOUNCEMENTS or alert.last_transition.settled
         if not announcing:
-            earlier = [d for d in self.ledger.deliveries(alert.alert_id) if d.seq < notice.seq]
+            ledger = self.ledger.deliveries(alert.alert_id)  # consistent: the claims' baseline too
+            earlier = [d for d in ledger if d.seq < notice.seq]
             notified = [d.channel_id for d in earlier if d.heard]
             sent = frozenset(d.channel_id for d in earlier if d.sent)
+            read = {d.channel_id: d for d in ledger if d.seq == notice.seq}
         # The topic hears every announcement, and what follows one it heard (like any channel).
         heard = announcing or self.topic_channel.channel_id in notified
         targets: list[Channel | str] = [self.topic_channel] if heard else []
@@ -138,7 +143,7 @@ class Deliverer(GroupDelivery):
         ]
         found = self.channels_lookup(wanted) if self.channels_lookup is not None else self._one_by_one(wanted)
         targets += [found.get(channel_id, channel_id) for channel_id in wanted]
-        return targets, sent
+        return targets, sent, read
 
     def _one_by_one(self, channel_ids: list[str]) -> dict[str, Channel]:
         found: dict[str, Channel] = {}

@@ -279,6 +279,21 @@ def test_each_transition_of_an_alert_is_its_own_delivery(world):
     assert [m.event for m in world.senders["ops-slack"].sent] == [AlertEvent.firing, AlertEvent.acknowledged]
 
 
+def test_a_transition_that_reads_the_alerts_ledger_to_route_reads_its_own_records_from_it(world, monkeypatch):
+    fired = notice()
+    world.deliverer.deliver_all(fired)
+    acked, _ = acknowledge(fired.alert, "alice", T0 + timedelta(minutes=1))
+    batched: list[int] = []
+    real = world.ledger.get_deliveries
+    monkeypatch.setattr(world.ledger, "get_deliveries", lambda *a: batched.append(1) or real(*a))
+
+    world.deliverer.deliver_all(Notice(acked, AlertEvent.acknowledged, acked.version))
+    world.deliverer.deliver_all(Notice(acked, AlertEvent.acknowledged, acked.version))  # redelivered
+
+    assert batched == []  # the ledger Query that found who heard it also held this transition's records
+    assert [m.event for m in world.senders["ops-slack"].sent] == [AlertEvent.firing, AlertEvent.acknowledged]
+
+
 def test_a_misconfigured_channel_is_recorded_as_failed_not_raised(world):
     def broken(channel):
         raise DeliveryError("slack channel is misconfigured: webhook_url: Field required", retryable=False)
