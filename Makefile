@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PY313_DIR):$(PATH)
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: venv test check lint format typecheck validate build demo serve bench cost rules-validate rules-sync clean
+.PHONY: venv test check lint format typecheck validate build demo serve screenshot bench cost rules-validate rules-sync clean
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -46,8 +46,11 @@ build: $(STAMP)  ## sam build (needs python3.13 on PATH; found via pyenv)
 demo: $(STAMP)  ## the whole system end to end on moto, on a simulated clock
 	$(BIN)/python -m alerting_local.demo $(ARGS)
 
-serve: $(STAMP)  ## the local stack with the API on http://127.0.0.1:3000, ticking in real time
+serve: $(STAMP)  ## the dashboard and API on http://127.0.0.1:3000, live on ws://127.0.0.1:3001, ticking in real time
 	$(BIN)/python -m alerting_local.serve $(ARGS)
+
+screenshot: $(STAMP)  ## docs/dashboard.png, from the dashboard's browser test (needs chromium)
+	DASHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard.png REQUIRE_BROWSER=1 $(BIN)/pytest -q tests/browser -k live
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.evaluator

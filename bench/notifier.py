@@ -21,9 +21,9 @@ from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.breakers import BreakerStore
 from alerting.repositories.dynamo import to_item
+from alerting.stream import parse_record
 from bench.fake_dynamodb import FakeDynamoDB
 from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer
-from notifier.transitions import parse_record
 
 T0 = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 CHANNELS = ["ops-slack", "oncall-email"]

@@ -14,6 +14,12 @@ from typing import Any
 
 # IAM's prefix where it differs from the service's endpoint prefix.
 IAM_PREFIX = {"monitoring": "cloudwatch", "email": "ses", "streams.dynamodb": "dynamodb"}
+# IAM's action where it differs from the API's operation.
+IAM_ACTION = {
+    "execute-api:PostToConnection": "execute-api:ManageConnections",
+    "execute-api:DeleteConnection": "execute-api:ManageConnections",
+    "execute-api:GetConnection": "execute-api:ManageConnections",
+}
 TRANSACT_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",
@@ -42,7 +48,8 @@ class CallLog:
                 for kind in item:
                     self.actions[function].add(f"dynamodb:{TRANSACT_ACTIONS[kind]}")
             return
-        self.actions[function].add(f"{IAM_PREFIX.get(prefix, prefix)}:{model.name}")
+        action = f"{IAM_PREFIX.get(prefix, prefix)}:{model.name}"
+        self.actions[function].add(IAM_ACTION.get(action, action))
 
     def attach(self, session: Any) -> None:
         """Record the calls of every client made from this boto3 session."""

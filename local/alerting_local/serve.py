@@ -1,11 +1,14 @@
-"""`make serve`: the local stack kept running, the API on http://127.0.0.1:3000, ticking in real time.
+"""`make serve`: the local stack kept running, the dashboard and the API on http://127.0.0.1:3000,
+the live stream on ws://127.0.0.1:3001/live, ticking in real time.
 
+    open http://127.0.0.1:3000/
     curl http://127.0.0.1:3000/alerts
     curl -X POST http://127.0.0.1:3000/rules -d @rule.json
     AWS_ENDPOINT_URL=<printed> aws cloudwatch put-metric-data ...   (feed metrics to moto)
 
-The evaluator runs at the top of every minute on its scheduled event; the alerts stream is
-pumped to the notifier every couple of seconds. Ctrl-C stops everything cleanly.
+The evaluator runs at the top of every minute on its scheduled event; the alerts stream goes
+to the live broadcaster four times a second (as Lambda polls a stream shard) and to the
+notifier every couple of seconds. Ctrl-C stops everything cleanly.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import logging
 import signal
 import threading
+import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,15 +29,15 @@ from alerting_local.apigw import proxy_event
 from alerting_local.lambda_runtime import LambdaContext
 from alerting_local.stack import LocalStack
 
+LIVE_POLL_SECONDS = 0.25
 PUMP_SECONDS = 2.0
 
 
 class Runtime:
-    """One function invocation at a time, as one warm Lambda container of each runs them."""
+    """The API as API Gateway invokes it, and the clock: ticks and stream polling."""
 
     def __init__(self, local: LocalStack) -> None:
         self.local = local
-        self.lock = threading.Lock()
         self.stopping = threading.Event()
 
     def api(self, method: str, target: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
@@ -44,31 +48,32 @@ class Runtime:
                 event["body"] = body.decode("utf-8")
             except UnicodeDecodeError:
                 event.update(body=base64.b64encode(body).decode(), isBase64Encoded=True)
-        with self.lock:
-            response: dict[str, Any] = self.local.handler("ApiFunction")(event, LambdaContext("api"))
+        response: dict[str, Any] = self.local.handler("ApiFunction")(event, LambdaContext("api"))
         return response
 
     def scheduler(self) -> None:
-        """Tick at the top of each minute; pump the stream in between."""
-        last_minute = None
-        while not self.stopping.wait(PUMP_SECONDS):
+        """Tick at the top of each minute; feed the stream's consumers in between."""
+        last_minute, last_pump = None, 0.0
+        while not self.stopping.wait(LIVE_POLL_SECONDS):
             now = datetime.now(UTC).replace(second=0, microsecond=0)
-            with self.lock:
-                if now != last_minute:
-                    last_minute = now
-                    summary = self.local.tick(now)
-                    print(
-                        f"[{now:%H:%M}] tick: {summary['rules_evaluated']} rules, {summary['breaches']} breaching, "
-                        f"{summary['alerts_fired']} fired, {summary['alerts_resolved']} resolved",
-                        flush=True,
-                    )
+            if now != last_minute:
+                last_minute = now
+                summary = self.local.tick(now)
+                print(
+                    f"[{now:%H:%M}] tick: {summary['rules_evaluated']} rules, {summary['breaches']} breaching, "
+                    f"{summary['alerts_fired']} fired, {summary['alerts_resolved']} resolved",
+                    flush=True,
+                )
+            self.local.pump_live()
+            if time.monotonic() - last_pump >= PUMP_SECONDS:
+                last_pump = time.monotonic()
                 for answer in self.local.pump():
                     failures = answer.get("batchItemFailures", [])
                     if failures:
                         print(f"  notifier: {len(failures)} record(s) to retry", flush=True)
 
 
-def handler_for(runtime: Runtime) -> type[BaseHTTPRequestHandler]:
+def handler_for(runtime: Runtime, quiet: bool = False) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -91,6 +96,8 @@ def handler_for(runtime: Runtime) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_PUT = do_DELETE = _serve
 
         def log_message(self, format: str, *args: Any) -> None:
+            if quiet or self.path.startswith("/ui/"):
+                return
             print(f"  api: {self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", flush=True)
 
     return Handler
@@ -110,10 +117,11 @@ def put_metric_hint(local: LocalStack) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the local stack with the API and a real-time scheduler.")
     parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument("--live-port", type=int, default=3001)
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
-    with LocalStack(overrides={"LogLevel": "WARNING"}) as local:
+    with LocalStack(overrides={"LogLevel": "WARNING"}, live_port=args.live_port) as local:
         local.seed_default_rules()
         runtime = Runtime(local)
         server = ThreadingHTTPServer(("127.0.0.1", args.port), handler_for(runtime))
@@ -126,7 +134,9 @@ def main() -> None:
         print(
             json.dumps(
                 {
+                    "dashboard": f"http://127.0.0.1:{args.port}/",
                     "api": f"http://127.0.0.1:{args.port}",
+                    "live": local.live.url,
                     "region": local.stack.region,
                     "aws_endpoint (moto)": local.server.endpoint,
                     "slack_stand_in": local.receiver.url("/"),
@@ -136,7 +146,7 @@ def main() -> None:
                 indent=2,
             )
         )
-        print(f"Try: curl http://127.0.0.1:{args.port}/alerts   (Ctrl-C stops)", flush=True)
+        print(f"Open http://127.0.0.1:{args.port}/ or try: curl http://127.0.0.1:{args.port}/alerts   (Ctrl-C stops)")
         print(put_metric_hint(local), flush=True)
 
         stop = threading.Event()

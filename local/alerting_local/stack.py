@@ -29,13 +29,21 @@ from alerting.defaults import parse_dimensions
 from alerting.models.common import utcnow
 from alerting_local.apigw import proxy_event
 from alerting_local.lambda_runtime import CallLog, LambdaContext, load_handler
+from alerting_local.live import LiveHub
 from alerting_local.queues import QueueMapping
 from alerting_local.receiver import Receiver
 from alerting_local.streams import StreamMapping
 from alerting_local.template import ROOT, Stack, create_stack
 
 SCHEDULED_EVENT = json.loads((ROOT / "events" / "scheduled.json").read_text())
-FUNCTIONS = ("EvaluatorFunction", "NotifierFunction", "ApiFunction", "DefaultRulesSeedFunction")
+FUNCTIONS = (
+    "EvaluatorFunction",
+    "NotifierFunction",
+    "ApiFunction",
+    "DefaultRulesSeedFunction",
+    "LiveConnectionsFunction",
+    "BroadcasterFunction",
+)
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -101,11 +109,20 @@ def _simulated_sqs_clock() -> Callable[[], None]:
 class LocalStack:
     """moto + the template's resources + the real handlers, in this process."""
 
-    def __init__(self, overrides: dict[str, str] | None = None, name: str = "alerting-local") -> None:
+    def __init__(
+        self, overrides: dict[str, str] | None = None, name: str = "alerting-local", live_port: int = 0
+    ) -> None:
         self.server = MotoServer()
         self.receiver = Receiver()
+        # One invocation at a time, as one warm container of each function runs them; the API
+        # server, the live hub and the scheduler call handlers from their own threads.
+        self.lock = threading.RLock()
+        self.live = LiveHub(
+            lambda event: self.handler("LiveConnectionsFunction")(event, LambdaContext("live")), port=live_port
+        )
         self.calls = CallLog()  # what each function's handler called, for the IAM check
-        self._overrides = {"AllowPrivateWebhookTargets": "true", **(overrides or {})}
+        # No Cognito locally: the dashboard on 127.0.0.1 needs no sign-in.
+        self._overrides = {"AllowPrivateWebhookTargets": "true", "DashboardSignIn": "false", **(overrides or {})}
         self._name = name
         self._saved_env: dict[str, str | None] = {}
         self.stack: Stack
@@ -119,11 +136,15 @@ class LocalStack:
         # moto's backends live in this process: start from a clean account every time
         requests.post(f"{self.server.endpoint}/moto-api/reset", timeout=10).raise_for_status()
         self.receiver.start()
+        self.live.start()
         self._set_env({**CREDENTIALS, "AWS_ENDPOINT_URL": self.server.endpoint})
         settings.client.cache_clear()
         self.calls.attach(settings.session("us-east-1"))  # the handlers' clients come from it
         self.stack = create_stack(self.client, name=self._name, overrides=self._overrides)
         self._set_env(self.functions_environment())
+        # The WebSocket API's stage is the local hub: where browsers connect, and where the
+        # broadcaster's management client posts.
+        self._set_env({"LIVE_ENDPOINT": self.live.endpoint, "LIVE_URL": self.live.url})
         sender = self.stack.parameters["EmailSender"]
         self.client("ses").verify_email_identity(EmailAddress=sender)  # an operator's step on AWS
         self.retries = QueueMapping(
@@ -137,10 +158,19 @@ class LocalStack:
             self.client("sqs"),
             self.handler("NotifierFunction"),
         )
+        self.live_stream = StreamMapping(
+            self.stack,
+            "BroadcasterFunction",
+            "AlertsStream",
+            self.client("dynamodbstreams"),
+            self.client("sqs"),
+            self.handler("BroadcasterFunction"),
+        )
         return self
 
     def stop(self) -> None:
         self.calls.detach(settings.session("us-east-1"))
+        self.live.stop()
         self.receiver.stop()
         self.server.stop()
         self._restore_sqs_clock()
@@ -182,7 +212,13 @@ class LocalStack:
         return settings.client(service, "us-east-1", self.server.endpoint)
 
     def handler(self, logical_id: str) -> Any:
-        return load_handler(self.stack.handler_of(logical_id), logical_id)
+        inner = load_handler(self.stack.handler_of(logical_id), logical_id)
+
+        def invoke(event: dict[str, Any], context: Any) -> Any:
+            with self.lock:
+                return inner(event, context)
+
+        return invoke
 
     def tick(self, now: datetime) -> dict[str, Any]:
         """The evaluator, on the scheduled event EventBridge sends for `now`."""
@@ -191,10 +227,17 @@ class LocalStack:
         return result
 
     def pump(self) -> list[dict[str, Any]]:
-        """New alert-stream records, then due delivery retries → the notifier, honouring
-        batchItemFailures, as the two event source mappings would."""
+        """New alert-stream records to the live broadcaster; then those records and due
+        delivery retries → the notifier, honouring batchItemFailures, as the event source
+        mappings would. Returns the notifier's answers."""
+        self.pump_live()
         self.stream.poll()
         return self.stream.drain() + self.retries.drain()
+
+    def pump_live(self) -> list[dict[str, Any]]:
+        """New alert-stream records → the broadcaster → connected dashboards."""
+        self.live_stream.poll()
+        return self.live_stream.drain()
 
     def api(
         self,

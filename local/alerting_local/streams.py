@@ -67,8 +67,10 @@ class StreamMapping:
         ``TransactWriteItems`` rolls a cancelled transaction back by swapping in copies of its
         tables, and an iterator kept from before would go on reading the orphaned shard."""
         description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
-        if self.properties["StartingPosition"] != "TRIM_HORIZON":
-            raise NotImplementedError("the local mapping reads from TRIM_HORIZON, as the template's does")
+        # LATEST reads what is written after the mapping exists; the local stack creates its
+        # mappings with the tables, empty, so that is the whole stream too.
+        if self.properties["StartingPosition"] not in ("TRIM_HORIZON", "LATEST"):
+            raise NotImplementedError(f"starting position {self.properties['StartingPosition']}")
         added = 0
         for shard in description["Shards"]:
             shard_id = shard["ShardId"]

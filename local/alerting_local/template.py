@@ -102,7 +102,27 @@ class Stack:
                 return self._sub(arg)
             if fn == "Fn::Join":
                 return arg[0].join(str(self.resolve(v)) for v in arg[1])
+            if fn == "Fn::If":
+                return self.resolve(arg[1] if self.condition(arg[0]) else arg[2])
         return {k: self.resolve(v) for k, v in value.items()}
+
+    def condition(self, name: str) -> bool:
+        """A template condition, as CloudFormation evaluates it for these parameters."""
+        return self._truth(self.template.get("Conditions", {})[name])
+
+    def _truth(self, expression: dict[str, Any]) -> bool:
+        ((fn, arg),) = expression.items()
+        if fn == "Condition":
+            return self.condition(arg)
+        if fn == "Fn::Equals":
+            return bool(self.resolve(arg[0]) == self.resolve(arg[1]))
+        if fn == "Fn::Not":
+            return not self._truth(arg[0])
+        if fn == "Fn::And":
+            return all(self._truth(a) for a in arg)
+        if fn == "Fn::Or":
+            return any(self._truth(a) for a in arg)
+        raise NotImplementedError(f"condition function {fn}")
 
     def _ref(self, name: str) -> str:
         pseudo = {
@@ -186,6 +206,10 @@ def create_stack(
         stack.attributes[(logical, "Arn")] = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}-{logical}"
     for logical in stack.resources_of("AWS::Serverless::Api"):
         stack.refs[logical] = "local"
+    for logical, resource in stack.template["Resources"].items():
+        # Everything else (the WebSocket API, Cognito) has no local twin: a name that resolves.
+        if "Condition" not in resource or stack.condition(resource["Condition"]):
+            stack.refs.setdefault(logical, f"{name}-{logical}")
     return stack
 
 

@@ -85,7 +85,7 @@ def _actions_on(resources: dict[str, Any], role: str, resource: Any) -> set[str]
 def test_every_function_has_its_own_role_and_no_managed_policy(resources: dict[str, Any]) -> None:
     functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
     roles = {json.dumps(f["Properties"]["Role"]) for f in functions.values()}
-    assert len(roles) == len(functions) == 4
+    assert len(roles) == len(functions) == 6
     for role in _roles(resources):
         assert not resources[role]["Properties"].get("ManagedPolicyArns"), role
 
@@ -196,3 +196,53 @@ def test_functions_may_read_what_the_lifecycle_reads(
     resources: dict[str, Any], role: str, table: Any, actions: set[str]
 ) -> None:
     assert actions <= _actions_on(resources, role, table)
+
+
+def test_live_view_roles_reach_only_their_table_their_stream_and_their_stage(resources: dict[str, Any]) -> None:
+    connections = {"Fn::GetAtt": ["ConnectionsTable", "Arn"]}
+    assert _actions_on(resources, "LiveConnectionsRole", connections) == {
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    }
+    assert _actions_on(resources, "BroadcasterRole", connections) == {"dynamodb:Scan", "dynamodb:DeleteItem"}
+    manage = [
+        s for s in _statements(resources, "BroadcasterRole") if "execute-api:ManageConnections" in _listed(s["Action"])
+    ]
+    stage = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${LiveApi}/live"
+    assert [s["Resource"] for s in manage] == [{"Fn::Sub": stage + "/POST/@connections/*"}]
+    stream = {"Fn::Sub": "${AlertsTable.Arn}/stream/*"}
+    assert _actions_on(resources, "BroadcasterRole", stream) == {
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    }
+
+
+def test_dashboard_users_may_only_call_this_stacks_apis_and_only_signed_in(resources: dict[str, Any]) -> None:
+    statements = _statements(resources, "DashboardUserRole")
+    assert [_listed(s["Action"]) for s in statements] == [["execute-api:Invoke"]]
+    assert statements[0]["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${AlertingApi}/v1/*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${LiveApi}/live/$connect"},
+    ]
+    trust = resources["DashboardUserRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Condition"]["ForAnyValue:StringLike"] == {"cognito-identity.amazonaws.com:amr": "authenticated"}
+    assert resources["DashboardIdentityPool"]["Properties"]["AllowUnauthenticatedIdentities"] is False
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::ApiGatewayV2::Route"
+    }
+    assert routes["$connect"]["AuthorizationType"] == "AWS_IAM"
+
+
+def test_only_the_dashboards_static_files_are_served_without_iam(resources: dict[str, Any]) -> None:
+    paths = resources["AlertingApi"]["Properties"]["Body"]["paths"]
+    security = {(path, method): op.get("security") for path, ops in paths.items() for method, op in ops.items()}
+    assert security == {
+        ("/{proxy+}", "x-amazon-apigateway-any-method"): [{"AWS_IAM": []}],
+        ("/", "get"): [{"NONE": []}],
+        ("/ui/{file}", "get"): [{"NONE": []}],
+    }

@@ -15,8 +15,9 @@ from alerting.models.common import AlertEvent, epoch
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.breakers import BreakerStore
 from alerting.repositories.groups import GroupStore
+from alerting.stream import Notice
 from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy
-from notifier.transitions import Flush, Notice
+from notifier.transitions import Flush
 from tests.factories import T0, make_rule
 from tests.fakes import Parked, ScriptedSender, retryable
 

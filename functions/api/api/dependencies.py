@@ -32,6 +32,7 @@ from alerting.secrets import SecretStore
 from alerting.settings import ApiSettings, client
 from api.services.alerts import AlertService
 from api.services.channels import ChannelService
+from api.services.datapoints import DatapointReader
 from api.services.dry_run import RuleTester
 from api.services.references import References
 from api.services.reports import DeadLetterQueues, ReportService
@@ -51,6 +52,7 @@ class Services:
     inhibitions: ResourceService[InhibitionSpec, Inhibition]
     silences: SilenceService
     tester: RuleTester
+    datapoints: DatapointReader
     reports: ReportService
 
 
@@ -78,6 +80,7 @@ def build(settings: ApiSettings) -> Services:
         timeout=settings.http_timeout_seconds,
     )
     queues = {"evaluator": settings.evaluator_dlq_url, "notifier": settings.notifier_dlq_url}
+    metrics = CloudWatchMetrics(client("cloudwatch", settings.region, settings.endpoint_url, max_attempts=1))
     return Services(
         rules=RuleService(rules, channels, alerts, policies),
         policies=ResourceService(
@@ -124,11 +127,8 @@ def build(settings: ApiSettings) -> Services:
             sns_topics=settings.sns_topics,
             console_url=settings.console_url,
         ),
-        tester=RuleTester(
-            CloudWatchMetrics(client("cloudwatch", settings.region, settings.endpoint_url, max_attempts=1)),
-            states,
-            MetricDirectory(aws("cloudwatch"), max_age=0),  # a dry run lists what is there now
-        ),
+        tester=RuleTester(metrics, states, MetricDirectory(aws("cloudwatch"), max_age=0)),  # what is there now
+        datapoints=DatapointReader(metrics),
         reports=ReportService(
             alert_repository,
             RunLog(dynamodb, settings.config_table),

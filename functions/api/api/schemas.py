@@ -189,3 +189,30 @@ class SeriesTestResult(Model):
 
 class HealthReport(Health):
     reasons: list[str] = Field(description="Why the status is degraded; empty when ok")
+
+
+class Point(Model):
+    t: UtcDatetime
+    v: float
+
+
+class ConditionSeries(Model):
+    """One condition's statistic over time, beside the lines it is compared with."""
+
+    label: str
+    operator: str
+    threshold: float
+    warning_threshold: float | None = None
+    resolve_threshold: float | None = None
+    points: list[Point]
+
+
+class RuleDatapoints(Model):
+    """A rule's metric around a time range, one point per window (the value the rule compares)."""
+
+    rule_id: str
+    start: UtcDatetime
+    end: UtcDatetime
+    period_seconds: int
+    series: dict[str, str] = Field(description="The fleet series shown (its wildcard dimensions); {} otherwise")
+    conditions: list[ConditionSeries]

@@ -33,6 +33,7 @@ from alerting.payload import document
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.breakers import Breaker, BreakerPolicy, BreakerStore
 from alerting.repositories.groups import GroupStore
+from alerting.stream import Notice
 from notifier.grouping import FlushScheduler, GroupDelivery
 from notifier.pipeline import (
     PENDING,
@@ -47,7 +48,7 @@ from notifier.pipeline import (
     step,
     suppression,
 )
-from notifier.transitions import Flush, Notice, flush_message, retry_message
+from notifier.transitions import Flush, flush_message, retry_message
 
 TOPIC_CHANNEL_ID = "alerts-topic"  # the stack's SNS topic: hears every alert that is announced
 # Transitions that announce an alert to whoever they concern; the others follow the ledger.

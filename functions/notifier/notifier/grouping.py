@@ -16,8 +16,9 @@ from alerting.models.channels import Channel, DeliveryRecord, DeliveryStatus
 from alerting.models.common import epoch
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.groups import GroupStore
+from alerting.stream import Notice
 from notifier.pipeline import GROUP_GRACE, SETTLED, RetryPolicy, group_key, group_order
-from notifier.transitions import Flush, Notice
+from notifier.transitions import Flush
 
 FlushScheduler = Callable[[Flush, int], None]  # (a group's message, delay in seconds)
 

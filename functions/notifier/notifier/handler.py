@@ -41,9 +41,10 @@ from alerting.repositories.config import (
 from alerting.repositories.groups import GroupStore
 from alerting.secrets import SecretStore
 from alerting.settings import NotifierSettings, client, quiet_wire_logs
+from alerting.stream import parse_record
 from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy, sqs_flusher, sqs_parker, sqs_scheduler
 from notifier.pipeline import Quieting
-from notifier.transitions import Flush, parse_queue_message, parse_record
+from notifier.transitions import Flush, parse_queue_message
 
 QUIETING_MAX_AGE = 15.0  # seconds: a new silence, mute window or inhibition applies from then on
 logger = Logger()

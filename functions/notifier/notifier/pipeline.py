@@ -25,7 +25,7 @@ from alerting.models.mute_windows import MuteWindow
 from alerting.models.policies import EscalationPolicySpec, OnCallLookup
 from alerting.models.silences import Silence, alert_labels, silencing
 from alerting.repositories.breakers import Breaker
-from notifier.transitions import Notice
+from alerting.stream import Notice
 
 SETTLED = (DeliveryStatus.delivered, DeliveryStatus.failed, DeliveryStatus.suppressed)
 PENDING = (DeliveryStatus.retrying, DeliveryStatus.sending)

@@ -1,52 +1,14 @@
-"""Stream record → the transition to announce, or None when the record is not one; and the
-retry-queue message that carries a transition to its next delivery round."""
+"""The retry-queue messages: a transition to its next delivery round, or a group's flush."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
+from alerting.errors import MalformedRecord
 from alerting.models.alerts import Alert
 from alerting.models.common import AlertEvent
-from alerting.repositories.dynamo import from_item
-
-
-class MalformedRecord(ValueError):
-    """The record cannot be read as an alert change; reported as that record's failure."""
-
-
-@dataclass(frozen=True)
-class Notice:
-    alert: Alert
-    event: AlertEvent
-    seq: int
-
-
-def _alert(image: dict[str, Any]) -> Alert:
-    data = from_item(image)
-    data.pop("feed", None)
-    return Alert.model_validate(data)
-
-
-def parse_record(record: dict[str, Any]) -> Notice | None:
-    """INSERT is a new alert; MODIFY that bumps `version` is a transition; anything else is not."""
-    name = record.get("eventName")
-    change = record.get("dynamodb")
-    if name not in ("INSERT", "MODIFY", "REMOVE") or not isinstance(change, dict):
-        raise MalformedRecord(f"not a DynamoDB stream record (eventName={name!r})")
-    if name == "REMOVE":
-        return None
-    if "NewImage" not in change:
-        raise MalformedRecord("stream record has no NewImage (the stream must be NEW_AND_OLD_IMAGES)")
-    try:
-        alert = _alert(change["NewImage"])
-        old_version = _alert(change["OldImage"]).version if name == "MODIFY" and "OldImage" in change else 0
-    except (ValueError, TypeError, KeyError) as exc:
-        raise MalformedRecord(f"image is not an alert: {type(exc).__name__}") from None
-    if alert.version <= old_version:
-        return None  # a no-op or non-transition rewrite (moto emits these; AWS does not)
-    return Notice(alert, alert.last_transition.event, alert.version)
+from alerting.stream import Notice
 
 
 def retry_message(notice: Notice, channel_id: str) -> str:

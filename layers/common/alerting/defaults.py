@@ -11,13 +11,13 @@ from alerting.errors import InvalidInput
 from alerting.models.rules import Rule
 
 
-def parse_dimensions(text: str) -> dict[str, str]:
-    """`"Service=web,Env=prod"` → `{"Service": "web", "Env": "prod"}`."""
+def parse_dimensions(text: str, field: str = "DefaultRulesDimensions") -> dict[str, str]:
+    """`"Service=web,Env=prod"` → `{"Service": "web", "Env": "prod"}`; errors name `field`."""
     dimensions: dict[str, str] = {}
     for pair in filter(None, (p.strip() for p in text.split(","))):
         name, sep, value = pair.partition("=")
         if not sep or not name.strip() or not value.strip():
-            raise InvalidInput("DefaultRulesDimensions", f"expected Name=Value, got {pair!r}")
+            raise InvalidInput(field, f"expected Name=Value, got {pair!r}")
         dimensions[name.strip()] = value.strip()
     return dimensions
 

@@ -54,6 +54,10 @@ class TemplateFailure(AlertingError):
     """A render failed; the message is safe to record (no alert data, no secrets)."""
 
 
+class MalformedRecord(AlertingError, ValueError):
+    """A stream record or queue message that cannot be read; reported as that record's failure."""
+
+
 class MetricsUnavailable(AlertingError):
     """CloudWatch could not serve a query (after retries)."""
 

@@ -73,6 +73,19 @@ class NotifierSettings(DeliverySettings):
 class ApiSettings(DeliverySettings):
     state_table: str = Field(alias="STATE_TABLE")
     evaluator_dlq_url: str = Field("", alias="EVALUATOR_DLQ_URL")
+    # What the dashboard's page is told: where the live stream is, and how users sign in
+    # (no user pool: no sign-in, as locally).
+    live_url: str = Field("", alias="LIVE_URL")
+    dashboard_user_pool_id: str = Field("", alias="DASHBOARD_USER_POOL_ID")
+    dashboard_client_id: str = Field("", alias="DASHBOARD_CLIENT_ID")
+    dashboard_identity_pool_id: str = Field("", alias="DASHBOARD_IDENTITY_POOL_ID")
+
+
+class LiveSettings(Settings):
+    """The live view: its connections and the WebSocket stage's management endpoint."""
+
+    connections_table: str = Field(alias="CONNECTIONS_TABLE")
+    live_endpoint: str = Field(alias="LIVE_ENDPOINT")
 
 
 # Loggers that print request parameters and bodies at DEBUG: botocore's wire logging (SSM

@@ -63,11 +63,13 @@ class ApiClient:
 
         response = handler(api_event(method, path, body, query, headers), LambdaContext("api"))
         text = response.get("body") or ""
+        headers = dict(response.get("multiValueHeaders") or {})
+        is_json = "json" in (headers.get("Content-Type") or ["application/json"])[0]  # the dashboard's files are not
         return Reply(
             status=response["statusCode"],
-            body=json.loads(text) if text else None,
+            body=json.loads(text) if text and is_json else None,
             text=text,
-            headers=dict(response.get("multiValueHeaders") or {}),
+            headers=headers,
         )
 
     def get(self, path: str, query: Query | None = None, headers: dict[str, str] | None = None) -> Reply:

@@ -40,6 +40,7 @@ ROUTES = {
     "/channels": {"get", "post"},
     "/channels/{channel_id}": {"get", "put", "delete"},
     "/channels/{channel_id}/test": {"post"},
+    "/rules/{rule_id}/datapoints": {"get"},
     "/summary": {"get"},
     "/health": {"get"},
 }

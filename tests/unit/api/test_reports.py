@@ -70,6 +70,31 @@ def test_summarize_ranks_the_five_noisiest_rules_then_by_id():
     assert ranked == [("b", 3), ("a", 2), ("g", 2), ("c", 1), ("d", 1)]
 
 
+def test_summarize_timeline_has_every_hour_of_a_day_with_counts_and_means_per_hour():
+    # T0 is on the hour; the window [T0 - 12 h, T0 + 12 h] touches 25 hours
+    alerts = [
+        alert(1, started=5, severity="critical", acked=10, resolved=30),
+        alert(2, started=50, acked=2),
+        alert(3, started=65, resolved=4),
+    ]
+    summary = summarize(alerts, SINCE, NOW)
+    assert summary.bucket_seconds == 3600
+    assert len(summary.timeline) == 25 and summary.timeline[0].start == SINCE
+    at_t0 = {b.start: b for b in summary.timeline}[T0]
+    assert (at_t0.by_severity["critical"], at_t0.by_severity["high"]) == (1, 1)
+    assert (at_t0.mtta_seconds, at_t0.mttr_seconds) == (360.0, 1800.0)  # (10 + 2) / 2 min; 30 min
+    next_hour = {b.start: b for b in summary.timeline}[T0 + timedelta(hours=1)]
+    assert (next_hour.by_severity["high"], next_hour.mtta_seconds, next_hour.mttr_seconds) == (1, None, 240.0)
+    assert sum(sum(b.by_severity.values()) for b in summary.timeline) == summary.total == 3
+
+
+def test_summarize_timeline_is_daily_beyond_two_days():
+    summary = summarize([alert(1)], NOW - timedelta(days=7), NOW)
+    assert summary.bucket_seconds == 86_400
+    assert len(summary.timeline) in (7, 8)  # the partial first day included
+    assert sum(b.by_severity["high"] for b in summary.timeline) == 1
+
+
 def test_summarize_names_a_rule_by_its_newest_alert():
     alerts = [
         alert(1, rule="cpu", started=5, rule_name="New name"),

@@ -17,9 +17,9 @@ from alerting.models.alerts import AlertKind
 from alerting.models.channels import Channel, DeliveryStatus
 from alerting.models.common import AlertEvent, epoch
 from alerting.models.silences import Silence
+from alerting.stream import Notice
 from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy
 from notifier.pipeline import Quieting
-from notifier.transitions import Notice
 from tests.factories import T0, make_rule, make_silence
 from tests.fakes import FakeBreakers, FakeLedger, Parked, ScriptedSender, permanent, retryable
 

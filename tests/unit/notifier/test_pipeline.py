@@ -17,6 +17,7 @@ from alerting.models.inhibitions import Inhibition
 from alerting.models.mute_windows import MuteWindow
 from alerting.models.policies import EscalationPolicySpec
 from alerting.repositories.breakers import Breaker
+from alerting.stream import Notice
 from notifier.pipeline import (
     Act,
     Quieting,
@@ -28,7 +29,6 @@ from notifier.pipeline import (
     step,
     suppression,
 )
-from notifier.transitions import Notice
 from tests.factories import T0, make_silence
 from tests.unit.channels.builders import alert_rule, make_alert
 

@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import pytest
 
+from alerting.errors import MalformedRecord
 from alerting.evaluation import AlertChange, initial_state
 from alerting.lifecycle import acknowledge, start_alert
 from alerting.models.alerts import AlertKind
 from alerting.models.common import AlertEvent
 from alerting.repositories.dynamo import to_item
-from notifier.transitions import MalformedRecord, parse_record
+from alerting.stream import parse_record
 from tests.factories import T0, make_rule
 
 
@@ -72,7 +73,8 @@ def test_malformed_records_raise(bad):
 
 
 def test_a_retry_message_carries_the_transition_as_it_was(fired):
-    from notifier.transitions import Notice, parse_retry, retry_message
+    from alerting.stream import Notice
+    from notifier.transitions import parse_retry, retry_message
 
     notice, channel_id = parse_retry(retry_message(Notice(fired, AlertEvent.firing, 1), "ops-slack"))
     assert (notice.alert, notice.event, notice.seq, channel_id) == (fired, AlertEvent.firing, 1, "ops-slack")

@@ -7,11 +7,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from alerting.models.common import Page, Severity, utcnow
+from alerting.defaults import parse_dimensions
+from alerting.models.common import Page, Severity, UtcDatetime, utcnow
 from alerting.models.rules import Rule, RuleSpec
 from api.dependencies import services
 from api.routes import DEFAULT_LIMIT, Id, IfMatch, Limit, NextToken, caller, new_router
-from api.schemas import RuleTestResult, RuleUpdate
+from api.schemas import RuleDatapoints, RuleTestResult, RuleUpdate
 from api.services.rules import RuleFilter, parse_labels
 
 router = new_router()
@@ -61,3 +62,18 @@ def delete_rule(rule_id: Id) -> Response[None]:
 def test_rule(rule_id: Id) -> RuleTestResult:
     svc = services()
     return svc.tester.run(svc.rules.get(rule_id), utcnow(), with_state=True)
+
+
+@router.get(
+    "/rules/<rule_id>/datapoints", tags=TAGS, summary="The rule's metric over a time range, with its thresholds"
+)
+def rule_datapoints(
+    rule_id: Id,
+    start: Annotated[UtcDatetime | None, Query(description="ISO-8601; default 3 hours before end")] = None,
+    end: Annotated[UtcDatetime | None, Query(description="ISO-8601; default now")] = None,
+    series: Annotated[
+        str | None, Query(max_length=2048, description="A fleet rule's series: its wildcard dimensions, Name=Value,...")
+    ] = None,
+) -> RuleDatapoints:
+    svc = services()
+    return svc.datapoints.read(svc.rules.get(rule_id), start, end, parse_dimensions(series or "", "series"), utcnow())

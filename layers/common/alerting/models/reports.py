@@ -32,6 +32,15 @@ class RuleNoise(Model):
     alerts: int
 
 
+class SummaryBucket(Model):
+    """Alerts that started in [start, start + bucket_seconds): counts, and their MTTA / MTTR."""
+
+    start: UtcDatetime
+    by_severity: dict[str, int]
+    mtta_seconds: float | None
+    mttr_seconds: float | None
+
+
 class AlertSummary(Model):
     since: UtcDatetime
     total: int
@@ -42,6 +51,8 @@ class AlertSummary(Model):
     mttr_seconds: float | None
     noisiest_rules: list[RuleNoise]
     suppressed: int
+    bucket_seconds: int  # an hour up to two days, a day beyond
+    timeline: list[SummaryBucket]
 
 
 class Health(Model):

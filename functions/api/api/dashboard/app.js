@@ -1,0 +1,343 @@
+// The dashboard: open alerts that update live, an alert's detail and actions, and trends.
+// State is one map of alerts by id; every change (a page load, a live message, an action's
+// answer) goes through `remember`, which keeps the highest version of each alert, so a
+// message that arrives twice or late changes nothing.
+
+import { Session, presignUrl, signRequest } from "./aws.js";
+import { metricChart, noisyChart, responseChart, severityChart } from "./charts.js";
+
+const SEVERITIES = ["critical", "high", "medium", "low", "info"];
+const base = new URL("./", location.href); // the API's root: "/" locally, "/v1/" on API Gateway
+const $ = (selector) => document.querySelector(selector);
+
+const state = {
+  alerts: new Map(),
+  rules: new Map(),
+  selected: null,
+  config: null,
+  session: null,
+  socket: null,
+  stats: { received: 0, applied: 0, ignored: 0, last_received_at: null }, // read by the browser test
+};
+window.alerting = state;
+
+// --- the API ----------------------------------------------------------------------------------
+async function api(path, { method = "GET", body } = {}) {
+  const url = new URL(path.replace(/^\//, ""), base).toString();
+  const text = body === undefined ? "" : JSON.stringify(body);
+  const headers = { "content-type": "application/json" };
+  if (state.session) {
+    const credentials = await state.session.awsCredentials();
+    Object.assign(headers, await signRequest({ method, url, body: text, headers, credentials, region: state.config.sign_in.region }));
+  }
+  const response = await fetch(url, { method, headers, body: body === undefined ? undefined : text });
+  const data = response.status === 204 ? null : await response.json();
+  if (!response.ok) {
+    const fields = (data?.errors || []).map((e) => `${e.field}: ${e.message}`).join("; ");
+    throw new Error(fields || data?.message || `request failed (${response.status})`);
+  }
+  return data;
+}
+
+async function pages(path) {
+  const items = [];
+  let token = null;
+  do {
+    const sep = path.includes("?") ? "&" : "?";
+    const page = await api(`${path}${sep}limit=100${token ? `&next_token=${encodeURIComponent(token)}` : ""}`);
+    items.push(...page.items);
+    token = page.next_token;
+  } while (token && items.length < 500);
+  return items;
+}
+
+// --- state --------------------------------------------------------------------------------------
+function remember(alert) {
+  const known = state.alerts.get(alert.alert_id);
+  if (known && known.version >= alert.version) return false;
+  state.alerts.set(alert.alert_id, alert);
+  return true;
+}
+
+function filters() {
+  const form = new FormData($("#filters"));
+  const [labelKey, ...rest] = String(form.get("label") || "").split("=");
+  return {
+    status: form.get("status"), severity: form.get("severity"), rule_id: form.get("rule_id"),
+    label: rest.length ? [labelKey.trim(), rest.join("=").trim()] : null,
+  };
+}
+
+function visible(alert, f) {
+  if (f.status === "open" && alert.status === "resolved") return false;
+  if (f.status && f.status !== "open" && alert.status !== f.status) return false;
+  if (f.severity && alert.severity !== f.severity) return false;
+  if (f.rule_id && alert.rule_id !== f.rule_id) return false;
+  if (f.label && (alert.labels || {})[f.label[0]] !== f.label[1]) return false;
+  return true;
+}
+
+// --- rendering ------------------------------------------------------------------------------------
+const when = (iso) => (iso ? new Date(iso).toLocaleString([], { dateStyle: "short", timeStyle: "medium" }) : "—");
+const seriesText = (alert) => Object.entries(alert.series || {}).map(([k, v]) => `${k}=${v}`).join(", ") || "—";
+
+function cell(text, cls) {
+  const td = document.createElement("td");
+  if (cls) {
+    const span = document.createElement("span");
+    span.className = cls;
+    span.textContent = text;
+    td.append(span);
+  } else td.textContent = text;
+  return td;
+}
+
+function renderList(fresh = new Set()) {
+  const f = filters();
+  const rows = [...state.alerts.values()].filter((a) => visible(a, f)).sort((a, b) => b.started_at.localeCompare(a.started_at));
+  const body = $("#alerts tbody");
+  body.replaceChildren(...rows.map((alert) => {
+    const tr = document.createElement("tr");
+    tr.dataset.alertId = alert.alert_id;
+    tr.dataset.status = alert.status;
+    tr.tabIndex = 0;
+    tr.setAttribute("aria-selected", String(alert.alert_id === state.selected));
+    if (fresh.has(alert.alert_id)) tr.classList.add("fresh");
+    tr.append(
+      cell(alert.severity, `sev sev-${alert.severity}`), cell(alert.rule_name), cell(seriesText(alert), "series"),
+      cell(alert.status, `status status-${alert.status}`), cell(when(alert.started_at)),
+    );
+    tr.addEventListener("click", () => select(alert.alert_id));
+    tr.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(alert.alert_id); } });
+    return tr;
+  }));
+  $("#empty").hidden = rows.length > 0;
+  const open = [...state.alerts.values()];
+  const count = (s) => open.filter((a) => a.status === s).length;
+  $("#counts").innerHTML = "";
+  $("#counts").append(`Firing `, bold(count("firing")), ` · Acknowledged `, bold(count("acknowledged")));
+}
+
+function bold(n) { const b = document.createElement("b"); b.textContent = String(n); return b; }
+
+function announce(text) { $("#announcer").textContent = text; }
+
+function renderDetail() {
+  const alert = state.alerts.get(state.selected);
+  const panel = $("#detail");
+  panel.hidden = !alert;
+  if (!alert) return;
+  $("#detail-title").textContent = `${alert.rule_name} — ${alert.status}`;
+  const values = (alert.values || []).map((v) => `${v.metric} ${v.operator} ${v.threshold}: ${v.value ?? "no data"}`).join("; ");
+  $("#detail-meta").textContent = `${alert.severity} · ${seriesText(alert)} · started ${when(alert.started_at)}` +
+    (alert.acknowledged_by ? ` · acknowledged by ${alert.acknowledged_by}` : "") + (values ? ` · ${values}` : "");
+  const open = alert.status !== "resolved";
+  $('[data-action="ack"]').disabled = alert.status !== "firing";
+  $('[data-action="resolve"]').disabled = !open;
+}
+
+async function loadDetail(alertId) {
+  const alert = state.alerts.get(alertId);
+  if (!alert) return;
+  const [history, deliveries] = await Promise.all([api(`/alerts/${alertId}/history`), api(`/alerts/${alertId}/deliveries`)]);
+  $("#history").replaceChildren(...history.items.map((t) => {
+    const li = document.createElement("li");
+    li.textContent = `${when(t.at)} — ${t.event}${t.actor ? ` by ${t.actor}` : ""}${t.note ? `: “${t.note}”` : ""}${t.reason ? ` (${t.reason})` : ""}`;
+    return li;
+  }));
+  $("#deliveries tbody").replaceChildren(...deliveries.items.map((d) => {
+    const tr = document.createElement("tr");
+    tr.append(cell(d.event), cell(d.channel_id), cell(d.status), cell(String(d.attempts)));
+    return tr;
+  }));
+  await loadMetric(alert);
+}
+
+async function loadMetric(alert) {
+  if (alert.kind && alert.kind !== "threshold") { $("#metric-chart").textContent = `A ${alert.kind} alert has no metric to draw.`; return; }
+  const started = Date.parse(alert.started_at);
+  const end = alert.resolved_at ? Math.min(Date.now(), Date.parse(alert.resolved_at) + 30 * 60_000) : Date.now();
+  const start = Math.min(started - 60 * 60_000, end - 60 * 60_000);
+  const series = Object.entries(alert.series || {}).map(([k, v]) => `${k}=${v}`).join(",");
+  const query = new URLSearchParams({ start: new Date(start).toISOString(), end: new Date(end).toISOString() });
+  if (series) query.set("series", series);
+  try {
+    const data = await api(`/rules/${alert.rule_id}/datapoints?${query}`);
+    metricChart($("#metric-chart"), data, alert.started_at);
+  } catch (error) {
+    $("#metric-chart").textContent = `The metric cannot be drawn: ${error.message}`;
+  }
+}
+
+async function select(alertId) {
+  state.selected = alertId;
+  renderList();
+  renderDetail();
+  $("#detail-title").focus();
+  $("#action-error").textContent = "";
+  await loadDetail(alertId).catch((error) => { $("#action-error").textContent = error.message; });
+}
+
+// --- actions ----------------------------------------------------------------------------------------
+async function act(action) {
+  const alert = state.alerts.get(state.selected);
+  if (!alert) return;
+  const form = new FormData($("#actions"));
+  const note = String(form.get("note") || "").trim() || undefined;
+  const by = state.session ? "dashboard user" : "dashboard";
+  $("#action-error").textContent = "";
+  try {
+    if (action === "silence") {
+      const seconds = Number(form.get("silence_for"));
+      const matchers = [{ label: "rule_id", value: alert.rule_id }, ...Object.entries(alert.series || {}).map(([label, value]) => ({ label, value }))];
+      await api("/silences", { method: "POST", body: { matchers, ends_at: new Date(Date.now() + seconds * 1000).toISOString(), created_by: by, comment: note || `silenced from the dashboard: ${alert.rule_name}` } });
+      announce(`Silenced ${alert.rule_name} for ${seconds / 3600} hours`);
+    } else {
+      const updated = await api(`/alerts/${alert.alert_id}/${action}`, { method: "POST", body: { by, note } });
+      remember(updated);
+      announce(`${alert.rule_name} ${updated.status}`);
+    }
+    $("#actions").reset();
+    renderList();
+    renderDetail();
+    await loadDetail(alert.alert_id);
+  } catch (error) {
+    $("#action-error").textContent = error.message;
+  }
+}
+
+// --- the live stream ------------------------------------------------------------------------------
+function subscription() {
+  const f = filters();
+  const filter = {};
+  if (f.severity) filter.severity = [f.severity];
+  if (f.rule_id) filter.rule_id = [f.rule_id];
+  if (f.label) filter.labels = { [f.label[0]]: f.label[1] };
+  return filter;
+}
+
+function setLive(stateName, text) {
+  const node = $("#live-status");
+  node.dataset.state = stateName;
+  node.textContent = text;
+}
+
+async function liveUrl() {
+  const url = state.config.live_url || `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/live`;
+  if (!state.session) return url;
+  return presignUrl({ url, credentials: await state.session.awsCredentials(), region: state.config.sign_in.region });
+}
+
+function onMessage(event) {
+  const message = JSON.parse(event.data);
+  if (!message.schema_version) return; // an answer to subscribe or ping
+  state.stats.received += 1;
+  state.stats.last_received_at = Date.now();
+  const alert = { ...message.alert, last_transition: message.transition };
+  if (!remember(alert)) { state.stats.ignored += 1; return; }
+  state.stats.applied += 1;
+  renderList(new Set([alert.alert_id]));
+  if (alert.alert_id === state.selected) { renderDetail(); loadDetail(alert.alert_id).catch(() => {}); }
+  announce(`${alert.severity} alert ${alert.rule_name}: ${message.event}`);
+  scheduleTrends();
+}
+
+let retryDelay = 1000;
+async function connect() {
+  setLive("connecting", "Connecting…");
+  let socket;
+  try { socket = new WebSocket(await liveUrl()); } catch { setTimeout(connect, retryDelay); return; }
+  state.socket = socket;
+  socket.addEventListener("open", () => {
+    retryDelay = 1000;
+    setLive("live", "Live");
+    socket.send(JSON.stringify({ action: "subscribe", filter: subscription() }));
+    refresh().catch(() => {}); // whatever happened while the page was not connected
+  });
+  socket.addEventListener("message", onMessage);
+  socket.addEventListener("close", () => {
+    if (state.socket !== socket) return;
+    setLive("down", "Reconnecting…");
+    setTimeout(connect, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 30_000);
+  });
+}
+
+// --- loading ----------------------------------------------------------------------------------------
+async function refresh() {
+  const f = filters();
+  const wanted = f.status === "open" ? ["firing", "acknowledged"] : f.status ? [f.status] : ["firing", "acknowledged", "resolved"];
+  const lists = await Promise.all(wanted.map((s) => pages(`/alerts?status=${s}`)));
+  for (const alert of lists.flat()) remember(alert);
+  renderList();
+  renderDetail();
+}
+
+let trendsTimer = null;
+function scheduleTrends() { clearTimeout(trendsTimer); trendsTimer = setTimeout(() => loadTrends().catch(() => {}), 1500); }
+
+async function loadTrends() {
+  const summary = await api("/summary");
+  severityChart($("#severity-chart"), summary, SEVERITIES);
+  responseChart($("#mtt-chart"), summary);
+  noisyChart($("#noisy-chart"), summary.noisiest_rules);
+}
+
+async function loadRules() {
+  const rules = await pages("/rules");
+  const select = $("#rule-filter");
+  for (const rule of rules.sort((a, b) => a.name.localeCompare(b.name))) {
+    state.rules.set(rule.rule_id, rule);
+    const option = document.createElement("option");
+    option.value = rule.rule_id;
+    option.textContent = rule.name;
+    select.append(option);
+  }
+}
+
+function wire() {
+  $("#filters").addEventListener("change", () => {
+    renderList();
+    if (state.socket?.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify({ action: "subscribe", filter: subscription() }));
+    refresh().catch(() => {});
+  });
+  $("#filters").addEventListener("submit", (e) => e.preventDefault());
+  for (const button of document.querySelectorAll("[data-action]")) button.addEventListener("click", () => act(button.dataset.action));
+  $("#sign-out").addEventListener("click", () => { state.session.signOut(); location.reload(); });
+}
+
+async function signIn() {
+  const dialog = $("#sign-in");
+  const form = $("#sign-in-form");
+  dialog.showModal();
+  await new Promise((resolve) => {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const data = Object.fromEntries(new FormData(form));
+      try {
+        const challenge = await state.session.signIn({ username: data.username, password: data.password, newPassword: data.new_password, code: data.code });
+        $("#new-password-row").hidden = challenge !== "NEW_PASSWORD_REQUIRED";
+        $("#mfa-row").hidden = challenge !== "SOFTWARE_TOKEN_MFA";
+        $("#sign-in-error").textContent = challenge ? "One more step: see the new field." : "";
+        if (!challenge) { dialog.close(); resolve(); }
+      } catch (error) {
+        $("#sign-in-error").textContent = error.message;
+      }
+    });
+  });
+}
+
+async function main() {
+  wire();
+  state.config = await (await fetch(new URL("ui/config.json", base))).json();
+  if (state.config.sign_in) {
+    state.session = new Session(state.config.sign_in);
+    $("#sign-out").hidden = false;
+    if (!state.session.signedIn) await signIn();
+  }
+  await Promise.all([loadRules(), refresh(), loadTrends()]);
+  document.body.dataset.ready = "true";
+  connect();
+}
+
+main().catch((error) => { setLive("down", `Error: ${error.message}`); });

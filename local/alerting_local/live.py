@@ -1,0 +1,246 @@
+"""The WebSocket API on 127.0.0.1, as API Gateway runs it for the live view.
+
+Browsers connect to ``ws://127.0.0.1:<port>/live?<filter>``; each connection's ``$connect``,
+``$default`` messages and ``$disconnect`` invoke the real connections handler with the events
+API Gateway sends (a non-2xx ``$connect`` refuses the handshake; a ``$default`` answer goes back
+on the socket). The broadcaster's ``apigatewaymanagementapi`` client is pointed at
+``http://127.0.0.1:<port>`` and posts to ``/@connections/<id>`` here: 410 GoneException for a
+connection that has closed, as the real management API answers.
+
+WebSocket framing (RFC 6455) is done here, with no dependency: text, ping/pong, close;
+client frames are masked, server frames are not.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import struct
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BufferedIOBase
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+HANDSHAKE_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+MAX_MESSAGE = 128 * 1024  # API Gateway's WebSocket frame limit is 32 KB, a message 128 KB
+TEXT, CLOSE, PING, PONG, CONTINUATION = 0x1, 0x8, 0x9, 0xA, 0x0
+
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def frame(payload: bytes, opcode: int = TEXT) -> bytes:
+    """A final, unmasked server frame."""
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", 0x80 | opcode, size)
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", 0x80 | opcode, 126, size)
+    else:
+        header = struct.pack("!BBQ", 0x80 | opcode, 127, size)
+    return header + payload
+
+
+def read_message(stream: BufferedIOBase) -> tuple[int, bytes] | None:
+    """The next whole message (fragments joined): (opcode, payload); None when the peer is gone."""
+    opcode, parts = None, []
+    while True:
+        head = stream.read(2)
+        if len(head) < 2:
+            return None
+        final, code = head[0] & 0x80, head[0] & 0x0F
+        size = head[1] & 0x7F
+        if size == 126:
+            size = struct.unpack("!H", stream.read(2))[0]
+        elif size == 127:
+            size = struct.unpack("!Q", stream.read(8))[0]
+        if size > MAX_MESSAGE:
+            return None
+        mask = stream.read(4) if head[1] & 0x80 else b""
+        data = stream.read(size)
+        if mask:
+            data = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+        if code >= 0x8:  # control frames may arrive between fragments
+            return code, data
+        opcode = code if code != CONTINUATION else opcode
+        parts.append(data)
+        if final:
+            return opcode or TEXT, b"".join(parts)
+
+
+class _Socket:
+    def __init__(self, stream: BufferedIOBase) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def send(self, payload: bytes, opcode: int = TEXT) -> bool:
+        with self._lock:
+            if self.closed:
+                return False
+            try:
+                self._stream.write(frame(payload, opcode))
+                self._stream.flush()
+            except OSError:
+                self.closed = True
+                return False
+            return True
+
+
+def ws_event(
+    route: str, connection_id: str, *, query: dict[str, str] | None = None, body: str | None = None
+) -> dict[str, Any]:
+    """The event API Gateway sends a WebSocket route's Lambda integration."""
+    event: dict[str, Any] = {
+        "requestContext": {
+            "routeKey": route,
+            "eventType": {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route, "MESSAGE"),
+            "connectionId": connection_id,
+            "requestTimeEpoch": int(time.time() * 1000),
+            "stage": "live",
+            "apiId": "local",
+            "domainName": "127.0.0.1",
+            "identity": {"sourceIp": "127.0.0.1", "userArn": "arn:aws:iam::123456789012:user/local"},
+        },
+        "isBase64Encoded": False,
+    }
+    if query is not None:
+        event["queryStringParameters"] = query or None
+    if body is not None:
+        event["body"] = body
+    return event
+
+
+class LiveHub:
+    """The local WebSocket API: ``invoke`` runs the connections handler on one event."""
+
+    def __init__(self, invoke: Invoke, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.invoke = invoke
+        self.sockets: dict[str, _Socket] = {}
+        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """What a browser connects to."""
+        return f"ws://127.0.0.1:{self.port}/live"
+
+    @property
+    def endpoint(self) -> str:
+        """The management API's endpoint (the stage URL on AWS)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        for socket in list(self.sockets.values()):
+            socket.send(b"", CLOSE)
+            socket.closed = True
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def _handler_for(hub: LiveHub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            if parts.path != "/live" or self.headers.get("Upgrade", "").lower() != "websocket":
+                self._reply(404, {"message": "WebSocket connections only, at /live"})
+                return
+            connection_id = base64.b64encode(secrets.token_bytes(9)).decode()  # API Gateway's shape
+            answer = hub.invoke(ws_event("$connect", connection_id, query=dict(parse_qsl(parts.query))))
+            status = int(answer.get("statusCode", 200))
+            if status >= 300:  # API Gateway refuses the handshake with the route's status
+                self._reply(status, json.loads(answer.get("body") or "{}"))
+                return
+            key = self.headers.get("Sec-WebSocket-Key", "")
+            accept = base64.b64encode(hashlib.sha1((key + HANDSHAKE_GUID).encode()).digest()).decode()
+            self.send_response(101, "Switching Protocols")
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", accept)
+            self.end_headers()
+            self.wfile.flush()
+            socket = hub.sockets[connection_id] = _Socket(self.wfile)
+            try:
+                self._converse(connection_id, socket)
+            finally:
+                hub.sockets.pop(connection_id, None)
+                socket.closed = True
+                hub.invoke(ws_event("$disconnect", connection_id))
+                self.close_connection = True
+
+        def _converse(self, connection_id: str, socket: _Socket) -> None:
+            while not socket.closed:
+                try:
+                    message = read_message(self.rfile)
+                except OSError:
+                    return
+                if message is None:
+                    return
+                opcode, payload = message
+                if opcode == CLOSE:
+                    socket.send(payload[:2], CLOSE)
+                    return
+                if opcode == PING:
+                    socket.send(payload, PONG)
+                elif opcode == TEXT:
+                    answer = hub.invoke(ws_event("$default", connection_id, body=payload.decode("utf-8", "replace")))
+                    if answer.get("body"):
+                        socket.send(str(answer["body"]).encode())
+
+        def do_POST(self) -> None:
+            """PostToConnection."""
+            socket = self._addressed()
+            data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if socket is None or not socket.send(data):
+                self._gone()
+                return
+            self._reply(200, None)
+
+        def do_DELETE(self) -> None:
+            """DeleteConnection."""
+            socket = self._addressed()
+            if socket is None:
+                self._gone()
+                return
+            socket.send(b"\x03\xe8", CLOSE)
+            socket.closed = True
+            self._reply(204, None)
+
+        def _addressed(self) -> _Socket | None:
+            path = urlsplit(self.path).path
+            if not path.startswith("/@connections/"):
+                return None
+            return hub.sockets.get(unquote(path.removeprefix("/@connections/")))
+
+        def _gone(self) -> None:
+            self._reply(410, {"message": "the connection is gone"}, {"x-amzn-ErrorType": "GoneException"})
+
+        def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+            payload = b"" if body is None else json.dumps(body).encode()
+            self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # the serve loop prints what matters
+
+    return Handler
