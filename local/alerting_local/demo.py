@@ -9,8 +9,10 @@ acknowledges within two minutes, so whoever the on-call schedule names is paged 
 is recorded as suppressed, then announced when the silence ends. A queue backlog flaps: its
 third start in ten minutes is announced as flapping, then it is quiet until it settles. Memory
 runs high inside the nightly-batch mute window (recorded, not notified). A region goes down:
-its critical alert inhibits the error-rate alert of that region. Exits 0 only when each of
-these happened as described and every alert resolved.
+its critical alert inhibits the error-rate alert of that region. Two live dashboards watch
+over WebSocket (one for everything, one for critical alerts only) and receive every transition
+their filter matches. Exits 0 only when each of these happened as described and every alert
+resolved.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ import argparse
 import json
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from websockets.sync.client import ClientConnection, connect
 
 from alerting.models.common import set_clock
 from alerting_local.stack import LocalStack
@@ -121,7 +126,12 @@ def run(fast: bool = True, observe: Callable[[LocalStack], None] | None = None) 
         )
         print(f"Mute window {window}")
         print("Inhibition 'region-down': a critical alert of a region keeps its other alerts quiet")
-        print("Flapping on queue-backlog: the 3rd start within 10 minutes is announced once, then quiet\n")
+        print("Flapping on queue-backlog: the 3rd start within 10 minutes is announced once, then quiet")
+        dashboards = {
+            "everything": LiveView(local.live.url),
+            "critical": LiveView(f"{local.live.url}?severity=critical"),
+        }
+        print(f"Live dashboards on {local.live.url}: one for everything, one with ?severity=critical\n")
         print(f"Timeline (simulated clock, {MINUTES} minutes):")
 
         watch = Watch()
@@ -169,7 +179,7 @@ def run(fast: bool = True, observe: Callable[[LocalStack], None] | None = None) 
             if not fast:
                 time.sleep(0.5)
 
-        ok = final_summary(local, subscription, started, on_call)
+        ok = final_summary(local, subscription, started, on_call, dashboards)
         if observe is not None:
             observe(local)
     set_clock(None)
@@ -469,7 +479,9 @@ def pending_rules(local: LocalStack) -> list[str]:
     ]
 
 
-def final_summary(local: LocalStack, subscription: str, started: float, on_call: str) -> bool:
+def final_summary(
+    local: LocalStack, subscription: str, started: float, on_call: str, dashboards: dict[str, LiveView]
+) -> bool:
     _, page = local.api("GET", "/alerts", query={"limit": "50"})
     alerts = page["items"]
     slack = local.receiver.received()
@@ -510,11 +522,60 @@ def final_summary(local: LocalStack, subscription: str, started: float, on_call:
         f"  MTTA {summary.get('mtta_seconds')} s   MTTR {summary.get('mttr_seconds')} s   "
         f"health: {health.get('status')}"
     )
+    ok = check_live(local, dashboards) and ok
     print(
         f"  Done in {time.perf_counter() - started:.1f} s: "
         + ("all expected alerts fired, were delivered or held back as configured, and resolved" if ok else "FAILED")
     )
     return ok
+
+
+class LiveView:
+    """A dashboard's WebSocket connection: every message the broadcaster pushes to it."""
+
+    def __init__(self, url: str) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self._connected = threading.Event()
+        self._thread = threading.Thread(target=self._listen, args=(url,), daemon=True)
+        self._thread.start()
+        if not self._connected.wait(10):
+            raise RuntimeError(f"could not connect to {url}")
+
+    def _listen(self, url: str) -> None:
+        with connect(url) as socket:
+            self.socket: ClientConnection = socket
+            self._connected.set()
+            for message in socket:
+                self.messages.append(json.loads(message))
+
+    def close(self) -> None:
+        self.socket.close()
+        self._thread.join(timeout=5)
+
+
+def check_live(local: LocalStack, dashboards: dict[str, LiveView]) -> bool:
+    """The unfiltered dashboard heard every transition (an alert's version counts them); the
+    critical one exactly those that were critical when they happened."""
+    _, page = local.api("GET", "/alerts", query={"limit": "100"})
+    transitions = sum(a["version"] for a in page["items"])
+    everything, critical = dashboards["everything"], dashboards["critical"]
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(everything.messages) < transitions:
+        time.sleep(0.05)
+    time.sleep(0.2)  # the critical dashboard's last messages, sent in the same batches
+    for view in dashboards.values():
+        view.close()
+    ids = [m["delivery_id"] for m in everything.messages]
+    critical_ids = [m["delivery_id"] for m in everything.messages if m["alert"]["severity"] == "critical"]
+    print(
+        f"  Live view: {len(ids)} of {transitions} transitions pushed to the dashboard watching everything, "
+        f"{len(critical.messages)} to the one watching ?severity=critical"
+    )
+    return (
+        sorted(ids) == sorted(set(ids))
+        and len(ids) == transitions
+        and critical_ids == [m["delivery_id"] for m in critical.messages]
+    )
 
 
 Record = dict[str, Any]
