@@ -11,7 +11,6 @@ Needs Debian's chromium; prints why it skipped otherwise.
 from __future__ import annotations
 
 import logging
-import shutil
 import statistics
 import threading
 import time
@@ -19,12 +18,25 @@ from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+from alerting_local import browser as chromium
 from alerting_local.serve import LIVE_POLL_SECONDS, Runtime, handler_for
 from alerting_local.stack import LocalStack
-from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS
-from tests.factories import rule_data
 
 ROUNDS = 20
+RULE = {
+    "rule_id": "bench",
+    "name": "Bench",
+    "severity": "high",
+    "category": "performance",
+    "window_seconds": 60,
+    "conditions": [
+        {
+            "metric": {"namespace": "App/Service", "name": "CPUUtilization", "dimensions": {"Service": "web"}},
+            "operator": "gte",
+            "threshold": 85,
+        }
+    ],
+}
 
 
 def _wait_applied(page: Any, count: int) -> float:
@@ -67,8 +79,8 @@ def _measure(local: LocalStack, page: Any, alert_id: str, poll: bool) -> list[fl
 
 
 def main() -> None:
-    if not shutil.which(CHROMIUM):
-        print(f"live view: skipped ({CHROMIUM} is not installed: apt-get install -y chromium)")
+    if not chromium.available():
+        print(f"live view: skipped ({chromium.CHROMIUM} is not installed: apt-get install -y chromium)")
         return
     from playwright.sync_api import sync_playwright
 
@@ -76,14 +88,14 @@ def main() -> None:
     with LocalStack(overrides={"LogLevel": "ERROR"}) as local, sync_playwright() as playwright:
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(Runtime(local), quiet=True))
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        local.api("POST", "/rules", body=rule_data(rule_id="bench", name="Bench", window_seconds=60))
+        local.api("POST", "/rules", body=RULE)
         now = datetime.now(UTC).replace(second=0, microsecond=0)
         local.put_metric("CPUUtilization", 99, now - timedelta(seconds=90))
         local.tick(now)
         local.pump_live()
         alert_id = local.api("GET", "/alerts", query={"status": "firing"})[1]["items"][0]["alert_id"]
 
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        browser = chromium.launch(playwright)
         page = browser.new_page()
         page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
         page.wait_for_selector("#live-status[data-state=live]")

@@ -4,7 +4,6 @@ headless Chromium (Debian's ``chromium``, driven by Playwright; no browser downl
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
@@ -12,17 +11,9 @@ from typing import Any
 
 import pytest
 
+from alerting_local import browser as chromium
 from alerting_local.serve import Runtime, handler_for
 from alerting_local.stack import LocalStack
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +33,15 @@ def served() -> Iterator[tuple[LocalStack, str]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not shutil.which(CHROMIUM):
+    if not chromium.available():
         if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium); CI installs it")
+            pytest.fail(f"{chromium.CHROMIUM} is not installed (apt-get install -y chromium)")
+        pytest.skip(f"{chromium.CHROMIUM} is not installed (apt-get install -y chromium); CI installs it")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        launched = chromium.launch(playwright)
         try:
-            yield chromium
+            yield launched
         finally:
-            chromium.close()
+            launched.close()
