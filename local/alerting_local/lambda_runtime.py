@@ -19,6 +19,9 @@ IAM_ACTION = {
     "execute-api:PostToConnection": "execute-api:ManageConnections",
     "execute-api:DeleteConnection": "execute-api:ManageConnections",
     "execute-api:GetConnection": "execute-api:ManageConnections",
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
 }
 TRANSACT_ACTIONS = {
     "Put": "PutItem",

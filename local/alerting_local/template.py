@@ -8,6 +8,7 @@ properties; each function's environment is its ``Environment`` merged over ``Glo
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -196,11 +197,13 @@ def create_stack(
         stack.refs[logical] = arn
         stack.attributes[(logical, "TopicArn")] = arn
     sqs = clients("sqs")
-    for logical in stack.resources_of("AWS::SQS::Queue"):
-        url = sqs.create_queue(QueueName=f"{name}-{logical}")["QueueUrl"]
-        stack.refs[logical] = url
+    queues = stack.resources_of("AWS::SQS::Queue")
+    for logical in queues:
         stack.attributes[(logical, "Arn")] = f"arn:aws:sqs:{region}:{ACCOUNT}:{name}-{logical}"
         stack.attributes[(logical, "QueueName")] = f"{name}-{logical}"
+    for logical, resource in queues.items():  # visibility, retention and redrive as the template sets them
+        url = sqs.create_queue(QueueName=f"{name}-{logical}", Attributes=_queue_attributes(stack, resource))["QueueUrl"]
+        stack.refs[logical] = url
     for logical in stack.resources_of("AWS::Serverless::Function"):
         stack.refs[logical] = f"{name}-{logical}"
         stack.attributes[(logical, "Arn")] = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}-{logical}"
@@ -224,3 +227,11 @@ def _table_params(props: dict[str, Any]) -> dict[str, Any]:
     if "StreamSpecification" in props:
         params["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     return params
+
+
+def _queue_attributes(stack: Stack, resource: dict[str, Any]) -> dict[str, str]:
+    props = resource.get("Properties", {})
+    attributes = {k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod") if k in props}
+    if "RedrivePolicy" in props:
+        attributes["RedrivePolicy"] = json.dumps(stack.resolve(props["RedrivePolicy"]))
+    return attributes

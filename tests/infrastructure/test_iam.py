@@ -85,7 +85,7 @@ def _actions_on(resources: dict[str, Any], role: str, resource: Any) -> set[str]
 def test_every_function_has_its_own_role_and_no_managed_policy(resources: dict[str, Any]) -> None:
     functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
     roles = {json.dumps(f["Properties"]["Role"]) for f in functions.values()}
-    assert len(roles) == len(functions) == 6
+    assert len(roles) == len(functions) == 7
     for role in _roles(resources):
         assert not resources[role]["Properties"].get("ManagedPolicyArns"), role
 
@@ -246,3 +246,13 @@ def test_only_the_dashboards_static_files_are_served_without_iam(resources: dict
         ("/", "get"): [{"NONE": []}],
         ("/ui/{file}", "get"): [{"NONE": []}],
     }
+
+
+def test_evaluator_workers_read_state_through_the_bucket_index_never_a_scan(resources: dict[str, Any]) -> None:
+    state = {"Fn::GetAtt": ["StateTable", "Arn"]}
+    assert "dynamodb:Scan" not in _actions_on(resources, "EvaluatorWorkerRole", state)
+    index = {"Fn::Sub": "${StateTable.Arn}/index/by-bucket"}
+    assert _actions_on(resources, "EvaluatorWorkerRole", index) == {"dynamodb:Query"}
+    queue = {"Fn::GetAtt": ["EvaluationShardQueue", "Arn"]}
+    assert _actions_on(resources, "EvaluatorRole", queue) == {"sqs:SendMessage"}
+    assert "sqs:SendMessage" not in _actions_on(resources, "EvaluatorWorkerRole", queue)

@@ -1,4 +1,5 @@
-"""Evaluator Lambda: an EventBridge schedule every minute → one tick evaluated as of its `time`."""
+"""Evaluator Lambdas: an EventBridge schedule every minute → one tick evaluated as of its `time`
+(``handler``), or split into shards that the worker function evaluates (``shard``, from SQS)."""
 
 from __future__ import annotations
 
@@ -7,24 +8,31 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from alerting.discovery import MetricDirectory
 from alerting.metrics import CloudWatchMetrics
 from alerting.models.common import parse_time, utcnow
 from alerting.models.policies import EscalationPolicy
+from alerting.models.reports import EvaluationSummary
 from alerting.models.rules import Rule
 from alerting.models.silences import Silence
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.config import KIND_POLICY, KIND_RULE, KIND_SILENCE, ConfigRepository, RunLog
+from alerting.repositories.queues import ShardQueue
 from alerting.repositories.state import StateRepository
 from alerting.settings import EvaluatorSettings, client, quiet_wire_logs
+from alerting.sharding import parse_shard_message
 from evaluator.service import Evaluator
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3", "botocore"])
 quiet_wire_logs()  # before the first request: no secret in DEBUG logs
 metrics = Metrics()
+shard_batches = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @cache
@@ -41,6 +49,10 @@ def build(settings: EvaluatorSettings) -> Evaluator:
         policies=ConfigRepository(dynamodb, settings.config_table, KIND_POLICY, EscalationPolicy, "policy_id"),
         silences=ConfigRepository(dynamodb, settings.config_table, KIND_SILENCE, Silence, "silence_id"),
         directory=MetricDirectory(client("cloudwatch", settings.region, settings.endpoint_url)),
+        shards=ShardQueue(client("sqs", settings.region, settings.endpoint_url), settings.shard_queue_url)
+        if settings.shard_queue_url
+        else None,
+        shard_budget=settings.shard_budget,
     )
 
 
@@ -51,6 +63,26 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The scheduled time, not the wall clock: a retried or duplicated tick evaluates the same minute.
     now = parse_time(event["time"]) if event.get("time") else utcnow()
     summary = build(EvaluatorSettings.from_env()).run(now)
+    report(summary)
+    return summary.model_dump(mode="json")
+
+
+def evaluate_shard(record: SQSRecord) -> None:
+    tick, part = parse_shard_message(record.body)
+    report(build(EvaluatorSettings.from_env()).run_shard(tick, part))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def shard(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    """A shard that fails is reported and comes back after its visibility timeout (then the DLQ)."""
+    return process_partial_response(
+        event=event, record_handler=evaluate_shard, processor=shard_batches, context=context
+    )
+
+
+def report(summary: EvaluationSummary) -> None:
     for name, value in (
         ("RulesEvaluated", summary.rules_evaluated),
         ("AlertsFired", summary.alerts_fired),
@@ -62,4 +94,3 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     ):
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     logger.info("tick evaluated", extra={"summary": summary.model_dump(mode="json")})
-    return summary.model_dump(mode="json")

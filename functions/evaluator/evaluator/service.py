@@ -33,6 +33,7 @@ from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.config import ConfigRepository, RunLog
 from alerting.repositories.dynamo import transact
 from alerting.repositories.state import StateRepository
+from alerting.sharding import Shard, plan, weight
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # a lost race is retried after re-reading; the re-read normally says "duplicate"
@@ -42,6 +43,10 @@ class MetricReader(Protocol):
     calls: int
 
     def fetch(self, queries: list[MetricQuery]) -> dict[MetricQuery, Observation]: ...
+
+
+class ShardSender(Protocol):
+    def send(self, tick: datetime, shards: list[Shard]) -> None: ...
 
 
 @dataclass
@@ -56,19 +61,54 @@ class Evaluator:
     policies: ConfigRepository[EscalationPolicy] | None = None
     silences: ConfigRepository[Silence] | None = None
     directory: MetricDirectory | None = None  # discovery for fleet rules (wildcard dimensions)
+    shards: ShardSender | None = None  # fan-out: where a big tick's shards go (None: always here)
+    shard_budget: int = 2_000  # series one invocation evaluates in time (docs/scaling.md)
 
     def run(self, now: datetime) -> EvaluationSummary:
-        started = time.perf_counter()
-        calls_before = self.metrics.calls
+        """One tick. Evaluated here, or, when its due series exceed the budget of one invocation,
+        planned into shards for the workers (``run_shard``); the sweep over open alerts runs here."""
+        started, calls_before = time.perf_counter(), self.metrics.calls
         tick = floor_minute(now)
         summary = EvaluationSummary(tick=tick)
-
         rules = {r.rule_id: r for r in self.rules.all()}
         enabled = [r for r in rules.values() if r.enabled]
         due = [r for r in enabled if is_due(r, tick)]
         summary.rules_skipped = len(enabled) - len(due)
-        states = self.states.load_all()
+        if self.shards is not None and sum(weight(r) for r in due) > self.shard_budget:
+            shards = plan(due, rules.values(), self.shard_budget)
+            self.shards.send(tick, shards)
+            summary.shards = len(shards)
+        else:
+            self._evaluate_rules(rules, due, self.states.load_all(), tick, summary)
+        self._sweep(rules, tick, summary)
+        return self._finish(summary, started, calls_before)
 
+    def run_shard(self, tick: datetime, shard: Shard) -> EvaluationSummary:
+        """One shard of a fanned-out tick: its rules (one BatchGetItem per hundred) and its buckets'
+        series (a Query per bucket). Run twice, it counts once: each series remembers its last tick."""
+        started, calls_before = time.perf_counter(), self.metrics.calls
+        summary = EvaluationSummary(tick=tick, shard=shard.index)
+        rules = self.rules.get_many([*shard.due, *shard.idle])
+        due = [rules[r] for r in shard.due if r in rules and rules[r].enabled]
+        self._evaluate_rules(rules, due, self.states.load_buckets(shard.buckets), tick, summary)
+        return self._finish(summary, started, calls_before)
+
+    def _finish(self, summary: EvaluationSummary, started: float, calls_before: int) -> EvaluationSummary:
+        summary.get_metric_data_calls = self.metrics.calls - calls_before
+        summary.duration_ms = int((time.perf_counter() - started) * 1000)
+        self.runs.save(summary)
+        return summary
+
+    def _evaluate_rules(
+        self,
+        rules: dict[str, Rule],
+        due: list[Rule],
+        states: dict[tuple[str, str], SeriesState],
+        tick: datetime,
+        summary: EvaluationSummary,
+    ) -> None:
+        """Retire the series no rule owns any more (`rules`: every rule they could belong to), then
+        fetch every due series' values in as few calls as possible and decide each."""
         for key, state in list(states.items()):
             reason = retirement(rules.get(state.rule_id), state, epoch(tick))
             if reason is None:
@@ -99,12 +139,6 @@ class Evaluator:
                 except Exception:
                     logger.exception("rule evaluation failed", extra={"rule_id": rule.rule_id, "series": series})
                     summary.errors += 1
-
-        self._sweep(rules, tick, summary)
-        summary.get_metric_data_calls = self.metrics.calls - calls_before
-        summary.duration_ms = int((time.perf_counter() - started) * 1000)
-        self.runs.save(summary)
-        return summary
 
     def _fleets(
         self, due: list[Rule], states: dict[tuple[str, str], SeriesState], summary: EvaluationSummary

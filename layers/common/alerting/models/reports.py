@@ -23,7 +23,37 @@ class EvaluationSummary(Model):
     time_transitions: int = 0  # escalations, reminders and lapsed acknowledgements written
     discovery_calls: int = 0  # ListMetrics calls for fleet rules (cached between ticks)
     series_over_limit: dict[str, int] = {}  # fleet rule → series found beyond its max_series, not evaluated
-    duration_ms: int = 0
+    shards: int = 0  # the tick was split into this many shards for the workers (0: evaluated in one)
+    shards_reported: int = 0  # of those, how many have saved their summary (merged into this one)
+    shard: int | None = None  # this is the summary of one shard
+    duration_ms: int = 0  # merged: the slowest shard (the tick's critical path after the dispatch)
+
+    def merged(self, shards: list[EvaluationSummary]) -> EvaluationSummary:
+        """The dispatcher's summary with its shards' counts added (same tick only)."""
+        total = self.model_copy(deep=True)
+        for part in (s for s in shards if s.tick == self.tick):
+            for name in _SUMMED:
+                setattr(total, name, getattr(total, name) + getattr(part, name))
+            total.series_over_limit.update(part.series_over_limit)
+            total.duration_ms = max(total.duration_ms, part.duration_ms)
+            total.shards_reported += 1
+        return total
+
+
+_SUMMED = (
+    "rules_evaluated",
+    "series",
+    "breaches",
+    "alerts_fired",
+    "alerts_resolved",
+    "suppressed",
+    "duplicates",
+    "errors",
+    "state_writes",
+    "metric_queries",
+    "get_metric_data_calls",
+    "discovery_calls",
+)
 
 
 class RuleNoise(Model):

@@ -17,6 +17,7 @@ from alerting.errors import AlreadyExists, Conflict, NotFound
 from alerting.models.common import Page, epoch
 from alerting.models.reports import EvaluationSummary
 from alerting.repositories.dynamo import (
+    Item,
     batch_get,
     error_code,
     from_item,
@@ -166,6 +167,8 @@ class ConfigRepository(Generic[M]):
 
 
 SUPPRESSED_PREFIX = "suppressed#"
+LAST_RUN = "last_run"
+SHARD_RUN_PREFIX = "last_run#shard#"
 SUPPRESSED_RETENTION = 100 * 86_400  # beyond the summary's 90-day reach
 
 
@@ -178,7 +181,9 @@ class RunLog:
         self._table = table
 
     def save(self, summary: EvaluationSummary) -> None:
-        item = to_item({"pk": KIND_META, "sk": "last_run", **summary.model_dump(mode="json")})
+        """The tick's summary, or one shard's (kept beside it, merged by `last`)."""
+        sk = LAST_RUN if summary.shard is None else f"{SHARD_RUN_PREFIX}{summary.shard:04d}"
+        item = to_item({"pk": KIND_META, "sk": sk, **summary.model_dump(mode="json")})
         self._client.put_item(TableName=self._table, Item=item)
         if summary.suppressed:
             hour = summary.tick.strftime("%Y-%m-%dT%H")
@@ -208,8 +213,23 @@ class RunLog:
         return sum(int(from_item(item).get("held", 0)) for item in items)
 
     def last(self) -> EvaluationSummary | None:
-        response = self._client.get_item(TableName=self._table, Key=key(pk=KIND_META, sk="last_run"))
+        """The last tick's summary; a fanned-out tick's with the shards that reported merged in."""
+        response = self._client.get_item(TableName=self._table, Key=key(pk=KIND_META, sk=LAST_RUN))
         if "Item" not in response:
             return None
-        data = from_item(response["Item"])
-        return EvaluationSummary.model_validate({k: v for k, v in data.items() if k not in ("pk", "sk")})
+        summary = _summary(response["Item"])
+        if not summary.shards:
+            return summary
+        items = paginate(
+            self._client,
+            "query",
+            TableName=self._table,
+            KeyConditionExpression="pk = :meta AND begins_with(sk, :shard)",
+            ExpressionAttributeValues={":meta": {"S": KIND_META}, ":shard": {"S": SHARD_RUN_PREFIX}},
+        )
+        return summary.merged([_summary(i) for i in items])
+
+
+def _summary(item: Item) -> EvaluationSummary:
+    data = from_item(item)
+    return EvaluationSummary.model_validate({k: v for k, v in data.items() if k not in ("pk", "sk")})

@@ -1,0 +1,105 @@
+"""A tick too big for one invocation, on the local stack: the evaluator plans shards onto the
+shard queue and the worker function evaluates them (the queue's mapping, as Lambda runs it)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from alerting.models.common import set_clock
+from alerting.repositories.state import StateRepository
+from alerting_local.stack import LocalStack
+from tests.factories import rule_data
+from tests.infrastructure.test_iam import role_actions
+
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+RULES = 12
+BUDGET = 3  # series per invocation: twelve rules make several shards
+
+
+@pytest.fixture
+def local() -> Iterator[LocalStack]:
+    with LocalStack(overrides={"LogLevel": "ERROR", "ShardBudgetSeries": str(BUDGET)}) as stack:
+        for n in range(RULES):
+            status, body = stack.api("POST", "/rules", body=rule_data(rule_id=f"cpu-{n:02d}", name=f"CPU {n}"))
+            assert status == 201, body
+        for back in (30, 90, 150):
+            stack.put_metric("CPUUtilization", 99, NOW - timedelta(seconds=back))
+        yield stack
+    set_clock(None)
+
+
+def alerts(local: LocalStack) -> list[dict]:
+    status, page = local.api("GET", "/alerts", query={"limit": "100"})
+    assert status == 200
+    return list(page["items"])
+
+
+def test_a_big_tick_is_split_into_shards_and_every_due_rule_is_evaluated_once(local: LocalStack):
+    summary = local.tick(NOW)
+
+    assert summary["shards"] > 1 and summary["shards_reported"] == summary["shards"]
+    assert summary["rules_evaluated"] == RULES and summary["series"] == RULES
+    assert summary["alerts_fired"] == RULES
+    assert sorted(a["rule_id"] for a in alerts(local)) == [f"cpu-{n:02d}" for n in range(RULES)]
+    worker = local.calls.actions["EvaluatorWorkerFunction"]
+    assert "dynamodb:Query" in worker and "dynamodb:Scan" not in worker  # its buckets, through the index
+    assert worker <= role_actions("EvaluatorWorkerFunction")
+    assert local.calls.actions["EvaluatorFunction"] <= role_actions("EvaluatorFunction")
+
+
+def test_a_duplicated_tick_or_shard_counts_once(local: LocalStack):
+    local.tick(NOW)
+    again = local.tick(NOW)  # the schedule's retry: every shard sent and evaluated a second time
+
+    assert again["duplicates"] == RULES and again["alerts_fired"] == 0 and again["state_writes"] == 0
+    assert len(alerts(local)) == RULES
+
+
+def test_a_failed_shard_comes_back_after_its_visibility_timeout_and_counts_once(local: LocalStack, monkeypatch):
+    real = StateRepository.load_buckets
+    failures: list[tuple[int, ...]] = []
+
+    def flaky(self: StateRepository, buckets):  # the first shard's first read fails (throttled, say)
+        buckets = tuple(buckets)
+        if not failures:
+            failures.append(buckets)
+            raise RuntimeError("ProvisionedThroughputExceeded")
+        return real(self, buckets)
+
+    monkeypatch.setattr(StateRepository, "load_buckets", flaky)
+    first = local.tick(NOW)
+    assert first["shards_reported"] == first["shards"] - 1
+    assert first["alerts_fired"] < RULES
+
+    later = datetime.now(UTC) + timedelta(seconds=70)  # moto's SQS follows the handlers' clock
+    set_clock(lambda: later)  # past the queue's visibility timeout, within its retention
+    local.shards.drain()
+
+    assert len(failures) == 1
+    fired = sorted(a["rule_id"] for a in alerts(local))
+    assert fired == [f"cpu-{n:02d}" for n in range(RULES)]  # each once, the late shard's too
+
+
+def test_a_malformed_shard_message_is_reported_not_evaluated(local: LocalStack):
+    sqs = local.client("sqs")
+    sqs.send_message(QueueUrl=local.stack.refs["EvaluationShardQueue"], MessageBody=json.dumps({"index": 0}))
+    (answer,) = local.shards.drain()
+    assert len(answer["batchItemFailures"]) == 1
+    assert alerts(local) == []
+
+
+def test_a_small_tick_stays_in_one_invocation(local: LocalStack):
+    sqs = local.client("sqs")
+    local.api("PUT", "/rules/cpu-00", body={**rule_data(rule_id="cpu-00", name="CPU 0"), "version": 1})
+    for n in range(1, RULES):
+        local.api("DELETE", f"/rules/cpu-{n:02d}")
+    summary = local.tick(NOW)
+    assert (summary["shards"], summary["rules_evaluated"], summary["alerts_fired"]) == (0, 1, 1)
+    depth = sqs.get_queue_attributes(
+        QueueUrl=local.stack.refs["EvaluationShardQueue"], AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    assert depth["Attributes"]["ApproximateNumberOfMessages"] == "0"
