@@ -47,7 +47,8 @@ def frame(payload: bytes, opcode: int = TEXT) -> bytes:
 
 def read_message(stream: BufferedIOBase) -> tuple[int, bytes] | None:
     """The next whole message (fragments joined): (opcode, payload); None when the peer is gone."""
-    opcode, parts = None, []
+    opcode: int | None = None
+    parts: list[bytes] = []
     while True:
         head = stream.read(2)
         if len(head) < 2:
@@ -58,13 +59,11 @@ def read_message(stream: BufferedIOBase) -> tuple[int, bytes] | None:
             size = struct.unpack("!H", stream.read(2))[0]
         elif size == 127:
             size = struct.unpack("!Q", stream.read(8))[0]
-        if size > MAX_MESSAGE:
-            return None
-        mask = stream.read(4) if head[1] & 0x80 else b""
-        data = stream.read(size)
-        if mask:
-            data = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
-        if code >= 0x8:  # control frames may arrive between fragments
+        if size + sum(len(p) for p in parts) > MAX_MESSAGE or not head[1] & 0x80:
+            return None  # too big, or an unmasked client frame (RFC 6455 §5.1): close
+        mask = stream.read(4)
+        data = bytes(b ^ mask[i % 4] for i, b in enumerate(stream.read(size)))
+        if code >= 0x8:  # a control frame (browsers send none between the fragments of a message)
             return code, data
         opcode = code if code != CONTINUATION else opcode
         parts.append(data)
@@ -75,11 +74,11 @@ def read_message(stream: BufferedIOBase) -> tuple[int, bytes] | None:
 class _Socket:
     def __init__(self, stream: BufferedIOBase) -> None:
         self._stream = stream
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         self.closed = False
 
     def send(self, payload: bytes, opcode: int = TEXT) -> bool:
-        with self._lock:
+        with self.lock:
             if self.closed:
                 return False
             try:
@@ -168,13 +167,15 @@ def _handler_for(hub: LiveHub) -> type[BaseHTTPRequestHandler]:
                 return
             key = self.headers.get("Sec-WebSocket-Key", "")
             accept = base64.b64encode(hashlib.sha1((key + HANDSHAKE_GUID).encode()).digest()).decode()
-            self.send_response(101, "Switching Protocols")
-            self.send_header("Upgrade", "websocket")
-            self.send_header("Connection", "Upgrade")
-            self.send_header("Sec-WebSocket-Accept", accept)
-            self.end_headers()
-            self.wfile.flush()
-            socket = hub.sockets[connection_id] = _Socket(self.wfile)
+            socket = _Socket(self.wfile)
+            with socket.lock:  # registered first, but no push is written before the handshake's answer
+                hub.sockets[connection_id] = socket
+                self.send_response(101, "Switching Protocols")
+                self.send_header("Upgrade", "websocket")
+                self.send_header("Connection", "Upgrade")
+                self.send_header("Sec-WebSocket-Accept", accept)
+                self.end_headers()
+                self.wfile.flush()
             try:
                 self._converse(connection_id, socket)
             finally:

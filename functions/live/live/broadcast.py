@@ -52,7 +52,7 @@ class Broadcaster:
             for notice in notices:
                 message = live_message(notice)
                 targets = [c.connection_id for c in live if c.subscription.matches(notice.alert)]
-                # Each push runs in a copy of this context: the logger's keys and the trace follow.
+                # Each push runs in a copy of this context (the logger's keys and other contextvars).
                 futures = [pool.submit(contextvars.copy_context().run, self._push, c, message) for c in targets]
                 outcomes = [future.result() for future in futures]
                 gone = {cid for cid, outcome in zip(targets, outcomes, strict=True) if outcome == "gone"}

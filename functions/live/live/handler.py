@@ -49,8 +49,9 @@ def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _caller(context: dict[str, Any]) -> str:
+    """Who connected: a dashboard user's own Cognito identity (they all share one role session)."""
     identity = context.get("identity") or {}
-    return str(identity.get("userArn") or identity.get("cognitoIdentityId") or "unknown")
+    return str(identity.get("cognitoIdentityId") or identity.get("userArn") or "unknown")
 
 
 @logger.inject_lambda_context

@@ -80,7 +80,9 @@ def test_datapoints_of_a_fleet_rule_need_the_series_and_read_only_it(api, aws, s
 def test_datapoints_refuse_a_backwards_or_too_long_range_naming_start(api, store):
     store.rules.create(make_rule(rule_id="cpu", window_seconds=60))
     backwards = api.get("/rules/cpu/datapoints", {"start": iso(END), "end": iso(END - timedelta(hours=1))})
-    too_long = api.get("/rules/cpu/datapoints", {"start": iso(END - timedelta(days=2)), "end": iso(END)})
+    too_long = api.get("/rules/cpu/datapoints", {"start": iso(END - timedelta(days=32)), "end": iso(END)})
+    two_days = api.get("/rules/cpu/datapoints", {"start": iso(END - timedelta(days=2)), "end": iso(END)})
+    assert two_days.status == 200 and two_days.body["period_seconds"] == 120  # 2,880 windows → 1,440 points
     missing = api.get("/rules/nope/datapoints")
     assert (backwards.status, backwards.body["errors"][0]["field"]) == (400, "start")
     assert (too_long.status, too_long.body["errors"][0]["field"]) == (400, "start")
@@ -88,13 +90,17 @@ def test_datapoints_refuse_a_backwards_or_too_long_range_naming_start(api, store
 
 
 def test_dashboard_page_and_files_are_served_with_a_strict_content_security_policy(api, aws):
+    env = aws.env("ApiFunction")
     page = api.get("/")
     script = api.get("/ui/app.js")
     config = api.get("/ui/config.json")
     assert page.status == 200 and "<title>Alerts" in page.text
-    assert "default-src 'self'" in page.headers["Content-Security-Policy"][0]
+    policy = page.headers["Content-Security-Policy"][0]
+    assert "default-src 'self'" in policy and "script-src 'self';" in policy
+    region = env.get("AWS_REGION", "us-east-1")
+    assert f"https://cognito-idp.{region}.amazonaws.com https://cognito-identity.{region}.amazonaws.com;" in policy
     assert script.headers["Content-Type"][0].startswith("text/javascript")
-    env = aws.env("ApiFunction")  # the template's default: users sign in with the stack's user pool
+    # the template's default: users sign in with the stack's user pool
     assert config.body["sign_in"]["user_pool_id"] == env["DASHBOARD_USER_POOL_ID"] != ""
     assert config.body["live_url"] == env["LIVE_URL"]
     assert api.get("/ui/../handler.py").status == 404

@@ -9,6 +9,9 @@ import { metricChart, noisyChart, responseChart, severityChart } from "./charts.
 const SEVERITIES = ["critical", "high", "medium", "low", "info"];
 const base = new URL("./", location.href); // the API's root: "/" locally, "/v1/" on API Gateway
 const $ = (selector) => document.querySelector(selector);
+// A query string as SigV4 canonicalises it (%20, never "+"), so signed requests match.
+const query = (params) => Object.entries(params).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
+const PING_MS = 5 * 60_000; // API Gateway closes a WebSocket idle for 10 minutes
 
 const state = {
   alerts: new Map(),
@@ -44,7 +47,7 @@ async function pages(path) {
   let token = null;
   do {
     const sep = path.includes("?") ? "&" : "?";
-    const page = await api(`${path}${sep}limit=100${token ? `&next_token=${encodeURIComponent(token)}` : ""}`);
+    const page = await api(`${path}${sep}${query(token ? { limit: 100, next_token: token } : { limit: 100 })}`);
     items.push(...page.items);
     token = page.next_token;
   } while (token && items.length < 500);
@@ -140,6 +143,7 @@ async function loadDetail(alertId) {
   const alert = state.alerts.get(alertId);
   if (!alert) return;
   const [history, deliveries] = await Promise.all([api(`/alerts/${alertId}/history`), api(`/alerts/${alertId}/deliveries`)]);
+  if (state.selected !== alertId) return; // another alert was opened meanwhile
   $("#history").replaceChildren(...history.items.map((t) => {
     const li = document.createElement("li");
     li.textContent = `${when(t.at)} — ${t.event}${t.actor ? ` by ${t.actor}` : ""}${t.note ? `: “${t.note}”` : ""}${t.reason ? ` (${t.reason})` : ""}`;
@@ -159,10 +163,10 @@ async function loadMetric(alert) {
   const end = alert.resolved_at ? Math.min(Date.now(), Date.parse(alert.resolved_at) + 30 * 60_000) : Date.now();
   const start = Math.min(started - 60 * 60_000, end - 60 * 60_000);
   const series = Object.entries(alert.series || {}).map(([k, v]) => `${k}=${v}`).join(",");
-  const query = new URLSearchParams({ start: new Date(start).toISOString(), end: new Date(end).toISOString() });
-  if (series) query.set("series", series);
+  const range = { start: new Date(start).toISOString(), end: new Date(end).toISOString(), ...(series ? { series } : {}) };
   try {
-    const data = await api(`/rules/${alert.rule_id}/datapoints?${query}`);
+    const data = await api(`/rules/${alert.rule_id}/datapoints?${query(range)}`);
+    if (state.selected !== alert.alert_id) return;
     metricChart($("#metric-chart"), data, alert.started_at);
   } catch (error) {
     $("#metric-chart").textContent = `The metric cannot be drawn: ${error.message}`;
@@ -184,7 +188,7 @@ async function act(action) {
   if (!alert) return;
   const form = new FormData($("#actions"));
   const note = String(form.get("note") || "").trim() || undefined;
-  const by = state.session ? "dashboard user" : "dashboard";
+  const by = state.session ? state.session.user : "dashboard";
   $("#action-error").textContent = "";
   try {
     if (action === "silence") {
@@ -230,7 +234,10 @@ async function liveUrl() {
 
 function onMessage(event) {
   const message = JSON.parse(event.data);
-  if (!message.schema_version) return; // an answer to subscribe or ping
+  if (!message.schema_version) { // an answer to subscribe or ping
+    if (message.error === "gone") event.target.close(); // the server forgot us: reconnect
+    return;
+  }
   state.stats.received += 1;
   state.stats.last_received_at = Date.now();
   const alert = { ...message.alert, last_transition: message.transition };
@@ -243,32 +250,49 @@ function onMessage(event) {
 }
 
 let retryDelay = 1000;
+function retry() {
+  setLive("down", "Reconnecting…");
+  setTimeout(connect, retryDelay);
+  retryDelay = Math.min(retryDelay * 2, 30_000);
+}
+
 async function connect() {
   setLive("connecting", "Connecting…");
   let socket;
-  try { socket = new WebSocket(await liveUrl()); } catch { setTimeout(connect, retryDelay); return; }
+  try {
+    socket = new WebSocket(await liveUrl());
+  } catch (error) {
+    if (error.name === "NotAuthorizedException" && state.session) { state.session.signOut(); location.reload(); return; }
+    retry();
+    return;
+  }
   state.socket = socket;
+  let pinger = null;
   socket.addEventListener("open", () => {
     retryDelay = 1000;
     setLive("live", "Live");
     socket.send(JSON.stringify({ action: "subscribe", filter: subscription() }));
+    pinger = setInterval(() => socket.send(JSON.stringify({ action: "ping" })), PING_MS);
     refresh().catch(() => {}); // whatever happened while the page was not connected
   });
   socket.addEventListener("message", onMessage);
   socket.addEventListener("close", () => {
-    if (state.socket !== socket) return;
-    setLive("down", "Reconnecting…");
-    setTimeout(connect, retryDelay);
-    retryDelay = Math.min(retryDelay * 2, 30_000);
+    clearInterval(pinger);
+    if (state.socket === socket) retry();
   });
 }
 
 // --- loading ----------------------------------------------------------------------------------------
+// The alerts of the statuses shown, from the API; an alert the page holds as open that the API
+// no longer lists as open changed while no message reached us (disconnected, filtered): re-read it.
 async function refresh() {
   const f = filters();
-  const wanted = f.status === "open" ? ["firing", "acknowledged"] : f.status ? [f.status] : ["firing", "acknowledged", "resolved"];
-  const lists = await Promise.all(wanted.map((s) => pages(`/alerts?status=${s}`)));
+  const wanted = new Set(["firing", "acknowledged", ...(f.status && f.status !== "open" ? [f.status] : []), ...(f.status ? [] : ["resolved"])]);
+  const lists = await Promise.all([...wanted].map((s) => pages(`/alerts?${query({ status: s })}`)));
+  const listed = new Set(lists.flat().map((a) => a.alert_id));
   for (const alert of lists.flat()) remember(alert);
+  const moved = [...state.alerts.values()].filter((a) => a.status !== "resolved" && !listed.has(a.alert_id));
+  for (const alert of await Promise.all(moved.map((a) => api(`/alerts/${a.alert_id}`).catch(() => null)))) if (alert) remember(alert);
   renderList();
   renderDetail();
 }

@@ -84,7 +84,11 @@ async function awsJson(region, service, target, payload) {
     body: JSON.stringify(payload),
   });
   const data = await response.json();
-  if (!response.ok) throw new Error(data.message || data.__type || `sign-in failed (${response.status})`);
+  if (!response.ok) {
+    const error = new Error(data.message || data.__type || `sign-in failed (${response.status})`);
+    error.name = (data.__type || "Error").split("#").pop(); // NotAuthorizedException: sign in again
+    throw error;
+  }
   return data;
 }
 
@@ -99,6 +103,14 @@ export class Session {
   }
 
   get signedIn() { return Boolean(this.tokens); }
+
+  // Who is signed in (the ID token's e-mail): recorded as the actor of their acknowledgements.
+  get user() {
+    try {
+      const payload = this.tokens.id.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      return JSON.parse(atob(payload)).email || "dashboard user";
+    } catch { return "dashboard user"; }
+  }
 
   // Returns null when signed in, or the challenge to answer ("NEW_PASSWORD_REQUIRED", "SOFTWARE_TOKEN_MFA").
   async signIn({ username, password, newPassword, code }) {

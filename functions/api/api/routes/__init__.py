@@ -22,6 +22,7 @@ def new_router() -> Router:
 
 
 def caller(router: Router) -> str:
-    """Who made the request (IAM caller ARN from API Gateway), recorded as the actor of side effects."""
+    """Who made the request, recorded as the actor of side effects: a dashboard user's Cognito
+    identity (they all share one role session), else the IAM caller's ARN."""
     identity = cast(APIGatewayProxyEvent, router.current_event).request_context.identity
-    return identity.user_arn or identity.caller or "api"
+    return identity.cognito_identity_id or identity.user_arn or identity.caller or "api"

@@ -19,32 +19,34 @@ from api.routes import new_router
 router = new_router()
 FILES = Path(__file__).resolve().parents[1] / "dashboard"
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css"}
-# The page loads only itself; it talks to this API, the live stream and (on AWS) Cognito.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "connect-src 'self' ws: wss: https://cognito-idp.*.amazonaws.com https://cognito-identity.*.amazonaws.com; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
+
+
+def security_headers(region: str) -> dict[str, str]:
+    """The page loads only itself; it talks to this API, the live stream and the region's Cognito
+    (a CSP host wildcard may only be the leftmost label, so the region is spelled out)."""
+    cognito = f"https://cognito-idp.{region}.amazonaws.com https://cognito-identity.{region}.amazonaws.com"
+    return {
+        "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        f"connect-src 'self' ws: wss: {cognito}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-cache",
+    }
 
 
 @cache
-def _file(name: str) -> tuple[str, str] | None:
-    """(content type, text) of a dashboard file; only the files that are there, by exact name."""
-    path = FILES / name
-    if name not in {p.name for p in FILES.iterdir()} or path.suffix not in TYPES:
-        return None
-    return TYPES[path.suffix], path.read_text()
+def _files() -> dict[str, tuple[str, str]]:
+    """name → (content type, text) of every dashboard file, read once per container."""
+    return {p.name: (TYPES[p.suffix], p.read_text()) for p in FILES.iterdir() if p.suffix in TYPES}
 
 
 def _serve(name: str) -> Response[str]:
-    found = _file(name)
+    found = _files().get(name)
     if found is None:
         raise NotFound("file", name)
     content_type, body = found
-    return Response(status_code=200, content_type=content_type, body=body, headers=SECURITY_HEADERS)
+    headers = security_headers(ApiSettings.from_env().region)
+    return Response(status_code=200, content_type=content_type, body=body, headers=headers)
 
 
 @router.get("/", include_in_schema=False)
@@ -64,7 +66,8 @@ def config() -> Response[str]:
             "identity_pool_id": settings.dashboard_identity_pool_id,
         }
     body = json.dumps({"live_url": settings.live_url, "sign_in": sign_in, "version": settings.version})
-    return Response(status_code=200, content_type="application/json", body=body, headers=SECURITY_HEADERS)
+    headers = security_headers(settings.region)
+    return Response(status_code=200, content_type="application/json", body=body, headers=headers)
 
 
 @router.get("/ui/<name>", include_in_schema=False)

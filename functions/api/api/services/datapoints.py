@@ -1,11 +1,14 @@
 """A rule's datapoints for a time range: what the dashboard draws around a breach.
 
 One point per `window_seconds` (the statistic the rule compares with its threshold), each
-condition's metric math applied per timestamp as the evaluator applies it per tick.
+condition's metric math applied per timestamp as the evaluator applies it per tick. A range
+longer than 1,440 windows is drawn with a period of several windows (the same statistic over
+the longer period), so an alert open for days still has its picture.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +19,8 @@ from alerting.expressions import evaluate, parse
 from alerting.models.rules import MetricSpec, Rule
 from api.schemas import ConditionSeries, Point, RuleDatapoints
 
-MAX_POINTS = 1440  # per condition: a day of minutes, a month of half hours
+MAX_POINTS = 1440  # per condition: a day of minutes
+MAX_SPAN = timedelta(days=31)
 DEFAULT_SPAN = timedelta(hours=3)
 
 
@@ -37,9 +41,10 @@ class DatapointReader:
         start = start or end - DEFAULT_SPAN
         if start >= end:
             raise InvalidInput("start", "must be before end")
-        period = rule.window_seconds
-        if (end - start) / timedelta(seconds=period) > MAX_POINTS:
-            raise InvalidInput("start", f"the range holds more than {MAX_POINTS} windows of {period} s")
+        if end - start > MAX_SPAN:
+            raise InvalidInput("start", f"the range is longer than {MAX_SPAN.days} days")
+        windows = (end - start) / timedelta(seconds=rule.window_seconds)
+        period = rule.window_seconds * max(1, math.ceil(windows / MAX_POINTS))
         missing = [d for d in rule.wildcards if d not in series]
         if missing:
             raise InvalidInput("series", f"a fleet rule needs a value for {', '.join(missing)} (Name=Value,...)")
