@@ -8,7 +8,6 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -33,7 +32,10 @@ errors.install(app)
 
 @cache
 def openapi_document(version: str) -> str:
-    """Generated once per container: the routes and models do not change while it runs."""
+    """Generated once per container, on its first request (never on the import path or another
+    route's): the routes and models do not change while it runs."""
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+
     text = app.get_openapi_json_schema(
         title=TITLE,
         version=version,

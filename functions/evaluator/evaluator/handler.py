@@ -4,13 +4,10 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from alerting.discovery import MetricDirectory
@@ -28,11 +25,15 @@ from alerting.settings import EvaluatorSettings, client, quiet_wire_logs
 from alerting.sharding import parse_shard_message
 from evaluator.service import Evaluator
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3", "botocore"])
 quiet_wire_logs()  # before the first request: no secret in DEBUG logs
 metrics = Metrics()
-shard_batches = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @cache
@@ -77,9 +78,17 @@ def evaluate_shard(record: SQSRecord) -> None:
 @metrics.log_metrics
 def shard(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """A shard that fails is reported and comes back after its visibility timeout (then the DLQ)."""
-    return process_partial_response(
-        event=event, record_handler=evaluate_shard, processor=shard_batches, context=context
-    )
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
+    return process_partial_response(event=event, record_handler=evaluate_shard, processor=batches(), context=context)
+
+
+@cache
+def batches() -> BatchProcessor:
+    """Built by the worker on its first shard: the scheduled evaluator never loads the batch utility."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def report(summary: EvaluationSummary) -> None:

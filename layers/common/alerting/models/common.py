@@ -125,7 +125,8 @@ def digest(data: Any, length: int = 16) -> str:
 class Model(BaseModel):
     """Base for every model: unknown fields are errors, so a typo never passes silently."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=False, use_enum_values=False)
+    # Validators are built on first use, not at import: a cold start pays only for the models it uses.
+    model_config = ConfigDict(extra="forbid", validate_assignment=False, use_enum_values=False, defer_build=True)
 
 
 class Stored(Model):
