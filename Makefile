@@ -58,6 +58,7 @@ screenshot: $(STAMP)  ## docs/dashboard.png, from the dashboard's browser test (
 bench: $(STAMP)
 	$(BIN)/python -m bench.evaluator
 	$(BIN)/python -m bench.notifier
+	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.live
 
 cost: $(STAMP)  ## $/month of a rule set vs native CloudWatch alarms

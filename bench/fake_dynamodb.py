@@ -38,6 +38,10 @@ class FakeDynamoDB:
         self._tables: dict[str, dict[tuple[str, ...], dict[str, Any]]] = {t: {} for t in key_schemas}
         self.calls: Counter[str] = Counter()
         self.items_written = 0
+        # capacity units as DynamoDB bills them, from the items' JSON size: a page or a consistent
+        # read item costs a unit per 4 KB, a written item a unit per 1 KB (twice in a transaction)
+        self.read_units = 0
+        self.write_units = 0
 
     def _key(self, table: str, item: dict[str, Any]) -> tuple[str, ...]:
         return tuple(json.dumps(item[k], sort_keys=True) for k in self._keys[table])
@@ -52,6 +56,7 @@ class FakeDynamoDB:
             if size > PAGE_BYTES and page:
                 break
             page.append(item)
+        self.read_units += max(1, -(-sum(len(json.dumps(i)) for i in page) // 4096))
         response: dict[str, Any] = {"Items": page}
         if start + len(page) < len(items):
             response["LastEvaluatedKey"] = {"_offset": {"N": str(start + len(page))}}
@@ -62,7 +67,7 @@ class FakeDynamoDB:
         table = params["TableName"]
         hash_key = self._indexes[(table, params["IndexName"])] if "IndexName" in params else self._keys[table][0]
         wanted = next(iter(params["ExpressionAttributeValues"].values()))
-        items = [i for i in self._tables[params["TableName"]].values() if i[hash_key] == wanted]
+        items = [i for i in self._tables[params["TableName"]].values() if i.get(hash_key) == wanted]
         return self._page(items, params)
 
     def scan(self, **params: Any) -> dict[str, Any]:
@@ -72,6 +77,7 @@ class FakeDynamoDB:
     def get_item(self, **params: Any) -> dict[str, Any]:
         self.calls["get_item"] += 1
         item = self._tables[params["TableName"]].get(self._key(params["TableName"], params["Key"]))
+        self.read_units += _units(item or {}, 4096)
         return {"Item": item} if item else {}
 
     def batch_get_item(self, **params: Any) -> dict[str, Any]:
@@ -80,15 +86,18 @@ class FakeDynamoDB:
         for table, request in params["RequestItems"].items():
             found = (self._tables[table].get(self._key(table, k)) for k in request["Keys"])
             responses[table] = [item for item in found if item]
+            self.read_units += sum(_units(i, 4096) for i in responses[table])
         return {"Responses": responses, "UnprocessedKeys": {}}
 
     def put_item(self, **params: Any) -> dict[str, Any]:
         self.calls["put_item"] += 1
+        self.write_units += _units(params["Item"], 1024)
         self._put(params["TableName"], params["Item"])
         return {}
 
     def delete_item(self, **params: Any) -> dict[str, Any]:
         self.calls["delete_item"] += 1
+        self.write_units += 1
         self.items_written += 1
         self._tables[params["TableName"]].pop(self._key(params["TableName"], params["Key"]), None)
         return {}
@@ -97,6 +106,7 @@ class FakeDynamoDB:
         self.calls["transact_write_items"] += 1
         for operation in params["TransactItems"]:
             ((kind, body),) = operation.items()
+            self.write_units += 2 * _units(body.get("Item", body.get("Key", {})), 1024)
             if kind == "Put":
                 self._put(body["TableName"], body["Item"])
         return {}
@@ -116,3 +126,7 @@ class FakeDynamoDB:
 
     def writes(self) -> int:
         return sum(self.calls[c] for c in WRITES)
+
+
+def _units(item: dict[str, Any], unit: int) -> int:
+    return max(1, -(-len(json.dumps(item, default=str)) // unit))

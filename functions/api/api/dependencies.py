@@ -134,6 +134,9 @@ def build(settings: ApiSettings) -> Services:
             RunLog(dynamodb, settings.config_table),
             DeadLetterQueues(aws("sqs"), {name: url for name, url in queues.items() if url}),
             version=settings.version,
+            rules=rules,
+            channels=channels,
+            states=states,
         ),
     )
 

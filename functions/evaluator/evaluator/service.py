@@ -62,7 +62,7 @@ class Evaluator:
     silences: ConfigRepository[Silence] | None = None
     directory: MetricDirectory | None = None  # discovery for fleet rules (wildcard dimensions)
     shards: ShardSender | None = None  # fan-out: where a big tick's shards go (None: always here)
-    shard_budget: int = 2_000  # series one invocation evaluates in time (docs/scaling.md)
+    shard_budget: int = 10_000  # series one invocation evaluates in time (docs/scaling.md)
 
     def run(self, now: datetime) -> EvaluationSummary:
         """One tick. Evaluated here, or, when its due series exceed the budget of one invocation,

@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from alerting.caching import ttl_cache
+from alerting.caching import ttl_cache, ttl_cache_many
 from alerting.channels import HttpClient, sender_for
 from alerting.models.channels import Channel, ChannelType, DeliveryRecord
 from alerting.models.common import utcnow
@@ -47,6 +47,7 @@ from notifier.pipeline import Quieting
 from notifier.transitions import Flush, parse_queue_message
 
 QUIETING_MAX_AGE = 15.0  # seconds: a new silence, mute window or inhibition applies from then on
+CHANNELS_MAX_AGE = 30.0  # seconds: a channel's change (target, filter, disabling) applies from then on
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3", "botocore"])
 quiet_wire_logs()  # before the first request: no secret in DEBUG logs
@@ -100,7 +101,7 @@ def build(settings: NotifierSettings) -> Deliverer:
     return Deliverer(
         ledger=ledger,
         channel_lookup=channels.get,
-        channels_lookup=channels.get_many,
+        channels_lookup=ttl_cache_many(channels.get_many, CHANNELS_MAX_AGE),
         sender_for=sender,
         breakers=BreakerStore(dynamodb, settings.config_table),
         park=sqs_parker(sqs, settings.notifier_dlq_url),

@@ -20,3 +20,25 @@ def ttl_cache(load: Callable[[], T], max_age: float, clock: Callable[[], float] 
         return held[0][1]
 
     return get
+
+
+K = TypeVar("K")
+
+
+def ttl_cache_many(
+    load: Callable[[list[K]], dict[K, T]], max_age: float, clock: Callable[[], float] = time.monotonic
+) -> Callable[[list[K]], dict[K, T]]:
+    """``load(keys)`` for the keys not fetched within ``max_age`` seconds, in one call; the rest
+    from memory. A key ``load`` does not return (deleted) is asked again next time."""
+    held: dict[K, tuple[float, T]] = {}
+
+    def get(keys: list[K]) -> dict[K, T]:
+        now = clock()
+        stale = [k for k in dict.fromkeys(keys) if k not in held or now - held[k][0] >= max_age]
+        if stale:
+            for key in stale:
+                held.pop(key, None)
+            held.update({k: (now, v) for k, v in load(stale).items()})
+        return {k: held[k][1] for k in keys if k in held}
+
+    return get

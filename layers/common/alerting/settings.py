@@ -38,7 +38,7 @@ class EvaluatorSettings(Settings):
     state_table: str = Field(alias="STATE_TABLE")
     # Fan-out: a tick with more due series than the budget goes to the workers through this queue.
     shard_queue_url: str = Field("", alias="EVALUATION_SHARD_QUEUE_URL")
-    shard_budget: int = Field(2_000, alias="SHARD_BUDGET_SERIES", ge=1)
+    shard_budget: int = Field(10_000, alias="SHARD_BUDGET_SERIES", ge=1)
 
 
 class DeliverySettings(Settings):

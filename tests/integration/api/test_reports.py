@@ -76,3 +76,21 @@ def test_health_reports_errors_and_dead_letters(api, aws, store):
         "the evaluator's last run had 2 error(s)",
         "the notifier dead-letter queue holds 1 message(s)",
     ]
+
+
+def test_summary_prices_the_stored_rules_with_their_series_and_the_deliveries(api, store):
+    from tests.factories import condition, metric
+
+    fleet = make_rule(rule_id="fleet", conditions=[condition(metric=metric(dimensions={"InstanceId": "*"}))])
+    store.rules.create(fleet)
+    store.fire(make_rule(rule_id="cpu", channels=[]), at=minutes_ago(30))
+
+    cost = api.get("/summary").body["cost"]
+
+    assert cost["rules"] == 2 and cost["series"] == 1  # the fleet rule has no series yet: 0, not its max_series
+    (gmd,) = [line for line in cost["lines"] if line["item"].startswith("GetMetricData")]
+    assert gmd["quantity"] == 43_200  # the plain rule's one metric, every minute
+    (topic,) = [line for line in cost["lines"] if line["item"].startswith("SNS")]
+    assert topic["quantity"] == 30  # one transition in the last day: the topic heard it, thirty a month
+    assert cost["prices_as_of"] and cost["native_alarms_usd"] == 0.0
+    assert [r["rule_id"] for r in cost["costliest_rules"]][0] == "cpu"

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from alerting.cost import estimate
 from alerting.errors import InvalidInput
-from alerting.models.reports import AlertSummary
+from alerting.models.alerts import Alert
+from alerting.models.channels import Channel
+from alerting.models.reports import AlertSummary, CostReport
+from alerting.models.rules import Rule
 from alerting.reports import assess_health, summarize
 from alerting.repositories.alerts import AlertRepository
-from alerting.repositories.config import RunLog
+from alerting.repositories.config import ConfigRepository, RunLog
+from alerting.repositories.state import StateRepository
 from api.schemas import HealthReport
 
 MAX_SUMMARY_DAYS = 90  # the summary reads every alert in the window; bound the work of one request
@@ -44,6 +50,9 @@ class ReportService:
     runs: RunLog
     queues: DeadLetterQueues
     version: str
+    rules: ConfigRepository[Rule]
+    channels: ConfigRepository[Channel]
+    states: StateRepository
 
     def summary(self, since: datetime | None, now: datetime) -> AlertSummary:
         start = since or now - timedelta(hours=24)
@@ -51,7 +60,27 @@ class ReportService:
             raise InvalidInput("since", "is in the future")
         if now - start > timedelta(days=MAX_SUMMARY_DAYS):
             raise InvalidInput("since", f"reaches back more than {MAX_SUMMARY_DAYS} days")
-        return summarize(self.alerts.since(start), start, now, suppressed=self.runs.suppressed_since(start))
+        alerts = list(self.alerts.since(start))
+        summary = summarize(alerts, start, now, suppressed=self.runs.suppressed_since(start))
+        return summary.model_copy(update={"cost": self.cost(alerts, now - start)})
+
+    def cost(self, alerts: list[Alert], window: timedelta) -> CostReport:
+        """The stored rules at their real series (a Query per fleet rule), the last tick's
+        duration and writes, and the window's deliveries scaled to a month."""
+        rules = list(self.rules.all())
+        series = {r.rule_id: len(self.states.for_rule(r.rule_id)) for r in rules if r.wildcards}
+        kinds = {
+            c.channel_id: c.type.value
+            for c in self.channels.get_many(sorted({i for a in alerts for i in a.channels})).values()
+        }
+        scale = timedelta(days=30) / max(window, timedelta(hours=1))
+        sent: Counter[str] = Counter()
+        for alert in alerts:  # each version is a transition: the topic hears each, and the alert's channels
+            sent["topic"] += alert.version
+            for channel_id in alert.channels:
+                sent[kinds.get(channel_id, "other")] += alert.version
+        deliveries = {kind: round(count * scale) for kind, count in sent.items()}
+        return estimate(rules, series=series, last_tick=self.runs.last(), deliveries=deliveries)
 
     def health(self, now: datetime) -> HealthReport:
         last = self.runs.last()

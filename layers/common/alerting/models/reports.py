@@ -71,6 +71,37 @@ class SummaryBucket(Model):
     mttr_seconds: float | None
 
 
+class CostLine(Model):
+    item: str
+    quantity: int  # a month
+    monthly_usd: float
+    free_tier: str
+    free_usd: float = 0.0  # what the free tier takes off, where it applies
+
+
+class RuleCost(Model):
+    rule_id: str
+    evaluation_interval_seconds: int
+    metrics_per_month: int
+    monthly_usd: float  # its GetMetricData metrics, as if no other rule shared them
+    at_five_minutes_usd: float  # the same at evaluation_interval_seconds = 300 (or its own, if longer)
+
+
+class CostReport(Model):
+    """What the rule set costs a month at list prices, beside native CloudWatch alarms."""
+
+    prices_as_of: str
+    region: str
+    rules: int
+    series: int
+    lines: list[CostLine]
+    total_usd: float
+    after_free_tier_usd: float
+    native_alarm_metrics: int
+    native_alarms_usd: float
+    costliest_rules: list[RuleCost]
+
+
 class AlertSummary(Model):
     since: UtcDatetime
     total: int
@@ -83,6 +114,7 @@ class AlertSummary(Model):
     suppressed: int
     bucket_seconds: int  # an hour up to two days, a day beyond
     timeline: list[SummaryBucket]
+    cost: CostReport | None = None  # the deployed rule set's monthly cost (GET /summary sets it)
 
 
 class Health(Model):
