@@ -39,8 +39,8 @@ def prices() -> dict[str, Any]:
     return data
 
 
-def metrics_per_month(rules: Sequence[Rule], series: Mapping[str, int]) -> tuple[int, int, dict[str, int]]:
-    """(distinct queries, metrics requested a month, each rule's own metrics a month)."""
+def metrics_per_month(rules: Sequence[Rule], series: Mapping[str, int]) -> tuple[int, dict[str, int]]:
+    """(metrics requested a month, each rule's own metrics a month)."""
     due_minutes: dict[tuple[object, ...], set[int]] = defaultdict(set)
     weight: dict[tuple[object, ...], int] = {}
     own: dict[str, int] = {}
@@ -60,7 +60,7 @@ def metrics_per_month(rules: Sequence[Rule], series: Mapping[str, int]) -> tuple
     per_day = sum(
         weight[key] * sum(1 for m in range(1440) if any(m % k == 0 for k in ks)) for key, ks in due_minutes.items()
     )
-    return len(due_minutes), per_day * 30, own
+    return per_day * 30, own
 
 
 def estimate(
@@ -77,7 +77,7 @@ def estimate(
     p = price or prices()
     series, deliveries = series or {}, deliveries or {}
     enabled = [r for r in rules if r.enabled]
-    distinct, requested, own = metrics_per_month(enabled, series)
+    requested, own = metrics_per_month(enabled, series)
     series_total = sum(series.get(r.rule_id, r.max_series) if r.wildcards else 1 for r in enabled)
 
     calls_per_tick = math.ceil(requested / MINUTES_PER_MONTH / 500)  # GetMetricData calls, on average

@@ -93,4 +93,4 @@ def test_summary_prices_the_stored_rules_with_their_series_and_the_deliveries(ap
     (topic,) = [line for line in cost["lines"] if line["item"].startswith("SNS")]
     assert topic["quantity"] == 30  # one transition in the last day: the topic heard it, thirty a month
     assert cost["prices_as_of"] and cost["native_alarms_usd"] == 0.0
-    assert [r["rule_id"] for r in cost["costliest_rules"]][0] == "cpu"
+    assert cost["costliest_rules"][0]["rule_id"] == "cpu"
