@@ -29,34 +29,33 @@ from bench.fake_dynamodb import FakeDynamoDB
 GMD_LATENCY = 0.25  # seconds per GetMetricData call (500 queries, one page): a typical p50
 LIST_LATENCY = 0.08
 DDB_LATENCY = 0.008  # seconds per DynamoDB request in the same region
-WORKER_CONCURRENCY = 10  # the shard queue's MaximumConcurrency in template.yaml
+WORKER_CONCURRENCY = 16  # the shard queue's MaximumConcurrency in template.yaml
 BUDGET = 10_000  # ShardBudgetSeries's default
 
 
 class SlowCloudWatch(FakeCloudWatch):
     """The fake, answering after a realistic round trip."""
 
-    def __init__(self, fleet: int = 0) -> None:
-        super().__init__(fleet)
-        self.gmd_calls = 0
+    slow = True  # off while warming up: only the measured tick waits
 
     def get_metric_data(self, **request: Any) -> dict[str, Any]:
-        self.gmd_calls += 1
-        time.sleep(GMD_LATENCY)
+        time.sleep(GMD_LATENCY if self.slow else 0)
         return super().get_metric_data(**request)
 
     def list_metrics(self, **request: Any) -> dict[str, Any]:
-        time.sleep(LIST_LATENCY)
+        time.sleep(LIST_LATENCY if self.slow else 0)
         return super().list_metrics(**request)
 
 
 class SlowDynamoDB(FakeDynamoDB):
     """The in-memory DynamoDB, each request answered after a same-region round trip."""
 
+    slow = True
+
     def __getattribute__(self, name: str) -> Any:
         attribute = super().__getattribute__(name)
         if name in ("query", "scan", "get_item", "batch_get_item", "put_item", "delete_item", "transact_write_items"):
-            time.sleep(DDB_LATENCY)
+            time.sleep(DDB_LATENCY if super().__getattribute__("slow") else 0)
         return attribute
 
 
@@ -68,8 +67,10 @@ def full_tick(count: int) -> dict[str, Any]:
     memory = SlowDynamoDB.from_template()
     store_rules(memory, [rule(i) for i in range(count)])
     evaluator = bench_evaluator(memory, cloudwatch)
+    memory.slow = cloudwatch.slow = False
     for minute in range(2):
         evaluator.run(T0 + timedelta(minutes=minute))
+    memory.slow = cloudwatch.slow = True
     memory.calls.clear()
     memory.read_units = memory.write_units = 0
     started = time.perf_counter()
