@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
+from typing import Any, Self
 
 from alerting_local.template import load_template
 
@@ -20,7 +20,7 @@ WRITES = ("put_item", "delete_item", "transact_write_items", "batch_write_item")
 
 class FakeDynamoDB:
     @classmethod
-    def from_template(cls) -> FakeDynamoDB:
+    def from_template(cls) -> Self:
         """Every table of template.yaml, by logical id, with its key schema."""
         tables = {k: v for k, v in load_template()["Resources"].items() if v["Type"] == "AWS::DynamoDB::Table"}
         return cls(
