@@ -35,6 +35,7 @@ from alerting.models.common import set_clock
 from alerting_local.stack import LocalStack
 
 MINUTES = 30
+SHARD_BUDGET = 4
 EXPECTED = (
     "high-cpu-usage",
     "low-cache-hit-rate",
@@ -97,7 +98,9 @@ def run(fast: bool = True, observe: Callable[[LocalStack], None] | None = None) 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     started = time.perf_counter()
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=MINUTES)
-    with LocalStack(overrides={"LogLevel": "ERROR"}) as local:
+    # A shard budget of a few series makes every tick fan out to the worker function, so the
+    # whole scenario runs through the path a 100k-rule deployment takes.
+    with LocalStack(overrides={"LogLevel": "ERROR", "ShardBudgetSeries": str(SHARD_BUDGET)}) as local:
         timeline = Timeline(start)
         print(f"Local stack: moto on {local.server.endpoint}, Slack stand-in on {local.receiver.url('/')}")
         print(f"Default rules seeded by the custom resource: {local.seed_default_rules()}")
@@ -131,10 +134,12 @@ def run(fast: bool = True, observe: Callable[[LocalStack], None] | None = None) 
             "everything": LiveView(local.live.url),
             "critical": LiveView(f"{local.live.url}?severity=critical"),
         }
-        print(f"Live dashboards on {local.live.url}: one for everything, one with ?severity=critical\n")
+        print(f"Live dashboards on {local.live.url}: one for everything, one with ?severity=critical")
+        print(f"Evaluator: ticks over {SHARD_BUDGET} series fan out to the worker function (ShardBudgetSeries)\n")
         print(f"Timeline (simulated clock, {MINUTES} minutes):")
 
         watch = Watch()
+        ticks: list[dict[str, Any]] = []
         for minute in range(MINUTES + 1):
             at = start + timedelta(minutes=minute)
             local.put_metric("CPUUtilization", cpu(minute), at + timedelta(seconds=5))
@@ -160,6 +165,7 @@ def run(fast: bool = True, observe: Callable[[LocalStack], None] | None = None) 
                 frozen(at + timedelta(seconds=20))
             )  # the API and the notifier see simulated time  # the API and notifier see simulated time
             summary = local.tick(at)
+            ticks.append(summary)
             local.pump()
             report_minute(local, timeline, minute, summary, watch)
             # The on-call engineer acknowledges the CPU alert two minutes after it fires: just after
@@ -179,7 +185,7 @@ def run(fast: bool = True, observe: Callable[[LocalStack], None] | None = None) 
             if not fast:
                 time.sleep(0.5)
 
-        ok = final_summary(local, subscription, started, on_call, dashboards)
+        ok = final_summary(local, subscription, started, on_call, dashboards, ticks)
         if observe is not None:
             observe(local)
     set_clock(None)
@@ -480,7 +486,12 @@ def pending_rules(local: LocalStack) -> list[str]:
 
 
 def final_summary(
-    local: LocalStack, subscription: str, started: float, on_call: str, dashboards: dict[str, LiveView]
+    local: LocalStack,
+    subscription: str,
+    started: float,
+    on_call: str,
+    dashboards: dict[str, LiveView],
+    ticks: list[dict[str, Any]],
 ) -> bool:
     _, page = local.api("GET", "/alerts", query={"limit": "50"})
     alerts = page["items"]
@@ -523,6 +534,19 @@ def final_summary(
         f"health: {health.get('status')}"
     )
     ok = check_live(local, dashboards) and ok
+    fanned = [t for t in ticks if t["shards"]]
+    print(
+        f"  Fan-out: {len(fanned)} of {len(ticks)} ticks split into "
+        f"{min((t['shards'] for t in fanned), default=0)}-{max((t['shards'] for t in fanned), default=0)} shards, "
+        f"every shard reported: {all(t['shards_reported'] == t['shards'] for t in fanned)}"
+    )
+    ok = ok and bool(fanned) and all(t["shards_reported"] == t["shards"] for t in fanned)
+    cost = summary["cost"]
+    print(
+        f"  Cost of these rules, every minute: ${cost['total_usd']:.2f}/month at list price "
+        f"(${cost['after_free_tier_usd']:.2f} after the free tier; prices of {cost['prices_as_of']}), "
+        f"native CloudWatch alarms ${cost['native_alarms_usd']:.2f}"
+    )
     print(
         f"  Done in {time.perf_counter() - started:.1f} s: "
         + ("all expected alerts fired, were delivered or held back as configured, and resolved" if ok else "FAILED")

@@ -61,7 +61,8 @@ class Runtime:
                 summary = self.local.tick(now)
                 print(
                     f"[{now:%H:%M}] tick: {summary['rules_evaluated']} rules, {summary['breaches']} breaching, "
-                    f"{summary['alerts_fired']} fired, {summary['alerts_resolved']} resolved",
+                    f"{summary['alerts_fired']} fired, {summary['alerts_resolved']} resolved"
+                    + (f", {summary['shards']} shards" if summary.get("shards") else ""),
                     flush=True,
                 )
             self.local.pump_live()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -69,3 +69,16 @@ def test_shard_message_round_trips_and_a_bad_one_is_malformed():
     assert parse_shard_message(shard_message(tick, shard)) == (tick, shard)
     with pytest.raises(MalformedRecord):
         parse_shard_message('{"index": 1}')
+
+
+def test_a_shard_reads_its_occupied_buckets_and_one_empty_bucket_in_turn():
+    from evaluator.service import buckets_to_read
+
+    shard = plan(rules(3), rules(3), 1_000)[0]
+    occupied = sorted({bucket_of(r) for r in shard.due})
+    tick = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    turn = int(tick.timestamp()) // 60 % BUCKETS
+    assert buckets_to_read(shard, tick) == sorted({*occupied, turn})
+    # over 256 ticks every bucket is read at least once
+    seen = {b for minute in range(BUCKETS) for b in buckets_to_read(shard, tick + timedelta(minutes=minute))}
+    assert seen == set(range(BUCKETS))
