@@ -41,10 +41,11 @@ validate: $(STAMP)
 	$(BIN)/sam validate --lint
 
 # Lambda cannot write __pycache__ (its code is read-only): without bytecode in the build it compiles
-# our modules on every cold start. unchecked-hash: a zip's 2-second timestamps would invalidate pycs.
+# our modules on every cold start. checked-hash: a zip's 2-second timestamps would invalidate
+# timestamp pycs, and a hash check never runs bytecode older than its source.
 build: $(STAMP)  ## sam build (needs python3.13 on PATH; found via pyenv), then bytecode for every module
 	$(BIN)/sam build
-	python3.13 -m compileall -q -j0 --invalidation-mode unchecked-hash .aws-sam/build
+	python3.13 -m compileall -q -j0 --invalidation-mode checked-hash .aws-sam/build
 
 demo: $(STAMP)  ## the whole system end to end on moto, on a simulated clock
 	$(BIN)/python -m alerting_local.demo $(ARGS)

@@ -103,3 +103,27 @@ def test_a_small_tick_stays_in_one_invocation(local: LocalStack):
         QueueUrl=local.stack.refs["EvaluationShardQueue"], AttributeNames=["ApproximateNumberOfMessages"]
     )
     assert depth["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_series_stored_before_fan_out_get_their_bucket_and_their_alerts_still_resolve(local: LocalStack):
+    local.tick(NOW)
+    dynamodb, table = local.client("dynamodb"), local.stack.refs["StateTable"]
+    for item in dynamodb.scan(TableName=table)["Items"]:  # as a deployment from before fan-out left them
+        key = {"rule_id": item["rule_id"], "fingerprint": item["fingerprint"]}
+        dynamodb.update_item(
+            TableName=table, Key=key, UpdateExpression="REMOVE #b", ExpressionAttributeNames={"#b": "bucket"}
+        )
+    dynamodb.delete_item(
+        TableName=local.stack.refs["ConfigTable"], Key={"pk": {"S": "meta"}, "sk": {"S": "flag#state-buckets"}}
+    )
+    from evaluator import handler
+
+    handler.build.cache_clear()  # the upgraded deployment's first container
+    later = NOW + timedelta(minutes=1)
+    for back in (30, 90, 150):
+        local.put_metric("CPUUtilization", 10, later - timedelta(seconds=back))
+
+    summary = local.tick(later)
+
+    assert summary["alerts_resolved"] == RULES
+    assert all("bucket" in item for item in dynamodb.scan(TableName=table)["Items"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -30,7 +30,7 @@ from alerting.models.reports import EvaluationSummary
 from alerting.models.rules import Rule
 from alerting.models.silences import Silence
 from alerting.repositories.alerts import AlertRepository
-from alerting.repositories.config import ConfigRepository, RunLog
+from alerting.repositories.config import BUCKETS_BACKFILLED, ConfigRepository, RunLog
 from alerting.repositories.dynamo import transact
 from alerting.repositories.state import StateRepository
 from alerting.sharding import BUCKETS, Shard, bucket_of, plan, weight
@@ -63,6 +63,7 @@ class Evaluator:
     directory: MetricDirectory | None = None  # discovery for fleet rules (wildcard dimensions)
     shards: ShardSender | None = None  # fan-out: where a big tick's shards go (None: always here)
     shard_budget: int = 10_000  # series one invocation evaluates in time (docs/scaling.md)
+    _buckets_ready: bool = field(default=False, init=False)
 
     def run(self, now: datetime) -> EvaluationSummary:
         """One tick. Evaluated here, or, when its due series exceed the budget of one invocation,
@@ -75,7 +76,8 @@ class Evaluator:
         due = [r for r in enabled if is_due(r, tick)]
         summary.rules_skipped = len(enabled) - len(due)
         if self.shards is not None and sum(weight(r) for r in due) > self.shard_budget:
-            shards = plan(due, rules.values(), self.shard_budget)
+            self._backfill_buckets()
+            shards = plan(due, self.shard_budget)
             self.shards.send(tick, shards)
             summary.shards = len(shards)
         else:
@@ -88,14 +90,28 @@ class Evaluator:
         series (a Query per bucket). Run twice, it counts once: each series remembers its last tick."""
         started, calls_before = time.perf_counter(), self.metrics.calls
         summary = EvaluationSummary(tick=tick, shard=shard.index)
-        rules = self.rules.get_many([*shard.due, *shard.idle])
+        states = self.states.load_buckets(buckets_to_read(shard, tick))
+        # the due rules, and every rule a loaded series belongs to (to know which are retired)
+        rules = self.rules.get_many(sorted({*shard.due, *(rule_id for rule_id, _ in states)}))
         due = [rules[r] for r in shard.due if r in rules and rules[r].enabled]
-        self._evaluate_rules(rules, due, self.states.load_buckets(buckets_to_read(shard, tick)), tick, summary)
+        self._evaluate_rules(rules, due, states, tick, summary)
         return self._finish(summary, started, calls_before)
+
+    def _backfill_buckets(self) -> None:
+        """Series written before fan-out existed carry no bucket, so a shard's index Query would
+        miss them: the first fanned-out tick of a container gives them theirs (a Scan that finds
+        nothing once done, and the run log remembers it was)."""
+        if self._buckets_ready or self.runs.flag(BUCKETS_BACKFILLED):
+            self._buckets_ready = True
+            return
+        count = self.states.backfill_buckets()
+        logger.info("state items given their bucket", extra={"items": count})
+        self.runs.set_flag(BUCKETS_BACKFILLED)
+        self._buckets_ready = True
 
     def _finish(self, summary: EvaluationSummary, started: float, calls_before: int) -> EvaluationSummary:
         summary.get_metric_data_calls = self.metrics.calls - calls_before
-        summary.duration_ms = int((time.perf_counter() - started) * 1000)
+        summary.duration_ms = summary.compute_ms = int((time.perf_counter() - started) * 1000)
         self.runs.save(summary)
         return summary
 
@@ -264,7 +280,7 @@ def buckets_to_read(shard: Shard, tick: datetime) -> list[int]:
     """The shard's buckets that hold a rule, and one bucket in turn (the minute's) that holds none:
     a deleted rule's leftover series there is found within 256 ticks, not at the cost of a Query
     of every empty bucket every tick."""
-    occupied = {bucket_of(r) for r in (*shard.due, *shard.idle)}
+    occupied = {bucket_of(r) for r in shard.due}
     turn = epoch(tick) // 60 % BUCKETS
     return [b for b in shard.buckets if b in occupied or b == turn]
 

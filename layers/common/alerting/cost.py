@@ -81,13 +81,15 @@ def estimate(
     series_total = sum(series.get(r.rule_id, r.max_series) if r.wildcards else 1 for r in enabled)
 
     calls_per_tick = math.ceil(requested / MINUTES_PER_MONTH / 500)  # GetMetricData calls, on average
-    if last_tick is not None and last_tick.duration_ms:
-        tick_seconds = last_tick.duration_ms / 1000
-        writes_per_tick = last_tick.state_writes * 2 + 1  # a transaction bills each item twice
+    invocations_per_tick = 1
+    if last_tick is not None and (last_tick.compute_ms or last_tick.duration_ms):
+        tick_seconds = (last_tick.compute_ms or last_tick.duration_ms) / 1000  # every shard's time
+        invocations_per_tick += last_tick.shards
+        writes_per_tick = last_tick.state_writes * 2 + 1 + last_tick.shards  # a transaction bills twice
     else:  # modelled on bench/scale.py: round trips plus CPU per series
         tick_seconds = 0.2 + 0.25 * calls_per_tick + 0.0005 * series_total
         writes_per_tick = 1 + series_total // 100  # a steady tick changes about one series in a hundred
-    invocations = MINUTES_PER_MONTH + sum(deliveries.values())
+    invocations = MINUTES_PER_MONTH * invocations_per_tick + sum(deliveries.values())
     gb_seconds = MEMORY_GB * (MINUTES_PER_MONTH * tick_seconds + 0.2 * sum(deliveries.values()))
     reads_per_tick = math.ceil(len(rules) * RULE_BYTES / 4096) + math.ceil(series_total * STATE_BYTES / 4096) + 2
     topic = deliveries.get("topic", 0) + deliveries.get("sns", 0)

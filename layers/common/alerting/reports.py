@@ -104,6 +104,9 @@ def assess_health(
             reasons.append(f"the evaluator last ran {lag} s ago")
         if last_run.errors:
             reasons.append(f"the evaluator's last run had {last_run.errors} error(s)")
+        if last_run.shards_reported < last_run.shards and lag > 90:
+            missing = last_run.shards - last_run.shards_reported
+            reasons.append(f"{missing} of the last tick's {last_run.shards} shards have not reported")
         for rule_id, excess in sorted(last_run.series_over_limit.items()):
             reasons.append(f"rule {rule_id} has {excess} series beyond its max_series (not evaluated)")
     for queue, depth in sorted(dead_letters.items()):

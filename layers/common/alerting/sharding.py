@@ -21,6 +21,7 @@ from alerting.models.common import iso, parse_time
 from alerting.models.rules import Rule
 
 BUCKETS = 256
+MAX_IDS_BYTES = 200_000  # a shard's rule ids in its message: SQS takes 256 KB a message
 
 
 def bucket_of(rule_id: str) -> int:
@@ -37,42 +38,32 @@ class Shard:
     index: int
     buckets: tuple[int, ...]
     due: tuple[str, ...]  # rules to evaluate this tick
-    idle: tuple[str, ...] = ()  # enabled rules of these buckets that are not due: their state stays
 
 
-def plan(due: Iterable[Rule], enabled: Iterable[Rule], budget: int) -> list[Shard]:
-    """Contiguous bucket runs, each holding at most `budget` series of due rules (a bucket that
-    alone exceeds it is a shard of its own); every bucket in exactly one shard."""
+def plan(due: Iterable[Rule], budget: int) -> list[Shard]:
+    """Contiguous bucket runs, each holding at most `budget` series of due rules and ids that fit
+    one SQS message (a bucket that alone exceeds either is a shard of its own); every bucket in
+    exactly one shard."""
     due_by_bucket: dict[int, list[Rule]] = {}
     for rule in due:
         due_by_bucket.setdefault(bucket_of(rule.rule_id), []).append(rule)
-    idle_by_bucket: dict[int, list[str]] = {}
-    due_ids = {r.rule_id for rules in due_by_bucket.values() for r in rules}
-    for rule in enabled:
-        if rule.rule_id not in due_ids:
-            idle_by_bucket.setdefault(bucket_of(rule.rule_id), []).append(rule.rule_id)
     shards: list[Shard] = []
     run: list[int] = []
-    load = 0
+    load = size = 0
     for bucket in range(BUCKETS):
         rules = due_by_bucket.get(bucket, [])
-        cost = sum(weight(r) for r in rules)
-        if run and load + cost > budget:
-            shards.append(_shard(len(shards), run, due_by_bucket, idle_by_bucket))
-            run, load = [], 0
+        cost, ids = sum(weight(r) for r in rules), sum(len(r.rule_id) + 3 for r in rules)
+        if run and (load + cost > budget or size + ids > MAX_IDS_BYTES):
+            shards.append(_shard(len(shards), run, due_by_bucket))
+            run, load, size = [], 0, 0
         run.append(bucket)
-        load += cost
-    shards.append(_shard(len(shards), run, due_by_bucket, idle_by_bucket))
+        load, size = load + cost, size + ids
+    shards.append(_shard(len(shards), run, due_by_bucket))
     return shards
 
 
-def _shard(index: int, buckets: list[int], due: dict[int, list[Rule]], idle: dict[int, list[str]]) -> Shard:
-    return Shard(
-        index,
-        tuple(buckets),
-        tuple(sorted(r.rule_id for b in buckets for r in due.get(b, []))),
-        tuple(sorted(i for b in buckets for i in idle.get(b, []))),
-    )
+def _shard(index: int, buckets: list[int], due: dict[int, list[Rule]]) -> Shard:
+    return Shard(index, tuple(buckets), tuple(sorted(r.rule_id for b in buckets for r in due.get(b, []))))
 
 
 def shard_message(tick: datetime, shard: Shard) -> str:
@@ -82,7 +73,6 @@ def shard_message(tick: datetime, shard: Shard) -> str:
             "index": shard.index,
             "buckets": list(shard.buckets),
             "due": list(shard.due),
-            "idle": list(shard.idle),
         },
         separators=(",", ":"),
     )
@@ -95,7 +85,6 @@ def parse_shard_message(body: str) -> tuple[datetime, Shard]:
             int(data["index"]),
             tuple(int(b) for b in data["buckets"]),
             tuple(str(r) for r in data["due"]),
-            tuple(str(r) for r in data.get("idle", [])),
         )
         return parse_time(str(data["tick"])), shard
     except (ValueError, TypeError, KeyError) as exc:

@@ -27,6 +27,7 @@ class EvaluationSummary(Model):
     shards_reported: int = 0  # of those, how many have saved their summary (merged into this one)
     shard: int | None = None  # this is the summary of one shard
     duration_ms: int = 0  # merged: the slowest shard (the tick's critical path after the dispatch)
+    compute_ms: int = 0  # merged: every invocation's time summed (what Lambda bills)
 
     def merged(self, shards: list[EvaluationSummary]) -> EvaluationSummary:
         """The dispatcher's summary with its shards' counts added (same tick only)."""
@@ -53,6 +54,7 @@ _SUMMED = (
     "metric_queries",
     "get_metric_data_calls",
     "discovery_calls",
+    "compute_ms",
 )
 
 

@@ -168,6 +168,7 @@ class ConfigRepository(Generic[M]):
 
 SUPPRESSED_PREFIX = "suppressed#"
 LAST_RUN = "last_run"
+BUCKETS_BACKFILLED = "flag#state-buckets"
 SHARD_RUN_PREFIX = "last_run#shard#"
 SUPPRESSED_RETENTION = 100 * 86_400  # beyond the summary's 90-day reach
 
@@ -196,6 +197,13 @@ class RunLog:
                     ":expires": {"N": str(epoch(summary.tick) + SUPPRESSED_RETENTION)},
                 },
             )
+
+    def flag(self, name: str) -> bool:
+        response = self._client.get_item(TableName=self._table, Key=key(pk=KIND_META, sk=name), ConsistentRead=True)
+        return "Item" in response
+
+    def set_flag(self, name: str) -> None:
+        self._client.put_item(TableName=self._table, Item=key(pk=KIND_META, sk=name))
 
     def suppressed_since(self, start: datetime) -> int:
         """Evaluations that held back a due alert (cooldown, rate limit) from `start`'s hour on."""

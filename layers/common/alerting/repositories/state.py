@@ -56,6 +56,28 @@ class StateRepository:
                 states[(state.rule_id, state.fingerprint)] = state
         return states
 
+    def backfill_buckets(self) -> int:
+        """Give every series written without a bucket its bucket (items from before fan-out)."""
+        items = paginate(
+            self._client,
+            "scan",
+            TableName=self._table,
+            FilterExpression="attribute_not_exists(#b)",
+            ProjectionExpression="rule_id, fingerprint",
+            ExpressionAttributeNames={"#b": "bucket"},
+        )
+        count = 0
+        for item in items:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"rule_id": item["rule_id"], "fingerprint": item["fingerprint"]},
+                UpdateExpression="SET #b = :b",
+                ExpressionAttributeNames={"#b": "bucket"},
+                ExpressionAttributeValues={":b": {"N": str(bucket_of(item["rule_id"]["S"]))}},
+            )
+            count += 1
+        return count
+
     def get(self, rule_id: str, fingerprint: str) -> SeriesState | None:
         response = self._client.get_item(
             TableName=self._table, Key=key(rule_id=rule_id, fingerprint=fingerprint), ConsistentRead=True
