@@ -15,11 +15,10 @@ import statistics
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 from alerting_local import browser as chromium
-from alerting_local.serve import LIVE_POLL_SECONDS, Runtime, handler_for
+from alerting_local.serve import LIVE_POLL_SECONDS, Runtime, web_front
 from alerting_local.stack import LocalStack
 
 ROUNDS = 20
@@ -85,9 +84,11 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with LocalStack(overrides={"LogLevel": "ERROR"}) as local, sync_playwright() as playwright:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(Runtime(local), quiet=True))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+    with (
+        LocalStack(overrides={"LogLevel": "ERROR"}) as local,
+        web_front(Runtime(local), quiet=True) as url,
+        sync_playwright() as playwright,
+    ):
         local.api("POST", "/rules", body=RULE)
         now = datetime.now(UTC).replace(second=0, microsecond=0)
         local.put_metric("CPUUtilization", 99, now - timedelta(seconds=90))
@@ -97,12 +98,11 @@ def main() -> None:
 
         browser = chromium.launch(playwright)
         page = browser.new_page()
-        page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+        page.goto(url)
         page.wait_for_selector("#live-status[data-state=live]")
         with_poll = _measure(local, page, alert_id, poll=True)
         push_only = _measure(local, page, alert_id, poll=False)
         browser.close()
-        server.shutdown()
 
     print(f"\nLive view: stream record -> browser, {ROUNDS} transitions each, this machine, local stack")
     print(f"  {'path':<44}{'median':>9}{'p95':>9}{'max':>9}")

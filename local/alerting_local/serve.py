@@ -20,6 +20,8 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -104,6 +106,21 @@ def handler_for(runtime: Runtime, quiet: bool = False) -> type[BaseHTTPRequestHa
     return Handler
 
 
+@contextmanager
+def web_front(runtime: Runtime, port: int = 0, quiet: bool = False) -> Iterator[str]:
+    """The dashboard and the API on 127.0.0.1:`port` (0: any free port), served in a thread;
+    yields its URL (`make serve`, the dashboard's browser test and its benchmark)."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(runtime, quiet=quiet))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
 def put_metric_hint(local: LocalStack) -> str:
     """A line to paste: a CPU datapoint the default High CPU rule fires on, sent to moto."""
     parameters = local.stack.parameters
@@ -125,40 +142,38 @@ def main() -> None:
     with LocalStack(overrides={"LogLevel": "WARNING"}, live_port=args.live_port) as local:
         local.seed_default_rules()
         runtime = Runtime(local)
-        server = ThreadingHTTPServer(("127.0.0.1", args.port), handler_for(runtime))
-        threads = [
-            threading.Thread(target=server.serve_forever, daemon=True),
-            threading.Thread(target=runtime.scheduler, daemon=True),
-        ]
-        for thread in threads:
-            thread.start()
-        print(
-            json.dumps(
-                {
-                    "dashboard": f"http://127.0.0.1:{args.port}/",
-                    "api": f"http://127.0.0.1:{args.port}",
-                    "live": local.live.url,
-                    "region": local.stack.region,
-                    "aws_endpoint (moto)": local.server.endpoint,
-                    "slack_stand_in": local.receiver.url("/"),
-                    "alerts_topic": local.stack.refs["AlertsTopic"],
-                    "config_table": local.stack.refs["ConfigTable"],
-                },
-                indent=2,
-            )
-        )
-        print(f"Open http://127.0.0.1:{args.port}/ or try: curl http://127.0.0.1:{args.port}/alerts   (Ctrl-C stops)")
-        print(put_metric_hint(local), flush=True)
-
-        stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C (once or twice) stops cleanly
-            signal.signal(signum, lambda *_: stop.set())
-        stop.wait()
-        runtime.stopping.set()
-        server.shutdown()
-        for thread in threads:
-            thread.join(timeout=10)
+        with web_front(runtime, args.port):
+            scheduler = threading.Thread(target=runtime.scheduler, daemon=True)
+            scheduler.start()
+            announce(local, args.port)
+            stop = threading.Event()
+            for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C (once or twice) stops cleanly
+                signal.signal(signum, lambda *_: stop.set())
+            stop.wait()
+            runtime.stopping.set()
+            scheduler.join(timeout=10)
         print("stopped", flush=True)
+
+
+def announce(local: LocalStack, port: int) -> None:
+    """Where everything is, and a line that makes a default rule fire."""
+    print(
+        json.dumps(
+            {
+                "dashboard": f"http://127.0.0.1:{port}/",
+                "api": f"http://127.0.0.1:{port}",
+                "live": local.live.url,
+                "region": local.stack.region,
+                "aws_endpoint (moto)": local.server.endpoint,
+                "slack_stand_in": local.receiver.url("/"),
+                "alerts_topic": local.stack.refs["AlertsTopic"],
+                "config_table": local.stack.refs["ConfigTable"],
+            },
+            indent=2,
+        )
+    )
+    print(f"Open http://127.0.0.1:{port}/ or try: curl http://127.0.0.1:{port}/alerts   (Ctrl-C stops)")
+    print(put_metric_hint(local), flush=True)
 
 
 if __name__ == "__main__":

@@ -80,13 +80,27 @@ class StreamMapping:
                 if position is None
                 else {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
             )
-            iterator = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id, **where)
-            records = self.streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
+            records = self._read(shard_id, where)
             if records:
                 self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
             self.pending.extend(lambda_record(r, self.stream_arn) for r in records)
             added += len(records)
         return added
+
+    def history(self) -> list[dict[str, Any]]:
+        """Every record still in the stream, as Lambda would deliver it (what a redelivery sends)."""
+        description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        where = {"ShardIteratorType": "TRIM_HORIZON"}
+        return [
+            lambda_record(r, self.stream_arn) for s in description["Shards"] for r in self._read(s["ShardId"], where)
+        ]
+
+    def _read(self, shard_id: str, where: dict[str, str]) -> list[dict[str, Any]]:
+        iterator = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id, **where)
+        records: list[dict[str, Any]] = self.streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)[
+            "Records"
+        ]
+        return records
 
     def drain(self) -> list[dict[str, Any]]:
         """Deliver every pending record; returns the handler's answers (for timelines)."""

@@ -4,31 +4,21 @@ headless Chromium (Debian's ``chromium``, driven by Playwright; no browser downl
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from alerting_local import browser as chromium
-from alerting_local.serve import Runtime, handler_for
+from alerting_local.serve import Runtime, web_front
 from alerting_local.stack import LocalStack
 
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[LocalStack, str]]:
     """The local stack with its web front (dashboard + API) on an ephemeral port."""
-    with LocalStack(overrides={"LogLevel": "ERROR"}) as local:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(Runtime(local), quiet=True))
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield local, f"http://127.0.0.1:{server.server_address[1]}/"
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
+    with LocalStack(overrides={"LogLevel": "ERROR"}) as local, web_front(Runtime(local), quiet=True) as url:
+        yield local, url
 
 
 @pytest.fixture(scope="module")

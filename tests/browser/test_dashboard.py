@@ -17,7 +17,6 @@ from alerting.models.common import floor_minute
 from alerting.stream import parse_record
 from alerting_local.lambda_runtime import LambdaContext
 from alerting_local.stack import LocalStack
-from alerting_local.streams import lambda_record
 
 NOW = floor_minute(datetime.now(UTC))
 SERVICE = {"Service": "checkout"}
@@ -209,13 +208,7 @@ def test_dashboard_filters_the_list_and_subscribes_the_socket_to_the_filter(hist
 def replay_stream(local: LocalStack) -> int:
     """Every record of the alerts stream, delivered to the broadcaster again (a redelivery);
     returns how many transitions that pushes to a page that hears everything."""
-    streams = local.client("dynamodbstreams")
-    arn = local.live_stream.stream_arn
-    records = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
-        records += streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
-    batch = [lambda_record(r, arn) for r in records]
+    batch = local.live_stream.history()
     local.handler("BroadcasterFunction")({"Records": batch}, LambdaContext("broadcaster"))
     return sum(parse_record(r) is not None for r in batch)
 

@@ -103,7 +103,7 @@ def test_a_connection_that_is_gone_is_forgotten_when_a_push_gets_410(local: Loca
 def test_a_malformed_record_is_reported_and_the_rest_still_go_out(local: LocalStack):
     fire(local, 0)
     with connect(local.live.url) as page:
-        good = stream_records(local)[-1]
+        good = local.live_stream.history()[-1]
         answer = local.handler("BroadcasterFunction")(
             {"Records": [{"eventName": "BOGUS", "dynamodb": {"SequenceNumber": "7"}}, good]}, LambdaContext("live")
         )
@@ -126,12 +126,3 @@ def open_alert(local: LocalStack) -> str:
     status, page = local.api("GET", "/alerts", query={"status": "firing"})
     assert status == 200 and page["items"], page
     return str(page["items"][0]["alert_id"])
-
-
-def stream_records(local: LocalStack) -> list[dict]:
-    from alerting_local.streams import lambda_record
-
-    streams, arn = local.client("dynamodbstreams"), local.live_stream.stream_arn
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
-    return [lambda_record(r, arn) for r in streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]]

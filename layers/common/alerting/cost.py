@@ -24,6 +24,7 @@ from typing import Any
 
 from alerting.models.reports import CostLine, CostReport, EvaluationSummary, RuleCost
 from alerting.models.rules import Rule
+from alerting.sharding import weight
 
 PRICES = Path(__file__).with_name("data") / "prices.json"
 MINUTES_PER_MONTH = 43_200  # 30 days of ticks
@@ -31,6 +32,11 @@ MEMORY_GB = 0.5  # every function's MemorySize (512 MB)
 RULE_BYTES = 1_500  # a stored rule, for the tick's reads
 STATE_BYTES = 600
 FIVE_MINUTES = 300
+
+
+def series_of(rule: Rule, known: Mapping[str, int]) -> int:
+    """A rule's series: one, or a fleet rule's known count (else its worst case, as a shard plans it)."""
+    return known.get(rule.rule_id, weight(rule)) if rule.wildcards else 1
 
 
 @cache
@@ -47,7 +53,7 @@ def metrics_per_month(rules: Sequence[Rule], series: Mapping[str, int]) -> tuple
     for rule in rules:
         if not rule.enabled:
             continue
-        count = series.get(rule.rule_id, rule.max_series) if rule.wildcards else 1
+        count = series_of(rule, series)
         per_tick = 0
         for metric in (m for condition in rule.conditions for m in condition.inputs.values()):
             # a fleet rule's queries are its own (one per series); a plain query may be shared
@@ -78,7 +84,7 @@ def estimate(
     series, deliveries = series or {}, deliveries or {}
     enabled = [r for r in rules if r.enabled]
     requested, own = metrics_per_month(enabled, series)
-    series_total = sum(series.get(r.rule_id, r.max_series) if r.wildcards else 1 for r in enabled)
+    series_total = sum(series_of(r, series) for r in enabled)
 
     calls_per_tick = math.ceil(requested / MINUTES_PER_MONTH / 500)  # GetMetricData calls, on average
     invocations_per_tick = 1
@@ -141,9 +147,7 @@ def estimate(
             free_tier="none",
         ),
     ]
-    alarm_metrics = sum(
-        len(r.conditions) * (series.get(r.rule_id, r.max_series) if r.wildcards else 1) for r in enabled
-    )
+    alarm_metrics = sum(len(r.conditions) * series_of(r, series) for r in enabled)
     costliest = sorted(enabled, key=lambda r: (-own[r.rule_id], r.rule_id))[:5]
     total = sum(line.monthly_usd for line in lines)
     return CostReport(

@@ -166,8 +166,7 @@ class CloudWatchMetrics:
         values: dict[str, dict[int, float]] = defaultdict(dict)
         errors: dict[str, str] = {}
         try:
-            while True:
-                page = self._call(request)
+            for page in self._pages(request):
                 for result in page.get("MetricDataResults", []):
                     qid = result["Id"]
                     for timestamp, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
@@ -175,10 +174,6 @@ class CloudWatchMetrics:
                     if result.get("StatusCode") in ("InternalError", "Forbidden"):
                         messages = "; ".join(m.get("Value", "") for m in result.get("Messages", []))
                         errors[qid] = f"{result['StatusCode']}: {messages}".strip(": ")
-                token = page.get("NextToken")
-                if not token:
-                    break
-                request["NextToken"] = token
         except MetricsUnavailable as exc:
             return {q: Observation(None, error=str(exc)) for q in members}
 
@@ -206,14 +201,20 @@ class CloudWatchMetrics:
             "ScanBy": "TimestampAscending",
         }
         points: list[dict[datetime, float]] = [{} for _ in metrics]
-        while True:
-            page = self._call(request)
+        for page in self._pages(request):
             for result in page.get("MetricDataResults", []):
                 series = points[int(result["Id"][1:])]
                 for timestamp, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
                     series[timestamp] = float(value)
+        return [dict(sorted(series.items())) for series in points]
+
+    def _pages(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every page of one GetMetricData request, following NextToken."""
+        while True:
+            page = self._call(request)
+            yield page
             if not page.get("NextToken"):
-                return [dict(sorted(series.items())) for series in points]
+                return
             request["NextToken"] = page["NextToken"]
 
     def _call(self, request: dict[str, Any]) -> dict[str, Any]:
