@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from alerting.settings import ApiSettings, EvaluatorSettings, NotifierSettings, Settings
 from alerting_local.lambda_runtime import load_handler
 from alerting_local.template import Stack, load_template
+from api.routes.dashboard import security_headers
 
 TEMPLATE = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
@@ -71,3 +73,27 @@ def test_alerts_table_streams_new_and_old_images_and_has_the_api_indexes():
 
 def test_api_requires_iam_auth():
     assert RESOURCES["AlertingApi"]["Properties"]["Auth"]["DefaultAuthorizer"] == "AWS_IAM"
+
+
+def test_api_function_is_told_the_live_stage_and_its_page_may_connect_only_there():
+    env = stack().function_environment("ApiFunction")
+    assert env["LIVE_URL"] == "wss://s-LiveApi.execute-api.us-east-1.amazonaws.com/live"
+    policy = security_headers(ApiSettings.from_env(env))["Content-Security-Policy"]
+    assert "connect-src 'self' wss://s-LiveApi.execute-api.us-east-1.amazonaws.com https://cognito-idp." in policy
+
+
+def test_live_stage_writes_a_json_access_log_without_headers_or_query_to_a_retained_group():
+    settings = RESOURCES["LiveStage"]["Properties"]["AccessLogSettings"]
+    assert settings["DestinationArn"] == {"Fn::GetAtt": ["LiveAccessLogs", "Arn"]}
+    group = RESOURCES["LiveAccessLogs"]
+    assert group["Type"] == "AWS::Logs::LogGroup" and group["Properties"]["RetentionInDays"] > 0
+    assert json.loads(settings["Format"]) == {
+        "requestId": "$context.requestId",
+        "connectionId": "$context.connectionId",
+        "routeKey": "$context.routeKey",
+        "eventType": "$context.eventType",
+        "status": "$context.status",
+        "ip": "$context.identity.sourceIp",
+        "caller": "$context.identity.userArn",
+        "requestTime": "$context.requestTime",
+    }

@@ -99,6 +99,10 @@ def test_dashboard_page_and_files_are_served_with_a_strict_content_security_poli
     assert "default-src 'self'" in policy and "script-src 'self';" in policy
     region = env.get("AWS_REGION", "us-east-1")
     assert f"https://cognito-idp.{region}.amazonaws.com https://cognito-identity.{region}.amazonaws.com;" in policy
+    # the stack's own WebSocket stage, not any ws:/wss: endpoint
+    live_origin = env["LIVE_URL"].removesuffix("/live")
+    assert live_origin.startswith("wss://") and f"connect-src 'self' {live_origin} https://" in policy
+    assert " ws: " not in policy and " wss: " not in policy
     assert script.headers["Content-Type"][0].startswith("text/javascript")
     # the template's default: users sign in with the stack's user pool
     assert config.body["sign_in"]["user_pool_id"] == env["DASHBOARD_USER_POOL_ID"] != ""

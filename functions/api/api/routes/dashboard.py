@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
 
@@ -21,17 +22,27 @@ FILES = Path(__file__).resolve().parents[1] / "dashboard"
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css"}
 
 
-def security_headers(region: str) -> dict[str, str]:
-    """The page loads only itself; it talks to this API, the live stream and the region's Cognito
-    (a CSP host wildcard may only be the leftmost label, so the region is spelled out)."""
+def security_headers(settings: ApiSettings) -> dict[str, str]:
+    """The page loads only itself; it talks to this API, this deployment's live stream and the
+    region's Cognito (a CSP host wildcard may only be the leftmost label, so the region is
+    spelled out; any other WebSocket, `ws:` or `wss:` alone, stays closed)."""
+    region = settings.region
     cognito = f"https://cognito-idp.{region}.amazonaws.com https://cognito-identity.{region}.amazonaws.com"
+    connect = " ".join(filter(None, ("'self'", _origin(settings.live_url), cognito)))
     return {
         "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        f"connect-src 'self' ws: wss: {cognito}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        f"connect-src {connect}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-cache",
     }
+
+
+def _origin(url: str) -> str:
+    """wss://abc.execute-api.eu-west-1.amazonaws.com of the stage's URL ('' for none: the page
+    then connects to its own host, which 'self' covers)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("ws", "wss") and parts.netloc else ""
 
 
 @cache
@@ -45,7 +56,7 @@ def _serve(name: str) -> Response[str]:
     if found is None:
         raise NotFound("file", name)
     content_type, body = found
-    headers = security_headers(ApiSettings.from_env().region)
+    headers = security_headers(ApiSettings.from_env())
     return Response(status_code=200, content_type=content_type, body=body, headers=headers)
 
 
@@ -66,7 +77,7 @@ def config() -> Response[str]:
             "identity_pool_id": settings.dashboard_identity_pool_id,
         }
     body = json.dumps({"live_url": settings.live_url, "sign_in": sign_in, "version": settings.version})
-    headers = security_headers(settings.region)
+    headers = security_headers(settings)
     return Response(status_code=200, content_type="application/json", body=body, headers=headers)
 
 
