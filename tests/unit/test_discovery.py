@@ -3,6 +3,8 @@ pagination, the cache, and how conditions join on their wildcards."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import boto3
 import pytest
 from botocore.stub import Stubber
@@ -11,7 +13,7 @@ from pydantic import ValidationError
 from alerting.discovery import MetricDirectory, fleet
 from alerting.errors import MetricsUnavailable
 from alerting.models.rules import Rule
-from tests.factories import condition, metric, rule_data
+from tests.factories import T0, condition, metric, rule_data
 
 
 def fleet_rule(**overrides: object) -> Rule:
@@ -28,14 +30,6 @@ def listed(*dimension_sets: dict[str, str]) -> list[dict]:
         }
         for d in dimension_sets
     ]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -66,27 +60,30 @@ def test_lists_with_name_only_filters_pages_and_keeps_exact_dimension_sets(cloud
     stub.add_response("list_metrics", {"Metrics": listed({"InstanceId": "i-1"})}, {**REQUEST, "NextToken": "t"})
     directory = MetricDirectory(client)
 
-    found = fleet(fleet_rule(), directory)
+    found = fleet(fleet_rule(), directory, T0)
 
     assert found.series == [{"InstanceId": "i-1"}, {"InstanceId": "i-2"}]  # the ASG-level metric is another series
     assert (directory.calls, found.excess) == (2, 0)
     stub.assert_no_pending_responses()
 
 
-def test_the_list_is_cached_for_five_minutes(cloudwatch):
+def test_the_list_is_cached_for_five_minutes_of_tick_time(cloudwatch):
+    """The tick's clock, not the wall clock: a replay of a day in a second discovers the
+    instance that appeared at 00:06 by the 00:10 tick, as production would."""
     client, stub = cloudwatch
-    clock = Clock()
-    directory = MetricDirectory(client, clock=clock)
-    for _ in range(2):
-        stub.add_response("list_metrics", {"Metrics": listed({"InstanceId": "i-1"})}, REQUEST)
+    directory = MetricDirectory(client)
+    stub.add_response("list_metrics", {"Metrics": listed({"InstanceId": "i-1"})}, REQUEST)
+    stub.add_response("list_metrics", {"Metrics": listed({"InstanceId": "i-1"}, {"InstanceId": "i-2"})}, REQUEST)
+    stub.add_response("list_metrics", {"Metrics": listed({"InstanceId": "i-1"})}, REQUEST)
     rule = fleet_rule()
-    fleet(rule, directory)
-    clock.now = 299
-    fleet(rule, directory)
+    assert len(fleet(rule, directory, T0).series) == 1
+    assert len(fleet(rule, directory, T0 + timedelta(seconds=299)).series) == 1
     assert directory.calls == 1
-    clock.now = 300
-    fleet(rule, directory)
+    assert len(fleet(rule, directory, T0 + timedelta(minutes=5)).series) == 2  # i-2 discovered
     assert directory.calls == 2
+    assert len(fleet(rule, directory, T0).series) == 1  # a replay that starts again asks again
+    assert directory.calls == 3
+    stub.assert_no_pending_responses()
 
 
 def test_fixed_dimensions_filter_by_value_and_conditions_join_on_the_wildcard(cloudwatch):
@@ -116,7 +113,7 @@ def test_fixed_dimensions_filter_by_value_and_conditions_join_on_the_wildcard(cl
         {**base, "MetricName": "Requests"},
     )
 
-    found = fleet(rule, MetricDirectory(client))
+    found = fleet(rule, MetricDirectory(client), T0)
 
     # the union: "web" has requests but no errors yet; its errors read as missing data
     assert found.series == [{"Env": "prod", "Service": "pay"}, {"Env": "prod", "Service": "web"}]
@@ -125,14 +122,16 @@ def test_fixed_dimensions_filter_by_value_and_conditions_join_on_the_wildcard(cl
 def test_max_series_caps_the_fleet_keeping_series_with_state_first(cloudwatch):
     client, stub = cloudwatch
     stub.add_response("list_metrics", {"Metrics": listed(*({"InstanceId": f"i-{n}"} for n in range(5)))}, REQUEST)
-    found = fleet(fleet_rule(max_series=2), MetricDirectory(client), known=[{"InstanceId": "i-4"}, {"Service": "x"}])
+    found = fleet(
+        fleet_rule(max_series=2), MetricDirectory(client), T0, known=[{"InstanceId": "i-4"}, {"Service": "x"}]
+    )
     assert (found.series, found.excess) == ([{"InstanceId": "i-4"}, {"InstanceId": "i-0"}], 3)
 
 
 def test_a_series_with_state_is_kept_after_it_stops_being_listed(cloudwatch):
     client, stub = cloudwatch
     stub.add_response("list_metrics", {"Metrics": []}, REQUEST)
-    found = fleet(fleet_rule(), MetricDirectory(client), known=[{"InstanceId": "i-9"}])
+    found = fleet(fleet_rule(), MetricDirectory(client), T0, known=[{"InstanceId": "i-9"}])
     assert found.series == [{"InstanceId": "i-9"}]
 
 
@@ -140,14 +139,14 @@ def test_a_failed_listing_is_metrics_unavailable(cloudwatch):
     client, stub = cloudwatch
     stub.add_client_error("list_metrics", "Throttling", http_status_code=400)
     with pytest.raises(MetricsUnavailable):
-        fleet(fleet_rule(), MetricDirectory(client))
+        fleet(fleet_rule(), MetricDirectory(client), T0)
 
 
 def test_a_single_series_rule_needs_no_discovery():
     rule = Rule.model_validate(rule_data())
-    assert fleet(rule, None).series == [rule.series]
+    assert fleet(rule, None, T0).series == [rule.series]
     with pytest.raises(MetricsUnavailable):
-        fleet(fleet_rule(), None)
+        fleet(fleet_rule(), None, T0)
 
 
 def test_wildcards_must_agree_across_conditions_and_bind_per_series():

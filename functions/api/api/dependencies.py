@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache, partial
 
 from alerting.channels import HttpClient, sender_for
@@ -36,7 +37,7 @@ from api.services.datapoints import DatapointReader
 from api.services.dry_run import RuleTester
 from api.services.references import References
 from api.services.reports import DeadLetterQueues, ReportService
-from api.services.resources import ResourceService
+from api.services.resources import Limit, ResourceService
 from api.services.rules import RuleService
 from api.services.silences import SilenceService
 
@@ -107,6 +108,7 @@ def build(settings: ApiSettings) -> Services:
             MuteWindowSpec,
             MuteWindow,
             ConfigRepository(dynamodb, settings.config_table, KIND_MUTE_WINDOW, MuteWindow, "mute_window_id"),
+            limit=Limit("mute windows", settings.max_mute_windows, "MaxMuteWindows"),
         ),
         inhibitions=ResourceService(
             "inhibition",
@@ -114,8 +116,12 @@ def build(settings: ApiSettings) -> Services:
             InhibitionSpec,
             Inhibition,
             ConfigRepository(dynamodb, settings.config_table, KIND_INHIBITION, Inhibition, "inhibition_id"),
+            limit=Limit("inhibitions", settings.max_inhibitions, "MaxInhibitions"),
         ),
-        silences=SilenceService(ConfigRepository(dynamodb, settings.config_table, KIND_SILENCE, Silence, "silence_id")),
+        silences=SilenceService(
+            ConfigRepository(dynamodb, settings.config_table, KIND_SILENCE, Silence, "silence_id"),
+            Limit("active or pending silences", settings.max_silences, "MaxSilences"),
+        ),
         alerts=alerts,
         channels=ChannelService(
             channels,
@@ -127,7 +133,8 @@ def build(settings: ApiSettings) -> Services:
             sns_topics=settings.sns_topics,
             console_url=settings.console_url,
         ),
-        tester=RuleTester(metrics, states, MetricDirectory(aws("cloudwatch"), max_age=0)),  # what is there now
+        # a dry run lists what is there now: no cached list
+        tester=RuleTester(metrics, states, MetricDirectory(aws("cloudwatch"), max_age=timedelta(0))),
         datapoints=DatapointReader(metrics),
         reports=ReportService(
             alert_repository,

@@ -137,7 +137,7 @@ class Evaluator:
                 logger.exception("retiring a series failed", extra={"rule_id": state.rule_id})
                 summary.errors += 1
 
-        fleets = self._fleets(due, states, summary)
+        fleets = self._fleets(due, states, tick, summary)
         queries = {
             (r.rule_id, r.fingerprint_of(s)): queries_for(r, tick, s) for r in due for s in fleets[r.rule_id].series
         }
@@ -157,7 +157,7 @@ class Evaluator:
                     summary.errors += 1
 
     def _fleets(
-        self, due: list[Rule], states: dict[tuple[str, str], SeriesState], summary: EvaluationSummary
+        self, due: list[Rule], states: dict[tuple[str, str], SeriesState], tick: datetime, summary: EvaluationSummary
     ) -> dict[str, Fleet]:
         """The series each due rule evaluates: its one series, or a fleet rule's discovered ones."""
         known: dict[str, list[dict[str, str]]] = defaultdict(list)
@@ -167,7 +167,7 @@ class Evaluator:
         fleets: dict[str, Fleet] = {}
         for rule in due:
             try:
-                fleets[rule.rule_id] = fleet(rule, self.directory, known[rule.rule_id])
+                fleets[rule.rule_id] = fleet(rule, self.directory, tick, known[rule.rule_id])
             except MetricsUnavailable:
                 logger.exception("discovering a fleet rule's series failed", extra={"rule_id": rule.rule_id})
                 summary.errors += 1

@@ -7,15 +7,17 @@ condition's (GetMetricData needs the exact set). The conditions of a rule join o
 dimensions: the rule's series are the union of every condition's bindings (a series one
 condition lacks reads as missing data there), together with the series the rule already has
 state for (so a series that stops reporting is still evaluated until it resolves or retires).
-The lists are cached for five minutes per metric: a new instance is picked up within that,
-and a steady tick costs no ListMetrics call.
+The lists are cached for five minutes per metric, on the tick's clock (the time being
+evaluated, not the wall clock): a new instance is picked up within five minutes of tick time,
+in production as in a replay that runs months of ticks in seconds, and a steady tick costs no
+ListMetrics call.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,30 +26,29 @@ from alerting.errors import MetricsUnavailable
 from alerting.models.rules import MetricSpec, Rule
 
 Binding = tuple[tuple[str, str], ...]  # a wildcard dimension's values, sorted by name
-CACHE_SECONDS = 300.0
+CACHE_AGE = timedelta(minutes=5)
 RECENTLY_ACTIVE = "PT3H"  # the only value ListMetrics accepts
 
 
 class MetricDirectory:
-    """ListMetrics behind a cache of ``max_age`` seconds. Handed its ``cloudwatch`` client."""
+    """ListMetrics behind a cache of ``max_age`` of tick time. Handed its ``cloudwatch`` client."""
 
-    def __init__(
-        self, client: Any, *, max_age: float = CACHE_SECONDS, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, client: Any, *, max_age: timedelta = CACHE_AGE) -> None:
         self._client = client
         self._max_age = max_age
-        self._clock = clock
-        self._cache: dict[tuple[Any, ...], tuple[float, list[Binding]]] = {}
+        self._cache: dict[tuple[Any, ...], tuple[datetime, list[Binding]]] = {}
         self.calls = 0
 
-    def bindings(self, metric: MetricSpec) -> list[Binding]:
-        """Every series of ``metric``'s wildcards that reported in the last three hours."""
+    def bindings(self, metric: MetricSpec, at: datetime) -> list[Binding]:
+        """Every series of ``metric``'s wildcards that reported in the three hours before ``at``
+        (a list fetched for an earlier tick serves until it is ``max_age`` older than ``at``;
+        one fetched for a later tick, as when a replay starts again, does not)."""
         key = (metric.namespace, metric.name, tuple(sorted(metric.dimensions.items())))
         cached = self._cache.get(key)
-        if cached is not None and self._clock() - cached[0] < self._max_age:
+        if cached is not None and timedelta(0) <= at - cached[0] < self._max_age:
             return cached[1]
         found = self._list(metric)
-        self._cache[key] = (self._clock(), found)
+        self._cache[key] = (at, found)
         return found
 
     def _list(self, metric: MetricSpec) -> list[Binding]:
@@ -86,9 +87,11 @@ class Fleet:
     excess: int = 0
 
 
-def fleet(rule: Rule, directory: MetricDirectory | None, known: Iterable[Mapping[str, str]] = ()) -> Fleet:
+def fleet(
+    rule: Rule, directory: MetricDirectory | None, at: datetime, known: Iterable[Mapping[str, str]] = ()
+) -> Fleet:
     """A single-series rule is one series; a fleet rule is every binding of its wildcards that
-    any condition lists, plus the ones it has state for, in a stable order, capped."""
+    any condition lists as of tick ``at``, plus the ones it has state for, in a stable order, capped."""
     if not rule.wildcards:
         return Fleet([rule.series])
     if directory is None:
@@ -97,7 +100,7 @@ def fleet(rule: Rule, directory: MetricDirectory | None, known: Iterable[Mapping
     for condition in rule.conditions:
         for metric in condition.inputs.values():
             if metric.wildcards:
-                listed.update(directory.bindings(metric))
+                listed.update(directory.bindings(metric, at))
     stored = {tuple((k, s[k]) for k in rule.wildcards) for s in known if rule.owns(s)}
     ordered = sorted(stored) + sorted(listed - stored)  # series with state first: they keep their place
     kept = ordered[: rule.max_series]

@@ -33,6 +33,14 @@ class Conflict(AlertingError):
     """The action does not fit the current state (ack a resolved alert, stale version)."""
 
 
+class LimitReached(Conflict):
+    """A create that would pass a deployment's limit (``limit``: the parameter that sets it)."""
+
+    def __init__(self, what: str, maximum: int, limit: str) -> None:
+        super().__init__(f"limit {limit} reached: at most {maximum} {what}; remove one first or raise {limit}")
+        self.limit = limit
+
+
 class ConcurrentUpdate(Conflict):
     """A conditional write lost a race; the caller re-reads and decides again."""
 

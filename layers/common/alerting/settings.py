@@ -82,6 +82,10 @@ class ApiSettings(DeliverySettings):
     dashboard_user_pool_id: str = Field("", alias="DASHBOARD_USER_POOL_ID")
     dashboard_client_id: str = Field("", alias="DASHBOARD_CLIENT_ID")
     dashboard_identity_pool_id: str = Field("", alias="DASHBOARD_IDENTITY_POOL_ID")
+    # Quieting config that every notifier batch and tick checks in full: bounded (§ operations).
+    max_silences: int = Field(1000, alias="MAX_SILENCES", ge=1)
+    max_mute_windows: int = Field(200, alias="MAX_MUTE_WINDOWS", ge=1)
+    max_inhibitions: int = Field(200, alias="MAX_INHIBITIONS", ge=1)
 
 
 class LiveSettings(Settings):

@@ -152,3 +152,21 @@ def test_inhibition_crud_and_validation(api):
     updated = api.put("/inhibitions/region-down", {**created.body, "equal": []}, headers={"If-Match": '"1"'})
     assert (updated.status, updated.body["equal"]) == (200, [])
     assert api.delete("/inhibitions/region-down").status == 204
+
+
+@pytest.mark.parametrize(
+    ("path", "resource", "variable", "parameter"),
+    [
+        ("/mute-windows", WINDOW, "MAX_MUTE_WINDOWS", "MaxMuteWindows"),
+        ("/inhibitions", INHIBITION, "MAX_INHIBITIONS", "MaxInhibitions"),
+    ],
+)
+def test_past_a_quieting_limit_a_create_is_a_409_naming_it(api, monkeypatch, path, resource, variable, parameter):
+    monkeypatch.setenv(variable, "1")
+    id_field = "mute_window_id" if path == "/mute-windows" else "inhibition_id"
+    assert api.post(path, {**resource, id_field: "first"}).status == 201
+    refused = api.post(path, {**resource, id_field: "second"})
+    assert (refused.status, parameter in refused.body["message"]) == (409, True)
+    assert api.get(f"{path}/second").status == 404
+    assert api.delete(f"{path}/first").status == 204
+    assert api.post(path, {**resource, id_field: "second"}).status == 201

@@ -45,6 +45,7 @@ def test_silence_create_read_list_by_state_and_expire(api):
     [
         ({"matchers": []}, 422, "matchers"),
         ({"matchers": [{"label": "service", "op": "=~", "value": "pay("}]}, 422, "matchers.0.value"),
+        ({"matchers": [{"label": "service", "op": "!~", "value": "(p)\\1"}]}, 422, "matchers.0.value"),  # RE2 refuses
         ({"matchers": [{"label": "service", "op": "~", "value": "x"}]}, 422, "matchers.0.op"),
         ({"ends_at": iso(NOW - timedelta(minutes=1))}, 400, "ends_at"),
     ],
@@ -62,3 +63,16 @@ def test_a_silence_is_kept_a_week_after_it_ends_then_the_table_may_delete_it(api
     )["Item"]
     assert int(item["expires_at"]["N"]) == int((ends + timedelta(days=7)).timestamp())
     assert api.get("/silences/drill").status == 200  # the attribute is the table's, not the silence's
+
+
+def test_past_the_silence_limit_a_create_is_a_409_naming_it(api, monkeypatch):
+    monkeypatch.setenv("MAX_SILENCES", "2")
+    assert api.post("/silences", body(silence_id="a")).status == 201
+    assert api.post("/silences", body(silence_id="b", starts_at=iso(NOW + timedelta(minutes=30)))).status == 201
+    refused = api.post("/silences", body(silence_id="c"))
+    assert refused.status == 409
+    message = refused.body["message"]
+    assert "MaxSilences" in message and "at most 2 active or pending silences" in message
+    assert api.get("/silences/c").status == 404  # nothing stored
+    assert api.delete("/silences/a").status == 204  # an expired one no longer counts
+    assert api.post("/silences", body(silence_id="c")).status == 201

@@ -128,7 +128,7 @@ class RuleTester:
             state = self.states.get(rule.rule_id, rule.fingerprint) if with_state else None
             return report(rule, observe(rule, observations, tick), state, now)
         states = {s.fingerprint: s for s in self.states.for_rule(rule.rule_id)} if with_state else {}
-        found = fleet(rule, self.directory, [s.series for s in states.values()])
+        found = fleet(rule, self.directory, tick, [s.series for s in states.values()])
         if not found.series:
             raise InvalidInput("conditions", "no series reports these metrics (ListMetrics found none in 3 hours)")
         observations = self.metrics.fetch([q for series in found.series for q in queries_for(rule, tick, series)])

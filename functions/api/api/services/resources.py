@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from alerting.errors import Conflict, InvalidInput
+from alerting.errors import Conflict, InvalidInput, LimitReached
 from alerting.models.common import Model, Page, Stored, new_id
 from alerting.repositories.config import ConfigRepository
 from api.services.concurrency import current_for_update
@@ -24,6 +24,20 @@ def no_referrers(_: str) -> list[str]:
     return []
 
 
+@dataclass(frozen=True)
+class Limit:
+    """A deployment parameter (``name``) capping how many of something may exist: checked when
+    one is created (concurrent creates may pass it by their number; the next one is refused)."""
+
+    what: str  # "mute windows"
+    maximum: int
+    name: str  # "MaxMuteWindows"
+
+    def check(self, existing: int) -> None:
+        if existing >= self.maximum:
+            raise LimitReached(self.what, self.maximum, self.name)
+
+
 @dataclass
 class ResourceService(Generic[S, R]):
     kind: str  # "schedule": how its errors name it
@@ -33,6 +47,7 @@ class ResourceService(Generic[S, R]):
     repository: ConfigRepository[R]
     check: Callable[[S], None] = lambda spec: None  # raise InvalidInput naming the field
     referrers: Callable[[str], list[str]] = no_referrers  # what refers to an id ("rule cpu")
+    limit: Limit | None = None  # how many may exist, where every tick or batch reads them all
 
     @property
     def id_field(self) -> str:
@@ -40,6 +55,8 @@ class ResourceService(Generic[S, R]):
 
     def create(self, spec: S, now: datetime) -> R:
         self.check(spec)
+        if self.limit is not None:
+            self.limit.check(sum(1 for _ in self.repository.all()))
         item_id = getattr(spec, self.id_field) or new_id()
         stored: R = self.model.from_spec(spec, **{self.id_field: item_id}, version=1, created_at=now, updated_at=now)
         return self.repository.create(stored)

@@ -10,15 +10,18 @@ from alerting.models.common import Page, new_id
 from alerting.models.silences import Silence, SilenceSpec, SilenceState
 from alerting.repositories.config import ConfigRepository
 from api.services.paging import checked_token
+from api.services.resources import Limit
 
 
 @dataclass
 class SilenceService:
     silences: ConfigRepository[Silence]
+    limit: Limit
 
     def create(self, spec: SilenceSpec, now: datetime) -> Silence:
         if spec.ends_at <= now:
             raise InvalidInput("ends_at", "is in the past")
+        self.limit.check(sum(1 for s in self.silences.all() if s.state(now) is not SilenceState.expired))
         silence = Silence.model_validate(
             spec.model_dump()
             | {
