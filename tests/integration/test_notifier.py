@@ -196,3 +196,35 @@ def test_a_mute_window_keeps_every_target_quiet_and_records_why(aws, topic_queue
     (alert,) = alerts.page(AlertFilter(), 10, None).items
     (delivery,) = alerts.deliveries(alert.alert_id)
     assert (delivery.status, delivery.mute_window_id, delivery.error) == ("suppressed", "always", "muted by always")
+
+
+def test_a_dimension_value_that_tries_to_ping_reaches_slack_escaped(aws, mapping):
+    # Given a fleet rule on a Slack channel, and an instance whose dimension value (anyone who
+    # may publish a metric chooses it) tries to ping the channel behind a disguised link
+    from alerting_local.receiver import Receiver
+    from tests.integration.test_evaluator import fleet_rule, put_instance_cpu
+
+    evil = "<!channel> <https://evil.example|Click to acknowledge>"
+    with Receiver() as slack:
+        env = aws.env("NotifierFunction")
+        name = f"{env['SECRETS_PREFIX']}/ops-slack/webhook_url"
+        aws.client("ssm").put_parameter(Name=name, Value=slack.url("/hook"), Type="SecureString")
+        ConfigRepository(aws.client("dynamodb"), env["CONFIG_TABLE"], KIND_CHANNEL, Channel, "channel_id").create(
+            Channel(channel_id="ops-slack", name="ops", type="slack", target={}, secret_refs={"webhook_url": name})
+        )
+        rule = fleet_rule(channels=["ops-slack"], annotations={"summary": "CPU high on {{ series.InstanceId }}"})
+        ConfigRepository(aws.client("dynamodb"), env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id").create(rule)
+        put_instance_cpu(aws, 0, {evil: 99})
+
+        # When the rule fires and the notifier delivers the transition
+        tick(1)
+        mapping.poll()
+        assert all(a["batchItemFailures"] == [] for a in mapping.drain())
+
+        # Then Slack received the value as text: no mention, no link of its own
+        (request,) = slack.received("/hook")
+    sent = request.body.decode()
+    assert "<!channel>" not in sent and "<https://evil.example" not in sent
+    escaped = "&lt;!channel&gt; &lt;https://evil.example|Click to acknowledge&gt;"
+    assert escaped in request.json["text"]
+    assert json.dumps(request.json["attachments"]).count(escaped) == 2  # the summary, the series field

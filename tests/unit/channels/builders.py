@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +14,7 @@ from alerting.models.alerts import Alert, AlertKind, ConditionValue, Resolution
 from alerting.models.channels import MessageTemplate
 from alerting.models.common import AlertEvent
 from alerting.models.rules import Rule
-from tests.factories import T0, make_rule
+from tests.factories import T0, condition, make_rule, metric
 
 # Secrets that must never show in an error, a log line or a traceback.
 SLACK_PATH = "/services/T0000/B0000/sLaCkS3cr3tT0ken"
@@ -24,6 +26,10 @@ ANNOTATIONS = {
     "description": "Service {{ series.Service }} is busy.",
     "runbook_url": "https://runbooks.example.com/high-cpu",
 }
+
+# What anyone who can publish a metric can put in a dimension value: a ping and a disguised link.
+EVIL = "<!channel> <https://evil.example|Click to acknowledge>"
+EVIL_ESCAPED = "&lt;!channel&gt; &lt;https://evil.example|Click to acknowledge&gt;"
 
 
 def alert_rule(**overrides: Any) -> Rule:
@@ -64,3 +70,37 @@ def make_message(
         template=template,
         console_url=console_url,
     )
+
+
+def hostile_alert(event: AlertEvent = AlertEvent.firing) -> Alert:
+    """An alert whose every free text carries ``EVIL``: a dimension value (so the series and the
+    rendered annotations), the rule name, and (acknowledged) the actor and the note."""
+    rule = alert_rule(
+        name=f"CPU {EVIL}",
+        conditions=[condition(metric=metric(dimensions={"InstanceId": EVIL}))],
+        annotations={
+            "summary": "CPU high on {{ series.InstanceId }}",
+            "description": "{{ series.InstanceId }} & more",
+            "runbook_url": "https://runbooks.example.com/high-cpu",
+        },
+    )
+    alert = make_alert(rule)
+    return acknowledged(alert, by=EVIL, note=EVIL) if event is AlertEvent.acknowledged else alert
+
+
+def slack_texts(value: Any, key: str = "") -> Iterator[str]:
+    """Every string of a Slack payload that Slack shows as text (not button URLs: we build those)."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from slack_texts(item, name)
+    elif isinstance(value, list):
+        for item in value:
+            yield from slack_texts(item, key)
+    elif isinstance(value, str) and key != "url":
+        yield value
+
+
+def slack_unescaped(body: dict[str, Any]) -> list[str]:
+    """The texts of a Slack payload holding a control character (``<``, ``>``, a bare ``&``):
+    where data could form a mention or a link."""
+    return [t for t in slack_texts(body) if re.search(r"[<>]|&(?!amp;|lt;|gt;)", t)]

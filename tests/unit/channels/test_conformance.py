@@ -1,5 +1,6 @@
 """Every channel passes the same suite: one payload per send that fits the provider's limits,
-retryable vs permanent failures, and no secret in an error, a traceback or a log line."""
+retryable vs permanent failures, no secret in an error, a traceback or a log line, and no
+markup (a Slack mention or link, an HTML tag) formed by alert data or a template."""
 
 from __future__ import annotations
 
@@ -30,8 +31,10 @@ from tests.unit.channels.builders import (
     SLACK_PATH,
     WEBHOOK_PATH,
     alert_rule,
+    hostile_alert,
     make_alert,
     make_message,
+    slack_unescaped,
 )
 
 CHANNELS = ("slack", "email", "webhook", "sns", "sms")
@@ -49,6 +52,9 @@ class Harness:
     secrets: tuple[str, ...]
     failing: Callable[[bool], Sender]  # a sender whose next send fails (retryable or not)
     templated: bool = True  # renders the channel template (a webhook's body is the document)
+    # The markup alert data formed in a payload; None where the payload is data, not markup
+    # (a JSON document, an SMS), so a value there is just a value.
+    markup: Callable[[str], list[str]] | None = None
 
 
 def _http_harness(kind: str, receiver: Receiver, http: HttpClient) -> Harness:
@@ -71,6 +77,7 @@ def _http_harness(kind: str, receiver: Receiver, http: HttpClient) -> Harness:
         secrets=(path.rsplit("/", 1)[1], receiver.url(path), HMAC_SECRET),
         failing=failing,
         templated=kind == "slack",
+        markup=(lambda payload: slack_unescaped(json.loads(payload))) if kind == "slack" else None,
     )
 
 
@@ -92,6 +99,9 @@ def _email_harness(aws: boto3.Session) -> Harness:
         max_bytes=10 * 1024 * 1024,
         json_payload=False,
         secrets=(),
+        markup=lambda html: [
+            tag for tag in ("<!channel>", "<https://evil.example", 'href="https://evil') if tag in html
+        ],
         failing=lambda retryable: EmailSender(
             _stubbed(aws, "ses", "send_email", "Throttling" if retryable else "MessageRejected"),
             sender=SENDER,
@@ -220,3 +230,19 @@ def test_channel_send_failure_leaks_no_secret(
     shown = str(caught.value) + "".join(traceback.format_exception(caught.value)) + caplog.text
     for secret in channel.secrets:
         assert secret not in shown
+
+
+HOSTILE_TEMPLATE = MessageTemplate(subject="<!here> {{ series.InstanceId }}", body="<@U0123> {{ series.InstanceId }}")
+
+
+@pytest.mark.parametrize("template", [None, HOSTILE_TEMPLATE], ids=["default", "template"])
+def test_channel_send_alert_data_forms_no_markup(channel: Harness, template: MessageTemplate | None) -> None:
+    # Given a dimension value, rule name and annotations that try to ping and link (and a
+    # template that tries on its own)
+    message = make_message(hostile_alert(), template=template)
+
+    channel.sender.send(message)
+
+    # Then the message carries them as text, never as markup (a document or an SMS is data)
+    (payload,) = channel.payloads()
+    assert (channel.markup(payload) if channel.markup else []) == []

@@ -7,20 +7,26 @@ from typing import Any
 
 import pytest
 
+from alerting.channels.base import GroupMessage
 from alerting.channels.http import HttpClient
-from alerting.channels.slack import SlackSender, payload
+from alerting.channels.slack import SlackSender, group_payload, payload
 from alerting.errors import DeliveryError
 from alerting.models.channels import MessageTemplate
 from alerting.models.common import AlertEvent
 from alerting_local.receiver import Receiver, Reply
 from tests.factories import condition, metric
 from tests.unit.channels.builders import (
+    EVIL,
+    EVIL_ESCAPED,
     SLACK_PATH,
     acknowledged,
     alert_rule,
+    hostile_alert,
     make_alert,
     make_message,
     resolved,
+    slack_texts,
+    slack_unescaped,
 )
 
 CPU = "App/Service CPUUtilization{Service=web} Average"
@@ -158,6 +164,64 @@ def test_slack_payload_escapes_mrkdwn_in_alert_data() -> None:
     body, _ = payload(make_message(alert))
 
     assert _blocks(body)[1]["text"]["text"] == "*&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;*"
+
+
+@pytest.mark.parametrize("event", [AlertEvent.firing, AlertEvent.acknowledged])
+def test_slack_payload_alert_data_escaped_in_text_and_every_block(event: AlertEvent) -> None:
+    # Given a dimension value, rule name, annotations, actor and note that try to ping the channel
+    alert = hostile_alert(event)
+
+    body, _ = payload(make_message(alert, console_url="https://alerts.example.com"))
+
+    # Then no text anywhere (the fallback `text`, header, sections, fields, context) can form a
+    # mention or a link; what was sent reads as the characters it was
+    assert slack_unescaped(body) == []
+    assert body["text"].startswith(f"[{event.value.upper()}][HIGH] CPU {EVIL_ESCAPED}")
+    assert EVIL_ESCAPED in _blocks(body)[0]["text"]["text"]
+    assert all(EVIL not in text for text in slack_texts(body))
+    # And the links we build stay links, under our own labels
+    (actions,) = [b for b in _blocks(body) if b["type"] == "actions"]
+    assert [(e["text"]["text"], e["url"]) for e in actions["elements"]] == [
+        ("Runbook", "https://runbooks.example.com/high-cpu"),
+        ("View alert", "https://alerts.example.com/alerts/alert-1"),
+    ]
+
+
+def test_slack_payload_template_output_is_escaped() -> None:
+    # Given a channel template that itself writes a ping and a link, and echoes a dimension value
+    template = MessageTemplate(
+        subject="<!here> {{ series.InstanceId }}",
+        body="*Look* <@U012ABCDEF> <https://evil.example|here> {{ series.InstanceId }}",
+    )
+
+    body, template_error = payload(make_message(hostile_alert(), template=template))
+
+    assert template_error is None
+    assert slack_unescaped(body) == []
+    assert body["text"] == f"&lt;!here&gt; {EVIL_ESCAPED}"
+    assert _blocks(body)[1]["text"]["text"] == (
+        f"*Look* &lt;@U012ABCDEF&gt; &lt;https://evil.example|here&gt; {EVIL_ESCAPED}"
+    )
+
+
+def test_slack_group_payload_escapes_rule_names_and_series() -> None:
+    alert = hostile_alert()
+    group = GroupMessage((alert,), f"ch-1:{EVIL}:1", {"InstanceId": EVIL})
+
+    body = group_payload(group)
+
+    assert slack_unescaped(body) == []
+    assert body["text"] == f"[FIRING] 1 alert: CPU {EVIL_ESCAPED}"
+
+
+def test_slack_payload_cut_text_never_ends_in_half_an_entity() -> None:
+    # Given a rule name of 200 "<": escaped, 800 characters, cut to the header's 150
+    body, _ = payload(make_message(make_alert(alert_rule(name="<" * 200))))
+
+    header = _blocks(body)[0]["text"]["text"]
+    assert len(header) <= 150
+    assert header.endswith("&lt;…")
+    assert slack_unescaped(body) == []
 
 
 def test_slack_payload_runbook_that_is_not_a_web_url_gets_no_button() -> None:

@@ -6,6 +6,12 @@ vs threshold per condition, start, series), buttons (runbook, alert), context. T
 8 blocks (10 conditions make 14 fields: two sections), far below Slack's 50; every text is cut
 to its own limit. The channel template's subject replaces the header and the fallback text, its
 body the summary section.
+
+Every text that reaches Slack is escaped (``&``, ``<``, ``>``, Slack's control characters in
+plain_text and mrkdwn alike): the fallback ``text``, every block, and the template's output. So
+no alert data, label, dimension value, rule name, annotation or template can form a mention
+(``<!channel>``, ``<@U…>``) or a link with a label of its choosing (``<url|label>``); the only
+links are the buttons we build, whose labels are ours.
 """
 
 from __future__ import annotations
@@ -76,21 +82,13 @@ def group_payload(group: GroupMessage) -> dict[str, Any]:
     """One message for a group: a line per alert (the first 20, then "and N more")."""
     heading = group_title(group)
     lines = "\n".join(escape(line) for line in group_lines(group))
-    context = f"group `{escape(group.group_id)}`"
     blocks: list[dict[str, Any]] = [
-        {
-            "type": "header",
-            "text": {
-                "type": "plain_text",
-                "text": truncate(f"{EMOJI[group.event]} {heading}", HEADER_TEXT),
-                "emoji": True,
-            },
-        },
+        _header(f"{EMOJI[group.event]} {heading}"),
         _section(lines),
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(context, SECTION_TEXT)}]},
+        _context(f"group `{escape(group.group_id)}`"),
     ]
     return {
-        "text": truncate(heading, FALLBACK_TEXT),
+        "text": _plain(heading, FALLBACK_TEXT),
         "attachments": [{"color": status_color(group.alerts[0]), "blocks": blocks}],
     }
 
@@ -103,16 +101,12 @@ def payload(message: Message) -> tuple[dict[str, Any], str | None]:
     text = subject or f"{title(alert, event)}: {headline(alert)}"
     header = f"{EMOJI[event]} {subject or f'{event.value.upper()} · {alert.rule_name}'}"
 
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": truncate(header, HEADER_TEXT), "emoji": True},
-        }
-    ]
+    blocks: list[dict[str, Any]] = [_header(header)]
     line = transition_line(alert, event)
     if line:
         blocks.append(_section(f"*{escape(line)}*"))
-    blocks.append(_section(rendered.body or _summary(alert)))
+    # A template's output is text like any other: its *bold* works, a <link|label> does not.
+    blocks.append(_section(escape(rendered.body) if rendered.body else _summary(alert)))
     fields = _fields(alert)
     for start in range(0, len(fields), FIELDS_PER_SECTION):
         blocks.append({"type": "section", "fields": fields[start : start + FIELDS_PER_SECTION]})
@@ -121,23 +115,49 @@ def payload(message: Message) -> tuple[dict[str, Any], str | None]:
         blocks.append({"type": "actions", "elements": buttons})
     ids = f"alert `{escape(alert.alert_id)}` · rule `{escape(alert.rule_id)}`"
     # The delivery id, where a receiver (or a reader of a re-sent message) can deduplicate on it.
-    context = f"{ids} · {when(alert.last_transition.at)} · delivery `{escape(message.delivery_id)}`"
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(context, SECTION_TEXT)}]})
+    blocks.append(_context(f"{ids} · {when(alert.last_transition.at)} · delivery `{escape(message.delivery_id)}`"))
 
     body = {
-        "text": truncate(text, FALLBACK_TEXT),
+        "text": _plain(text, FALLBACK_TEXT),
         "attachments": [{"color": status_color(alert), "blocks": blocks}],
     }
     return body, rendered.error
 
 
 def escape(text: str) -> str:
-    """Slack mrkdwn control characters; keeps alert data from forming links or ``<!channel>``."""
+    """Slack's control characters as entities; keeps alert data from forming links or ``<!channel>``."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_TEXT)}}
+def _plain(text: str, limit: int) -> str:
+    """Unescaped text (alert data, a template's subject) as Slack text of at most ``limit``."""
+    return _cut(escape(text), limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    """``truncate`` for escaped text: the cut never leaves half an entity (``&am…``)."""
+    cut = truncate(text, limit)
+    if cut == text:
+        return text
+    kept = cut[:-1]
+    amp = kept.rfind("&", len(kept) - 4)  # an entity is at most 5 characters: "&amp;"
+    if amp != -1 and ";" not in kept[amp:]:
+        kept = kept[:amp]
+    return kept + "…"
+
+
+def _header(text: str) -> dict[str, Any]:
+    """A header block of unescaped ``text``."""
+    return {"type": "header", "text": {"type": "plain_text", "text": _plain(text, HEADER_TEXT), "emoji": True}}
+
+
+def _section(mrkdwn: str) -> dict[str, Any]:
+    """A section of mrkdwn whose data parts are already escaped."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(mrkdwn, SECTION_TEXT)}}
+
+
+def _context(mrkdwn: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(mrkdwn, SECTION_TEXT)}]}
 
 
 def _summary(alert: Alert) -> str:
@@ -155,9 +175,7 @@ def _fields(alert: Alert) -> list[dict[str, str]]:
     ]
     if alert.series:
         pairs.append(("Series", series(alert)))
-    return [
-        {"type": "mrkdwn", "text": truncate(f"*{escape(name)}*\n{escape(value)}", FIELD_TEXT)} for name, value in pairs
-    ]
+    return [{"type": "mrkdwn", "text": _cut(f"*{escape(name)}*\n{escape(value)}", FIELD_TEXT)} for name, value in pairs]
 
 
 def _buttons(message: Message) -> list[dict[str, Any]]:
