@@ -402,10 +402,59 @@ def test_post_json_connects_to_the_vetted_address_without_resolving_again(
         ("fe80::1%eth0", False),
         ("::1", False),
         ("ff02::1", False),
+        # Python's `is_global` says True for each below (3.11 and 3.13 alike)
+        ("::ffff:0:10.0.0.1", False),  # IPv4-translated (RFC 2765) of a private address
+        ("::ffff:0:a9fe:a9fe", False),  # IPv4-translated of 169.254.169.254, in hex
+        ("::ffff:0:93.184.216.34", False),  # IPv4-translated at all: never a real target
+        ("fec0::1", False),  # site-local (deprecated, still routed inside some sites)
+        ("feff:ffff::1", False),  # the end of fec0::/10
+        ("fec0::1%eth0", False),
+        ("5f00::1", False),  # SRv6 segment id
+        ("3fff::1", False),  # documentation (RFC 9637)
+        ("fe00::1", False),  # unassigned (only 2000::/3 is global unicast)
+        ("4000::1", False),
+        ("2001:4860:4860::8888", True),
     ],
 )
 def test_is_public_unwraps_every_ipv4_carrying_form(address: str, public: bool) -> None:
     assert is_public(address) is public
+
+
+NOT_PUBLIC_V4 = ("10.0.0.1", "127.0.0.1", "169.254.169.254", "172.16.0.1", "192.168.1.1", "100.64.0.1", "0.0.0.0")
+PUBLIC_V4 = "93.184.216.34"
+
+
+def _wrapped(v4: str) -> dict[str, ipaddress.IPv6Address]:
+    """``v4`` in every IPv6 form that carries an IPv4 address."""
+    n = int(ipaddress.IPv4Address(v4))
+    public = int(ipaddress.IPv4Address(PUBLIC_V4))
+    forms = {
+        "mapped": (0xFFFF << 32) | n,  # ::ffff:a.b.c.d
+        "translated": (0xFFFF << 48) | n,  # ::ffff:0:a.b.c.d
+        "compatible": n,  # ::a.b.c.d
+        "nat64": int(ipaddress.IPv6Address("64:ff9b::")) | n,
+        "local-nat64": int(ipaddress.IPv6Address("64:ff9b:1::")) | n,
+        "6to4": (0x2002 << 112) | (n << 80) | 1,
+        "teredo-client": (0x20010000 << 96) | (public << 64) | (n ^ 0xFFFFFFFF),  # client obfuscated
+        "teredo-server": (0x20010000 << 96) | (n << 64) | (public ^ 0xFFFFFFFF),
+    }
+    return {name: ipaddress.IPv6Address(value) for name, value in forms.items()}
+
+
+@pytest.mark.parametrize("v4", NOT_PUBLIC_V4)
+def test_is_public_refuses_a_non_public_ipv4_address_in_every_ipv6_form(v4: str) -> None:
+    # Python reads the forms it knows the same way we do (the table is what it unwraps)
+    forms = _wrapped(v4)
+    assert forms["mapped"].ipv4_mapped == forms["6to4"].sixtofour == ipaddress.IPv4Address(v4)
+    assert forms["teredo-client"].teredo == (ipaddress.IPv4Address(PUBLIC_V4), ipaddress.IPv4Address(v4))
+
+    assert {name: is_public(str(ip)) for name, ip in forms.items()} == dict.fromkeys(forms, False)
+
+
+def test_is_public_admits_a_public_ipv4_address_only_in_forms_that_route_to_it() -> None:
+    public = {name: is_public(str(ip)) for name, ip in _wrapped(PUBLIC_V4).items()}
+
+    assert [name for name, yes in public.items() if yes] == ["mapped", "6to4", "teredo-client", "teredo-server"]
 
 
 def _certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:

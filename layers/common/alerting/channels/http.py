@@ -55,16 +55,14 @@ _AWS_RETRYABLE = frozenset(
     }
 )
 
-# IPv6 ranges that carry an IPv4 address (or stand for none): refused outright, whatever
-# `ipaddress` of this Python version thinks of them. 6to4 and Teredo are checked by what they embed.
-_REFUSED_V6 = tuple(
-    ipaddress.ip_network(net)
-    for net in (
-        "::/96",  # IPv4-compatible (::10.0.0.1), the unspecified and the loopback address
-        "64:ff9b::/96",  # NAT64: reaches any IPv4 address through the gateway
-        "64:ff9b:1::/48",  # local-use NAT64
-    )
-)
+# IPv6 is public only inside 2000::/3, IANA's global unicast space; all else is special-purpose
+# (IPv4-compatible ::a.b.c.d, IPv4-translated ::ffff:0:a.b.c.d, NAT64 64:ff9b::/96, site-local
+# fec0::/10, SRv6 5f00::/16, ...) or unassigned, though Python's `is_global` (3.11 and 3.13
+# alike) calls some of them global. IPv4-mapped addresses are checked as the IPv4 address they
+# are, 6to4 and Teredo by what they embed; within 2000::/3 these are refused besides what
+# `is_global` refuses, whatever this Python version's registry holds:
+_GLOBAL_UNICAST_V6 = ipaddress.ip_network("2000::/3")
+_REFUSED_V6 = (ipaddress.ip_network("3fff::/20"),)  # documentation (RFC 9637), newer than 3.13.0
 _SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
 _TEREDO = ipaddress.ip_network("2001::/32")
 
@@ -310,12 +308,13 @@ def _vet(url: str, allow_private: bool, *, resolve: bool = True) -> Target | tup
 
 def is_public(address: str) -> bool:
     """A globally routable unicast address, also after unwrapping the IPv4 address an IPv6
-    form carries (mapped, 6to4, Teredo); IPv4-compatible and NAT64 forms are never public."""
+    form carries (mapped, 6to4, Teredo); IPv4-compatible, IPv4-translated, NAT64 and site-local
+    forms are never public."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped:
             return is_public(str(ip.ipv4_mapped))  # ::ffff:10.0.0.1 is 10.0.0.1
-        if any(ip in net for net in _REFUSED_V6):
+        if ip not in _GLOBAL_UNICAST_V6 or any(ip in net for net in _REFUSED_V6):
             return False
         if ip in _SIX_TO_FOUR:
             return ip.sixtofour is not None and is_public(str(ip.sixtofour))
