@@ -5,6 +5,7 @@ resource-level permission, and each function's actions on the resources it uses.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -133,6 +134,20 @@ def test_publish_only_to_the_stacks_topic_or_allowed_ones_and_mail_only_from_all
     }
     assert "ses:SendRawEmail" not in by_action
     assert "ses:FromAddress" in by_action["ses:SendEmail"]["Condition"]["StringEquals"]
+
+
+@pytest.mark.parametrize(
+    ("senders", "allowed"),
+    [("", True), ("team@example.com", True), ("team@example.com,Ops@example.com", True), ("a@x.com, b@x.com", False)],
+)
+def test_other_email_senders_take_no_spaces_so_the_iam_condition_names_what_the_functions_compare(
+    senders: str, allowed: bool
+) -> None:
+    # `!Split` keeps a space in the condition's value; the functions would compare the address
+    # without it, accept it and then fail every send
+    pattern = load_template()["Parameters"]["OtherEmailSenders"]["AllowedPattern"]
+
+    assert (re.fullmatch(pattern, senders) is not None) is allowed
 
 
 def test_api_has_only_the_dynamodb_actions_it_calls(resources: dict[str, Any]) -> None:

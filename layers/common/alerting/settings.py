@@ -57,10 +57,15 @@ class DeliverySettings(Settings):
     notifier_dlq_url: str = Field(alias="NOTIFIER_DLQ_URL")
 
     @property
-    def email_senders(self) -> frozenset[str]:
-        """Every address e-mail may come from: the deployment's sender and the allow-list."""
-        others = (a.strip().lower() for a in self.other_email_senders.split(","))
-        return frozenset({self.email_sender.lower(), *filter(None, others)})
+    def email_senders(self) -> dict[str, str]:
+        """Every address e-mail may come from (the deployment's sender and the allow-list), by its
+        lower case: a channel may name one in any case, but the functions' IAM condition
+        (``ses:FromAddress``, StringEquals) admits only the case the parameters spell."""
+        named: dict[str, str] = {}
+        for address in (self.email_sender, *self.other_email_senders.split(",")):
+            if address.strip():
+                named.setdefault(address.strip().lower(), address.strip())
+        return named
 
     @property
     def sns_topics(self) -> frozenset[str]:

@@ -61,6 +61,11 @@ def test_create_webhook_stores_secrets_in_ssm_and_never_returns_them(api, aws, r
             {"type": "email", "target": {"to": ["oncall@example.com"], "sender": "team@example.com"}},
             {"to": ["oncall@example.com"], "sender": "team@example.com"},
         ),
+        # a sender in any case is stored as `OtherEmailSenders` spells it, as the IAM condition does
+        (
+            {"type": "email", "target": {"to": ["oncall@example.com"], "sender": "TEAM@Example.COM"}},
+            {"to": ["oncall@example.com"], "sender": "team@example.com"},
+        ),
         (
             {"type": "sns", "target": {"topic_arn": "arn:aws:sns:us-east-1:123456789012:ops"}},
             {"topic_arn": "arn:aws:sns:us-east-1:123456789012:ops"},

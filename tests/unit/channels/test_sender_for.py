@@ -105,8 +105,12 @@ def test_sender_for_invalid_secret_is_not_echoed(http: HttpClient, aws: boto3.Se
 @pytest.mark.parametrize(
     ("target", "source"),
     [
-        ({"to": ["a@example.com"], "sender": "team@example.com"}, "team@example.com"),
+        ({"to": ["a@example.com"], "sender": "Team@example.com"}, "Team@example.com"),
         ({"to": ["a@example.com"]}, "alerts@example.com"),
+        # stored in another case (before senders were stored as the deployment spells them): sent
+        # from the spelling the IAM condition names, or SES would refuse it
+        ({"to": ["a@example.com"], "sender": "TEAM@EXAMPLE.COM"}, "Team@example.com"),
+        ({"to": ["a@example.com"], "sender": "Alerts@Example.com"}, "alerts@example.com"),
     ],
 )
 def test_sender_for_email_sends_from_the_channels_sender_or_the_deployments(
@@ -125,7 +129,7 @@ def test_sender_for_email_sends_from_the_channels_sender_or_the_deployments(
             ses_client=ses,
             sns_client=None,
             email_sender="alerts@example.com",
-            email_senders=frozenset({"team@example.com"}),
+            email_senders={"team@example.com": "Team@example.com"},
             timeout=2.0,
         )
         sender.send(make_message())

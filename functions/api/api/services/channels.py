@@ -6,6 +6,7 @@ keeps only the parameter name. Responses show `{"secret": true, "set": true|fals
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -69,7 +70,7 @@ class ChannelService:
     secrets: SecretStore
     sender_for: SenderFactory
     allow_private: bool
-    email_senders: frozenset[str] = frozenset()
+    email_senders: Mapping[str, str] = dataclasses.field(default_factory=dict)  # lower case -> as IAM spells it
     sns_topics: frozenset[str] = frozenset()
     console_url: str = ""
 
@@ -177,6 +178,15 @@ class ChannelService:
             template_error=receipt.template_error,
         )
 
+    def _allowed_sender(self, sender: str | None) -> str | None:
+        """``sender`` as the functions' IAM condition spells it (any case may be given)."""
+        if sender is None:
+            return None
+        named = self.email_senders.get(sender.lower())
+        if named is None:
+            raise InvalidInput("target.sender", "not an allowed sender (EmailSender or OtherEmailSenders)")
+        return named
+
     def _stored_secrets(self, refs: dict[str, str]) -> dict[str, str]:
         """{field: value} of the parameters that exist. A missing one is simply absent: validation
         (on update) or the sender (on test) then names the field, never the parameter."""
@@ -199,9 +209,7 @@ class ChannelService:
             raise InvalidFields(field_errors(exc.errors(), prefix="target.")) from None
         url_field = URL_FIELDS.get(spec.type)
         # What the functions' IAM allows: anything else would only fail at send time.
-        sender = getattr(target, "sender", None)
-        if sender is not None and sender.lower() not in self.email_senders:
-            raise InvalidInput("target.sender", "not an allowed sender (EmailSender or OtherEmailSenders)")
+        sender = self._allowed_sender(getattr(target, "sender", None))
         topic = getattr(target, "topic_arn", None)
         if topic is not None and topic not in self.sns_topics:
             raise InvalidInput("target.topic_arn", "not an allowed topic (the stack's topic or AllowedTopicArns)")
@@ -214,6 +222,8 @@ class ChannelService:
                 if source is not None:
                     check(source, f"template.{part}", sample)
         data = target.model_dump(mode="json", exclude_none=True)
+        if sender is not None:
+            data["sender"] = sender
         secret_fields = SECRET_FIELDS[spec.type]
         new_secrets = {f: str(data.pop(f)) for f in secret_fields if f in data and f in given}
         for field in secret_fields:

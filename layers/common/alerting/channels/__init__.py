@@ -7,6 +7,7 @@ are handed in, never built here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -53,10 +54,13 @@ def sender_for(
     ses_client: Any,
     sns_client: Any,
     email_sender: str,
-    email_senders: frozenset[str] = frozenset(),
+    email_senders: Mapping[str, str] | None = None,
     timeout: float,
 ) -> Sender:
     """The sender for ``channel``: its ``target`` plus its secret fields (resolved from SSM).
+
+    ``email_senders`` maps each allowed sender's lower case to the case the IAM condition names
+    (``DeliverySettings.email_senders``); mail goes out from that spelling.
 
     A stored channel that no longer makes a valid target (a secret missing from the store) is
     a permanent delivery failure; the error names the fields, never their values.
@@ -74,8 +78,9 @@ def sender_for(
     if isinstance(target, WebhookTarget):
         return WebhookSender(http, target.url, secret=target.secret, timeout=timeout)
     if isinstance(target, EmailTarget):
-        sender = target.sender or email_sender
-        if sender.lower() not in email_senders | {email_sender.lower()}:  # stored before the allow-list
+        allowed = {email_sender.lower(): email_sender, **(email_senders or {})}
+        sender = allowed.get((target.sender or email_sender).lower())
+        if sender is None:  # stored before the allow-list
             raise DeliveryError("email channel is misconfigured: sender is not an allowed sender", retryable=False)
         return EmailSender(ses_client, sender=sender, to=target.to)
     if isinstance(target, SnsTarget):
