@@ -8,7 +8,9 @@ on the socket). The broadcaster's ``apigatewaymanagementapi`` client is pointed 
 connection that has closed, as the real management API answers.
 
 WebSocket framing (RFC 6455) is done here, with no dependency: text, ping/pong, close;
-client frames are masked, server frames are not.
+client frames are masked, server frames are not. API Gateway's limits hold: a frame of 32 KB,
+a message of 128 KB (1009 past either), 10 minutes without a frame (1001). Only the web front's
+pages and clients without ``Origin`` connect (``alerting_local.loopback``).
 """
 
 from __future__ import annotations
@@ -23,12 +25,19 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BufferedIOBase
+from socket import SHUT_WR
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from alerting_local.loopback import LoopbackHandler
+
 HANDSHAKE_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-MAX_MESSAGE = 128 * 1024  # API Gateway's WebSocket frame limit is 32 KB, a message 128 KB
+# API Gateway's limits: a frame of 32 KB, a message of 128 KB, 10 minutes without a frame
+MAX_FRAME, MAX_MESSAGE = 32 * 1024, 128 * 1024
+IDLE_SECONDS = 600.0
+LINGER_SECONDS = 2.0  # for the client's answer to a close
 TEXT, CLOSE, PING, PONG, CONTINUATION = 0x1, 0x8, 0x9, 0xA, 0x0
+GOING_AWAY, PROTOCOL_ERROR, TOO_BIG = 1001, 1002, 1009  # close codes (RFC 6455 §7.4.1)
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -45,30 +54,49 @@ def frame(payload: bytes, opcode: int = TEXT) -> bytes:
     return header + payload
 
 
-def read_message(stream: BufferedIOBase) -> tuple[int, bytes] | None:
-    """The next whole message (fragments joined): (opcode, payload); None when the peer is gone."""
+class Refused(Exception):
+    """A client frame the hub does not take: the connection closes with `code`."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+    def close_payload(self) -> bytes:
+        return struct.pack("!H", self.code) + self.reason.encode()[:123]
+
+
+def read_message(stream: BufferedIOBase) -> tuple[int, bytes]:
+    """The next whole message (fragments joined): (opcode, payload). EOFError when the peer is
+    gone; Refused for a frame too big (before its payload is read) or unmasked (RFC 6455 §5.1)."""
     opcode: int | None = None
     parts: list[bytes] = []
     while True:
-        head = stream.read(2)
-        if len(head) < 2:
-            return None
+        head = _exactly(stream, 2)
         final, code = head[0] & 0x80, head[0] & 0x0F
         size = head[1] & 0x7F
         if size == 126:
-            size = struct.unpack("!H", stream.read(2))[0]
+            size = struct.unpack("!H", _exactly(stream, 2))[0]
         elif size == 127:
-            size = struct.unpack("!Q", stream.read(8))[0]
-        if size + sum(len(p) for p in parts) > MAX_MESSAGE or not head[1] & 0x80:
-            return None  # too big, or an unmasked client frame (RFC 6455 §5.1): close
-        mask = stream.read(4)
-        data = bytes(b ^ mask[i % 4] for i, b in enumerate(stream.read(size)))
+            size = struct.unpack("!Q", _exactly(stream, 8))[0]
+        if not head[1] & 0x80:
+            raise Refused(PROTOCOL_ERROR, "client frames must be masked")
+        if size > MAX_FRAME or size + sum(len(p) for p in parts) > MAX_MESSAGE:
+            raise Refused(TOO_BIG, f"a frame is at most {MAX_FRAME} bytes, a message {MAX_MESSAGE}")
+        mask = _exactly(stream, 4)
+        data = bytes(b ^ mask[i % 4] for i, b in enumerate(_exactly(stream, size)))
         if code >= 0x8:  # a control frame (browsers send none between the fragments of a message)
             return code, data
         opcode = code if code != CONTINUATION else opcode
         parts.append(data)
         if final:
             return opcode or TEXT, b"".join(parts)
+
+
+def _exactly(stream: BufferedIOBase, size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return data
 
 
 class _Socket:
@@ -117,9 +145,14 @@ def ws_event(
 class LiveHub:
     """The local WebSocket API: ``invoke`` runs the connections handler on one event."""
 
-    def __init__(self, invoke: Invoke, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, invoke: Invoke, host: str = "127.0.0.1", port: int = 0, idle_seconds: float = IDLE_SECONDS
+    ) -> None:
         self.invoke = invoke
+        self.idle_seconds = idle_seconds
         self.sockets: dict[str, _Socket] = {}
+        # Pages that may open the stream besides none (curl, the SDKs): the web front's
+        self.page_origins: frozenset[str] = frozenset()
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -151,19 +184,23 @@ class LiveHub:
 
 
 def _handler_for(hub: LiveHub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(LoopbackHandler):
         protocol_version = "HTTP/1.1"
+        methods = ("GET", "POST", "DELETE")
+
+        def allowed_origins(self) -> frozenset[str]:
+            return super().allowed_origins() | hub.page_origins
 
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
             if parts.path != "/live" or self.headers.get("Upgrade", "").lower() != "websocket":
-                self._reply(404, {"message": "WebSocket connections only, at /live"})
+                self.reply_json(404, {"message": "WebSocket connections only, at /live"})
                 return
             connection_id = base64.b64encode(secrets.token_bytes(9)).decode()  # API Gateway's shape
             answer = hub.invoke(ws_event("$connect", connection_id, query=dict(parse_qsl(parts.query))))
             status = int(answer.get("statusCode", 200))
             if status >= 300:  # API Gateway refuses the handshake with the route's status
-                self._reply(status, json.loads(answer.get("body") or "{}"))
+                self.reply_json(status, json.loads(answer.get("body") or "{}"))
                 return
             key = self.headers.get("Sec-WebSocket-Key", "")
             accept = base64.b64encode(hashlib.sha1((key + HANDSHAKE_GUID).encode()).digest()).decode()
@@ -176,6 +213,7 @@ def _handler_for(hub: LiveHub) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Sec-WebSocket-Accept", accept)
                 self.end_headers()
                 self.wfile.flush()
+            self.connection.settimeout(hub.idle_seconds)  # any frame, a ping too, restarts the wait
             try:
                 self._converse(connection_id, socket)
             finally:
@@ -187,12 +225,15 @@ def _handler_for(hub: LiveHub) -> type[BaseHTTPRequestHandler]:
         def _converse(self, connection_id: str, socket: _Socket) -> None:
             while not socket.closed:
                 try:
-                    message = read_message(self.rfile)
-                except OSError:
+                    opcode, payload = read_message(self.rfile)
+                except Refused as refused:
+                    self._close(socket, refused)
                     return
-                if message is None:
+                except TimeoutError:  # as API Gateway closes an idle connection
+                    self._close(socket, Refused(GOING_AWAY, "idle"))
                     return
-                opcode, payload = message
+                except (EOFError, OSError):
+                    return
                 if opcode == CLOSE:
                     socket.send(payload[:2], CLOSE)
                     return
@@ -203,6 +244,21 @@ def _handler_for(hub: LiveHub) -> type[BaseHTTPRequestHandler]:
                     if answer.get("body"):
                         socket.send(str(answer["body"]).encode())
 
+        def _close(self, socket: _Socket, refused: Refused) -> None:
+            """Send the close frame, then read (and drop) what the client still sends: closing
+            a socket with unread bytes resets it, and the client would lose the close code."""
+            socket.send(refused.close_payload(), CLOSE)
+            with socket.lock:
+                socket.closed = True
+            try:
+                self.connection.shutdown(SHUT_WR)
+                self.connection.settimeout(LINGER_SECONDS)
+                drained = 0
+                while drained <= MAX_MESSAGE and (chunk := self.connection.recv(1 << 16)):
+                    drained += len(chunk)
+            except OSError:
+                return
+
         def do_POST(self) -> None:
             """PostToConnection."""
             socket = self._addressed()
@@ -210,7 +266,7 @@ def _handler_for(hub: LiveHub) -> type[BaseHTTPRequestHandler]:
             if socket is None or not socket.send(data):
                 self._gone()
                 return
-            self._reply(200, None)
+            self.reply_json(200, None)
 
         def do_DELETE(self) -> None:
             """DeleteConnection."""
@@ -220,7 +276,7 @@ def _handler_for(hub: LiveHub) -> type[BaseHTTPRequestHandler]:
                 return
             socket.send(b"\x03\xe8", CLOSE)
             socket.closed = True
-            self._reply(204, None)
+            self.reply_json(204, None)
 
         def _addressed(self) -> _Socket | None:
             path = urlsplit(self.path).path
@@ -229,19 +285,6 @@ def _handler_for(hub: LiveHub) -> type[BaseHTTPRequestHandler]:
             return hub.sockets.get(unquote(path.removeprefix("/@connections/")))
 
         def _gone(self) -> None:
-            self._reply(410, {"message": "the connection is gone"}, {"x-amzn-ErrorType": "GoneException"})
-
-        def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            payload = b"" if body is None else json.dumps(body).encode()
-            self.send_response(status)
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return  # the serve loop prints what matters
+            self.reply_json(410, {"message": "the connection is gone"}, {"x-amzn-ErrorType": "GoneException"})
 
     return Handler

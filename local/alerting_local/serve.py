@@ -9,6 +9,9 @@ the live stream on ws://127.0.0.1:3001/live, ticking in real time.
 The evaluator runs at the top of every minute on its scheduled event; the alerts stream goes
 to the live broadcaster four times a second (as Lambda polls a stream shard) and to the
 notifier every couple of seconds. Ctrl-C stops everything cleanly.
+
+Both servers answer only their own pages and clients that send no `Origin` (curl, the SDKs):
+`alerting_local.loopback`.
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ from urllib.parse import urlsplit
 
 from alerting_local.apigw import proxy_event
 from alerting_local.lambda_runtime import LambdaContext
+from alerting_local.loopback import LoopbackHandler, loopback_origins
 from alerting_local.stack import LocalStack
 
 LIVE_POLL_SECONDS = 0.25
 PUMP_SECONDS = 2.0
+MAX_BODY = 10 * 1024 * 1024
 
 
 class Runtime:
@@ -77,10 +82,13 @@ class Runtime:
 
 
 def handler_for(runtime: Runtime, quiet: bool = False) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(LoopbackHandler):
+        methods = ("GET", "POST", "PUT", "DELETE")
+
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            body = self._body()
+            if body is None:
+                return
             headers = dict(self.headers.items())
             if headers.get("Content-Type") == "application/x-www-form-urlencoded":
                 headers["Content-Type"] = "application/json"  # curl -d's default; the API speaks JSON only
@@ -98,10 +106,25 @@ def handler_for(runtime: Runtime, quiet: bool = False) -> type[BaseHTTPRequestHa
 
         do_GET = do_POST = do_PUT = do_DELETE = _serve
 
-        def log_message(self, format: str, *args: Any) -> None:
-            if quiet or self.path.startswith("/ui/"):
-                return
-            print(f"  api: {self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", flush=True)
+        def _body(self) -> bytes | None:
+            """The request's body, or None once the client has been answered (4xx)."""
+            length = self.headers.get("Content-Length") or "0"
+            if not length.isascii() or not length.isdigit():
+                self.send_error(400, "Content-Length must be a number of bytes")
+                return None
+            if int(length) > MAX_BODY:  # API Gateway's payload limit
+                self.send_error(413, f"a body is at most {MAX_BODY} bytes")
+                return None
+            try:
+                return self.rfile.read(int(length))
+            except TimeoutError:
+                self.send_error(408, f"the body did not arrive within {self.timeout:g} s")
+                return None
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            path = getattr(self, "path", "")
+            if not quiet and not path.startswith("/ui/"):
+                print(f"  api: {self.command} {path} -> {code}", flush=True)
 
     return Handler
 
@@ -111,6 +134,8 @@ def web_front(runtime: Runtime, port: int = 0, quiet: bool = False) -> Iterator[
     """The dashboard and the API on 127.0.0.1:`port` (0: any free port), served in a thread;
     yields its URL (`make serve`, the dashboard's browser test and its benchmark)."""
     server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(runtime, quiet=quiet))
+    # the dashboard's pages open the live stream: the hub lets this front's origin in
+    runtime.local.live.page_origins |= loopback_origins(server.server_address[1])
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

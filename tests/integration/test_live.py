@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from alerting_local.lambda_runtime import LambdaContext
+from alerting_local.serve import Runtime, web_front
 from alerting_local.stack import LocalStack
 from tests.factories import rule_data
 from tests.infrastructure.test_iam import role_actions
@@ -73,11 +76,36 @@ def test_a_connection_hears_only_what_its_filter_matches_and_can_change_it(local
     assert connections(local) == {}  # $disconnect forgot both
 
 
+def test_a_deeply_nested_message_is_answered_400_and_the_connection_carries_on(local: LocalStack):
+    deep = "[" * 10_000 + "]" * 10_000  # json.loads would recurse past the stack: a RecursionError
+    with connect(local.live.url) as page:
+        page.send(json.dumps({"action": "subscribe"})[:-1] + ', "filter": ' + deep + "}")
+        answer = json.loads(page.recv(timeout=2))
+        assert (answer["error"], answer["field"]) == ("invalid_input", "body")
+        assert "nested deeper than 64 levels" in answer["message"]
+        page.send(json.dumps({"action": "ping"}))
+        assert json.loads(page.recv(timeout=2)) == {"pong": True}
+
+
 def test_a_bad_filter_refuses_the_handshake_with_400(local: LocalStack):
     with pytest.raises(InvalidStatus) as refused:
         connect(f"{local.live.url}?severity=urgent")
     assert refused.value.response.status_code == 400
     assert connections(local) == {}
+
+
+def test_the_hub_lets_in_the_web_fronts_pages_and_refuses_another_sites_handshake(local: LocalStack):
+    with web_front(Runtime(local), quiet=True) as url:
+        port = urlsplit(url).port
+        with pytest.raises(InvalidStatus) as refused:
+            connect(local.live.url, origin=Origin("https://evil.example"))
+        assert refused.value.response.status_code == 403
+        assert connections(local) == {}  # $connect never ran
+
+        for front in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
+            with connect(local.live.url, origin=Origin(front)) as page:
+                page.send(json.dumps({"action": "ping"}))
+                assert json.loads(page.recv(timeout=2)) == {"pong": True}
 
 
 def test_a_connection_that_is_gone_is_forgotten_when_a_push_gets_410(local: LocalStack):
