@@ -156,7 +156,7 @@ def test_api_has_only_the_dynamodb_actions_it_calls(resources: dict[str, Any]) -
         return {a for a in actions if a.startswith("dynamodb:")}
 
     assert (
-        on("ConfigTable") - {"dynamodb:BatchGetItem"}
+        on("ConfigTable") - {"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}
         == on("StateTable")
         == {
             "dynamodb:GetItem",
@@ -166,6 +166,10 @@ def test_api_has_only_the_dynamodb_actions_it_calls(resources: dict[str, Any]) -
         }
     )
     assert "dynamodb:BatchGetItem" in on("ConfigTable")
+    (generations,) = [
+        s for s in _statements(resources, "ApiRole") if "dynamodb:UpdateItem" in _listed(s["Action"])
+    ]  # config writes bump their kind's generation: the meta partition only
+    assert generations["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["meta"]}}
     assert on("AlertsTable") == {"dynamodb:GetItem", "dynamodb:PutItem"}
     assert on("AlertLogTable") == {"dynamodb:PutItem", "dynamodb:Query"}
 

@@ -39,6 +39,7 @@ def topic_queue(aws):
 @pytest.fixture
 def mapping(aws):
     notifier_handler.build.cache_clear()
+    notifier_handler.generations.cache_clear()
     return StreamMapping(
         aws.stack,
         "NotifierFunction",
@@ -145,6 +146,7 @@ def test_a_failing_channel_is_retried_through_the_retry_queue(aws, mapping, monk
 
     monkeypatch.setenv("DELIVERY_RETRY_FIRST_BACKOFF_SECONDS", "0")
     notifier_handler.build.cache_clear()
+    notifier_handler.generations.cache_clear()
     with Receiver() as slack:
         slack.script("/hook", Reply.server_error(), Reply.server_error(), Reply.server_error(), Reply.ok())
         env = aws.env("NotifierFunction")
@@ -228,3 +230,88 @@ def test_a_dimension_value_that_tries_to_ping_reaches_slack_escaped(aws, mapping
     escaped = "&lt;!channel&gt; &lt;https://evil.example|Click to acknowledge&gt;"
     assert escaped in request.json["text"]
     assert json.dumps(request.json["attachments"]).count(escaped) == 2  # the summary, the series field
+
+
+def test_a_channel_that_heard_of_an_alert_hears_only_the_events_it_asked_for(aws, mapping):
+    # Given a Slack channel that wants `firing` and `resolved` only, on a rule that fires
+    from datetime import timedelta
+
+    from alerting.lifecycle import acknowledge
+    from alerting.repositories.dynamo import transact
+    from alerting_local.receiver import Receiver
+
+    dynamodb = aws.client("dynamodb")
+    env = aws.env("NotifierFunction")
+    alerts = AlertRepository(dynamodb, env["ALERTS_TABLE"], env["ALERT_LOG_TABLE"])
+    with Receiver() as slack:
+        name = f"{env['SECRETS_PREFIX']}/ops-slack/webhook_url"
+        aws.client("ssm").put_parameter(Name=name, Value=slack.url("/hook"), Type="SecureString")
+        ConfigRepository(dynamodb, env["CONFIG_TABLE"], KIND_CHANNEL, Channel, "channel_id").create(
+            Channel(
+                channel_id="ops-slack",
+                name="ops",
+                type="slack",
+                target={},
+                secret_refs={"webhook_url": name},
+                filters={"events": ["firing", "resolved"]},
+            )
+        )
+        fire_one(aws, channels=["ops-slack"])
+        mapping.poll()
+        mapping.drain()
+
+        # When the alert is acknowledged, then recovers
+        (alert,) = alerts.page(AlertFilter(), 10, None).items
+        transact(dynamodb, alerts.write_ops(*acknowledge(alert, "alice", alert.started_at + timedelta(seconds=20))))
+        put_cpu(aws, 1, 10)
+        tick(2)
+        mapping.poll()
+        assert all(a["batchItemFailures"] == [] for a in mapping.drain())
+        texts = [r.json["text"] for r in slack.received("/hook")]
+
+    # Then Slack heard the firing and the resolution, not the acknowledgement (recorded as filtered)
+    assert len(texts) == 2 and "FIRING" in texts[0] and "RESOLVED" in texts[1]
+    slack_records = [
+        (d.event, d.status, d.error) for d in alerts.deliveries(alert.alert_id) if d.channel_id == "ops-slack"
+    ]
+    assert slack_records == [
+        ("firing", "delivered", None),
+        ("acknowledged", "suppressed", "filtered out"),
+        ("resolved", "delivered", None),
+    ]
+
+
+def test_quieting_created_through_the_api_applies_to_the_next_transition_at_once(aws, topic_queue, mapping):
+    """Read your writes: the notifier has just loaded the quieting config (a warm container);
+    a mute window created through the API a moment later applies to the next transition
+    (a wall-clock cache kept it 15 s, and the alert was sent)."""
+    from api import dependencies
+    from tests.integration.api.client import ApiClient
+
+    fire_one(aws)
+    mapping.poll()
+    mapping.drain()  # warm: channels and quieting loaded
+    assert len(received(aws, topic_queue)) == 1
+
+    dependencies.build.cache_clear()
+    window = {
+        "mute_window_id": "all-day",
+        "name": "All day for the new rule",
+        "time_zone": "UTC",
+        "matchers": [{"label": "rule_id", "value": "new-rule"}],
+        "times": [{"start": "00:00", "end": "24:00"}],
+    }
+    assert ApiClient().post("/mute-windows", window).status == 201
+    env = aws.env("EvaluatorFunction")
+    ConfigRepository(aws.client("dynamodb"), env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id").create(
+        make_rule(rule_id="new-rule", window_seconds=60, evaluation_delay_seconds=0)
+    )
+    put_cpu(aws, 1, 99)
+    tick(2)
+    mapping.poll()
+    mapping.drain()
+
+    assert received(aws, topic_queue) == []  # nothing more published
+    alerts = AlertRepository(aws.client("dynamodb"), env["ALERTS_TABLE"], env["ALERT_LOG_TABLE"])
+    (muted,) = alerts.open_for_rule("new-rule")
+    assert [(d.status, d.mute_window_id) for d in alerts.deliveries(muted.alert_id)] == [("suppressed", "all-day")]

@@ -49,3 +49,19 @@ def test_a_deleted_secret_is_not_found(ssm):
     store.delete([name])
     with pytest.raises(NotFound):
         store.get(name)
+
+
+def test_a_value_rotated_elsewhere_is_read_again_once_the_channels_generation_moves(ssm):
+    """The notifier's store: another container (the API) rotated the webhook URL and bumped the
+    channels' generation; the next batch uses the new URL, not a minute-old copy."""
+    client, calls = ssm
+    generation = [1]
+    api = SecretStore(client, "/stack/channels")
+    notifier = SecretStore(client, "/stack/channels", version=lambda: generation[0])
+    name = api.put("ops", "webhook_url", "https://one")
+    assert notifier.get(name) == "https://one"
+    api.put("ops", "webhook_url", "https://two")
+    assert notifier.get(name) == "https://one"  # same generation: cached
+    generation[0] = 2
+    assert notifier.get(name) == "https://two"
+    assert calls == ["get", "get"]

@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from alerting.caching import ttl_cache, ttl_cache_many
+from alerting.caching import Generations, VersionedCache, VersionedManyCache
 from alerting.channels import HttpClient, sender_for
 from alerting.models.channels import Channel, ChannelType, DeliveryRecord
 from alerting.models.common import utcnow
@@ -36,6 +36,7 @@ from alerting.repositories.config import (
     KIND_POLICY,
     KIND_SCHEDULE,
     KIND_SILENCE,
+    ConfigGenerations,
     ConfigRepository,
 )
 from alerting.repositories.groups import GroupStore
@@ -46,8 +47,6 @@ from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy, sqs_flus
 from notifier.pipeline import Quieting
 from notifier.transitions import Flush, parse_queue_message
 
-QUIETING_MAX_AGE = 15.0  # seconds: a new silence, mute window or inhibition applies from then on
-CHANNELS_MAX_AGE = 30.0  # seconds: a channel's change (target, filter, disabling) applies from then on
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3", "botocore"])
 quiet_wire_logs()  # before the first request: no secret in DEBUG logs
@@ -58,10 +57,23 @@ queue = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=F
 
 
 @cache
+def generations(settings: NotifierSettings) -> Generations:
+    """The config table's write counters, read once per batch: what the caches below compare
+    against, so a change made through the API applies to every transition recorded after it."""
+    dynamodb = client("dynamodb", settings.region, settings.endpoint_url)
+    return Generations(ConfigGenerations(dynamodb, settings.config_table).read)
+
+
+@cache
 def build(settings: NotifierSettings) -> Deliverer:
     dynamodb = client("dynamodb", settings.region, settings.endpoint_url)
+    seen = generations(settings)
     channels = ConfigRepository(dynamodb, settings.config_table, KIND_CHANNEL, Channel, "channel_id")
-    secrets = SecretStore(client("ssm", settings.region, settings.endpoint_url), settings.secrets_prefix)
+    secrets = SecretStore(
+        client("ssm", settings.region, settings.endpoint_url),
+        settings.secrets_prefix,
+        version=lambda: seen.of(KIND_CHANNEL),
+    )
     http = HttpClient(allow_private=settings.allow_private_targets)
     ses = client("ses", settings.region, settings.endpoint_url)
     sns = client("sns", settings.region, settings.endpoint_url)
@@ -75,6 +87,7 @@ def build(settings: NotifierSettings) -> Deliverer:
             sns_client=sns,
             email_sender=settings.email_sender,
             email_senders=settings.email_senders,
+            sms_country_codes=settings.sms_destinations,
             timeout=settings.http_timeout_seconds,
         )
 
@@ -101,7 +114,7 @@ def build(settings: NotifierSettings) -> Deliverer:
     return Deliverer(
         ledger=ledger,
         channel_lookup=channels.get,
-        channels_lookup=ttl_cache_many(channels.get_many, CHANNELS_MAX_AGE),
+        channels_lookup=VersionedManyCache(channels.get_many, lambda: seen.of(KIND_CHANNEL)),
         sender_for=sender,
         breakers=BreakerStore(dynamodb, settings.config_table),
         park=sqs_parker(sqs, settings.notifier_dlq_url),
@@ -116,7 +129,7 @@ def build(settings: NotifierSettings) -> Deliverer:
         ),
         policy_lookup=policies.find,  # None once deleted: the rule's channels still hear the alert
         schedule_lookup=schedules.find,
-        quieting=ttl_cache(quieting, QUIETING_MAX_AGE),
+        quieting=VersionedCache(quieting, lambda: seen.of(KIND_SILENCE, KIND_MUTE_WINDOW, KIND_INHIBITION)),
         open_alerts=ledger.open_alerts,
         console_url=settings.console_url,
         retry=RetryPolicy(first_backoff=settings.retry_first_backoff_seconds),
@@ -162,6 +175,7 @@ def report(deliveries: list[DeliveryRecord]) -> None:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    generations(NotifierSettings.from_env()).refresh()
     records = event.get("Records") or [{}]
     if records[0].get("eventSource") == "aws:sqs":
         return process_partial_response(event=event, record_handler=handle_retry, processor=queue, context=context)

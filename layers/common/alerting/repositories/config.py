@@ -2,10 +2,17 @@
 
 One table, partition key ``pk`` = kind, sort key ``sk`` = id: listing a kind is a Query, never
 a Scan, and each kind is one generic repository.
+
+Every write also bumps its kind's generation (one counter per kind in the ``meta/generations``
+item), in the same transaction: a reader that caches a kind reads the generations once per
+batch and reloads what changed, so a change applies to everything recorded after the API
+answered (read-your-writes), and an unchanged kind costs no read.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -38,6 +45,8 @@ KIND_MUTE_WINDOW = "mute_window"
 KIND_INHIBITION = "inhibition"
 KIND_META = "meta"
 TTL_ATTRIBUTE = "expires_at"  # the config table's TimeToLiveSpecification
+GENERATIONS = "generations"  # the meta item holding one write counter per kind
+WRITE_ATTEMPTS = 5  # two writes of one kind at once collide on its counter: the loser tries again
 
 
 class ConfigRepository(Generic[M]):
@@ -109,34 +118,51 @@ class ConfigRepository(Generic[M]):
         items, token = query_page(self._client, params, limit, next_token, self._decode, keep, scope)
         return Page[Any](items=items, next_token=token)
 
+    def _write(self, operation: str, **params: Any) -> bool:
+        """``operation`` ("Put", "Delete") on one item of this kind, and the kind's generation
+        bumped, all or nothing. False when the operation's condition failed."""
+        bump = {
+            "Update": {
+                "TableName": self._table,
+                "Key": key(pk=KIND_META, sk=GENERATIONS),
+                "UpdateExpression": "ADD #kind :one",
+                "ExpressionAttributeNames": {"#kind": self._kind},
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        }
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                self._client.transact_write_items(
+                    TransactItems=[{operation: {"TableName": self._table, **params}}, bump]
+                )
+                return True
+            except ClientError as exc:
+                if error_code(exc) != "TransactionCanceledException":
+                    raise
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if reasons[:1] == ["ConditionalCheckFailed"]:
+                    return False
+                if "TransactionConflict" not in reasons or attempt == WRITE_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+        raise AssertionError("unreachable")
+
     def create(self, obj: M) -> M:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=self._encode(obj),
-                ConditionExpression="attribute_not_exists(sk)",
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise AlreadyExists(self._kind, getattr(obj, self._id_field)) from exc
-            raise
+        if not self._write("Put", Item=self._encode(obj), ConditionExpression="attribute_not_exists(sk)"):
+            raise AlreadyExists(self._kind, getattr(obj, self._id_field))
         return obj
 
     def replace(self, obj: M, expected_version: int) -> M:
         """Overwrite only the version that was read (`obj.version` must be the next one)."""
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=self._encode(obj),
-                ConditionExpression="attribute_exists(sk) AND version = :v",
-                ExpressionAttributeValues={":v": {"N": str(expected_version)}},
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                item_id = getattr(obj, self._id_field)
-                self.get(item_id)  # raises NotFound when it was deleted meanwhile
-                raise Conflict(f"{self._kind} {item_id!r} changed: version {expected_version} is stale") from exc
-            raise
+        if not self._write(
+            "Put",
+            Item=self._encode(obj),
+            ConditionExpression="attribute_exists(sk) AND version = :v",
+            ExpressionAttributeValues={":v": {"N": str(expected_version)}},
+        ):
+            item_id = getattr(obj, self._id_field)
+            self.get(item_id)  # raises NotFound when it was deleted meanwhile
+            raise Conflict(f"{self._kind} {item_id!r} changed: version {expected_version} is stale")
         return obj
 
     def enabled_check(self, item_id: str) -> dict[str, Any]:
@@ -152,18 +178,27 @@ class ConfigRepository(Generic[M]):
 
     def put(self, obj: M) -> M:
         """Unconditional write (rules-as-code sync, seeding)."""
-        self._client.put_item(TableName=self._table, Item=self._encode(obj))
+        self._write("Put", Item=self._encode(obj))
         return obj
 
     def delete(self, item_id: str) -> None:
-        try:
-            self._client.delete_item(
-                TableName=self._table, Key=self._key(item_id), ConditionExpression="attribute_exists(sk)"
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise NotFound(self._kind, item_id) from exc
-            raise
+        if not self._write("Delete", Key=self._key(item_id), ConditionExpression="attribute_exists(sk)"):
+            raise NotFound(self._kind, item_id)
+
+
+class ConfigGenerations:
+    """How many writes each kind has had: one strongly consistent read of one small item."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def read(self) -> dict[str, int]:
+        response = self._client.get_item(
+            TableName=self._table, Key=key(pk=KIND_META, sk=GENERATIONS), ConsistentRead=True
+        )
+        data = from_item(response.get("Item", {}))
+        return {kind: int(count) for kind, count in data.items() if kind not in ("pk", "sk")}
 
 
 SUPPRESSED_PREFIX = "suppressed#"
