@@ -44,6 +44,17 @@ def test_each_function_environment_satisfies_its_settings(logical_id: str, setti
     settings.from_env(stack().function_environment(logical_id))
 
 
+@pytest.mark.parametrize(
+    ("logical_id", "settings"), [("NotifierFunction", NotifierSettings), ("ApiFunction", ApiSettings)]
+)
+def test_sms_country_codes_reach_both_functions_that_send(logical_id: str, settings: type[Settings]):
+    # The API checks a channel's number when it is saved (and sends tests), the notifier at each send
+    fake = stack()
+    fake.parameters["SmsCountryCodes"] = "49,44"
+
+    assert settings.from_env(fake.function_environment(logical_id)).sms_destinations == ("49", "44")
+
+
 def test_notifier_stream_mapping_reports_partial_failures_and_ends_in_a_dlq():
     props = FUNCTIONS["NotifierFunction"]["Properties"]["Events"]["AlertsStream"]["Properties"]
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

@@ -28,6 +28,7 @@ from alerting.repositories.config import (
     ConfigRepository,
     RunLog,
 )
+from alerting.repositories.quotas import QuotaStore
 from alerting.repositories.state import StateRepository
 from alerting.secrets import SecretStore
 from alerting.settings import ApiSettings, client
@@ -78,6 +79,7 @@ def build(settings: ApiSettings) -> Services:
         sns_client=aws("sns"),
         email_sender=settings.email_sender,
         email_senders=settings.email_senders,
+        sms_country_codes=settings.sms_destinations,
         timeout=settings.http_timeout_seconds,
     )
     queues = {"evaluator": settings.evaluator_dlq_url, "notifier": settings.notifier_dlq_url}
@@ -128,9 +130,11 @@ def build(settings: ApiSettings) -> Services:
             references.users_of_channel,
             SecretStore(aws("ssm"), settings.secrets_prefix),
             send,
+            quotas=QuotaStore(dynamodb, settings.config_table),
             allow_private=settings.allow_private_targets,
             email_senders=settings.email_senders,
             sns_topics=settings.sns_topics,
+            sms_country_codes=settings.sms_destinations,
             console_url=settings.console_url,
         ),
         # a dry run lists what is there now: no cached list

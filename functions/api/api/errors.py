@@ -4,8 +4,9 @@ Body: `{"message": "...", "errors": [{"field": "conditions.0.threshold", "messag
 "correlation_id": "<API Gateway request id>"}`; `errors` only when fields are at fault.
 Request validation and templates that fail on a sample alert → 422, other domain validation
 (`InvalidInput`) → 400, unknown id → 404,
-duplicate id / stale version / an action the state does not allow → 409, anything else → 500
-with no detail (the log has it, under the same correlation id).
+duplicate id / stale version / an action the state does not allow → 409, a used-up quota → 429
+with `Retry-After`, anything else → 500 with no detail (the log has it, under the same
+correlation id).
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from alerting.errors import AlreadyExists, ConcurrentUpdate, Conflict, InvalidInput, InvalidTemplate, NotFound
+from alerting.errors import (
+    AlreadyExists,
+    ConcurrentUpdate,
+    Conflict,
+    InvalidInput,
+    InvalidTemplate,
+    NotFound,
+    RateLimited,
+)
 from alerting.validation import field_errors
 from api.observability import logger
 from api.schemas import ErrorBody, FieldError
@@ -90,6 +99,8 @@ def classify(exc: Exception, event: APIGatewayProxyEvent) -> tuple[HTTPStatus, s
             return HTTPStatus.CONFLICT, "the item kept changing while this request was applied; retry", []
         case Conflict():
             return HTTPStatus.CONFLICT, str(exc), []
+        case RateLimited():  # Retry-After: see `install`
+            return HTTPStatus.TOO_MANY_REQUESTS, str(exc), []
     return HTTPStatus.INTERNAL_SERVER_ERROR, "internal error", []
 
 
@@ -174,6 +185,7 @@ def install(app: APIGatewayRestResolver) -> None:
             status_code=status,
             content_type=content_types.APPLICATION_JSON,
             body=body.model_dump(exclude_defaults=True),
+            headers={"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None,
         )
 
     app.exception_handler(Exception)(handle)

@@ -45,6 +45,14 @@ class ConcurrentUpdate(Conflict):
     """A conditional write lost a race; the caller re-reads and decides again."""
 
 
+class RateLimited(AlertingError):
+    """A quota is used up (the message names it); the next use is allowed in ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class InvalidInput(AlertingError):
     """Input that passed parsing but fails a rule of the domain; names the field."""
 

@@ -16,6 +16,9 @@ import boto3
 from botocore.config import Config
 from pydantic import BaseModel, ConfigDict, Field
 
+# The `SmsCountryCodes` parameter's AllowedPattern: "49,44,1" (no "+", no spaces).
+SMS_COUNTRY_CODES = r"^(\d{1,4}(,\d{1,4})*)?$"
+
 
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
@@ -55,6 +58,8 @@ class DeliverySettings(Settings):
     http_timeout_seconds: float = Field(5.0, alias="HTTP_TIMEOUT_SECONDS")
     console_url: str = Field("", alias="CONSOLE_URL")
     notifier_dlq_url: str = Field(alias="NOTIFIER_DLQ_URL")
+    # Calling codes (or longer number prefixes) SMS may go to, comma-separated; empty: anywhere.
+    sms_country_codes: str = Field("", alias="SMS_COUNTRY_CODES", pattern=SMS_COUNTRY_CODES)
 
     @property
     def email_senders(self) -> dict[str, str]:
@@ -66,6 +71,11 @@ class DeliverySettings(Settings):
             if address.strip():
                 named.setdefault(address.strip().lower(), address.strip())
         return named
+
+    @property
+    def sms_destinations(self) -> tuple[str, ...]:
+        """The calling codes SMS may go to (``SmsCountryCodes``); empty: every country."""
+        return tuple(filter(None, self.sms_country_codes.split(",")))
 
     @property
     def sns_topics(self) -> frozenset[str]:

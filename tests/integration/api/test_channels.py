@@ -252,3 +252,60 @@ def test_test_send_with_a_missing_secret_reports_the_field(api, aws, receiver):
 
 def test_test_send_of_unknown_channel_is_404(api):
     assert api.post("/channels/nope/test").status == 404
+
+
+def sms(channel_id: str, number: str) -> dict[str, Any]:
+    return {"channel_id": channel_id, "name": channel_id, "type": "sms", "target": {"phone_number": number}}
+
+
+def test_sms_to_a_country_outside_sms_country_codes_is_refused_naming_the_field(api, monkeypatch):
+    # Given a deployment that sends SMS to Germany and the UK only
+    monkeypatch.setenv("SMS_COUNTRY_CODES", "49,44")
+
+    refused = api.post("/channels", sms("us", "+12025550123"))
+    created = api.post("/channels", sms("de", "+4915112345678"))
+    moved = api.put("/channels/de", {**sms("de", "+8823451234567"), "version": 1})
+
+    assert (refused.status, created.status, moved.status) == (422, 201, 422)
+    for reply in (refused, moved):
+        assert [e["field"] for e in reply.body["errors"]] == ["target.phone_number"]
+        assert "+49, +44" in reply.body["errors"][0]["message"]
+
+
+def test_test_send_of_an_sms_channel_outside_sms_country_codes_sends_nothing(api, aws, monkeypatch):
+    # Given an SMS channel saved before the deployment narrowed SMS to Germany
+    assert api.post("/channels", sms("us", "+12025550123")).status == 201
+    monkeypatch.setenv("SMS_COUNTRY_CODES", "49")
+
+    reply = api.post("/channels/us/test")
+
+    assert (reply.status, reply.body["delivered"], reply.body["retryable"]) == (200, False, False)
+    assert "outside the allowed country codes" in reply.body["error"]
+
+
+def test_a_channel_is_tested_at_most_five_times_an_hour(api, receiver):
+    from datetime import timedelta
+
+    from alerting.models.common import set_clock, utcnow
+
+    # Given a webhook channel, and a clock that stands still
+    api.post("/channels", webhook(receiver))
+    api.post("/channels", webhook(receiver, channel_id="other", target={"url": receiver.url("/other")}))
+    now = [utcnow()]
+    set_clock(lambda: now[0])
+    try:
+        # When it is tested six times, and once more an hour after the first five
+        replies = [api.post("/channels/hook/test") for _ in range(6)]
+        other = api.post("/channels/other/test")
+        now[0] += timedelta(hours=1)
+        later = api.post("/channels/hook/test")
+    finally:
+        set_clock(None)
+
+    # Then five went out; the sixth was refused with when to come back, naming the limit
+    assert [r.status for r in replies] == [200] * 5 + [429]
+    assert replies[5].headers["Retry-After"] == ["3600"]
+    assert "at most 5 tests per channel an hour" in replies[5].body["message"]
+    assert len(receiver.received("/hook")) == 6  # five, then one an hour later
+    # And another channel has its own five; an hour on, the channel's are back
+    assert (other.status, later.status) == (200, 200)

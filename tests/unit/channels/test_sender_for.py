@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from alerting.channels import EmailSender, SlackSender, SnsSender, WebhookSender, sender_for
+from alerting.channels import EmailSender, SlackSender, SmsSender, SnsSender, WebhookSender, sender_for
 from alerting.channels.http import HttpClient
 from alerting.errors import DeliveryError
 from alerting.models.channels import Channel, ChannelType
@@ -147,5 +147,36 @@ def test_sender_for_email_from_a_sender_outside_the_allow_list_is_permanent(http
 
     assert (str(caught.value), caught.value.retryable) == (
         "email channel is misconfigured: sender is not an allowed sender",
+        False,
+    )
+
+
+def _sms(http: HttpClient, codes: tuple[str, ...]) -> Any:
+    """The sender of an SMS channel to a German number, under the deployment's ``codes``."""
+    channel = _channel(ChannelType.sms, {"phone_number": "+4915112345678"})
+    return sender_for(
+        channel,
+        {},
+        http=http,
+        ses_client=None,
+        sns_client=None,
+        email_sender="alerts@example.com",
+        sms_country_codes=codes,
+        timeout=2.0,
+    )
+
+
+@pytest.mark.parametrize("codes", [(), ("44", "49")], ids=["every-country", "listed"])
+def test_sender_for_sms_to_an_allowed_country_builds_its_sender(http: HttpClient, codes: tuple[str, ...]) -> None:
+    assert isinstance(_sms(http, codes), SmsSender)
+
+
+def test_sender_for_sms_outside_the_allowed_countries_is_permanent(http: HttpClient) -> None:
+    # Given a channel stored before the allow-list changed: nothing is sent, for good, saying why
+    with pytest.raises(DeliveryError) as caught:
+        _sms(http, ("44", "1"))
+
+    assert (str(caught.value), caught.value.retryable) == (
+        "sms channel is misconfigured: phone_number is outside the allowed country codes",
         False,
     )

@@ -13,11 +13,12 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from alerting.channels import Message, Sender, check_target
-from alerting.errors import Conflict, DeliveryError, InvalidInput, NotFound
+from alerting.channels import Message, Sender, check_target, destination_allowed
+from alerting.errors import Conflict, DeliveryError, InvalidInput, NotFound, RateLimited
 from alerting.models.channels import SECRET_FIELDS, TARGET_MODELS, Channel, ChannelSpec, ChannelType
 from alerting.models.common import AlertEvent, Page, epoch, new_id
 from alerting.repositories.config import ConfigRepository
+from alerting.repositories.quotas import Quota, QuotaStore
 from alerting.samples import channel_sample
 from alerting.secrets import SecretStore
 from alerting.templating import check
@@ -31,6 +32,10 @@ SenderFactory = Callable[[Channel, dict[str, str]], Sender]
 
 # Fields that are URLs a request will be sent to: checked like the notifier checks them.
 URL_FIELDS: dict[ChannelType, str] = {ChannelType.slack: "webhook_url", ChannelType.webhook: "url"}
+
+# Test sends per channel in any hour, across every API instance: each may be a paid SMS, and
+# nobody should be able to page a person (or flood a webhook) through the test button.
+TEST_QUOTA = Quota("channel_test", limit=5, period_seconds=3600)
 
 
 def is_marker(value: object) -> bool:
@@ -69,9 +74,11 @@ class ChannelService:
     users: Callable[[str], list[str]]  # what refers to a channel (rules, policies, schedules)
     secrets: SecretStore
     sender_for: SenderFactory
+    quotas: QuotaStore
     allow_private: bool
     email_senders: Mapping[str, str] = dataclasses.field(default_factory=dict)  # lower case -> as IAM spells it
     sns_topics: frozenset[str] = frozenset()
+    sms_country_codes: tuple[str, ...] = ()  # empty: every country
     console_url: str = ""
 
     def create(self, spec: ChannelSpec, now: datetime) -> ChannelView:
@@ -151,8 +158,13 @@ class ChannelService:
         self.secrets.delete(list(channel.secret_refs.values()))
 
     def test(self, channel_id: str, now: datetime) -> ChannelTestResult:
-        """Send a synthetic alert now. A failed send is a result (delivered=false), not an error."""
+        """Send a synthetic alert now. A failed send is a result (delivered=false), not an error;
+        past ``TEST_QUOTA`` nothing is sent (``RateLimited``)."""
         channel = self.channels.get(channel_id)
+        wait = self.quotas.take(TEST_QUOTA, channel_id, epoch(now))
+        if wait:
+            limit = f"at most {TEST_QUOTA.limit} tests per channel an hour"
+            raise RateLimited(f"{limit}: channel {channel_id!r} may be tested again in {wait} s", retry_after=wait)
         values = self._stored_secrets(channel.secret_refs)
         message = Message(
             alert=channel_sample(channel.channel_id, channel.name, now),
@@ -213,6 +225,10 @@ class ChannelService:
         topic = getattr(target, "topic_arn", None)
         if topic is not None and topic not in self.sns_topics:
             raise InvalidInput("target.topic_arn", "not an allowed topic (the stack's topic or AllowedTopicArns)")
+        phone = getattr(target, "phone_number", None)
+        if phone is not None and not destination_allowed(phone, self.sms_country_codes):
+            codes = ", ".join(f"+{code}" for code in self.sms_country_codes)
+            raise InvalidFields([("target.phone_number", f"not in an allowed country (SmsCountryCodes: {codes})")])
         if url_field is not None and url_field in given:  # a kept URL was checked when it was stored
             check_target(str(getattr(target, url_field)), self.allow_private, field=f"target.{url_field}")
         if spec.template is not None:

@@ -16,7 +16,7 @@ from alerting.channels.base import Message, Receipt, Sender
 from alerting.channels.email import EmailSender
 from alerting.channels.http import HttpClient, check_target
 from alerting.channels.slack import SlackSender
-from alerting.channels.sms import SmsSender
+from alerting.channels.sms import SmsSender, destination_allowed
 from alerting.channels.sns import SnsSender
 from alerting.channels.webhook import WebhookSender
 from alerting.errors import DeliveryError
@@ -42,6 +42,7 @@ __all__ = [
     "SnsSender",
     "WebhookSender",
     "check_target",
+    "destination_allowed",
     "sender_for",
 ]
 
@@ -55,12 +56,14 @@ def sender_for(
     sns_client: Any,
     email_sender: str,
     email_senders: Mapping[str, str] | None = None,
+    sms_country_codes: tuple[str, ...] = (),
     timeout: float,
 ) -> Sender:
     """The sender for ``channel``: its ``target`` plus its secret fields (resolved from SSM).
 
     ``email_senders`` maps each allowed sender's lower case to the case the IAM condition names
-    (``DeliverySettings.email_senders``); mail goes out from that spelling.
+    (``DeliverySettings.email_senders``); mail goes out from that spelling. An SMS goes only to a
+    number in ``sms_country_codes`` (empty: anywhere).
 
     A stored channel that no longer makes a valid target (a secret missing from the store) is
     a permanent delivery failure; the error names the fields, never their values.
@@ -86,5 +89,9 @@ def sender_for(
     if isinstance(target, SnsTarget):
         return SnsSender(sns_client, target.topic_arn)
     if isinstance(target, SmsTarget):
+        if not destination_allowed(target.phone_number, sms_country_codes):  # stored before the allow-list
+            raise DeliveryError(
+                "sms channel is misconfigured: phone_number is outside the allowed country codes", retryable=False
+            )
         return SmsSender(sns_client, target.phone_number)
     raise AssertionError(f"no sender for channel type {channel.type}")  # TARGET_MODELS and this list agree

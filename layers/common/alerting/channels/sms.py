@@ -8,6 +8,7 @@ the alert id is kept at the end so the person can acknowledge it. Sent as Transa
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -45,6 +46,14 @@ class SmsSender:
         except (ClientError, BotoCoreError) as exc:
             raise aws_error(LABEL, exc) from None
         return str(response["MessageId"])
+
+
+def destination_allowed(phone_number: str, country_codes: Collection[str]) -> bool:
+    """Whether an E.164 number (``+4915112345678``) is in a country the deployment sends to:
+    its digits begin with one of ``country_codes`` (calling codes such as ``49`` or ``1``, or
+    longer prefixes such as ``1204``; calling codes never begin another, so a prefix is exact).
+    No codes: every country."""
+    return not country_codes or any(phone_number.removeprefix("+").startswith(code) for code in country_codes)
 
 
 def sms_text(message: Message, body: str | None = None) -> str:
