@@ -419,3 +419,55 @@ def test_a_fleet_breaching_at_once_arrives_as_one_grouped_slack_message(local: L
     records = [local.api("GET", f"/alerts/{a['alert_id']}/deliveries")[1]["items"] for a in alerts["items"]]
     ops = [r for rs in records for r in rs if r["channel_id"] == "ops"]
     assert len(ops) == 3 and {r["status"] for r in ops} == {"delivered"} and len({r["group_id"] for r in ops}) == 1
+
+
+def test_a_pending_silence_deleted_over_a_firing_alert_announces_nothing(local: LocalStack):
+    from alerting.models.common import iso, set_clock
+
+    # Given the CPU rule on a webhook through a one-level policy, and the API's clock on the ticks'
+    local.seed_default_rules()
+    target = {"url": local.receiver.url("/ops")}
+    local.api("POST", "/channels", body={"channel_id": "ops", "name": "ops", "type": "webhook", "target": target})
+    policy = {
+        "policy_id": "web",
+        "name": "Web",
+        "levels": [{"targets": [{"channel": "ops"}], "escalate_after_seconds": 1800}],
+    }
+    assert local.api("POST", "/escalation-policies", body=policy)[0] == 201
+    _, rule = local.api("GET", "/rules/high-cpu-usage")
+    update = {k: v for k, v in rule.items() if k not in ("created_at", "updated_at")}
+    assert local.api("PUT", "/rules/high-cpu-usage", body={**update, "escalation_policy_id": "web"})[0] == 200
+    now = [START]
+    set_clock(lambda: now[0])
+
+    def at(n: int) -> dict:
+        now[0] = START + timedelta(minutes=n + 1, seconds=10)  # just after minute n's tick
+        return minute(local, n, 97)
+
+    try:
+        fired_at = next(n for n in range(10) if at(n)["alerts_fired"])
+        _, page = local.api("GET", "/alerts", query={"status": "firing"})
+        (alert,) = page["items"]
+        silence = {
+            "silence_id": "later",
+            "matchers": [{"label": "rule_id", "value": "high-cpu-usage"}],
+            "starts_at": iso(now[0] + timedelta(minutes=30)),
+            "ends_at": iso(now[0] + timedelta(hours=2)),
+            "created_by": "alice",
+        }
+        assert local.api("POST", "/silences", body=silence)[0] == 201
+        at(fired_at + 1)
+
+        # When the silence over the firing alert is deleted before it starts, and ticks follow
+        assert local.api("DELETE", "/silences/later")[0] == 204
+        for n in range(fired_at + 2, fired_at + 6):
+            at(n)
+    finally:
+        set_clock(None)
+
+    # Then nothing is announced again and escalation did not start over
+    assert [r.headers["X-Alerting-Event"] for r in local.receiver.received("/ops")] == ["firing"]
+    _, history = local.api("GET", f"/alerts/{alert['alert_id']}/history")
+    assert [t["event"] for t in history["items"]] == ["firing"]
+    _, final = local.api("GET", f"/alerts/{alert['alert_id']}")
+    assert (final["status"], final["escalation_level"], final["escalated_at"]) == ("firing", 1, alert["escalated_at"])

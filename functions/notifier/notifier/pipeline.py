@@ -145,10 +145,12 @@ GROUP_GRACE = 900  # a `grouped` transition whose group message never came is se
 
 
 def group_key(channel: Channel, alert: Alert) -> tuple[str, dict[str, str]]:
-    """The alert's group on the channel: its `group_by` labels and a short key of them."""
+    """The alert's group on the channel: a short key of its `group_by` labels, and those it
+    carries (one it lacks, or holds empty, is left out, as Alertmanager's group labels; it reads
+    as "" in the key, so alerts lacking it share a group)."""
     labels = alert_labels(alert)
     chosen = {name: labels.get(name, "") for name in channel.group_by or []}
-    return digest(chosen, 16), chosen
+    return digest(chosen, 16), {name: value for name, value in chosen.items() if value}
 
 
 URGENCY = {AlertEvent.escalated: 0, AlertEvent.firing: 1, AlertEvent.severity_changed: 2, AlertEvent.flapping: 3}
@@ -183,8 +185,9 @@ def step(
     sent_before: bool = False,
 ) -> Step:
     """What to do for one target (``channel`` None: the id names no channel) at ``now``.
-    ``sent_before``: the channel was sent an earlier transition of this alert, so its filters
-    no longer apply (it hears the alert through to the end)."""
+    ``sent_before``: the channel was sent an earlier transition of this alert, so its severity
+    and category filters no longer apply (it hears the alert through to the end, a fall back to
+    warning included); its `events` filter always does."""
     if previous is not None and previous.status in SETTLED:
         return Step(Act.keep)
     if previous is None and quiet is not None:
@@ -193,12 +196,11 @@ def step(
         return Step(Act.record, DeliveryStatus.failed, "channel not found")
     if previous is None and not channel.enabled:
         return Step(Act.record, DeliveryStatus.suppressed, "disabled")
-    alert = notice.alert
-    if (
-        previous is None
-        and not sent_before
-        and not channel.filters.accepts(alert.severity, alert.category, notice.event)
-    ):
+    alert, filters = notice.alert, channel.filters
+    wanted = (
+        filters.admits(notice.event) if sent_before else filters.accepts(alert.severity, alert.category, notice.event)
+    )
+    if previous is None and not wanted:
         return Step(Act.record, DeliveryStatus.suppressed, "filtered out")
     if previous is None and channel.group_by is not None:
         return Step(Act.group)

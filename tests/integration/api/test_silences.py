@@ -47,12 +47,46 @@ def test_silence_create_read_list_by_state_and_expire(api):
         ({"matchers": [{"label": "service", "op": "=~", "value": "pay("}]}, 422, "matchers.0.value"),
         ({"matchers": [{"label": "service", "op": "!~", "value": "(p)\\1"}]}, 422, "matchers.0.value"),  # RE2 refuses
         ({"matchers": [{"label": "service", "op": "~", "value": "x"}]}, 422, "matchers.0.op"),
+        # every matcher matches the empty string: it would silence every alert without a team
+        ({"matchers": [{"label": "team", "value": ""}]}, 422, "matchers"),
+        (
+            {"matchers": [{"label": "team", "value": ""}, {"label": "service", "op": "=~", "value": ".*"}]},
+            422,
+            "matchers",
+        ),
         ({"ends_at": iso(NOW - timedelta(minutes=1))}, 400, "ends_at"),
     ],
 )
 def test_silence_invalid_names_the_field(api, overrides, status, field):
     reply = api.post("/silences", body(**overrides))
     assert (reply.status, reply.body["errors"][0]["field"]) == (status, field)
+
+
+def test_a_negative_matcher_alone_is_a_valid_silence(api):
+    reply = api.post("/silences", body(matchers=[{"label": "severity", "op": "!=", "value": "critical"}]))
+    assert reply.status == 201, reply.body  # as Alertmanager: only `=` and `=~` count as matching ""
+
+
+def parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_a_silence_asked_to_start_in_the_past_starts_now(api):
+    before = datetime.now(UTC).replace(microsecond=0)
+    reply = api.post("/silences", body(silence_id="late", starts_at=iso(NOW - timedelta(hours=1))))
+    assert reply.status == 201, reply.body
+    assert before <= parse(reply.body["starts_at"]) <= datetime.now(UTC)
+    assert api.get("/silences/late").body["starts_at"] == reply.body["starts_at"]  # stored so
+
+
+def test_a_pending_silence_expired_starts_and_ends_at_once(api):
+    later = body(silence_id="later", starts_at=iso(NOW + timedelta(hours=2)), ends_at=iso(NOW + timedelta(hours=3)))
+    assert api.post("/silences", later).status == 201
+    assert api.delete("/silences/later").status == 204
+    ended = api.get("/silences/later").body
+    # it never began, so it covered nothing (and its end announces nothing)
+    assert ended["starts_at"] == ended["ends_at"]
+    assert [s["silence_id"] for s in api.get("/silences", {"state": "expired"}).body["items"]] == ["later"]
 
 
 def test_a_silence_is_kept_a_week_after_it_ends_then_the_table_may_delete_it(api, aws):

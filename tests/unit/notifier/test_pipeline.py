@@ -315,6 +315,30 @@ def test_a_channel_sent_an_earlier_transition_hears_the_rest_whatever_its_filter
     assert step(fell, PAGER, None, None, Breaker("pager"), NOW, sent_before=True).act is Act.send
 
 
+@pytest.mark.parametrize(
+    ("filters", "severity", "event", "sent_before", "sent"),
+    [
+        # severity and category decide who first hears of an alert...
+        ({"min_severity": "critical"}, "medium", AlertEvent.firing, False, False),
+        ({"min_severity": "critical"}, "medium", AlertEvent.severity_changed, True, True),
+        ({"categories": ["security"]}, "high", AlertEvent.acknowledged, True, True),
+        # ...the `events` filter applies to every transition, heard of before or not
+        ({"events": ["firing", "resolved"]}, "high", AlertEvent.firing, False, True),
+        ({"events": ["firing", "resolved"]}, "high", AlertEvent.acknowledged, True, False),
+        ({"events": ["firing", "resolved"]}, "high", AlertEvent.escalated, True, False),
+        ({"events": ["firing", "resolved"]}, "high", AlertEvent.resolved, True, True),
+        ({"events": ["resolved"], "min_severity": "critical"}, "medium", AlertEvent.resolved, True, True),
+        ({"events": ["firing"], "min_severity": "critical"}, "medium", AlertEvent.severity_changed, True, False),
+    ],
+)
+def test_a_channels_events_filter_always_applies(filters, severity, event, sent_before, sent):
+    channel = Channel(channel_id="ops-slack", name="Ops", type="slack", target={}, filters=filters)
+    transition = Notice(make_alert(alert_rule(severity=severity)), event, 2)
+    decided = step(transition, channel, None, None, Breaker("ops-slack"), NOW, sent_before=sent_before)
+    expected = (Act.send, None, "") if sent else (Act.record, DeliveryStatus.suppressed, "filtered out")
+    assert (decided.act, decided.status, decided.reason) == expected
+
+
 def test_only_sends_count_as_sent():
     assert record(DeliveryStatus.delivered).sent and record(DeliveryStatus.failed).sent
     filtered = record(DeliveryStatus.suppressed, error="filtered out")

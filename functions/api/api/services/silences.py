@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from alerting.errors import Conflict, InvalidInput
 from alerting.models.common import Page, new_id
@@ -22,15 +22,7 @@ class SilenceService:
         if spec.ends_at <= now:
             raise InvalidInput("ends_at", "is in the past")
         self.limit.check(sum(1 for s in self.silences.all() if s.state(now) is not SilenceState.expired))
-        silence = Silence.model_validate(
-            spec.model_dump()
-            | {
-                "silence_id": spec.silence_id or new_id(),
-                "starts_at": spec.starts_at or now,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
+        silence = Silence.created(spec, spec.silence_id or new_id(), now)
         return self.silences.create(silence)
 
     def page(self, state: SilenceState | None, limit: int, next_token: str | None, now: datetime) -> Page[Silence]:
@@ -45,12 +37,8 @@ class SilenceService:
 
     def expire(self, silence_id: str, now: datetime) -> None:
         """Ends it now; an expired silence cannot change. Alerts it covered that still fire are
-        announced on the next tick."""
+        announced on the next tick; a pending one covered nothing, so its end announces nothing."""
         silence = self.silences.get(silence_id)
         if silence.state(now) is SilenceState.expired:
             raise Conflict(f"silence {silence_id!r} has already expired")
-        starts = min(silence.starts_at, now - timedelta(seconds=1))  # a pending one never began
-        ended = silence.model_copy(
-            update={"starts_at": starts, "ends_at": now, "updated_at": now, "version": silence.version + 1}
-        )
-        self.silences.replace(ended, silence.version)
+        self.silences.replace(silence.expired(now), silence.version)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from alerting.models.common import AlertEvent, Category, Model, ResourceId, Severity, UtcDatetime
 
@@ -30,7 +30,12 @@ class ChannelFilters(Model):
             return False
         if self.categories and category not in self.categories:
             return False
-        return not (self.events and event not in self.events)
+        return self.admits(event)
+
+    def admits(self, event: AlertEvent) -> bool:
+        """The `events` filter alone: it applies to every transition, also once the channel has
+        heard of the alert (severity and category only decide who first hears of it)."""
+        return not self.events or event in self.events
 
 
 class MessageTemplate(Model):
@@ -111,6 +116,15 @@ class ChannelSpec(Grouping):
     template: MessageTemplate | None = None
     enabled: bool = True
 
+    @field_validator("group_by")
+    @classmethod
+    def _distinct(cls, labels: list[str] | None) -> list[str] | None:
+        # Alertmanager's route config refuses a repeated label too ("duplicated label in group_by").
+        repeated = sorted({label for label in labels or [] if (labels or []).count(label) > 1})
+        if repeated:
+            raise ValueError(f"duplicated label {repeated[0]!r}: each label once")
+        return labels
+
 
 class Channel(Grouping):
     """A stored channel. `target` holds non-secret fields; secrets live in SSM under `secret_refs`."""
@@ -173,7 +187,8 @@ class DeliveryRecord(Model):
     @property
     def sent(self) -> bool:
         """Whether a message went (or was tried) to the channel: from then on it hears the
-        alert's later transitions whatever its filters say (a fall back to warning included)."""
+        alert's later transitions whatever its severity and category filters say (a fall back to
+        warning included), those its `events` filter admits."""
         return self.status is not DeliveryStatus.suppressed
 
     created_at: UtcDatetime

@@ -24,22 +24,31 @@ class InhibitionSpec(Model):
     equal: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=20)] = []
 
     def aims_at(self, alert: Alert) -> bool:
-        labels = alert_labels(alert)
+        return self._targets(alert_labels(alert))
+
+    def _targets(self, labels: dict[str, str]) -> bool:
         return all(m.matches(labels) for m in self.target)
+
+    def _sources(self, labels: dict[str, str]) -> bool:
+        return all(m.matches(labels) for m in self.source)
 
     def source_of(self, alert: Alert, open_alerts: Iterable[Alert]) -> Alert | None:
         """The open alert that inhibits ``alert`` under this rule, if any. An alert never
-        inhibits itself; a label neither carries reads as the empty string (so it is equal)."""
-        if not self.aims_at(alert):
-            return None
+        inhibits itself; a label neither carries reads as the empty string (so it is equal).
+        An alert that matches both sides is not inhibited by another that matches both sides
+        (Alertmanager's ``excludeTwoSidedMatch``): two of them would otherwise silence each other."""
         labels = alert_labels(alert)
+        if not self._targets(labels):
+            return None
+        two_sided = self._sources(labels)
         for source in sorted(open_alerts, key=lambda a: a.alert_id):
             theirs = alert_labels(source)
             if (
                 source.alert_id != alert.alert_id
                 and source.is_open
-                and all(m.matches(theirs) for m in self.source)
+                and self._sources(theirs)
                 and all(theirs.get(name, "") == labels.get(name, "") for name in self.equal)
+                and not (two_sided and self._targets(theirs))
             ):
                 return source
         return None

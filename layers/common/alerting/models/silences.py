@@ -57,6 +57,15 @@ class Matcher(Model):
         found = self._pattern.fullmatch(seen) is not None  # anchored, as Alertmanager
         return found if self.op is MatchOp.regex else not found
 
+    @property
+    def matches_empty(self) -> bool:
+        """Alertmanager's ``matchesEmpty``: an `=` of the empty string, or an `=~` the empty string
+        matches. A negative matcher never counts, even though a missing label passes it (so
+        `severity!=critical` alone is a valid silence, as in Alertmanager)."""
+        if self.op is MatchOp.equal:
+            return self.value == ""
+        return self.op is MatchOp.regex and self._pattern.fullmatch("") is not None
+
 
 def _re2_options() -> re2.Options:
     options = re2.Options()
@@ -91,6 +100,14 @@ class SilenceSpec(Model):
     created_by: Annotated[str, Field(min_length=1, max_length=200)]
     comment: Annotated[str, Field(max_length=2000)] = ""
 
+    @field_validator("matchers")
+    @classmethod
+    def _not_everything(cls, matchers: list[Matcher]) -> list[Matcher]:
+        # Alertmanager's validateSilence: `{team=""}` alone would silence every alert without a team.
+        if all(m.matches_empty for m in matchers):
+            raise ValueError("at least one matcher must not match the empty string")
+        return matchers
+
     @model_validator(mode="after")
     def _ends_after_start(self) -> Self:
         if self.starts_at is not None and self.ends_at <= self.starts_at:
@@ -99,11 +116,50 @@ class SilenceSpec(Model):
 
 
 class Silence(SilenceSpec):
+    """A stored silence. Read back as it was written: the rules above are for what a client
+    sends, so a silence stored before a rule existed still loads (and still ends)."""
+
     silence_id: ResourceId
     starts_at: UtcDatetime
     created_at: UtcDatetime
     updated_at: UtcDatetime
     version: int = 1
+
+    @field_validator("matchers")
+    @classmethod
+    def _not_everything(cls, matchers: list[Matcher]) -> list[Matcher]:
+        return matchers
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Self:
+        # equal: a pending silence expired before it began (it covered nothing, ever)
+        if self.ends_at < self.starts_at:
+            raise ValueError("ends_at must not be before starts_at")
+        return self
+
+    @classmethod
+    def created(cls, spec: SilenceSpec, silence_id: str, now: datetime) -> Silence:
+        """The silence ``spec`` asks for, created at ``now``. A start left out, or in the past,
+        is now (Alertmanager's): a silence cannot have held back what was already notified, and
+        its end must not announce alerts it never covered."""
+        return cls.model_validate(
+            spec.model_dump()
+            | {
+                "silence_id": silence_id,
+                "starts_at": max(spec.starts_at or now, now),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+
+    def expired(self, now: datetime) -> Silence:
+        """This silence ended at ``now`` (a `DELETE`), as Alertmanager's ``expire``: an active one
+        ends now; a pending one starts and ends now, so it never covered anything and its end
+        announces nothing. The caller refuses one that has expired already."""
+        starts = min(self.starts_at, now)
+        return self.model_copy(
+            update={"starts_at": starts, "ends_at": now, "updated_at": now, "version": self.version + 1}
+        )
 
     @property
     def expires_epoch(self) -> int:
