@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import tracemalloc
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
+from alerting import sandbox
 from alerting.errors import InvalidTemplate
 from alerting.samples import channel_sample, rule_sample
 from alerting.templating import MAX_RENDERED, TemplateFailure, check, render
 from tests.factories import make_rule
 
 NOW = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
+# Each bomb below would allocate 17 MB to 500 MB in one call; refused, a render stays far below.
+SMALL_PEAK = 4 * 2**20
 
 
 @pytest.mark.parametrize(
@@ -86,3 +92,175 @@ def test_rule_sample_carries_the_rule_at_its_thresholds():
     sample = rule_sample(rule, NOW)
     assert (sample.rule_name, sample.labels, sample.series) == ("High CPU", {"team": "web"}, {"Service": "web"})
     assert [(v.threshold, v.value) for v in sample.values] == [(85, 85)]
+
+
+# Calls of constants alone, which Jinja would fold while compiling: refused when saved even in a
+# branch the sample alert does not take.
+CONSTANT_BOMBS = [
+    "{{ 'x'|center(50000000)|length }}",
+    "{{ 'x'|center(width=50000000)|length }}",
+    "{{ 'x'|indent(50000000, first=true)|length }}",
+    "{{ ('x\\n' * 5000)|indent('y' * 10000)|length }}",
+    "{{ ('x\\r' * 5000)|indent('y' * 10000)|length }}",  # splitlines splits on a carriage return too
+    "{{ ('x ' * 5000)|wordwrap(1, wrapstring='y' * 10000)|length }}",
+    "{{ ('x' * 10000)|replace('x', 'y' * 5000)|length }}",
+    "{{ ('x' * 10000)|replace('', 'y' * 5000)|length }}",  # '' matches between every character
+    "{{ (['x' * 10000] * 5000)|join|length }}",  # 5,000 references to one string, 50M once joined
+    "{{ '%50000000s'|format('x')|length }}",
+    "{{ '%(a)50000000s'|format(a='x')|length }}",
+    "{{ '%.50000000f'|format(1.0)|length }}",
+    "{{ [1]|batch(5000000, 'x')|list|length }}",
+    "{{ [1]|slice(500000)|list|length }}",
+    "{{ ('www.a.co ' * 2000)|urlize(target='t' * 10000)|length }}",
+    "{{ {'a': ['x']}|tojson(indent=50000000)|length }}",
+    "{{ ('%50000000s' % 'x')|length }}",
+    "{{ 'x'.center(50000000)|length }}",
+    "{{ 'x'.ljust(50000000)|length }}",
+    "{{ 'x'.rjust(50000000)|length }}",
+    "{{ 'x'.zfill(50000000)|length }}",
+    "{{ ('\\t' * 10000).expandtabs(5000)|length }}",
+    "{{ ('y' * 10000).join('a' * 5000)|length }}",
+    "{{ ('x' * 10000).replace('x', 'y' * 5000)|length }}",
+    "{{ ('x' * 10000).translate({120: 'y' * 5000})|length }}",
+    "{{ '{:>50000000}'.format('x')|length }}",
+    "{{ '{a:>50000000}'.format_map({'a': 'x'})|length }}",
+    "{{ 'x'.encode().center(50000000)|length }}",
+    "{{ (1).to_bytes(50000000, 'big')|length }}",  # a method on no list
+]
+# 15,000 characters referenced 1,000 times: small in memory, 15M characters as text.
+NESTED = (
+    "{% set s = 'x' * 15000 %}{% set a = [s, s, s, s, s, s, s, s, s, s] %}"
+    "{% set b = [a, a, a, a, a, a, a, a, a, a] %}{% set c = [b, b, b, b, b, b, b, b, b, b] %}"
+)
+S = "{% set s = 'x' * 10000 %}"
+BOMBS = [
+    *CONSTANT_BOMBS,
+    "{{ range(5000)|join('y' * 10000)|length }}",
+    "{{ range(1000)|map('string')|join('y' * 20000)|length }}",  # a lazy sequence joined
+    "{{ range(2500)|map('center', 20000)|list|length }}",  # each call within the cap, not all
+    NESTED + "{{ c|string|length }}",
+    NESTED + "{{ c|tojson|length }}",
+    NESTED + "{{ c|pprint|length }}",
+    NESTED + "{{ {'k': c}|xmlattr|length }}",
+    NESTED + "{{ {'k': c}|urlencode|length }}",
+    NESTED + "{{ c|upper|length }}",
+    NESTED + "{{ c is lower }}",
+    NESTED + "{{ c }}",
+    NESTED + "{{ (c ~ '')|length }}",
+    S + "{% set s = s ~ s %}" * 12 + "{{ s|length }}",  # locals double without any call
+    S + "{% set s = s + s %}" * 12 + "{{ s|length }}",
+    S + "{% set x %}{% for i in range(5000) %}{{ s }}{% endfor %}{% endset %}{{ x|length }}",
+    "{% set x %}{% for i in range(20000) %}" + "y" * 2500 + "{% endfor %}{% endset %}{{ x|length }}",
+    S + "{% macro m() %}{% for i in range(5000) %}{{ s }}{% endfor %}{% endmacro %}{{ m()|length }}",
+    S + "{% filter length %}{% for i in range(5000) %}{{ s }}{% endfor %}{% endfilter %}",
+    "{{ lipsum(500, true, 1000, 1001)|length }}",
+]
+
+
+def peak_memory(run: Callable[[], Any]) -> int:
+    render("{{ 1 }}", {})  # Jinja loaded before measuring
+    tracemalloc.start()
+    try:
+        run()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize("source", BOMBS)
+def test_a_template_that_would_build_too_much_fails_before_it_allocates(source: str):
+    def attempt() -> None:
+        with pytest.raises(TemplateFailure):
+            render(source, {})
+
+    assert peak_memory(attempt) < SMALL_PEAK
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ range(15000)|batch(1)|sum(start=[])|length }}",  # summing lists copies all so far, each item
+        "{% set a = ((10 ** 64) ** 64) ** 64 %}{{ (a * a * a * a) > 1 }}",
+    ],
+)
+def test_a_call_that_would_outrun_the_clock_in_one_step_is_refused_before_it_runs(source: str):
+    with pytest.raises(TemplateFailure) as raised:
+        render(source, {})
+    assert "would build a value that is too large" in str(raised.value)
+
+
+@pytest.mark.parametrize("source", CONSTANT_BOMBS)
+def test_check_refuses_a_constant_bomb_in_a_branch_the_sample_does_not_take(source: str):
+    untaken = "{% if false %}" + source + "{% endif %}"
+
+    def attempt() -> None:
+        with pytest.raises(InvalidTemplate) as raised:
+            check(untaken, "annotations.summary", rule_sample(make_rule(), NOW))
+        assert raised.value.field == "annotations.summary"
+        assert "overruns its budget" in raised.value.message
+
+    assert peak_memory(attempt) < SMALL_PEAK
+
+
+def test_compiling_a_template_evaluates_none_of_its_filters(monkeypatch: pytest.MonkeyPatch):
+    calls: list[int] = []
+
+    def center(value: str, width: int) -> str:
+        calls.append(width)
+        return value.center(width)
+
+    monkeypatch.setitem(sandbox.ENV.filters, "center", center)
+    sandbox.ENV.from_string("{% if false %}{{ 'x'|center(5) }}{% endif %}")
+    assert calls == []
+    assert render("{{ 'x'|center(5) }}", {}) == "  x  "
+    assert calls == [5]
+
+
+def test_check_refuses_a_template_whose_output_on_the_sample_reaches_the_cap():
+    with pytest.raises(InvalidTemplate) as raised:
+        check("{% for i in range(100000) %}x{% endfor %}", "template.body", channel_sample("ops", "Ops", NOW))
+    assert raised.value.field == "template.body"
+    assert "20,000-character cap" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("{{ values|map(attribute='value')|join(', ') }}", "85.0, 90.5"),
+        ("{{ '%-6s|%5.1f' % (rule_name, value) }} {{ '%(a)s' % {'a': 1} }}", "High  | 85.0 1"),
+        ("{{ '{:.1f} {name}'.format(value, name=rule_name) }}", "85.0 High"),
+        ("{{ 'a\\nb'|indent(2) }}|{{ 'a\\nb'|indent('> ', first=true) }}", "a\n  b|> a\n> b"),
+        ("{{ ('word ' * 3)|wordwrap(5, wrapstring='/') }}", "word/word/word"),
+        ("{{ 'x'.center(5, '*') }} {{ '7'.zfill(3) }} {{ rule_name.replace('High', 'Low') }}", "**x** 007 Low"),
+        (
+            "{{ ', '.join(labels|sort) }} {{ labels.get('team') }} {{ labels.items()|list }}",
+            "team web [('team', 'web')]",
+        ),
+        (
+            "{{ values|batch(1, '-')|list|length }} {{ [1, 2, 3]|slice(2)|list }} {{ [[1], [2]]|sum(start=[]) }}",
+            "2 [[1, 2], [3]] [1, 2]",
+        ),
+        ("{{ {'a': [1]}|tojson(indent=1) }}", '{\n "a": [\n  1\n ]\n}'),
+        (
+            "{{ 'see www.example.com'|urlize }}",
+            'see <a href="https://www.example.com" rel="noopener">www.example.com</a>',
+        ),
+        ("{{ value * 1000 }} {{ 2 ** 10 }} {{ [1] + [2] }} {{ rule_name ~ '!' }}", "85000.0 1024 [1, 2] High!"),
+        ("{% set ns = namespace(n=0) %}{% for v in values %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}", "2"),
+        ("{% macro m(x) %}<{{ x }}>{% endmacro %}{% filter upper %}{{ m(rule_name) }}{% endfilter %}", "<HIGH>"),
+    ],
+)
+def test_filters_methods_and_operators_within_the_budget_render_as_jinja_does(source: str, expected: str):
+    variables = {
+        "rule_name": "High",
+        "value": 85.0,
+        "labels": {"team": "web"},
+        "values": [{"value": 85.0}, {"value": 90.5}],
+    }
+    assert render(source, variables) == expected
+
+
+def test_autoescape_blocks_still_escape_output_and_concatenation():
+    source = "{% autoescape true %}{{ x }}{{ 'a'|safe ~ x }}{% endautoescape %}{{ x }}"
+    assert render(source, {"x": "<b>"}) == "&lt;b&gt;a&lt;b&gt;<b>"

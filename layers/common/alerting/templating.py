@@ -5,11 +5,13 @@ Templates see the alert's fields (``alert.rule_name``, ``alert.values``...) plus
 it is saved (`check`); one that fails to render anyway falls back to the default text and the
 failure is recorded (`TemplateFailure`), so a bad template never blocks an alert.
 
-Templates run inside the evaluator's tick and the notifier's batch, so a render has a budget:
-0.2 s of time (checked on every loop iteration, call, attribute and item access), 20,000
-characters of output, and no operation that builds a value larger than that (`*`, `**`, a grown
-string read back). Templates are also test-rendered against a sample alert when they are saved
-(`check`), so one that fails or runs out of budget is refused with the field named.
+Templates run inside the evaluator's tick and the notifier's batch, so a render has a budget
+(`alerting.sandbox`): 0.2 s of time, 20,000 characters of output, no value built larger than
+that (every filter, test, method call and operator is bounded before it runs and checked after),
+and 1,000,000 characters built in all. Templates are also checked when they are saved (`check`):
+test-rendered against a sample alert, and their expressions of constants evaluated in every
+branch, so one that fails, runs out of budget or fills the output cap is refused with the field
+named.
 """
 
 from __future__ import annotations
@@ -50,23 +52,29 @@ def render(source: str, variables: dict[str, Any]) -> str:
 
 
 def check(source: str, field: str, sample: Alert) -> None:
-    """Refuse a template, naming the field, that does not parse or that fails or overruns its
-    budget on ``sample``. Labels and annotations the sample lacks read as empty: a channel's
-    template may name labels that only some rules set."""
+    """Refuse a template, naming the field, that does not parse, that has an expression of
+    constants overrunning its budget (in any branch), or that fails, overruns its budget or
+    reaches the output cap on ``sample``. Labels and annotations the sample lacks read as empty:
+    a channel's template may name labels that only some rules set."""
     from alerting import sandbox
 
     problem = sandbox.parse_error(source)
     if problem is not None:
         raise InvalidTemplate(field, f"template does not parse: {problem}")
+    problem = sandbox.constant_error(source)
+    if problem is not None:
+        raise InvalidTemplate(field, f"template overruns its budget: {problem}")
     variables = context(sample)
     alert = variables["alert"]
     for name in ("labels", "annotations"):
         alert[name] = defaultdict(str, alert[name])
     variables["labels"] = alert["labels"]
     try:
-        render(source, variables)
+        text = render(source, variables)
     except TemplateFailure as exc:
         raise InvalidTemplate(field, f"template fails on a sample alert: {exc}") from None
+    if len(text) >= MAX_RENDERED:
+        raise InvalidTemplate(field, f"template output on a sample alert reaches the {MAX_RENDERED:,}-character cap")
 
 
 def render_annotations(templates: dict[str, str], alert: Alert) -> dict[str, str]:

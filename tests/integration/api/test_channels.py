@@ -123,6 +123,15 @@ def test_create_each_type_shows_plain_fields_and_masks_secret_ones(api, channel,
             ["template.body"],
         ),
         (
+            {
+                "type": "email",
+                "target": {"to": ["a@b.c"]},
+                "template": {"subject": "{% if false %}{{ '%50000000s'|format('x') }}{% endif %}"},
+            },
+            422,
+            ["template.subject"],
+        ),
+        (
             {"type": "email", "target": {"to": ["a@b.c"]}, "filters": {"events": ["exploded"]}},
             422,
             ["filters.events.0"],

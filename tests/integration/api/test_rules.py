@@ -79,6 +79,9 @@ def test_create_rule_beyond_what_dynamodb_or_cloudwatch_take_names_the_field(api
         "{{ value / 0 }}",  # fails on the sample alert
         # runs past its budget: a loop over a prebuilt range makes no call to check
         "{% set r = range(100000) %}{% for i in r %}{% for j in r %}{% endfor %}{% endfor %}",
+        # a filter asked for 50 MB, in a branch the sample alert does not take
+        "{% if false %}{{ 'x'|center(50000000)|length }}{% endif %}",
+        "{% for i in range(100000) %}x{% endfor %}",  # fills the output cap
     ],
 )
 def test_create_rule_with_a_template_that_fails_on_a_sample_alert_is_422_naming_it(api, template):
