@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PY313_DIR):$(PATH)
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: venv test check lint format typecheck validate build demo serve screenshot bench cost rules-validate rules-sync clean
+.PHONY: venv test check lint format typecheck validate build demo serve screenshot bench cost rules-validate rules-sync rules-test clean
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -70,6 +70,9 @@ rules-validate: $(STAMP)
 
 rules-sync: $(STAMP)  ## load rules/*.yaml into the rules table (TABLE=<config table name>)
 	$(BIN)/alerting-rules sync $(or $(RULES),rules) --table $(TABLE)
+
+rules-test: $(STAMP)  ## run the rule tests rules/tests/*.yaml (FILES="a.yaml b.yaml" runs those); exit 1 on a mismatch
+	$(BIN)/alerting-rules test $(FILES) --rules $(or $(RULES),rules)
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

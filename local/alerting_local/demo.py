@@ -31,8 +31,11 @@ from zoneinfo import ZoneInfo
 
 from websockets.sync.client import ClientConnection, connect
 
+from alerting.defaults import default_rules, parse_dimensions
 from alerting.models.common import set_clock
+from alerting.models.rules import Rule
 from alerting_local.stack import LocalStack
+from alerting_local.template import load_template
 
 MINUTES = 30
 SHARD_BUDGET = 4
@@ -271,6 +274,17 @@ RULES: list[dict[str, Any]] = [
         "labels": {"region": "eu-west-1"},
     },
 ]
+
+
+def demo_rules() -> list[Rule]:
+    """Every rule the scenario runs: the defaults as the template seeds them, and its own. Their
+    rule tests (local/alerting_local/rule_tests/) replay the scenario's datapoints against them."""
+    parameters = load_template()["Parameters"]
+    namespace, dimensions = (parameters[f"DefaultRules{p}"]["Default"] for p in ("Namespace", "Dimensions"))
+    defaults = default_rules(namespace, parse_dimensions(dimensions))
+    return defaults + [Rule.model_validate(rule) for rule in RULES]
+
+
 INHIBITION: dict[str, Any] = {
     "inhibition_id": "region-down",
     # the source must carry a region: a label neither alert has would be equal ("" = "")

@@ -12,16 +12,7 @@ from typing import Any, Protocol
 from alerting.discovery import Fleet, MetricDirectory, fleet
 from alerting.errors import ConcurrentUpdate, MetricsUnavailable, NotFound
 from alerting.evaluation import Decision, Observation, Outcome, evaluate_series, is_due
-from alerting.lifecycle import (
-    EVALUATOR,
-    change_severity,
-    due_transition,
-    recover,
-    resolve,
-    settle,
-    silence_ended,
-    start_alert,
-)
+from alerting.lifecycle import EVALUATOR, change_severity, recover, resolve, settle, start_alert
 from alerting.metrics import MetricQuery, observe, queries_for
 from alerting.models.alerts import ConditionValue, Resolution, SeriesState
 from alerting.models.common import epoch, floor_minute
@@ -34,6 +25,7 @@ from alerting.repositories.config import BUCKETS_BACKFILLED, ConfigRepository, R
 from alerting.repositories.dynamo import transact
 from alerting.repositories.state import StateRepository
 from alerting.sharding import BUCKETS, Shard, bucket_of, plan, weight
+from alerting.ticks import retirement, time_transition
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # a lost race is retried after re-reading; the re-read normally says "duplicate"
@@ -212,10 +204,8 @@ class Evaluator:
         policies = {p.policy_id: p for p in self.policies.all()} if wanted and self.policies else {}
         silences = list(self.silences.all()) if open_alerts and self.silences else []
         for alert in open_alerts:
-            rule = rules.get(alert.rule_id)
             policy = policies.get(alert.escalation_policy_id or "")
-            repeat = rule.repeat_interval_seconds if rule else None
-            due = due_transition(alert, policy, repeat, tick) or silence_ended(alert, silences, tick)
+            due = time_transition(alert, rules.get(alert.rule_id), policy, silences, tick)
             if due is None:
                 continue
             try:
@@ -283,24 +273,6 @@ def buckets_to_read(shard: Shard, tick: datetime) -> list[int]:
     occupied = {bucket_of(r) for r in shard.due}
     turn = epoch(tick) // 60 % BUCKETS
     return [b for b in shard.buckets if b in occupied or b == turn]
-
-
-def retirement(rule: Rule | None, state: SeriesState, tick: int) -> str | None:
-    """Why a stored series no longer belongs to an evaluated rule, if it does not.
-
-    The API closes a disabled or deleted rule's alerts at once; this is the backstop that makes
-    every path converge (rules-as-code sync, a tick that raced the change, a dimension change
-    that moved the rule to another series). A fleet rule's series that has had no data for
-    `series_ttl_seconds` is gone (its instance was terminated, its service renamed)."""
-    if rule is None:
-        return "rule_deleted"
-    if not rule.enabled:
-        return "rule_disabled"
-    if not rule.owns(state.series) or rule.fingerprint_of(state.series) != state.fingerprint:
-        return "rule_changed"
-    if rule.wildcards and state.missing_since is not None and tick - state.missing_since >= rule.series_ttl_seconds:
-        return "series_gone"
-    return None
 
 
 def _tally(summary: EvaluationSummary, decision: Decision) -> None:

@@ -4,12 +4,15 @@
     alerting-rules sync rules/ --table NAME   create or update each rule in the config table
                                               (--prune deletes rules labelled managed-by=rules-as-code
                                               that no file declares any more)
+    alerting-rules test [FILES] [--rules DIR] run rule tests (default rules/tests/*.yaml, docs/testing-rules.md);
+                                              a diff of expected and got, exit 1 on a mismatch
 
 A file holds one rule (a mapping) or several (`rules: [...]`), and may hold lists of the other
 configuration, each entry with its id: `schedules:`, `escalation_policies:`, `mute_windows:`
 and `inhibitions:`. They are synced in that order, before the rules (a rule names a policy, a
 policy names schedules). Without `rule_id`, a single-rule file takes its id from the file name.
-Channels are not files: their secrets go through the API to SSM.
+Channels are not files: their secrets go through the API to SSM. The `tests/` folder holds rule
+tests (`alerting.rule_tests`), not rules.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from alerting.templating import check
 from alerting.validation import field_errors
 
 MANAGED_LABEL = ("managed-by", "rules-as-code")
+TESTS_FOLDER = "tests"  # rule tests beside the rules: not rules themselves
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ def _documents(folder: Path) -> list[tuple[Path, Any]]:
     """Every YAML file under ``folder``, in path order, parsed (or the error that stopped it)."""
     documents: list[tuple[Path, Any]] = []
     for path in sorted([*folder.glob("**/*.yaml"), *folder.glob("**/*.yml")]):
+        if path.relative_to(folder).parts[0] == TESTS_FOLDER:
+            continue
         try:
             documents.append((path, yaml.safe_load(path.read_text()) or {}))
         except yaml.YAMLError as exc:
@@ -114,9 +120,9 @@ def load_folder(folder: Path) -> tuple[list[Rule], list[Problem]]:
             except ValidationError as exc:
                 problems.extend(Problem(str(path), f, m) for f, m in field_errors(exc.errors(), prefix))
                 continue
-            template_problems = _template_problems(rule)
-            if template_problems:
-                problems.extend(Problem(str(path), prefix + f, m) for f, m in template_problems)
+            rendered = template_problems(rule)
+            if rendered:
+                problems.extend(Problem(str(path), prefix + f, m) for f, m in rendered)
                 continue
             if rule.rule_id in seen:
                 problems.append(Problem(str(path), prefix + "rule_id", f"duplicate of {seen[rule.rule_id]}"))
@@ -173,7 +179,7 @@ def reference_problems(rules: Sequence[Rule], declared: Declared) -> list[Proble
     return problems
 
 
-def _template_problems(rule: Rule) -> list[tuple[str, str]]:
+def template_problems(rule: Rule) -> list[tuple[str, str]]:
     """The same test render the API does when a rule is saved."""
     sample = rule_sample(rule, utcnow())
     found = []
@@ -233,7 +239,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     push.add_argument("--table", required=True, help="the stack's ConfigTable name (output ConfigTableName)")
     push.add_argument("--region", default=None)
     push.add_argument("--prune", action="store_true", help="delete managed rules no file declares")
+    tester = commands.add_parser("test", help="run rule tests: the alerts expected at given ticks")
+    tester.add_argument("files", nargs="*", type=Path, help="test files (default: rules/tests/*.yaml)")
+    tester.add_argument("--rules", type=Path, default=Path("rules"), help="the folder tests take rule ids from")
     args = parser.parse_args(argv)
+    if args.command == "test":
+        return run_rule_tests(args.files or sorted(args.rules.glob(f"{TESTS_FOLDER}/*.yaml")), args.rules)
 
     rules, problems = load_folder(args.folder)
     declared, section_problems = load_sections(args.folder)
@@ -261,6 +272,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = sync(rules, ConfigRepository(dynamodb, args.table, KIND_RULE, Rule, "rule_id"), prune=args.prune)
     print("rules: " + ", ".join(f"{k}: {len(v)}" for k, v in report.items()))
     return 0
+
+
+def run_rule_tests(files: Sequence[Path], folder: Path) -> int:
+    """Run rule tests against the rules of ``folder`` (which must validate); 1 on any failure."""
+    from alerting.rule_tests import run_files  # it imports this module's template check
+
+    rules, problems = load_folder(folder)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in {folder}: fix the rules before testing them", file=sys.stderr)
+        return 1
+    report = run_files(files, {rule.rule_id: rule for rule in rules})
+    print(report.render(), file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1
 
 
 if __name__ == "__main__":
