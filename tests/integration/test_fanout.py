@@ -3,6 +3,7 @@ shard queue and the worker function evaluates them (the queue's mapping, as Lamb
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ import pytest
 from alerting.models.common import set_clock
 from alerting.repositories.state import StateRepository
 from alerting_local.stack import LocalStack
+from evaluator import handler
 from tests.factories import rule_data
 from tests.infrastructure.test_iam import role_actions
 
@@ -92,6 +94,44 @@ def test_a_malformed_shard_message_is_reported_not_evaluated(local: LocalStack):
     assert alerts(local) == []
 
 
+def test_an_invalid_shard_message_goes_to_the_dlq_unevaluated_and_is_logged_without_its_body(local: LocalStack):
+    # Given a message of the right shape whose tick lies in the future, and one naming an unknown bucket
+    sqs = local.client("sqs")
+    queue, dlq = local.stack.refs["EvaluationShardQueue"], local.stack.refs["EvaluatorDeadLetterQueue"]
+    ids = [f"cpu-{n:02d}" for n in range(RULES)]
+    future = (datetime.now(UTC) + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:00Z")
+    bodies = [
+        json.dumps({"tick": future, "index": 0, "buckets": list(range(256)), "due": ids}),
+        json.dumps({"tick": "2026-12-02T09:00:00Z", "index": 0, "buckets": [999], "due": ["secret-looking-id"]}),
+    ]
+    for body in bodies:
+        sqs.send_message(QueueUrl=queue, MessageBody=body)
+    log = io.StringIO()
+    previous = handler.logger.registered_handler.setStream(log)
+    try:
+        # When the worker receives them as often as the queue's redrive policy allows
+        refusals = []
+        for receive in range(3):
+            set_clock(lambda receive=receive: datetime.now(UTC) + timedelta(seconds=70 * receive))
+            refusals += [f["itemIdentifier"] for answer in local.shards.drain() for f in answer["batchItemFailures"]]
+    finally:
+        handler.logger.registered_handler.setStream(previous)
+
+    # Then each was refused twice, nothing was evaluated, and both now wait in the DLQ
+    assert len(refusals) == 4 and len(set(refusals)) == 2
+    assert alerts(local) == [] and local.calls.actions["EvaluatorWorkerFunction"] == set()  # not one AWS call
+    dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(m["Body"] for m in dead) == sorted(bodies)
+    lines = [json.loads(line) for line in log.getvalue().splitlines()]
+    refused = [line for line in lines if line["message"] == "invalid shard message"]
+    assert len(refused) == 4
+    assert {line["reason"].split(": ", 1)[1] for line in refused} == {
+        "its tick is in the future",
+        "buckets.0: Input should be less than 256",
+    }
+    assert "secret-looking-id" not in log.getvalue() and "cpu-00" not in log.getvalue()
+
+
 def test_a_small_tick_stays_in_one_invocation(local: LocalStack):
     sqs = local.client("sqs")
     local.api("PUT", "/rules/cpu-00", body={**rule_data(rule_id="cpu-00", name="CPU 0"), "version": 1})
@@ -116,8 +156,6 @@ def test_series_stored_before_fan_out_get_their_bucket_and_their_alerts_still_re
     dynamodb.delete_item(
         TableName=local.stack.refs["ConfigTable"], Key={"pk": {"S": "meta"}, "sk": {"S": "flag#state-buckets"}}
     )
-    from evaluator import handler
-
     handler.build.cache_clear()  # the upgraded deployment's first container
     later = NOW + timedelta(minutes=1)
     for back in (30, 90, 150):

@@ -33,6 +33,10 @@ VALUES = {"errors": 5.0, "requests": 200.0, "a": 2.0, "b": 0.0, "gone": None}
         ("errors / gone", None),  # a missing operand: missing data
         ("errors / (requests - 200)", None),
         ("7", 7.0),
+        ("1e300 * 1e300 * a", None),  # past a float's range: missing data, never inf
+        ("a * 1e308 - 1e308 * a", None),  # inf - inf would be nan
+        ("1e300 / 1e-300", None),
+        ("1e308", 1e308),
     ],
 )
 def test_expressions_evaluate_with_precedence_and_missing_data(text, value):
@@ -51,6 +55,8 @@ def test_expressions_evaluate_with_precedence_and_missing_data(text, value):
         ("a % b", "unexpected"),
         ("Errors", "unexpected"),  # ids are lower-case first, as CloudWatch's
         ("(" * 30 + "a" + ")" * 30, "nested deeper"),
+        ("1e999 * a", "the number 1e999 is too large"),  # float() would read it as inf
+        ("a / 1" + "0" * 400, "is too large"),
     ],
 )
 def test_invalid_expressions_say_why(text, message):
@@ -83,6 +89,7 @@ def ratio(**overrides: object) -> dict:
         (ratio(metric=metric("CPU")), "conditions.0.metric"),  # both
         (ratio(metrics={"Bad-Id": metric("E")}, expression="1"), "conditions.0.metrics"),  # names the map
         (ratio(metrics={}, expression=None), "conditions.0.metric"),  # neither a metric nor math
+        (ratio(expression="errors * 1e999"), "conditions.0.expression"),
     ],
 )
 def test_a_condition_with_invalid_math_names_the_field(condition, field):

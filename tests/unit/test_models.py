@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from alerting.models import ChannelFilters, Rule, Severity
-from alerting.models.common import AlertEvent, Category
+from alerting.models.common import AlertEvent, Category, ComputedDatetime, UtcDatetime
 from alerting.validation import field_errors
 from tests.factories import condition, metric, rule_data
 
@@ -147,3 +148,29 @@ def test_rule_refuses_statistics_cloudwatch_would_reject(statistic: str):
     with pytest.raises(ValidationError) as caught:
         Rule.model_validate(rule_data(conditions=[condition(metric=metric(statistic=statistic))]))
     assert [".".join(map(str, e["loc"])) for e in caught.value.errors()] == ["conditions.0.metric.statistic"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0001-01-01T00:00:00+05:00", "is out of range once converted to UTC"),  # astimezone overflows
+        ("9999-12-31T23:59:59-05:00", "is out of range once converted to UTC"),
+        ("0001-01-01T00:00:00Z", "must be from 1900-01-01T00:00:00Z to before 9000-01-01T00:00:00Z"),
+        ("9999-12-31T23:59:59Z", "must be from 1900-01-01T00:00:00Z"),  # a week's retention added would overflow
+        ("1899-12-31T23:59:59Z", "must be from 1900-01-01T00:00:00Z"),
+        ("9000-01-01T00:00:00Z", "must be from 1900-01-01T00:00:00Z"),
+    ],
+)
+def test_a_date_near_either_end_of_the_calendar_is_a_field_error(text: str, message: str):
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(UtcDatetime).validate_python(text)
+    assert message in str(caught.value)
+
+
+def test_dates_inside_the_range_are_normalised_to_utc_and_computed_ones_may_lie_outside():
+    assert TypeAdapter(UtcDatetime).validate_python("1900-01-01T01:00:00+01:00") == datetime(1900, 1, 1, tzinfo=UTC)
+    assert TypeAdapter(UtcDatetime).validate_python("8999-12-31T23:59:59") == datetime(
+        8999, 12, 31, 23, 59, 59, tzinfo=UTC
+    )
+    early = TypeAdapter(ComputedDatetime).validate_python("0001-01-01T00:00:00Z")
+    assert TypeAdapter(ComputedDatetime).dump_json(early) == b'"0001-01-01T00:00:00Z"'  # four digits, sortable

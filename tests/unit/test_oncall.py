@@ -92,6 +92,29 @@ def test_unknown_time_zones_and_backwards_overrides_are_refused():
         )
 
 
+@pytest.mark.parametrize(
+    ("starts_at", "field"),
+    [
+        ("0001-01-01T00:00:00", "rotation.starts_at"),  # a handoff before it would be before year 1
+        ("0001-01-01T00:00:00+05:00", "rotation.starts_at"),  # the offset is dropped, the year stays
+        ("9999-12-31T23:00:00", "rotation.starts_at"),  # the next handoff would be after 9999
+    ],
+)
+def test_a_rotation_start_near_the_ends_of_the_calendar_is_refused(starts_at, field):
+    with pytest.raises(ValidationError) as caught:
+        schedule(unit="weeks", every=1000, starts_at=starts_at)
+    assert [".".join(map(str, e["loc"])) for e in caught.value.errors()] == [field]
+    assert "must be from 1900-01-01T00:00:00Z to before 9000-01-01T00:00:00Z" in str(caught.value)
+
+
+@pytest.mark.parametrize("at", ["1900-01-01T00:00:00Z", "8999-12-31T23:59:59Z"])
+@pytest.mark.parametrize("starts_at", ["1900-01-01T00:00:00", "8999-12-31T23:59:00"])
+@pytest.mark.parametrize(("unit", "every"), [("weeks", 1000), ("hours", 1)])
+def test_on_call_answers_at_the_edges_of_the_accepted_range(at, starts_at, unit, every):
+    found = schedule(unit=unit, every=every, starts_at=starts_at).on_call(utc(at))
+    assert found.starts_at <= utc(at) < found.ends_at
+
+
 def mute(times: list[dict], zone: str = "America/New_York") -> MuteWindow:
     return MuteWindow.model_validate({"mute_window_id": "w", "name": "W", "time_zone": zone, "times": times})
 

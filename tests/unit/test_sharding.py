@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -61,12 +62,60 @@ def test_a_shard_message_stays_within_sqs_size_however_long_the_ids():
         assert len(shard_message(datetime(2026, 12, 2, tzinfo=UTC), shard).encode()) < 256 * 1024
 
 
-def test_shard_message_round_trips_and_a_bad_one_is_malformed():
-    tick = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-    shard = Shard(3, (10, 11), ("a", "b"))
-    assert parse_shard_message(shard_message(tick, shard)) == (tick, shard)
-    with pytest.raises(MalformedRecord):
-        parse_shard_message('{"index": 1}')
+TICK = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+LATER = TICK + timedelta(seconds=20)  # the worker's clock
+
+
+def test_shard_message_round_trips():
+    shard = Shard(3, tuple(range(66, 106)), ("a", "rule-00001"))  # buckets 67 and 105
+    assert parse_shard_message(shard_message(TICK, shard), LATER) == (TICK, shard)
+    assert parse_shard_message(shard_message(TICK, shard), TICK) == (TICK, shard)  # a tick is not in its own future
+
+
+def test_every_planned_shard_passes_the_workers_check():
+    for shard in plan(rules(3000), 100):
+        assert parse_shard_message(shard_message(TICK, shard), LATER) == (TICK, shard)
+
+
+def _message(**fields: object) -> str:
+    good: dict[str, object] = {"tick": "2026-12-02T09:00:00Z", "index": 3, "buckets": [67, 68], "due": ["a"]}
+    return json.dumps({k: v for k, v in {**good, **fields}.items() if v is not None})
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ('{"index": 1}', "tick: Field required"),
+        ("[]", "Input should be an object"),
+        ("not json", "Invalid JSON"),
+        ("[" * 100_000 + "]" * 100_000, "Invalid JSON: recursion limit exceeded"),
+        (_message(index="3"), "index: Input should be a valid integer"),
+        (_message(index=1.5), "index: Input should be a valid integer"),
+        (_message(index=-1), "index: Input should be greater than or equal to 0"),
+        (_message(index=0).replace('"index": 0', '"index": ' + "9" * 5000), "Invalid JSON: number out of range"),
+        (_message(buckets=[67, 256]), "buckets.1: Input should be less than 256"),
+        (_message(buckets=[]), "buckets: List should have at least 1 item"),
+        (_message(buckets=[67, 69]), "buckets: not a contiguous ascending run"),
+        (_message(buckets=[68, 67]), "buckets: not a contiguous ascending run"),
+        (_message(due=["a", "a"]), "due: an id appears twice"),
+        (_message(due=["rule-00001"]), "due: an id outside the shard's buckets"),  # bucket 105
+        (_message(due=["../etc"]), "due.0: String should match pattern"),
+        (_message(due=[7]), "due.0: Input should be a valid string"),
+        (_message(tick="2026-12-02T09:00:30Z"), "tick: not a whole minute"),
+        (_message(tick="2026-12-02T09:01:00Z"), "its tick is in the future"),
+        (_message(tick="9999-12-31T23:59:00Z"), "tick: must be from"),
+        (_message(tick="0001-01-01T00:00:00+01:00"), "tick: is out of range once converted to UTC"),
+        (_message(tick=1796643720), "tick: Input should be a valid datetime"),
+        (_message(extra="secret-value", **{"sneaky-name": 1}), "a field it should not have"),
+        (_message(due=["a" * 60] * 5000), "larger than 262144 bytes"),
+    ],
+)
+def test_an_invalid_shard_message_is_malformed_and_says_why_without_its_content(body, reason):
+    with pytest.raises(MalformedRecord) as caught:
+        parse_shard_message(body, LATER)
+
+    assert reason in str(caught.value)
+    assert "secret-value" not in str(caught.value) and "sneaky-name" not in str(caught.value)
 
 
 def test_a_shard_reads_its_occupied_buckets_and_one_empty_bucket_in_turn():

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+import sys
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -25,6 +27,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
+from alerting import json_limits
 from alerting.errors import (
     AlreadyExists,
     ConcurrentUpdate,
@@ -104,12 +107,15 @@ def classify(exc: Exception, event: APIGatewayProxyEvent) -> tuple[HTTPStatus, s
     return HTTPStatus.INTERNAL_SERVER_ERROR, "internal error", []
 
 
-MAX_JSON_DEPTH = 64  # far deeper than any resource; json.loads recurses once per level
+# json.loads refuses an integer of more digits than this with a ValueError that Powertools,
+# expecting a JSONDecodeError, lets through as a 500.
+_LONG_INTEGER = re.compile(rf"[0-9]{{{sys.get_int_max_str_digits() + 1},}}")
 
 
 def malformed(event: dict[str, Any]) -> tuple[HTTPStatus, str, list[FieldError]] | None:
     """What is wrong with a request that cannot even be parsed, before the resolver tries (and
-    fails with a 500): a body that is not UTF-8, not JSON-typed, or nested absurdly deep."""
+    fails with a 500): a body that is not UTF-8, not JSON-typed, nested absurdly deep, or holding
+    an integer too long for ``json.loads``."""
     body = event.get("body")
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     media_type = (headers.get("content-type") or "application/json").split(";", 1)[0].strip().lower()
@@ -126,28 +132,15 @@ def malformed(event: dict[str, Any]) -> tuple[HTTPStatus, str, list[FieldError]]
             return HTTPStatus.BAD_REQUEST, "invalid request", [FieldError(field="body", message="not UTF-8 text")]
     if media_type != "application/json":
         return HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the body as application/json", []
-    if _depth_exceeds(body, MAX_JSON_DEPTH):
-        message = f"nested deeper than {MAX_JSON_DEPTH} levels"
+    if json_limits.depth_exceeds(body):
+        message = f"nested deeper than {json_limits.MAX_DEPTH} levels"
         return HTTPStatus.BAD_REQUEST, "invalid request", [FieldError(field="body", message=message)]
+    if _LONG_INTEGER.search(body):  # rare: worth a parse to tell a long number from a long string
+        try:
+            json_limits.loads(body)
+        except ValueError as exc:
+            return HTTPStatus.BAD_REQUEST, "invalid request", [FieldError(field="body", message=str(exc))]
     return None
-
-
-def _depth_exceeds(text: str, limit: int) -> bool:
-    if text.count("[") + text.count("{") <= limit:  # the common case: nothing to scan
-        return False
-    depth, in_string, escaped = 0, False, False
-    for char in text:
-        if in_string:
-            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
 
 
 def refusal(event: dict[str, Any]) -> dict[str, Any] | None:

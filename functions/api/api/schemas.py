@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from alerting.evaluation import Outcome
 from alerting.models.alerts import ConditionValue, SeriesStatus
 from alerting.models.channels import ChannelFilters, ChannelSpec, ChannelType, Grouping, MessageTemplate
-from alerting.models.common import Model, UtcDatetime
+from alerting.models.common import ComputedDatetime, Model, UtcDatetime
 from alerting.models.inhibitions import InhibitionSpec
 from alerting.models.mute_windows import MuteWindowSpec
 from alerting.models.policies import EscalationPolicySpec
@@ -77,8 +77,8 @@ class OnCallView(Model):
     schedule_id: str
     at: UtcDatetime
     participant: str
-    from_: UtcDatetime = Field(alias="from")
-    until: UtcDatetime
+    from_: ComputedDatetime = Field(alias="from")  # a handoff may lie before the rotation began
+    until: ComputedDatetime
     override: bool
 
 
@@ -151,8 +151,8 @@ class RuleTestResult(Model):
 
     rule_id: str
     evaluated_at: UtcDatetime
-    window_start: UtcDatetime
-    window_end: UtcDatetime
+    window_start: ComputedDatetime
+    window_end: ComputedDatetime
     enabled: bool
     due: bool = Field(description="Whether this minute is one of the rule's evaluation ticks")
     conditions: list[ConditionResult]
@@ -192,7 +192,7 @@ class HealthReport(Health):
 
 
 class Point(Model):
-    t: UtcDatetime
+    t: ComputedDatetime
     v: float
 
 
@@ -211,8 +211,8 @@ class RuleDatapoints(Model):
     """A rule's metric around a time range, one point per window (the value the rule compares)."""
 
     rule_id: str
-    start: UtcDatetime
-    end: UtcDatetime
+    start: ComputedDatetime  # `end` less the default span, when left out
+    end: ComputedDatetime
     period_seconds: int
     series: dict[str, str] = Field(description="The fleet series shown (its wildcard dimensions); {} otherwise")
     conditions: list[ConditionSeries]

@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from alerting.discovery import MetricDirectory
+from alerting.errors import MalformedRecord
 from alerting.metrics import CloudWatchMetrics
 from alerting.models.common import parse_time, utcnow
 from alerting.models.policies import EscalationPolicy
@@ -69,7 +70,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def evaluate_shard(record: SQSRecord) -> None:
-    tick, part = parse_shard_message(record.body)
+    try:
+        tick, part = parse_shard_message(record.body, utcnow())
+    except MalformedRecord as exc:
+        # Refused unevaluated each time it comes, until the queue's redrive moves it to the DLQ;
+        # its body is not logged (whoever wrote it may have put anything there).
+        logger.error("invalid shard message", extra={"message_id": record.message_id, "reason": str(exc)})
+        raise
     report(build(EvaluatorSettings.from_env()).run_shard(tick, part))
 
 

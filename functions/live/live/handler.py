@@ -19,6 +19,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from alerting import json_limits
 from alerting.errors import InvalidInput, MalformedRecord, NotFound
 from alerting.live import parse_subscription, subscription_from_query
 from alerting.models.common import utcnow
@@ -78,9 +79,9 @@ def connections(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]
 
 def _message(connections: ConnectionStore, connection_id: str, body: Any) -> dict[str, Any]:
     try:
-        message = json.loads(body or "")
-    except ValueError:
-        raise InvalidInput("body", "is not JSON") from None
+        message = json_limits.loads(body or "")
+    except ValueError as exc:  # not JSON, or nested deep enough to exhaust the stack
+        raise InvalidInput("body", str(exc)) from None
     action = message.get("action") if isinstance(message, dict) else None
     if action == "ping":
         return _answer(200, {"pong": True})

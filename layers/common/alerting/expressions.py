@@ -1,10 +1,12 @@
 """Metric math for a condition: `100 * errors / requests` over the window statistics of its
 metrics. A small recursive-descent parser (no `eval`): numbers, metric ids, `+ - * /`,
-parentheses and unary minus. Division by zero or a missing operand makes the value missing.
+parentheses and unary minus. Division by zero, a missing operand or a result too large for a
+float makes the value missing; a constant too large for one (`1e999`) is refused when parsed.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -101,7 +103,10 @@ class _Parser:
             operand = self.unary(depth + 1)
             return Unary(operand) if text == "-" else operand
         if kind == "number":
-            return Number(float(text))
+            value = float(text)
+            if not math.isfinite(value):
+                raise ExpressionError(f"the number {text[:20]} is too large")
+            return Number(value)
         if kind == "name":
             return Name(text)
         if text == "(":
@@ -129,7 +134,7 @@ def names(node: Node) -> set[str]:
 
 
 def evaluate(node: Node, values: Mapping[str, float | None]) -> float | None:
-    """The value, or None when an operand is missing or a division is by zero."""
+    """The value, or None when an operand is missing, a division is by zero or a result overflows."""
     if isinstance(node, Number):
         return node.value
     if isinstance(node, Name):
@@ -140,10 +145,18 @@ def evaluate(node: Node, values: Mapping[str, float | None]) -> float | None:
     left, right = evaluate(node.left, values), evaluate(node.right, values)
     if left is None or right is None:
         return None
-    if node.op == "+":
+    result = _apply(node.op, left, right)
+    return result if result is None or math.isfinite(result) else None  # 1e300 * 1e300
+
+
+def _apply(op: str, left: float, right: float) -> float | None:
+    if op == "+":
         return left + right
-    if node.op == "-":
+    if op == "-":
         return left - right
-    if node.op == "*":
+    if op == "*":
         return left * right
-    return None if right == 0 else left / right
+    try:
+        return None if right == 0 else left / right
+    except OverflowError:  # 1e300 / 1e-300
+        return None

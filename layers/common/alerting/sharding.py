@@ -15,9 +15,12 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated, Self
+
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from alerting.errors import MalformedRecord
-from alerting.models.common import iso, parse_time
+from alerting.models.common import Model, ResourceId, UtcDatetime, iso
 from alerting.models.rules import Rule
 
 BUCKETS = 256
@@ -78,14 +81,58 @@ def shard_message(tick: datetime, shard: Shard) -> str:
     )
 
 
-def parse_shard_message(body: str) -> tuple[datetime, Shard]:
+MAX_MESSAGE_BYTES = 256 * 1024  # SQS's own limit: nothing larger came from the dispatcher
+
+
+class ShardMessage(Model):
+    """A shard message as ``shard_message`` writes it, checked field by field (strict types: a
+    number in quotes is not a bucket)."""
+
+    model_config = ConfigDict(strict=True)
+
+    tick: UtcDatetime
+    index: Annotated[int, Field(ge=0, lt=BUCKETS)]  # a shard holds at least one bucket
+    buckets: Annotated[list[Annotated[int, Field(ge=0, lt=BUCKETS)]], Field(min_length=1, max_length=BUCKETS)]
+    due: Annotated[list[ResourceId], Field(max_length=MAX_IDS_BYTES // 4)]  # an id and its quotes and comma
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.tick.second or self.tick.microsecond:
+            raise ValueError("tick: not a whole minute")
+        if self.buckets != list(range(self.buckets[0], self.buckets[0] + len(self.buckets))):
+            raise ValueError("buckets: not a contiguous ascending run")
+        if len(set(self.due)) != len(self.due):
+            raise ValueError("due: an id appears twice")
+        if any(not self.buckets[0] <= bucket_of(r) <= self.buckets[-1] for r in self.due):
+            raise ValueError("due: an id outside the shard's buckets")
+        return self
+
+
+def parse_shard_message(body: str, now: datetime) -> tuple[datetime, Shard]:
+    """The tick and shard of a message; ``MalformedRecord`` says which part is wrong (never what
+    it holds, so it can be logged) for a message of another shape or size, an unknown id or
+    bucket, or a tick later than ``now``."""
+    if len(body.encode()) > MAX_MESSAGE_BYTES:
+        raise MalformedRecord(f"not an evaluation shard: larger than {MAX_MESSAGE_BYTES} bytes")
     try:
-        data = json.loads(body)
-        shard = Shard(
-            int(data["index"]),
-            tuple(int(b) for b in data["buckets"]),
-            tuple(str(r) for r in data["due"]),
-        )
-        return parse_time(str(data["tick"])), shard
-    except (ValueError, TypeError, KeyError) as exc:
-        raise MalformedRecord(f"not an evaluation shard: {type(exc).__name__}") from None
+        message = ShardMessage.model_validate_json(body)
+    except ValidationError as exc:
+        raise MalformedRecord(f"not an evaluation shard: {_problems(exc)}") from None
+    if message.tick > now:
+        raise MalformedRecord("not an evaluation shard: its tick is in the future")
+    return message.tick, Shard(message.index, tuple(message.buckets), tuple(message.due))
+
+
+def _problems(exc: ValidationError) -> str:
+    """Where and what, without the input: pydantic's messages do not quote it, and the name of
+    a field we do not know is not repeated either."""
+    found = []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False)[:3]:
+        loc, message = error["loc"], error["msg"].removeprefix("Value error, ")
+        if not loc:
+            found.append(message)
+        elif loc[0] in ShardMessage.model_fields:
+            found.append(f"{'.'.join(map(str, loc))}: {message}")
+        else:
+            found.append(f"a field it should not have: {message}")
+    return "; ".join(found) + (f" (and {exc.error_count() - 3} more)" if exc.error_count() > 3 else "")

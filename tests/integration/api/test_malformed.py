@@ -36,6 +36,8 @@ DEEP = "[" * 100_000 + "]" * 100_000
         (api_event("POST", "/rules", '{"name": ' + DEEP + "}"), 400, ["body"]),
         (_base64(api_event("POST", "/rules"), b'{"name": "\xff\xfe"}'), 400, ["body"]),
         ({**api_event("POST", "/rules"), "body": "%%%not base64", "isBase64Encoded": True}, 400, ["body"]),
+        (api_event("POST", "/rules", '{"version": 1' + "0" * 5000 + "}"), 400, ["body"]),  # json.loads refuses it
+        (api_event("PUT", "/rules/x", '{"threshold": -' + "9" * 4301 + "}"), 400, ["body"]),
     ],
     ids=[
         "multipart-without-boundary",
@@ -45,6 +47,8 @@ DEEP = "[" * 100_000 + "]" * 100_000
         "deep-in-object",
         "not-utf8",
         "not-base64",
+        "integer-of-5001-digits",
+        "negative-integer-of-4301-digits",
     ],
 )
 def test_unparseable_request_is_4xx_with_the_error_body(api, event, status, fields):

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from alerting.errors import AlreadyExists, ConcurrentUpdate, Conflict, InvalidInput, NotFound
 from alerting.models.rules import RuleSpec
-from api.errors import InvalidFields, classify, request_errors
+from api.errors import InvalidFields, classify, malformed, request_errors
 from tests.factories import condition, rule_data
 
 EVENT = APIGatewayProxyEvent({"httpMethod": "GET", "path": "/x", "requestContext": {"requestId": "r"}})
@@ -100,3 +100,21 @@ def test_classify_maps_every_error_kind(exc, status):
 def test_classify_names_the_field_of_invalid_input_and_hides_unexpected_errors():
     assert classify(InvalidInput("since", "is in the future"), EVENT)[2][0].field == "since"
     assert classify(KeyError("secret internals"), EVENT)[1:] == ("internal error", [])
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        ('{"version": 1' + "0" * 4300 + "}", True),  # json.loads' ValueError, not a JSONDecodeError
+        ('{"threshold": -' + "9" * 5000 + "}", True),
+        ('{"name": "' + "1" * 5000 + '"}', False),  # digits in a string are text
+        ('{"threshold": 1.' + "0" * 5000 + "}", False),  # a float has no digit limit
+        ('{"version": 1' + "0" * 4299 + "}", False),  # 4,300 digits: json.loads reads it
+    ],
+)
+def test_malformed_refuses_an_integer_json_loads_cannot_read(body, refused):
+    found = malformed({"httpMethod": "POST", "body": body, "headers": {"Content-Type": "application/json"}})
+
+    assert (found is not None) is refused
+    if found:
+        assert found[0] == HTTPStatus.BAD_REQUEST and [f.field for f in found[2]] == ["body"]

@@ -22,7 +22,17 @@ def test_expected_version_from_body_or_if_match(body, header, version):
 
 
 @pytest.mark.parametrize(
-    ("body", "header", "field"), [(None, None, "version"), (2, "3", "version"), (None, "*", "If-Match")]
+    ("body", "header", "field"),
+    [
+        (None, None, "version"),
+        (2, "3", "version"),
+        (None, "*", "If-Match"),
+        (None, "١٢", "If-Match"),  # Arabic-Indic digits: int() reads 12
+        (None, '"²"', "If-Match"),  # a digit to str.isdigit(), not to int()
+        (None, "1" * 5000, "If-Match"),  # past int()'s 4,300 digits
+        (None, "9" * 19, "If-Match"),  # more than any stored version
+        (None, "", "If-Match"),
+    ],
 )
 def test_expected_version_refuses_what_it_cannot_use(body, header, field):
     with pytest.raises(InvalidInput) as caught:

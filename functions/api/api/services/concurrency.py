@@ -3,9 +3,12 @@ stored item, only if that is still the one stored."""
 
 from __future__ import annotations
 
+import re
 from typing import Protocol, TypeVar
 
 from alerting.errors import Conflict, InvalidInput
+
+VERSION_TAG = re.compile(r"[0-9]{1,18}")  # a stored version fits DynamoDB's number and an int64
 
 
 class Versioned(Protocol):
@@ -25,7 +28,9 @@ def expected_version(body_version: int | None, if_match: str | None) -> int:
     header: int | None = None
     if if_match is not None:
         tag = if_match.strip().removeprefix("W/").strip('"')
-        if not tag.isdigit():
+        # ASCII digits only, and few: str.isdigit() and int() also take '²' and '١٢', and
+        # int() refuses more than 4,300 digits with an error of its own.
+        if not VERSION_TAG.fullmatch(tag):
             raise InvalidInput("If-Match", 'expected the version number you read, e.g. "3"')
         header = int(tag)
     if body_version is not None and header is not None and body_version != header:

@@ -70,16 +70,45 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+# What a client may write: wide enough for any real date, far enough from datetime's own ends
+# (years 1 and 9999) that adding a retention, a shift or a window to it cannot overflow.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _to_utc(value: datetime) -> datetime:
+    try:
+        return _as_utc(value)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before year 1 in UTC
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+def within_bounds(value: datetime) -> datetime:
+    """``value`` (aware, or a wall-clock time read as UTC) if between EARLIEST and LATEST, else
+    a ValueError naming the range (a 422 naming the field)."""
+    if not EARLIEST <= (value if value.tzinfo else value.replace(tzinfo=UTC)) < LATEST:
+        raise ValueError(f"must be from {iso(EARLIEST)} to before {iso(LATEST)}")
+    return value
+
+
 UtcDatetime = Annotated[
     datetime,
-    AfterValidator(_as_utc),
+    AfterValidator(_to_utc),
+    AfterValidator(within_bounds),
+    PlainSerializer(lambda v: iso(v), return_type=str, when_used="json"),
+]
+# A time the server works out (a handoff, a range's start) may lie a little outside the bounds
+# of what clients write; it is still shown as UTC.
+ComputedDatetime = Annotated[
+    datetime,
+    AfterValidator(_to_utc),
     PlainSerializer(lambda v: iso(v), return_type=str, when_used="json"),
 ]
 
 
 def iso(value: datetime) -> str:
     """ISO-8601 in UTC with a `Z`, second precision: sortable as a string."""
-    return _as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _as_utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")  # strftime drops year 1's zeros
 
 
 def parse_time(value: str) -> datetime:

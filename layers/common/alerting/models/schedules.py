@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from alerting.models.common import Model, ResourceId, Stored, UtcDatetime
+from alerting.models.common import Model, ResourceId, Stored, UtcDatetime, within_bounds
 
 
 def zone(name: str) -> ZoneInfo:
@@ -50,7 +50,7 @@ class Rotation(Model):
     @field_validator("starts_at")
     @classmethod
     def _local(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=None)  # a wall-clock time; an offset given is ignored
+        return within_bounds(value.replace(tzinfo=None))  # a wall-clock time; an offset given is ignored
 
 
 class Override(Model):

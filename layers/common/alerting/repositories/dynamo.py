@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -78,11 +79,21 @@ def decode_token(token: str | None, listing: str) -> Item | None:
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(data, dict) or not isinstance(data.get("k"), dict):
             raise ValueError("not a token")
-    except (ValueError, binascii.Error, TypeError) as exc:
+        if data.get("l") == listing:
+            # A key holds strings and numbers only; one that DynamoDB cannot store (1e999, a
+            # 40-digit integer) fails here, not as a server error in the Query.
+            if not all(_key_value(v) for v in data["k"].values()):
+                raise ValueError("not a key")
+            return to_item(data["k"])
+    except (ValueError, binascii.Error, TypeError, ArithmeticError, RecursionError) as exc:
         raise InvalidInput("next_token", "is not a token this API issued") from exc
-    if data.get("l") != listing:
-        raise InvalidInput("next_token", "does not belong to this listing (were the filters changed?)")
-    return to_item(data["k"])
+    raise InvalidInput("next_token", "does not belong to this listing (were the filters changed?)")
+
+
+def _key_value(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)  # NaN, 1e999 (and boto3 would let -Infinity through)
+    return isinstance(value, str | int) and not isinstance(value, bool)
 
 
 def listing_of(params: Mapping[str, Any]) -> str:
