@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.notifier
 	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.live
+	$(BIN)/python -m bench.backtest
 
 cost: $(STAMP)  ## $/month of a rule set vs native CloudWatch alarms
 	$(BIN)/python -m alerting.cost $(or $(RULES),rules)

@@ -33,6 +33,7 @@ from alerting.repositories.state import StateRepository
 from alerting.secrets import SecretStore
 from alerting.settings import ApiSettings, client
 from api.services.alerts import AlertService
+from api.services.backtests import BacktestService
 from api.services.channels import ChannelService
 from api.services.datapoints import DatapointReader
 from api.services.dry_run import RuleTester
@@ -54,6 +55,7 @@ class Services:
     inhibitions: ResourceService[InhibitionSpec, Inhibition]
     silences: SilenceService
     tester: RuleTester
+    backtests: BacktestService
     datapoints: DatapointReader
     reports: ReportService
 
@@ -84,8 +86,11 @@ def build(settings: ApiSettings) -> Services:
     )
     queues = {"evaluator": settings.evaluator_dlq_url, "notifier": settings.notifier_dlq_url}
     metrics = CloudWatchMetrics(client("cloudwatch", settings.region, settings.endpoint_url, max_attempts=1))
+    rule_service = RuleService(rules, channels, alerts, policies)
+    silences = ConfigRepository(dynamodb, settings.config_table, KIND_SILENCE, Silence, "silence_id")
+    mute_windows = ConfigRepository(dynamodb, settings.config_table, KIND_MUTE_WINDOW, MuteWindow, "mute_window_id")
     return Services(
-        rules=RuleService(rules, channels, alerts, policies),
+        rules=rule_service,
         policies=ResourceService(
             "policy",
             "escalation policy",
@@ -109,7 +114,7 @@ def build(settings: ApiSettings) -> Services:
             "mute window",
             MuteWindowSpec,
             MuteWindow,
-            ConfigRepository(dynamodb, settings.config_table, KIND_MUTE_WINDOW, MuteWindow, "mute_window_id"),
+            mute_windows,
             limit=Limit("mute windows", settings.max_mute_windows, "MaxMuteWindows"),
         ),
         inhibitions=ResourceService(
@@ -121,7 +126,7 @@ def build(settings: ApiSettings) -> Services:
             limit=Limit("inhibitions", settings.max_inhibitions, "MaxInhibitions"),
         ),
         silences=SilenceService(
-            ConfigRepository(dynamodb, settings.config_table, KIND_SILENCE, Silence, "silence_id"),
+            silences,
             Limit("active or pending silences", settings.max_silences, "MaxSilences"),
         ),
         alerts=alerts,
@@ -139,6 +144,15 @@ def build(settings: ApiSettings) -> Services:
         ),
         # a dry run lists what is there now: no cached list
         tester=RuleTester(metrics, states, MetricDirectory(aws("cloudwatch"), max_age=timedelta(0))),
+        # a backtest's fleet: every series ListMetrics knows from two weeks, as of now (uncached)
+        backtests=BacktestService(
+            rule_service,
+            metrics,
+            MetricDirectory(aws("cloudwatch"), max_age=timedelta(0)),
+            silences,
+            mute_windows,
+            policies,
+        ),
         datapoints=DatapointReader(metrics),
         reports=ReportService(
             alert_repository,

@@ -5,8 +5,8 @@ Body: `{"message": "...", "errors": [{"field": "conditions.0.threshold", "messag
 Request validation and templates that fail on a sample alert → 422, other domain validation
 (`InvalidInput`) → 400, unknown id → 404,
 duplicate id / stale version / an action the state does not allow → 409, a used-up quota → 429
-with `Retry-After`, anything else → 500 with no detail (the log has it, under the same
-correlation id).
+with `Retry-After`, CloudWatch failing a read → 503, anything else → 500 with no detail (the log
+has it, under the same correlation id).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from alerting.errors import (
     Conflict,
     InvalidInput,
     InvalidTemplate,
+    MetricsUnavailable,
     NotFound,
     RateLimited,
 )
@@ -104,6 +105,8 @@ def classify(exc: Exception, event: APIGatewayProxyEvent) -> tuple[HTTPStatus, s
             return HTTPStatus.CONFLICT, str(exc), []
         case RateLimited():  # Retry-After: see `install`
             return HTTPStatus.TOO_MANY_REQUESTS, str(exc), []
+        case MetricsUnavailable():  # CloudWatch refused or failed (a backtest's reads, a fleet's listing)
+            return HTTPStatus.SERVICE_UNAVAILABLE, str(exc), []
     return HTTPStatus.INTERNAL_SERVER_ERROR, "internal error", []
 
 

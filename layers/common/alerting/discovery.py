@@ -51,15 +51,17 @@ class MetricDirectory:
         self._cache[key] = (at, found)
         return found
 
-    def _list(self, metric: MetricSpec) -> list[Binding]:
+    def every_series(self, metric: MetricSpec) -> list[Binding]:
+        """Every series of ``metric``'s wildcards that reported in the last two weeks (ListMetrics
+        without `RecentlyActive`, uncached): the candidates of a backtest over the past."""
+        return self._list(metric, recently_active=False)
+
+    def _list(self, metric: MetricSpec, recently_active: bool = True) -> list[Binding]:
         wildcards = metric.wildcards
         filters = [{"Name": k, "Value": v} if k not in wildcards else {"Name": k} for k, v in metric.dimensions.items()]
-        request: dict[str, Any] = {
-            "Namespace": metric.namespace,
-            "MetricName": metric.name,
-            "Dimensions": filters,
-            "RecentlyActive": RECENTLY_ACTIVE,
-        }
+        request: dict[str, Any] = {"Namespace": metric.namespace, "MetricName": metric.name, "Dimensions": filters}
+        if recently_active:
+            request["RecentlyActive"] = RECENTLY_ACTIVE
         names = set(metric.dimensions)
         found: set[Binding] = set()
         try:

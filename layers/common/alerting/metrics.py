@@ -6,6 +6,10 @@ together, ≤ 500 per call, over a shared range whose start is aligned so that e
 bucket is exactly its own trailing window (the range is the least common multiple of the
 windows in the batch, or one range per window when that multiple would hold more than 60
 buckets). With a common window end and window that is ⌈distinct queries / 500⌉ calls a tick.
+
+A backtest reads many ticks' windows at once (`window_reads`, `CloudWatchMetrics.read_windows`):
+one query per metric and window phase covers every tick of a range, up to 100,800 datapoints a
+call, so 14 days of 1-minute ticks of a 5-minute window are 5 queries of 4,032 buckets.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from alerting.errors import MetricsUnavailable
 from alerting.evaluation import Observation
 from alerting.expressions import evaluate, parse
-from alerting.models.rules import MetricSpec, Rule
+from alerting.models.rules import Condition, MetricSpec, Rule
 
 MAX_QUERIES_PER_CALL = 500
 MAX_BUCKETS = 60  # per query in a shared range: 500 x 60 points stay within one 100,800-point page
@@ -93,18 +97,21 @@ def observe(
     """Each condition's observation from the fetched values: its metric's, or its expression
     over its metrics' (missing when an operand is, or on a division by zero); a failed query
     fails the condition."""
-    observations: list[Observation] = []
-    for condition, queries in zip(rule.conditions, condition_queries(rule, tick, series), strict=True):
-        seen = {key: fetched[q] for key, q in queries.items()}
-        failed = next((o.error for o in seen.values() if o.error), None)
-        if failed is not None:
-            observations.append(Observation(None, error=failed))
-        elif condition.expression is None:
-            observations.append(seen["value"])
-        else:
-            values = {key: o.value for key, o in seen.items()}
-            observations.append(Observation(evaluate(parse(condition.expression), values)))
-    return observations
+    return [
+        condition_observation(condition, {key: fetched[q] for key, q in queries.items()})
+        for condition, queries in zip(rule.conditions, condition_queries(rule, tick, series), strict=True)
+    ]
+
+
+def condition_observation(condition: Condition, seen: Mapping[str, Observation]) -> Observation:
+    """One condition's observation from its inputs' (by metric id): the metric's own, or the
+    expression over them; a failed input fails the condition. Ticks and backtests share it."""
+    failed = next((o.error for o in seen.values() if o.error), None)
+    if failed is not None:
+        return Observation(None, error=failed)
+    if condition.expression is None:
+        return seen["value"]
+    return Observation(evaluate(parse(condition.expression), {key: o.value for key, o in seen.items()}))
 
 
 def batches(queries: Iterable[MetricQuery]) -> Iterator[tuple[datetime, datetime, list[MetricQuery]]]:
@@ -128,6 +135,71 @@ def _range_groups(group: list[MetricQuery]) -> Iterator[tuple[list[int], list[Me
         return
     for window in windows:
         yield [window], [q for q in group if q.window_seconds == window]
+
+
+MAX_DATAPOINTS_PER_CALL = 100_800  # one GetMetricData page; more come back with NextToken, in another call
+MetricKey = tuple[str, str, tuple[tuple[str, str], ...], str]  # namespace, name, dimensions, statistic
+WindowValues = dict[tuple[MetricKey, int, int], float]  # (metric, window seconds, window end epoch) → value
+
+
+def metric_key(metric: MetricSpec) -> MetricKey:
+    return (metric.namespace, metric.name, tuple(sorted(metric.dimensions.items())), metric.statistic)
+
+
+@dataclass(frozen=True)
+class WindowRead:
+    """One GetMetricData call of a backtest: each metric's statistic per `period` bucket of
+    [start, end) (buckets are aligned to the start, as the tick's queries rely on)."""
+
+    start: datetime
+    end: datetime
+    period: int
+    metrics: tuple[MetricKey, ...]
+
+    @property
+    def buckets(self) -> int:
+        return int((self.end - self.start).total_seconds()) // self.period
+
+    @property
+    def datapoints(self) -> int:
+        return self.buckets * len(self.metrics)
+
+
+def window_reads(metrics: Sequence[MetricKey], windows: Iterable[tuple[int, int]]) -> list[WindowRead]:
+    """The calls that read every metric's statistic over each window, given as (length, end
+    epoch). Windows of one length whose ends share a phase (end modulo the length) are buckets
+    of one range; a range is cut at 100,800 buckets, and its metrics are packed at most 500 and
+    at most 100,800 datapoints a call, so no call needs a second page."""
+    phases: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for length, end in windows:
+        phases[(length, end % length)].add(end)
+    reads: list[WindowRead] = []
+    for (length, _), ends in sorted(phases.items()):
+        for first, last in _ranges(sorted(ends), length):
+            start, stop = _at(first - length), _at(last)
+            buckets = (last - first) // length + 1
+            per_call = max(1, min(MAX_QUERIES_PER_CALL, MAX_DATAPOINTS_PER_CALL // buckets))
+            reads += [
+                WindowRead(start, stop, length, tuple(metrics[i : i + per_call]))
+                for i in range(0, len(metrics), per_call)
+            ]
+    return reads
+
+
+def _ranges(ends: list[int], length: int) -> Iterator[tuple[int, int]]:
+    """Sorted window ends of one phase as (first, last) runs of at most 100,800 buckets."""
+    first = ends[0]
+    previous = first
+    for end in ends[1:]:
+        if (end - first) // length + 1 > MAX_DATAPOINTS_PER_CALL:
+            yield first, previous
+            first = end
+        previous = end
+    yield first, previous
+
+
+def _at(epoch_seconds: int) -> datetime:
+    return datetime.fromtimestamp(epoch_seconds, UTC)
 
 
 class CloudWatchMetrics:
@@ -186,6 +258,34 @@ class CloudWatchMetrics:
             bucket = int(query.end.timestamp()) - query.window_seconds
             out[query] = Observation(values.get(qid, {}).get(bucket))
         return out
+
+    def read_windows(
+        self, reads: Sequence[WindowRead], progress: Callable[[int, int], None] | None = None
+    ) -> WindowValues:
+        """Every window value the ``reads`` cover, by (metric, length, end epoch); a window
+        without data is absent. A query CloudWatch fails fails the whole read: a backtest over
+        partial data would be wrong, not merely incomplete. ``progress(done, total)`` per call."""
+        values: WindowValues = {}
+        for done, read in enumerate(reads, start=1):
+            request: dict[str, Any] = {
+                "MetricDataQueries": [
+                    MetricQuery(*key, read.period, read.end).to_request(f"w{i}") for i, key in enumerate(read.metrics)
+                ],
+                "StartTime": read.start,
+                "EndTime": read.end,
+                "ScanBy": "TimestampAscending",
+            }
+            for page in self._pages(request):
+                for result in page.get("MetricDataResults", []):
+                    if result.get("StatusCode") in ("InternalError", "Forbidden"):
+                        messages = "; ".join(m.get("Value", "") for m in result.get("Messages", []))
+                        raise MetricsUnavailable(f"GetMetricData: {result['StatusCode']}: {messages}".strip(": "))
+                    key = read.metrics[int(result["Id"][1:])]
+                    for timestamp, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
+                        values[(key, read.period, int(timestamp.timestamp()) + read.period)] = float(value)
+            if progress is not None:
+                progress(done, len(reads))
+        return values
 
     def history(
         self, metrics: Sequence[MetricSpec], period_seconds: int, start: datetime, end: datetime

@@ -120,6 +120,7 @@ class RuleReplay:
         default_factory=dict
     )  # latest, by fingerprint
     evaluations: int = 0
+    _open: dict[str, Alert] = field(default_factory=dict)  # the sweep's: every tick, not every alert ever
 
     def __post_init__(self) -> None:
         if not self.rule.enabled:
@@ -145,14 +146,14 @@ class RuleReplay:
         if is_due(self.rule, tick):
             self._evaluate(tick)
         silences = list(self.silences)
-        for alert in [a for a in self.alerts.values() if a.is_open]:
+        for alert in list(self._open.values()):
             due = time_transition(alert, self.rule, self.policy, silences, tick)
             if due is not None:
                 self._record(*due)
         return self.changes[before:]
 
     def open_alerts(self) -> list[Alert]:
-        return [a for a in self.alerts.values() if a.is_open]
+        return list(self._open.values())
 
     def _retire(self, tick: datetime) -> None:
         for fingerprint, state in list(self.states.items()):
@@ -197,6 +198,10 @@ class RuleReplay:
 
     def _record(self, alert: Alert, transition: Transition, seen: tuple[Observation, ...] = ()) -> None:
         self.alerts[alert.alert_id] = alert
+        if alert.is_open:
+            self._open[alert.alert_id] = alert
+        else:
+            self._open.pop(alert.alert_id, None)
         self.changes.append(Change(alert, transition, seen))
 
     def _peak(self, alert_id: str | None, observations: list[Observation]) -> None:

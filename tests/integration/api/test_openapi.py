@@ -19,6 +19,8 @@ ROUTES = {
     "/rules/{rule_id}": {"get", "put", "delete"},
     "/rules/{rule_id}/test": {"post"},
     "/rules/test": {"post"},
+    "/rules/{rule_id}/backtest": {"post"},
+    "/rules/backtest": {"post"},
     "/alerts": {"get"},
     "/alerts/{alert_id}": {"get"},
     "/alerts/{alert_id}/history": {"get"},

@@ -1,4 +1,4 @@
-"""/rules: CRUD with optimistic concurrency, and dry runs against current metrics."""
+"""/rules: CRUD with optimistic concurrency, dry runs against current metrics, backtests over past ones."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from alerting.models.common import Page, Severity, UtcDatetime, utcnow
 from alerting.models.rules import Rule, RuleSpec
 from api.dependencies import services
 from api.routes import DEFAULT_LIMIT, Id, IfMatch, Limit, NextToken, caller, new_router
-from api.schemas import RuleDatapoints, RuleTestResult, RuleUpdate
+from api.schemas import BacktestRange, BacktestResult, RuleDatapoints, RuleTestResult, RuleUpdate, UnsavedBacktest
 from api.services.rules import RuleFilter, parse_labels
 
 router = new_router()
@@ -42,6 +42,13 @@ def test_posted_rule(spec: RuleSpec) -> RuleTestResult:
     return services().tester.run(rule, utcnow(), with_state=spec.rule_id is not None)
 
 
+@router.post(
+    "/rules/backtest", tags=TAGS, summary="Backtest a posted rule over a past range (an edit: against the saved one)"
+)
+def backtest_posted_rule(body: UnsavedBacktest) -> BacktestResult:
+    return services().backtests.unsaved(body, utcnow())
+
+
 @router.get("/rules/<rule_id>", tags=TAGS, summary="Get a rule")
 def get_rule(rule_id: Id) -> Rule:
     return services().rules.get(rule_id)
@@ -62,6 +69,11 @@ def delete_rule(rule_id: Id) -> Response[None]:
 def test_rule(rule_id: Id) -> RuleTestResult:
     svc = services()
     return svc.tester.run(svc.rules.get(rule_id), utcnow(), with_state=True)
+
+
+@router.post("/rules/<rule_id>/backtest", tags=TAGS, summary="Backtest a stored rule over a past range")
+def backtest_rule(rule_id: Id, body: BacktestRange) -> BacktestResult:
+    return services().backtests.saved(rule_id, body, utcnow())
 
 
 @router.get(

@@ -55,7 +55,7 @@ class RuleService:
     policies: ConfigRepository[EscalationPolicy]
 
     def create(self, spec: RuleSpec, now: datetime) -> Rule:
-        self._check(spec, now)
+        self.check(spec, now)
         rule = Rule.from_spec(spec, rule_id=spec.rule_id or new_id(), version=1, created_at=now, updated_at=now)
         return self.rules.create(rule)
 
@@ -71,7 +71,7 @@ class RuleService:
         new definition hash and clears the series' history itself."""
         stored = current_for_update(self.rules, "rule", rule_id, body.rule_id, body.version, if_match)
         spec = RuleSpec.model_validate(body.model_dump(exclude={"version", "created_at", "updated_at"}))
-        self._check(spec, now)
+        self.check(spec, now)
         rule = Rule.from_spec(
             spec, rule_id=rule_id, version=stored.version + 1, created_at=stored.created_at, updated_at=now
         )
@@ -90,7 +90,7 @@ class RuleService:
         self.alerts.close_for_rule(rule_id, actor, now, reason=RULE_DELETED, delete_series=True)
         self.rules.delete(rule_id)
 
-    def _check(self, spec: RuleSpec, now: datetime) -> None:
+    def check(self, spec: RuleSpec, now: datetime) -> None:
         """What the model alone cannot know: channels exist, templates render on a sample alert."""
         for i, channel_id in enumerate(spec.channels):
             try:
