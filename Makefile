@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PY313_DIR):$(PATH)
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: venv test check lint format typecheck validate build demo serve screenshot bench cost rules-validate rules-sync rules-test clean
+.PHONY: venv test check lint format typecheck validate build demo serve screenshot bench cost rules-validate rules-sync rules-test backtest clean
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -74,6 +74,9 @@ rules-sync: $(STAMP)  ## load rules/*.yaml into the rules table (TABLE=<config t
 
 rules-test: $(STAMP)  ## run the rule tests rules/tests/*.yaml (FILES="a.yaml b.yaml" runs those); exit 1 on a mismatch
 	$(BIN)/alerting-rules test $(FILES) --rules $(or $(RULES),rules)
+
+backtest: $(STAMP)  ## RULE=<id> [DAYS=14] what a rule would have done; API=<url> (default make serve's), TABLE=<name> runs here, FILE= an edit
+	$(BIN)/alerting-rules backtest $(RULE) --days $(or $(DAYS),14) $(if $(API),--api $(API)) $(if $(TABLE),--table $(TABLE)) $(if $(FILE),--file $(FILE)) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -6,6 +6,7 @@
                                               that no file declares any more)
     alerting-rules test [FILES] [--rules DIR] run rule tests (default rules/tests/*.yaml, docs/testing-rules.md);
                                               a diff of expected and got, exit 1 on a mismatch
+    alerting-rules backtest RULE_ID --days 14 what the rule would have done (alerting.backtest_cli)
 
 A file holds one rule (a mapping) or several (`rules: [...]`), and may hold lists of the other
 configuration, each entry with its id: `schedules:`, `escalation_policies:`, `mute_windows:`
@@ -28,6 +29,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from alerting import backtest_cli
 from alerting.errors import InvalidInput, NotFound
 from alerting.models.common import Stored, utcnow
 from alerting.models.inhibitions import Inhibition
@@ -242,7 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     tester = commands.add_parser("test", help="run rule tests: the alerts expected at given ticks")
     tester.add_argument("files", nargs="*", type=Path, help="test files (default: rules/tests/*.yaml)")
     tester.add_argument("--rules", type=Path, default=Path("rules"), help="the folder tests take rule ids from")
+    backtest_cli.add_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "backtest":
+        return backtest_cli.main(args)
     if args.command == "test":
         return run_rule_tests(args.files or sorted(args.rules.glob(f"{TESTS_FOLDER}/*.yaml")), args.rules)
 
