@@ -184,6 +184,42 @@ def test_dashboard_shows_an_alert_live_acknowledges_it_and_draws_the_charts(hist
     assert shot.stat().st_size > 10_000
 
 
+def test_a_rules_page_draws_its_backtest_and_what_a_changed_threshold_removes(history, browser, tmp_path: Path):
+    _, url = history
+    page = browser.new_page(viewport={"width": 1360, "height": 1000})
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    # Given the queue backlog's rule page (the link an alert's detail carries)
+    page.goto(url + "#rule=queue-backlog")
+    page.wait_for_selector("body[data-backtest=done]")
+    page.select_option("#backtest-form select[name=hours]", "3")
+    page.click("#backtest-form button[type=submit]")
+    page.wait_for_selector("body[data-backtest=done]")
+
+    # Then the last hours' two backlogs are two shaded would-be alerts over the metric and its threshold
+    chart = page.locator("#backtest-chart svg")
+    assert (chart.get_attribute("data-alerts"), chart.get_attribute("data-added")) == ("2", "0")
+    assert int(chart.get_attribute("data-points") or 0) >= 60
+    assert page.locator("#backtest-chart svg line.threshold").count() == 1
+    assert page.locator("#backtest-alerts tbody tr").count() == 2
+    assert page.inner_text("#backtest-summary").startswith("2 would-be alerts")
+    assert page.locator("#backtest-chart .legend .key").all_inner_texts() == ["would fire"]
+
+    # When they ask what a threshold of 1,600 would have done
+    page.fill("#backtest-form input[name=threshold]", "1600")
+    page.click("#backtest-form button[type=submit]")
+    page.wait_for_selector("body[data-backtest=done]")
+
+    # Then both spans show as removed by the change, and the summary compares with the saved rule
+    assert (chart.get_attribute("data-alerts"), chart.get_attribute("data-removed")) == ("0", "2")
+    assert "Against the saved rule: alerts 2 → 0" in page.inner_text("#backtest-summary")
+    assert problems == []
+    shot = Path(os.environ.get("BACKTEST_SCREENSHOT") or tmp_path / "backtest.png")
+    page.locator("#rule").screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+
+
 def test_dashboard_filters_the_list_and_subscribes_the_socket_to_the_filter(history, browser):
     local, url = history
     page = browser.new_page(viewport={"width": 420, "height": 900})  # a phone

@@ -4,7 +4,7 @@
 // message that arrives twice or late changes nothing.
 
 import { Session, presignUrl, signRequest } from "./aws.js";
-import { metricChart, noisyChart, responseChart, severityChart } from "./charts.js";
+import { backtestChart, metricChart, noisyChart, responseChart, severityChart } from "./charts.js";
 
 const SEVERITIES = ["critical", "high", "medium", "low", "info"];
 const base = new URL("./", location.href); // the API's root: "/" locally, "/v1/" on API Gateway
@@ -17,6 +17,7 @@ const state = {
   alerts: new Map(),
   rules: new Map(),
   selected: null,
+  rule: null, // the rule whose page (its backtest) is open
   config: null,
   session: null,
   socket: null,
@@ -134,6 +135,7 @@ function renderDetail() {
   const values = (alert.values || []).map((v) => `${v.metric} ${v.operator} ${v.threshold}: ${v.value ?? "no data"}`).join("; ");
   $("#detail-meta").textContent = `${alert.severity} · ${seriesText(alert)} · started ${when(alert.started_at)}` +
     (alert.acknowledged_by ? ` · acknowledged by ${alert.acknowledged_by}` : "") + (values ? ` · ${values}` : "");
+  $("#detail-rule").href = `#rule=${encodeURIComponent(alert.rule_id)}`;
   const open = alert.status !== "resolved";
   $('[data-action="ack"]').disabled = alert.status !== "firing";
   $('[data-action="resolve"]').disabled = !open;
@@ -208,6 +210,93 @@ async function act(action) {
   } catch (error) {
     $("#action-error").textContent = error.message;
   }
+}
+
+// --- a rule's page: what it would have done over a past range ----------------------------------------
+// The saved rule's backtest, or, with a what-if threshold, the edit's against the saved rule
+// (POST /rules/backtest with the same rule_id): the time it adds and removes is shaded apart.
+const iso = (t) => new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
+const editable = ({ version, created_at, updated_at, ...spec }) => structuredClone(spec);
+const wildcards = (rule) => rule.conditions.flatMap((c) => Object.values(c.metric ? { value: c.metric } : c.metrics))
+  .flatMap((m) => Object.entries(m.dimensions || {}).filter(([, v]) => v === "*").map(([k]) => k));
+
+async function openRule(ruleId) {
+  $("#backtest-error").textContent = "";
+  try {
+    state.rule = state.rules.get(ruleId) || await api(`/rules/${encodeURIComponent(ruleId)}`);
+  } catch (error) {
+    $("#rule").hidden = false;
+    $("#backtest-error").textContent = error.message;
+    return;
+  }
+  const rule = state.rule, first = rule.conditions[0];
+  $("#rule").hidden = false;
+  $("#rule-title").textContent = `${rule.name}: backtest`;
+  $("#rule-meta").textContent = `${rule.rule_id} · ${rule.severity} · ${first.operator} ${first.threshold}` +
+    ` over ${rule.window_seconds / 60} min, ${rule.breaches_to_fire} of ${rule.out_of ?? rule.breaches_to_fire}`;
+  $("#backtest-form").reset();
+  $("#backtest-form input[name=threshold]").placeholder = String(first.threshold);
+  $("#rule-title").focus();
+  await runBacktest();
+}
+
+async function runBacktest() {
+  const rule = state.rule;
+  if (!rule) return;
+  const form = new FormData($("#backtest-form"));
+  const end = Math.floor(Date.now() / 60_000) * 60_000;
+  const range = { start: iso(end - Number(form.get("hours")) * 3600_000), end: iso(end) };
+  const threshold = String(form.get("threshold") || "").trim();
+  $("#backtest-error").textContent = "";
+  $("#backtest-summary").textContent = "Replaying every tick of the range…";
+  delete document.body.dataset.backtest;
+  try {
+    let result;
+    if (threshold) {
+      const edited = editable(rule);
+      edited.conditions[0].threshold = Number(threshold);
+      result = await api("/rules/backtest", { method: "POST", body: { rule: edited, ...range } });
+    } else {
+      result = await api(`/rules/${encodeURIComponent(rule.rule_id)}/backtest`, { method: "POST", body: range });
+    }
+    const keys = wildcards(rule);
+    const shown = keys.length ? (result.alerts[0]?.series || result.series[0] || {}) : {};
+    const series = Object.fromEntries(keys.map((k) => [k, shown[k]]).filter(([, v]) => v !== undefined));
+    const line = Object.entries(series).map(([k, v]) => `${k}=${v}`).join(",");
+    const data = await api(`/rules/${encodeURIComponent(rule.rule_id)}/datapoints?${query({ ...range, ...(line ? { series: line } : {}) })}`);
+    if (state.rule !== rule) return; // another rule was opened meanwhile
+    backtestChart($("#backtest-chart"), data, result, series);
+    renderBacktest(result, line);
+    document.body.dataset.backtest = "done"; // read by the browser test
+  } catch (error) {
+    $("#backtest-summary").textContent = "";
+    $("#backtest-error").textContent = error.message;
+  }
+}
+
+const hours = (seconds) => (seconds >= 3600 ? `${(seconds / 3600).toFixed(1)} h` : `${Math.round(seconds / 60)} min`);
+
+function renderBacktest(result, line) {
+  const plan = result.plan;
+  const quiet = Object.values(result.notifications.suppressed).reduce((a, b) => a + b, 0);
+  let text = `${result.alerts.length} would-be alert${result.alerts.length === 1 ? "" : "s"}, firing ${hours(result.firing_seconds)}, ` +
+    `${result.flaps} flap${result.flaps === 1 ? "" : "s"}; ${result.notifications.sent} notifications sent, ${quiet} kept quiet. ` +
+    `${plan.evaluations.toLocaleString()} evaluations from ${plan.get_metric_data_calls} GetMetricData calls ($${plan.cost_usd.toFixed(4)})` +
+    (plan.exact ? "." : "; older ticks at coarser resolution.") + (line ? ` Drawn: ${line}.` : "");
+  const c = result.comparison;
+  if (c) text += ` Against the saved rule: alerts ${c.alerts_before} → ${c.alerts_after}, firing ${hours(c.firing_seconds_before)} → ${hours(c.firing_seconds_after)}.`;
+  $("#backtest-summary").textContent = text;
+  $("#backtest-alerts tbody").replaceChildren(...result.alerts.slice(0, 50).map((a) => {
+    const tr = document.createElement("tr");
+    tr.append(cell(Object.entries(a.series).map(([k, v]) => `${k}=${v}`).join(", ") || "—"), cell(when(a.started_at)),
+      cell(a.resolved_at ? when(a.resolved_at) : "still open"), cell(a.peak === null ? "—" : String(a.peak)), cell(a.severity, `sev sev-${a.severity}`));
+    return tr;
+  }));
+}
+
+function route() {
+  const match = location.hash.match(/^#rule=(.+)$/);
+  if (match) openRule(decodeURIComponent(match[1]));
 }
 
 // --- the live stream ------------------------------------------------------------------------------
@@ -328,6 +417,8 @@ function wire() {
   $("#filters").addEventListener("submit", (e) => e.preventDefault());
   for (const button of document.querySelectorAll("[data-action]")) button.addEventListener("click", () => act(button.dataset.action));
   $("#sign-out").addEventListener("click", () => { state.session.signOut(); location.reload(); });
+  $("#backtest-form").addEventListener("submit", (e) => { e.preventDefault(); runBacktest(); });
+  window.addEventListener("hashchange", route);
 }
 
 async function signIn() {
@@ -361,6 +452,7 @@ async function main() {
   }
   await Promise.all([loadRules(), refresh(), loadTrends()]);
   document.body.dataset.ready = "true";
+  route();
   connect();
 }
 

@@ -135,3 +135,57 @@ export function noisyChart(host, rules) {
   });
   return svg;
 }
+
+// A backtest: the metric over the range, the (possibly edited) thresholds, the would-be alerts as
+// shaded spans, and for an edit the time it adds (green) and removes (grey) against the saved rule.
+export function backtestChart(host, data, result, series) {
+  const condition = data.conditions[0];
+  const points = condition ? condition.points.map((p) => ({ t: Date.parse(p.t), v: p.v })) : [];
+  const threshold = result.thresholds[0];
+  const lines = [["threshold", threshold.threshold], ["warning", threshold.warning_threshold], ["resolve", threshold.resolve_threshold]]
+    .filter(([, v]) => v !== null && v !== undefined);
+  const ours = (item) => Object.entries(series).every(([k, v]) => item.series[k] === v);
+  const t0 = Date.parse(result.start), t1 = Date.parse(result.end);
+  const spans = (items, cls, from, to) => items.filter(ours).map((s) => ({ cls, a: Date.parse(s[from]), b: s[to] ? Date.parse(s[to]) : t1 }));
+  const shaded = [
+    ...spans(result.alerts, "span-alert", "started_at", "resolved_at"),
+    ...(result.comparison ? spans(result.comparison.added_spans, "span-added", "start", "end") : []),
+    ...(result.comparison ? spans(result.comparison.removed_spans, "span-removed", "start", "end") : []),
+  ];
+  const count = (cls) => shaded.filter((s) => s.cls === cls).length;
+  const long = t1 - t0 > 36 * 3600_000;
+  const when = (t) => (long ? new Date(t).toISOString().slice(5, 16).replace("T", " ") : hhmm(t));
+  const label = `${threshold.label} from ${when(t0)} to ${when(t1)} UTC: ${count("span-alert")} would-be alerts` +
+    (result.comparison ? `, ${count("span-added")} stretches added and ${count("span-removed")} removed by the change` : "") +
+    `, threshold ${threshold.operator} ${fmt(threshold.threshold)}`;
+  const svg = frame(host, label);
+  Object.assign(svg.dataset, { points: String(points.length), alerts: String(count("span-alert")), added: String(count("span-added")), removed: String(count("span-removed")) });
+  const values = [...points.map((p) => p.v), ...lines.map(([, v]) => v)];
+  let lo = Math.min(...values), hi = Math.max(...values);
+  if (lo === hi) { lo -= 1; hi += 1; }
+  const margin = (hi - lo) * 0.08;
+  const x = scale(t0, t1, PAD.left, W - PAD.right), y = scale(lo - margin, hi + margin, H - PAD.bottom, PAD.top);
+  for (const s of shaded) {
+    const rect = el("rect", { class: s.cls, x: x(Math.max(s.a, t0)), y: PAD.top, width: Math.max(1.5, x(Math.min(s.b, t1)) - x(Math.max(s.a, t0))), height: H - PAD.bottom - PAD.top });
+    rect.append(el("title", {}, `${s.cls.replace("span-", "")}: ${when(s.a)} to ${when(s.b)} UTC`));
+    svg.append(rect);
+  }
+  axes(svg, x, y, ticks(t0, t1, 5), ticks(lo, hi, 4), when);
+  for (const [name, value] of lines) {
+    svg.append(el("line", { class: name, x1: PAD.left, x2: W - PAD.right, y1: y(value), y2: y(value) }));
+    svg.append(el("text", { x: W - PAD.right - 4, y: y(value) - 4, "text-anchor": "end" }, `${name} ${fmt(value)}`));
+  }
+  if (points.length) {
+    svg.append(el("path", { class: "line", d: points.map((p, i) => `${i ? "L" : "M"}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(" ") }));
+  } else noData(svg, "No datapoints in this range");
+  const legend = document.createElement("p");
+  legend.className = "legend";
+  for (const [cls, text] of [["span-alert", "would fire"], ...(result.comparison ? [["span-added", "added by the change"], ["span-removed", "removed by the change"]] : [])]) {
+    const key = document.createElement("span");
+    key.className = `key ${cls}`;
+    key.textContent = text;
+    legend.append(key);
+  }
+  host.append(legend);
+  return svg;
+}
