@@ -11,8 +11,9 @@ third start in ten minutes is announced as flapping, then it is quiet until it s
 runs high inside the nightly-batch mute window (recorded, not notified). A region goes down:
 its critical alert inhibits the error-rate alert of that region. Two live dashboards watch
 over WebSocket (one for everything, one for critical alerts only) and receive every transition
-their filter matches. Exits 0 only when each of these happened as described and every alert
-resolved.
+their filter matches. Then the CPU rule is backtested over the scenario (it gives the alert the
+evaluator raised), and "what if its threshold were 80?" prints what the change adds. Exits 0
+only when each of these happened as described and every alert resolved.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from zoneinfo import ZoneInfo
 
 from websockets.sync.client import ClientConnection, connect
 
+from alerting.backtest_cli import render
 from alerting.defaults import default_rules, parse_dimensions
-from alerting.models.common import set_clock
+from alerting.models.common import iso, set_clock
 from alerting.models.rules import Rule
 from alerting_local.stack import LocalStack
 from alerting_local.template import load_template
@@ -188,11 +190,38 @@ def run(fast: bool = True, observe: Callable[[LocalStack], None] | None = None) 
             if not fast:
                 time.sleep(0.5)
 
-        ok = final_summary(local, subscription, started, on_call, dashboards, ticks)
+        backtested = what_if(local, start)
+        ok = final_summary(local, subscription, started, on_call, dashboards, ticks) and backtested
         if observe is not None:
             observe(local)
     set_clock(None)
     return 0 if ok else 1
+
+
+def what_if(local: LocalStack, start: datetime) -> bool:
+    """Backtest the CPU rule over the scenario: as saved it gives the alert the evaluator raised;
+    "what if the threshold were 80?" is the same rule edited, compared with it."""
+    window = {"start": iso(start), "end": iso(start + timedelta(minutes=MINUTES))}
+    status, saved = local.api("POST", "/rules/high-cpu-usage/backtest", body=window)
+    _, real = local.api("GET", "/alerts", query={"rule_id": "high-cpu-usage", "status": "resolved"})
+    spans = [(a["started_at"], a["resolved_at"]) for a in saved.get("alerts", [])] if status == 200 else []
+    same = status == 200 and spans == [(a["started_at"], a["resolved_at"]) for a in real["items"]]
+    print(
+        f"\nBacktest (POST /rules/high-cpu-usage/backtest) of the {MINUTES} minutes just played: "
+        + (f"{len(spans)} alert(s), {', '.join(f'{a[11:16]} -> {b[11:16]}' for a, b in spans)}" if spans else "none")
+        + (", as the evaluator raised them" if same else f", NOT what the evaluator raised: {status} {saved}")
+    )
+    _, rule = local.api("GET", "/rules/high-cpu-usage")
+    edited = {k: v for k, v in rule.items() if k not in ("version", "created_at", "updated_at")}
+    edited["conditions"][0]["threshold"] = 80.0
+    status, result = local.api("POST", "/rules/backtest", body={"rule": edited, **window})
+    print("What if the CPU threshold were 80? (POST /rules/backtest: the edit against the saved rule)")
+    if status != 200:
+        print(f"  FAILED: {status} {result}")
+        return False
+    print("\n".join(render(result).splitlines()[1:]))
+    changed = result["comparison"] is not None and bool(result["comparison"]["added_spans"])
+    return same and changed
 
 
 def frozen(instant: datetime) -> Callable[[], datetime]:

@@ -26,6 +26,11 @@ def test_demo_scenario_exits_zero(capsys):
     for reason in ("silenced by cache-maintenance", "muted by nightly-batch", "inhibited by alert"):
         assert reason in out
     assert "all expected alerts fired, were delivered or held back as configured, and resolved" in out
+    # the backtest of the CPU rule gives the alert the evaluator raised; a threshold of 80 keeps it a minute longer
+    assert ", as the evaluator raised them" in out
+    assert "What if the CPU threshold were 80?" in out
+    assert "alerts 1 -> 1, firing 5m -> 6m" in out
+    assert "    + firing 1m in 1 stretch(es)" in out
 
     # Every AWS action a function called in the scenario is one its IAM role allows (moto
     # enforces no IAM: this is where a missing action shows before a deployment does)
