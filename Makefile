@@ -59,6 +59,7 @@ screenshot: $(STAMP)  ## docs/dashboard.png, from the dashboard's browser test (
 bench: $(STAMP)
 	$(BIN)/python -m bench.evaluator
 	$(BIN)/python -m bench.notifier
+	$(BIN)/python -m bench.quieting
 	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.backtest

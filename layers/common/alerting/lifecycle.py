@@ -23,7 +23,7 @@ from alerting.models.alerts import (
 from alerting.models.common import AlertEvent, AlertStatus
 from alerting.models.policies import EscalationPolicySpec
 from alerting.models.rules import Rule
-from alerting.models.silences import Silence, silencing
+from alerting.models.silences import Silence, alert_labels, silencing
 from alerting.templating import render_annotations
 
 EVALUATOR = "evaluator"
@@ -261,13 +261,19 @@ def silence_ended(alert: Alert, silences: list[Silence], now: datetime) -> tuple
     """A firing, unacknowledged alert that a silence covered, once that silence has ended (in the
     last five minutes) and no other covers it: its `firing` is announced now, escalation from
     level 1, so a problem that outlives its maintenance window pages someone. Once per silence."""
-    if alert.status is not AlertStatus.firing or silencing(silences, alert, now) is not None:
+    if alert.status is not AlertStatus.firing:
         return None
-    for ended in sorted(silences, key=lambda s: (s.ends_at, s.silence_id)):
-        if ended.silence_id in alert.silences_ended or not now - SILENCE_END_WINDOW < ended.ends_at <= now:
-            continue
+    recent = [
+        s for s in silences if s.silence_id not in alert.silences_ended and now - SILENCE_END_WINDOW < s.ends_at <= now
+    ]
+    # Cheapest test first: the time (a tick with no silence just ended matches nothing), then
+    # the silences that just ended, and only then whether another still covers the alert.
+    labels = alert_labels(alert)
+    for ended in sorted(recent, key=lambda s: (s.ends_at, s.silence_id)):
         overlap = max(alert.started_at, ended.starts_at)
-        if overlap < ended.ends_at and ended.covers(alert, overlap):
+        if overlap < ended.ends_at and ended.covers(alert, overlap, labels):
+            if silencing(silences, alert, now) is not None:
+                return None
             restart = alert.escalation_policy_id is not None
             return _advance(
                 alert,

@@ -135,6 +135,17 @@ def test_inhibition_without_equal_labels_holds_across_every_value():
     assert Quieting(inhibitions=[anywhere]).may_inhibit(region_alert("x", "critical", "eu")) is False
 
 
+def test_a_source_whose_severity_changed_is_judged_again():
+    """Sources are remembered per alert (every transition looks through the same open alerts);
+    an alert's labels change with its severity, so a warning that became critical inhibits."""
+    rule = REGION_DOWN.model_copy(deep=True)
+    quieting = Quieting(inhibitions=[rule])
+    target = region_alert("svc", "high", "eu")
+    assert suppression(target, quieting, [region_alert("db", "medium", "eu")]) is None
+    found = suppression(target, quieting, [region_alert("db", "critical", "eu")])
+    assert found is not None and found.inhibited_by == "db"
+
+
 def test_a_resolved_source_inhibits_nothing():
     source = region_alert("down", "critical", "eu")
     closed = source.model_copy(update={"status": "resolved"})

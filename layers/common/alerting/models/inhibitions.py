@@ -5,12 +5,15 @@ a region-down alert keeps the per-service alerts of that region quiet."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from pydantic import Field
 
 from alerting.models.common import Model, ResourceId, Stored
 from alerting.models.silences import Matcher, alert_labels
+
+REMEMBERED_ALERTS = 10_000  # per inhibition: past it the memory starts again
 
 if TYPE_CHECKING:
     from alerting.models.alerts import Alert
@@ -42,16 +45,31 @@ class InhibitionSpec(Model):
             return None
         two_sided = self._sources(labels)
         for source in sorted(open_alerts, key=lambda a: a.alert_id):
-            theirs = alert_labels(source)
-            if (
-                source.alert_id != alert.alert_id
-                and source.is_open
-                and self._sources(theirs)
-                and all(theirs.get(name, "") == labels.get(name, "") for name in self.equal)
-                and not (two_sided and self._targets(theirs))
-            ):
-                return source
+            if source.alert_id == alert.alert_id or not source.is_open:
+                continue
+            sides = self._sides_of(source)
+            if sides[0] and not (two_sided and sides[1]):
+                theirs = alert_labels(source)
+                if all(theirs.get(name, "") == labels.get(name, "") for name in self.equal):
+                    return source
         return None
+
+    @cached_property
+    def _sides(self) -> dict[tuple[str, str, str], tuple[bool, bool]]:
+        return {}
+
+    def _sides_of(self, alert: Alert) -> tuple[bool, bool]:
+        """Whether an open alert matches the source and the target matchers, remembered per
+        alert: every transition looks through the same open alerts (what an alert's labels are
+        changes only with its severity or its rule's name)."""
+        memo_key = (alert.alert_id, alert.severity.value, alert.rule_name)
+        sides = self._sides.get(memo_key)
+        if sides is None:
+            if len(self._sides) >= REMEMBERED_ALERTS:
+                self._sides.clear()
+            labels = alert_labels(alert)
+            sides = self._sides[memo_key] = (self._sources(labels), self._targets(labels))
+        return sides
 
 
 class Inhibition(Stored, InhibitionSpec):

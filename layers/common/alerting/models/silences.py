@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 
 KEPT_AFTER_END = timedelta(days=7)
+REMEMBERED_VALUES = 4096  # per matcher: past it the memory starts again
 
 
 class MatchOp(StrEnum):
@@ -48,13 +49,23 @@ class Matcher(Model):
     def _pattern(self) -> Any:
         return compile_re2(self.value)
 
+    @cached_property
+    def _found(self) -> dict[str, bool]:
+        """Whether the pattern matched a value, remembered: a warm notifier checks the same
+        label values (rule names, services, instances) against the same silences all day."""
+        return {}
+
     def matches(self, labels: dict[str, str]) -> bool:
         seen = labels.get(self.label, "")
         if self.op is MatchOp.equal:
             return seen == self.value
         if self.op is MatchOp.not_equal:
             return seen != self.value
-        found = self._pattern.fullmatch(seen) is not None  # anchored, as Alertmanager
+        found = self._found.get(seen)
+        if found is None:
+            if len(self._found) >= REMEMBERED_VALUES:
+                self._found.clear()
+            found = self._found[seen] = self._pattern.fullmatch(seen) is not None  # anchored, as Alertmanager
         return found if self.op is MatchOp.regex else not found
 
     @property
@@ -172,8 +183,12 @@ class Silence(SilenceSpec):
             return SilenceState.pending
         return SilenceState.active if now < self.ends_at else SilenceState.expired
 
-    def covers(self, alert: Alert, at: datetime) -> bool:
-        return self.starts_at <= at < self.ends_at and all(m.matches(alert_labels(alert)) for m in self.matchers)
+    def covers(self, alert: Alert, at: datetime, labels: dict[str, str] | None = None) -> bool:
+        """``labels``: the alert's ``alert_labels``, where the caller checks many silences."""
+        if not self.starts_at <= at < self.ends_at:
+            return False
+        seen = alert_labels(alert) if labels is None else labels
+        return all(m.matches(seen) for m in self.matchers)
 
 
 def alert_labels(alert: Alert) -> dict[str, str]:
@@ -190,5 +205,6 @@ def alert_labels(alert: Alert) -> dict[str, str]:
 
 def silencing(silences: list[Silence], alert: Alert, at: datetime) -> Silence | None:
     """The silence that covers ``alert`` at ``at`` (the earliest ending first), if any."""
-    covering = [s for s in silences if s.covers(alert, at)]
+    labels = alert_labels(alert)
+    covering = [s for s in silences if s.covers(alert, at, labels)]
     return min(covering, key=lambda s: (s.ends_at, s.silence_id)) if covering else None
