@@ -126,13 +126,13 @@ def resolution(window_start: int, now: int) -> int:
     return next((seconds for limit, seconds in RESOLUTIONS if age < limit.total_seconds()), RESOLUTIONS[-1][1])
 
 
-def due_ticks(rule: Rule, start: datetime, end: datetime) -> list[int]:
+def due_ticks(rule: Rule, start: datetime, end: datetime) -> range:
     """Epochs of the minutes in [start, end) on which the rule is evaluated (14 days of a 1-minute
     rule: 20,160)."""
     first, stop = epoch(floor_minute(start)), epoch(floor_minute(end))
     step = rule.evaluation_interval_seconds
     first += -first % step  # is_due: the minute since the epoch is a multiple of the interval
-    return list(range(first, stop, step))
+    return range(first, stop, step)
 
 
 def check_range(start: datetime, end: datetime, now: datetime) -> None:
@@ -147,11 +147,21 @@ def check_range(start: datetime, end: datetime, now: datetime) -> None:
         )
 
 
-def plan(rule: Rule, start: datetime, end: datetime, now: datetime, directory: MetricDirectory | None) -> Plan:
-    """The series, ticks and GetMetricData calls of one rule's backtest."""
+def plan(
+    rule: Rule,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    directory: MetricDirectory | None,
+    limits: Limits | None = None,
+) -> Plan:
+    """The series, ticks and GetMetricData calls of one rule's backtest (refused at once when its
+    evaluations alone pass ``limits``: no need to work out the reads of a range that long)."""
     check_range(start, end, now)
     series, listed = candidates(rule, directory)
     ticks = due_ticks(rule, start, end)
+    if limits is not None:
+        enforce(Budget([], len(ticks) * len(series)), limits)
     draft = Plan(rule, start, end, now, series, len(ticks), [], [], listed)
     windows = {draft.snap(t) for t in ticks}
     metrics = list(
@@ -573,8 +583,8 @@ def run(
 ) -> Backtest:
     """Plan ``rule`` (and ``saved``, the rule it edits), refuse it over a limit, read the windows
     once, replay each and compare. ``progress`` hears about reads and every tenth of the replay."""
-    planned = plan(rule, start, end, now, directory)
-    previous = plan(saved, start, end, now, directory) if saved is not None else None
+    planned = plan(rule, start, end, now, directory, limits)
+    previous = plan(saved, start, end, now, directory, limits) if saved is not None else None
     budget = Budget.of([planned, *([previous] if previous else [])])
     enforce(budget, limits)
     if plan_only:
