@@ -133,6 +133,7 @@ def run(fast: bool = True, observe: Callable[[LocalStack], None] | None = None) 
             f"{silence_until:%H:%M} ({SILENCE['comment']})"
         )
         print(f"Mute window {window}")
+        print(f"Guard rails on silences: {guard_rails(local, start)}")
         print("Inhibition 'region-down': a critical alert of a region keeps its other alerts quiet")
         print("Flapping on queue-backlog: the 3rd start within 10 minutes is announced once, then quiet")
         dashboards = {
@@ -338,6 +339,19 @@ def create_silence(local: LocalStack, start: datetime) -> datetime:
     if status != 201:
         raise SystemExit(f"creating the silence failed: {status} {body}")
     return until
+
+
+def guard_rails(local: LocalStack, start: datetime) -> str:
+    """What the API refuses: a silence that would match every alert lacking a label, and a
+    regex RE2 cannot run in linear time (each a 422 naming the field, nothing stored)."""
+    ends = (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    answers = []
+    for matcher in ({"label": "team", "op": "=~", "value": ".*"}, {"label": "team", "op": "=~", "value": "(a)\\1"}):
+        body = {"matchers": [matcher], "ends_at": ends, "created_by": "demo"}
+        status, reply = local.api("POST", "/silences", body=body)
+        field = reply["errors"][0]["field"] if status == 422 else "-"
+        answers.append(f'team=~"{matcher["value"]}" -> {status} ({field})')
+    return "; ".join(answers)
 
 
 def create(local: LocalStack, path: str, body: dict[str, Any]) -> dict[str, Any]:

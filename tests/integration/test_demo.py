@@ -29,6 +29,7 @@ def test_demo_scenario_exits_zero(capsys):
     # the backtest of the CPU rule gives the alert the evaluator raised; a threshold of 80 keeps it a minute longer
     assert ", as the evaluator raised them" in out
     assert "What if the CPU threshold were 80?" in out
+    assert 'Guard rails on silences: team=~".*" -> 422 (matchers); team=~"(a)\\1" -> 422 (matchers.0.value)' in out
     assert "alerts 1 -> 1, firing 5m -> 6m" in out
     assert "    + firing 1m in 1 stretch(es)" in out
 
