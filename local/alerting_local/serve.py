@@ -11,25 +11,28 @@ to the live broadcaster four times a second (as Lambda polls a stream shard) and
 notifier every couple of seconds. Ctrl-C stops everything cleanly.
 
 Both servers answer only their own pages and clients that send no `Origin` (curl, the SDKs):
-`alerting_local.loopback`.
+`alerting_local.loopback`. The web front alone serves ``GET /local/inbox``: what the local
+stand-ins received (`alerting_local.inbox`); the API Lambda has no such route.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import errno
 import json
 import logging
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from alerting_local import inbox
 from alerting_local.apigw import proxy_event
 from alerting_local.lambda_runtime import LambdaContext
 from alerting_local.loopback import LoopbackHandler, loopback_origins
@@ -38,6 +41,7 @@ from alerting_local.stack import LocalStack
 LIVE_POLL_SECONDS = 0.25
 PUMP_SECONDS = 2.0
 MAX_BODY = 10 * 1024 * 1024
+LOCAL_ROUTES = {"/local/inbox": "GET"}  # served by this front, never by the API Lambda
 
 
 class Runtime:
@@ -86,6 +90,10 @@ def handler_for(runtime: Runtime, quiet: bool = False) -> type[BaseHTTPRequestHa
         methods = ("GET", "POST", "PUT", "DELETE")
 
         def _serve(self) -> None:
+            parts = urlsplit(self.path)
+            if parts.path.startswith("/local/"):
+                self._local(parts.path, parts.query)
+                return
             body = self._body()
             if body is None:
                 return
@@ -106,6 +114,18 @@ def handler_for(runtime: Runtime, quiet: bool = False) -> type[BaseHTTPRequestHa
 
         do_GET = do_POST = do_PUT = do_DELETE = _serve
 
+        def _local(self, path: str, query: str) -> None:
+            """The front's own routes: the inbox."""
+            method = LOCAL_ROUTES.get(path)
+            if method is None:
+                self.reply_json(404, {"message": f"no such local route; there is {', '.join(LOCAL_ROUTES)}"})
+            elif self.command != method:
+                self.close_connection = True  # a body, if any, stays unread
+                self.reply_json(405, {"message": f"{self.command} is not served here; use {method}"}, {"Allow": method})
+            else:
+                status, body = inbox.answer(runtime.local.inbox, query)
+                self.reply_json(status, body, {"Cache-Control": "no-store"})
+
         def _body(self) -> bytes | None:
             """The request's body, or None once the client has been answered (4xx)."""
             length = self.headers.get("Content-Length") or "0"
@@ -123,19 +143,27 @@ def handler_for(runtime: Runtime, quiet: bool = False) -> type[BaseHTTPRequestHa
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             path = getattr(self, "path", "")
-            if not quiet and not path.startswith("/ui/"):
+            if not quiet and not path.startswith(("/ui/", "/local/")):  # the page's files and its inbox polls
                 print(f"  api: {self.command} {path} -> {code}", flush=True)
 
     return Handler
 
 
-@contextmanager
-def web_front(runtime: Runtime, port: int = 0, quiet: bool = False) -> Iterator[str]:
-    """The dashboard and the API on 127.0.0.1:`port` (0: any free port), served in a thread;
-    yields its URL (`make serve`, the dashboard's browser test and its benchmark)."""
+def bind_front(runtime: Runtime, port: int = 0, quiet: bool = False) -> ThreadingHTTPServer:
+    """The web front's socket on 127.0.0.1:`port` (0: any free port), bound but not serving yet."""
     server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(runtime, quiet=quiet))
     # the dashboard's pages open the live stream: the hub lets this front's origin in
     runtime.local.live.page_origins |= loopback_origins(server.server_address[1])
+    return server
+
+
+@contextmanager
+def web_front(
+    runtime: Runtime, port: int = 0, quiet: bool = False, server: ThreadingHTTPServer | None = None
+) -> Iterator[str]:
+    """The dashboard and the API on 127.0.0.1:`port` (or on `server`, from `bind_front`), served
+    in a thread; yields its URL (`make serve`, the dashboard's browser test and its benchmark)."""
+    server = server or bind_front(runtime, port, quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -147,30 +175,60 @@ def web_front(runtime: Runtime, port: int = 0, quiet: bool = False) -> Iterator[
 
 
 def put_metric_hint(local: LocalStack) -> str:
-    """A line to paste: a CPU datapoint the default High CPU rule fires on, sent to moto."""
+    """A line to paste: a CPU datapoint the default High CPU rule fires on, sent to moto. The
+    first tick after it does not see it (a window ends `evaluation_delay_seconds`, a minute,
+    before its tick); the next two breach (`breaches_to_fire: 2`): it fires on the third."""
     parameters = local.stack.parameters
     return (
-        "Make the default High CPU rule fire:\n"
+        "Make the default High CPU rule fire (on the third tick after this line: 2 to 3 minutes):\n"
         f"  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url {local.server.endpoint} "
         f"--region {local.stack.region} cloudwatch put-metric-data --namespace {parameters['DefaultRulesNamespace']} "
         f"--metric-name CPUUtilization --dimensions {parameters['DefaultRulesDimensions']} --value 97"
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Run the local stack with the API and a real-time scheduler.")
-    parser.add_argument("--port", type=int, default=3000)
-    parser.add_argument("--live-port", type=int, default=3001)
-    args = parser.parse_args()
+def port_number(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65_535:
+        raise argparse.ArgumentTypeError("a port is 0 to 65535 (0: any free port)")
+    return port
+
+
+@contextmanager
+def claiming(port: int, option: str) -> Iterator[None]:
+    """A port that cannot be listened on ends `make serve` with one line naming its option."""
+    try:
+        yield
+    except OSError as exc:
+        why = "is in use (another make serve?)" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+        raise SystemExit(
+            f"make serve: 127.0.0.1:{port} {why}; choose another port with {option}, "
+            'e.g. make serve ARGS="--port 3100 --live-port 3101"'
+        ) from None
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="make serve ARGS=...", description="Run the local stack with the API and a real-time scheduler."
+    )
+    parser.add_argument("--port", type=port_number, default=3000, help="the dashboard and the API [3000]")
+    parser.add_argument("--live-port", type=port_number, default=3001, help="the live stream (WebSocket) [3001]")
+    args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
-    with LocalStack(overrides={"LogLevel": "WARNING"}, live_port=args.live_port) as local:
+    # Both ports are bound before anything starts: a conflict is told at once, in one line.
+    with claiming(args.live_port, "--live-port"):
+        local = LocalStack(overrides={"LogLevel": "WARNING"}, live_port=args.live_port)
+    runtime = Runtime(local)
+    with claiming(args.port, "--port"):
+        front = bind_front(runtime, args.port)
+    print("Starting the local stack (moto, the template's resources, the default rules)...", flush=True)
+    with local:
         local.seed_default_rules()
-        runtime = Runtime(local)
-        with web_front(runtime, args.port):
+        with web_front(runtime, server=front) as url:
             scheduler = threading.Thread(target=runtime.scheduler, daemon=True)
             scheduler.start()
-            announce(local, args.port)
+            announce(local, urlsplit(url).port or args.port)
             stop = threading.Event()
             for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C (once or twice) stops cleanly
                 signal.signal(signum, lambda *_: stop.set())
@@ -191,6 +249,7 @@ def announce(local: LocalStack, port: int) -> None:
                 "region": local.stack.region,
                 "aws_endpoint (moto)": local.server.endpoint,
                 "slack_stand_in": local.receiver.url("/"),
+                "inbox": f"http://127.0.0.1:{port}/local/inbox",
                 "alerts_topic": local.stack.refs["AlertsTopic"],
                 "config_table": local.stack.refs["ConfigTable"],
             },

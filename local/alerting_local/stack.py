@@ -19,23 +19,33 @@ from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from alerting import settings
 from alerting.defaults import parse_dimensions
+from alerting.errors import NotFound
+from alerting.models.channels import Channel
 from alerting.models.common import utcnow
-from alerting.repositories.config import RunLog
+from alerting.repositories.config import KIND_CHANNEL, ConfigRepository, RunLog
+from alerting.secrets import SecretStore
 from alerting_local.apigw import proxy_event
+from alerting_local.inbox import Hook, Hooks, Inbox, MotoOutbox
 from alerting_local.lambda_runtime import CallLog, LambdaContext, load_handler
 from alerting_local.live import LiveHub
+from alerting_local.loopback import LOOPBACK_NAMES
 from alerting_local.queues import QueueMapping
 from alerting_local.receiver import Receiver
 from alerting_local.streams import StreamMapping
 from alerting_local.template import ROOT, Stack, create_stack
+from notifier.delivery import TOPIC_CHANNEL_ID
 
+REGION = "us-east-1"
+CLOUDFORMATION_RESPONSE = "/cloudformation-response"  # the custom resource's answer, on the receiver
 SCHEDULED_EVENT = json.loads((ROOT / "events" / "scheduled.json").read_text())
 FUNCTIONS = (
     "EvaluatorFunction",
@@ -64,16 +74,17 @@ class _Atomic:
 
     def __init__(self, app: Any) -> None:
         self._app = app
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        with self._lock:
+        with self.lock:
             return list(self._app(environ, start_response))
 
 
 class MotoServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         app = _Atomic(DomainDispatcherApplication(create_backend_app))
+        self.lock = app.lock  # held while moto serves a request: read its backends under it
         self._server: BaseWSGIServer = make_server(host, port, app, True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -123,6 +134,13 @@ class LocalStack:
             lambda event: self.handler("LiveConnectionsFunction")(event, LambdaContext("live")), port=live_port
         )
         self.calls = CallLog()  # what each function's handler called, for the IAM check
+        # what the stand-ins received: collected after every invocation (moto keeps no send times)
+        self.inbox = Inbox(
+            self.receiver,
+            self.channel_hooks,
+            MotoOutbox(self.server.lock, DEFAULT_ACCOUNT_ID, REGION),
+            ignore=(CLOUDFORMATION_RESPONSE,),
+        )
         # No Cognito locally: the dashboard on 127.0.0.1 needs no sign-in.
         self._overrides = {"AllowPrivateWebhookTargets": "true", "DashboardSignIn": "false", **(overrides or {})}
         self._name = name
@@ -221,7 +239,10 @@ class LocalStack:
 
         def invoke(event: dict[str, Any], context: Any) -> Any:
             with self.lock:
-                return inner(event, context)
+                try:
+                    return inner(event, context)
+                finally:
+                    self.inbox.collect()
 
         return invoke
 
@@ -272,7 +293,7 @@ class LocalStack:
         resource = self.stack.template["Resources"]["DefaultRules"]["Properties"]
         event = {
             "RequestType": "Create",
-            "ResponseURL": self.receiver.url("/cloudformation-response"),
+            "ResponseURL": self.receiver.url(CLOUDFORMATION_RESPONSE),
             "StackId": f"arn:aws:cloudformation:us-east-1:123456789012:stack/{self._name}/local",
             "RequestId": "seed",
             "ResourceType": "Custom::DefaultRules",
@@ -280,7 +301,7 @@ class LocalStack:
             "ResourceProperties": {k: self.stack.resolve(v) for k, v in resource.items()},
         }
         self.handler("DefaultRulesSeedFunction")(event, LambdaContext("seeder"))
-        (response,) = self.receiver.received("/cloudformation-response")
+        (response,) = self.receiver.received(CLOUDFORMATION_RESPONSE)
         status: str = response.json["Status"]
         return status
 
@@ -297,15 +318,41 @@ class LocalStack:
         )
         return url
 
+    def channel_hooks(self) -> Hooks:
+        """Which channel each stand-in's message came from: a post by the path of the receiver
+        its URL (a secret in SSM) names, a message by its addresses, number or topic; and every
+        channel secret, which the inbox never shows."""
+        table = self.stack.refs["ConfigTable"]
+        channels = ConfigRepository(self.client("dynamodb"), table, KIND_CHANNEL, Channel, "channel_id")
+        store = SecretStore(self.client("ssm"), self.stack.function_environment("NotifierFunction")["SECRETS_PREFIX"])
+        by_path: dict[str, Hook] = {}
+        by_destination = {("sns", self.stack.refs["AlertsTopic"]): Hook(TOPIC_CHANNEL_ID, "sns")}
+        secrets: list[str] = []
+        for channel in channels.all():
+            hook = Hook(channel.channel_id, channel.type.value)
+            target = channel.target
+            destination = {"email": ", ".join(map(str, target.get("to") or [])), "sms": target.get("phone_number")}
+            destination["sns"] = target.get("topic_arn")
+            if isinstance(destination.get(hook.kind), str):
+                by_destination[(hook.kind, str(destination[hook.kind]))] = hook
+            for name in channel.secret_refs.values():
+                try:
+                    value = store.get(name)
+                except NotFound:
+                    continue
+                secrets.append(value)
+                url = urlsplit(value)
+                if url.hostname in LOOPBACK_NAMES and url.port == self.receiver.port:
+                    by_path[url.path] = hook
+        return Hooks(by_path, by_destination, secrets)
+
     def sent_emails(self) -> list[Any]:
-        from moto.core.models import DEFAULT_ACCOUNT_ID
         from moto.ses.models import ses_backends
 
         return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
 
     def sent_sms(self) -> list[tuple[str, str]]:
         """(phone number, text) of every SMS published, oldest first."""
-        from moto.core.models import DEFAULT_ACCOUNT_ID
         from moto.sns.models import sns_backends
 
         sent = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values()

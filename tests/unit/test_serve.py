@@ -19,11 +19,17 @@ import pytest
 from alerting_local.serve import Runtime, handler_for
 
 
+class _FakeInbox:
+    def entries(self, kind: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        return [{"channel": "slack", "text": "[FIRING][HIGH] High CPU"}][:limit]
+
+
 class _FakeLocal:
     """Stands in for the local stack: the API function records its event and refuses it."""
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
+        self.inbox = _FakeInbox()
 
     def handler(self, logical_id: str) -> Any:
         def api(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -162,3 +168,19 @@ def test_serve_drops_a_client_that_stalls_mid_body_with_408():
 
     assert head.startswith(b"HTTP/1.0 408") and json.loads(body)["message"]
     assert local.events == []
+
+
+def test_serve_answers_the_local_inbox_itself_and_never_passes_it_to_the_api(served: tuple[_FakeLocal, int]):
+    local, port = served
+
+    listed = call(port, "GET", "/local/inbox?limit=5", headers={"Origin": f"http://127.0.0.1:{port}"})
+    refused = call(port, "GET", "/local/inbox", headers={"Origin": "https://evil.example"})
+    posted = call(port, "POST", "/local/inbox", b"{}")
+    other = call(port, "GET", "/local/secrets")
+    bad = call(port, "GET", "/local/inbox?limit=0")
+
+    assert (listed.status, listed.body) == (200, {"items": [{"channel": "slack", "text": "[FIRING][HIGH] High CPU"}]})
+    assert (refused.status, refused.body["errors"][0]["field"]) == (403, "Origin")
+    assert (posted.status, posted.headers["Allow"]) == (405, "GET")
+    assert (other.status, bad.status, bad.body["errors"][0]["field"]) == (404, 400, "limit")
+    assert local.events == []  # none of them reached the API function
