@@ -64,7 +64,10 @@ class Clock:
 
 HOOKS = Hooks(
     by_path={f"/services/{SLACK_TOKEN}": Hook("ops", "slack"), "/hook/abc": Hook("pager", "webhook")},
-    by_destination={("email", "oncall@example.com"): Hook("mail", "email"), ("sns", TOPIC): Hook("alerts-topic", "sns")},
+    by_destination={
+        ("email", "oncall@example.com"): Hook("mail", "email"),
+        ("sns", TOPIC): Hook("alerts-topic", "sns"),
+    },
     secrets=[f"{BASE}/services/{SLACK_TOKEN}", "whsec-12345678"],
 )
 
