@@ -12,11 +12,20 @@ export PATH := $(CURDIR)/$(BIN):$(PY313_DIR):$(PATH)
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: venv test check lint format typecheck validate build demo serve screenshot bench cost rules-validate rules-sync rules-test backtest clean
+.PHONY: help venv test check lint format typecheck validate build demo serve screenshot bench cost rules-validate rules-plan rules-apply rules-test backtest clean
+.DEFAULT_GOAL := help
 
-venv: $(STAMP)
+help:  ## this list (a bare `make` prints it)
+	@echo "Targets (each builds .venv first when it needs it):"
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z0-9_-]+:[^=]*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv: $(STAMP)  ## .venv: this project and its dev tools (pip install -e '.[dev]'), rebuilt when pyproject.toml changes
+	@echo "$(VENV) is ready: $$($(BIN)/python --version), $(BIN)/alerting-rules, pytest, ruff, mypy, sam"
 $(STAMP): pyproject.toml
+	@echo "Creating $(VENV) with $$($(PYTHON) --version) ($(PYTHON); Python 3.11 or newer)..."
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed: make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
+	@echo "Installing this project and its dev dependencies into $(VENV) (pip install -e '.[dev]': about a minute the first time)..."
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
@@ -24,20 +33,20 @@ $(STAMP): pyproject.toml
 test: $(STAMP)  ## the whole suite: unit, integration (moto), end to end
 	$(BIN)/pytest -n 2 -q
 
-check: lint typecheck validate  ## static checks
+check: lint typecheck validate  ## static checks: lint, typecheck, validate
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff check and ruff format --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP)
+format: $(STAMP)  ## ruff format, then ruff check --fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-typecheck: $(STAMP)
+typecheck: $(STAMP)  ## mypy (strict on layers/common/alerting)
 	$(BIN)/mypy layers/common/alerting functions local bench
 
-validate: $(STAMP)
+validate: $(STAMP)  ## sam validate --lint (template.yaml)
 	$(BIN)/sam validate --lint
 
 # Lambda cannot write __pycache__ (its code is read-only): without bytecode in the build it compiles
@@ -50,13 +59,13 @@ build: $(STAMP)  ## sam build (needs python3.13 on PATH; found via pyenv), then 
 demo: $(STAMP)  ## the whole system end to end on moto, on a simulated clock
 	$(BIN)/python -m alerting_local.demo $(ARGS)
 
-serve: $(STAMP)  ## the dashboard and API on http://127.0.0.1:3000, live on ws://127.0.0.1:3001, ticking in real time
-	$(BIN)/python -m alerting_local.serve $(ARGS)
+serve: $(STAMP)  ## the dashboard and API on http://127.0.0.1:3000, live on ws://127.0.0.1:3001 (ARGS="--port N --live-port M")
+	@$(BIN)/python -m alerting_local.serve $(ARGS)
 
 screenshot: $(STAMP)  ## docs/dashboard.png, from the dashboard's browser test (needs chromium)
 	DASHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard.png REQUIRE_BROWSER=1 $(BIN)/pytest -q tests/browser -k live
 
-bench: $(STAMP)
+bench: $(STAMP)  ## every benchmark in bench/ (figures: docs/performance.md)
 	$(BIN)/python -m bench.evaluator
 	$(BIN)/python -m bench.notifier
 	$(BIN)/python -m bench.quieting
@@ -67,11 +76,17 @@ bench: $(STAMP)
 cost: $(STAMP)  ## $/month of a rule set vs native CloudWatch alarms
 	$(BIN)/python -m alerting.cost $(or $(RULES),rules)
 
-rules-validate: $(STAMP)
+rules-validate: $(STAMP)  ## check rules/*.yaml (RULES=<folder>): every error with file and field
 	$(BIN)/alerting-rules validate $(or $(RULES),rules)
 
-rules-sync: $(STAMP)  ## load rules/*.yaml into the rules table (TABLE=<config table name>)
-	$(BIN)/alerting-rules sync $(or $(RULES),rules) --table $(TABLE)
+# TABLE=<ConfigTableName output>; ENDPOINT=<url> for make serve's stack (its aws_endpoint, TABLE=alerting-local-ConfigTable)
+RULES_TABLE_ARGS = $(or $(RULES),rules) --table "$(TABLE)" $(if $(ENDPOINT),--endpoint-url $(ENDPOINT)) $(if $(PRUNE),--prune) $(if $(FORCE),--force)
+
+rules-plan: $(STAMP)  ## TABLE=<ConfigTableName>: what rules-apply would create, update, delete (PRUNE=1); exit 1 if refused
+	$(BIN)/alerting-rules plan $(RULES_TABLE_ARGS)
+
+rules-apply: $(STAMP)  ## TABLE=<ConfigTableName>: apply that plan; FORCE=1 overwrites changes made through the API, PRUNE=1 deletes
+	$(BIN)/alerting-rules apply $(RULES_TABLE_ARGS)
 
 rules-test: $(STAMP)  ## run the rule tests rules/tests/*.yaml (FILES="a.yaml b.yaml" runs those); exit 1 on a mismatch
 	$(BIN)/alerting-rules test $(FILES) --rules $(or $(RULES),rules)
@@ -79,5 +94,5 @@ rules-test: $(STAMP)  ## run the rule tests rules/tests/*.yaml (FILES="a.yaml b.
 backtest: $(STAMP)  ## RULE=<id> [DAYS=14] what a rule would have done; API=<url> (default make serve's), TABLE=<name> runs here, FILE= an edit
 	$(BIN)/alerting-rules backtest $(RULE) --days $(or $(DAYS),14) $(if $(API),--api $(API)) $(if $(TABLE),--table $(TABLE)) $(if $(FILE),--file $(FILE)) $(ARGS)
 
-clean:
+clean:  ## remove .venv, .aws-sam and the tools' caches
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from alerting.models.policies import EscalationPolicy
+from alerting.models.rules import Rule
+from alerting.repositories.config import KIND_RULE, Applied
 from alerting.rules_as_code import load_folder, load_sections, main, reference_problems
+from alerting.rules_plan import Table, content_digest, labelled, plan
+from tests.factories import make_rule
 
 ROOT = Path(__file__).parents[2]
 
@@ -110,3 +117,142 @@ def test_invalid_entries_name_file_and_field(tmp_path: Path):
         ("q.yaml", "mute_windows[0].time_zone"),
         ("q.yaml", "schedules"),
     ]
+
+
+# -- the plan (make rules-plan): a pure function of the files and the table ----------------------
+
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+
+def stored(rule: Rule, version: int = 1) -> Rule:
+    return rule.model_copy(update={"version": version, "created_at": NOW, "updated_at": NOW})
+
+
+def applied(item: Rule) -> Applied:
+    return Applied(
+        kind=KIND_RULE, item_id=item.rule_id, version=item.version, digest=content_digest(item), applied_at=NOW
+    )
+
+
+def table(
+    *items: Rule, records: tuple[Applied, ...] = (), channels: frozenset[str] = frozenset(), **kinds: Any
+) -> Table:
+    return Table(
+        {KIND_RULE: {r.rule_id: r for r in items}, **kinds},
+        channels,
+        {(r.kind, r.item_id): r for r in records},
+    )
+
+
+def files(*rules: Rule, **kinds: list[Any]) -> dict[str, list[Any]]:
+    return {KIND_RULE: [labelled(r) for r in rules], **kinds}
+
+
+def test_plan_lists_creates_updates_with_their_fields_deletes_and_unchanged():
+    same, changed, gone = (labelled(make_rule(rule_id=i)) for i in ("same", "changed", "gone"))
+    current = table(
+        stored(same), stored(changed), stored(gone), records=tuple(applied(stored(r)) for r in (same, changed, gone))
+    )
+
+    result = plan(
+        files(same, make_rule(rule_id="changed", severity="low", name="New"), make_rule(rule_id="new")), current
+    )
+
+    assert [(c.action, c.item_id, c.fields) for c in result.changes] == [
+        ("unchanged", "same", ()),
+        ("update", "changed", ("name", "severity")),
+        ("create", "new", ()),
+        ("delete", "gone", ()),
+    ]
+    assert result.ok and result.blocked == []
+    assert result.render().splitlines() == [
+        "  ~ rule changed: name, severity",
+        "  + rule new",
+        "  - rule gone   (kept: deletes need --prune)",
+        "Plan: 1 to create, 1 to update, 1 to delete, 1 unchanged (deletes only with --prune).",
+    ]
+
+
+def test_plan_deletes_only_managed_resources_and_only_with_prune():
+    by_hand = make_rule(rule_id="by-hand")
+    labelled_by_sync = labelled(make_rule(rule_id="old-sync"))  # `sync` labelled, recorded nothing
+    recorded = make_rule(rule_id="recorded", labels={})
+    current = table(stored(by_hand), stored(labelled_by_sync), stored(recorded), records=(applied(stored(recorded)),))
+
+    kept, pruned = plan(files(), current), plan(files(), current, prune=True, force=True)
+
+    assert [c.item_id for c in kept.of("delete")] == ["old-sync", "recorded"]
+    assert "  - rule recorded" in pruned.render().splitlines()
+    assert pruned.ok
+
+
+def test_plan_needs_force_to_overwrite_a_change_made_since_the_last_apply():
+    written = stored(labelled(make_rule(rule_id="cpu")))
+    by_api = stored(written.model_copy(update={"name": "Renamed by hand"}), version=2)
+    current = table(by_api, records=(applied(written),))
+
+    refused = plan(files(make_rule(rule_id="cpu", severity="low")), current)
+    forced = plan(files(make_rule(rule_id="cpu", severity="low")), current, force=True)
+
+    assert [c.item_id for c in refused.blocked] == ["cpu"]
+    assert not refused.ok
+    assert refused.render().splitlines()[1] == (
+        "      needs --force: changed outside rules as code since the last apply "
+        "(version 2, updated 2026-12-07T09:00:00Z; it wrote version 1)"
+    )
+    assert forced.ok and "      --force overwrites: changed outside" in forced.render()
+
+
+def test_plan_needs_force_to_take_over_what_it_never_wrote_but_records_what_is_already_identical():
+    made, identical = stored(make_rule(rule_id="made")), stored(labelled(make_rule(rule_id="identical")))
+
+    result = plan(files(make_rule(rule_id="made"), make_rule(rule_id="identical")), table(made, identical))
+
+    assert [(c.action, c.item_id, c.drift is not None) for c in result.changes] == [
+        ("update", "made", True),
+        ("unchanged", "identical", False),
+    ]
+    assert result.blocked[0].drift == "not written by rules as code (version 1, updated 2026-12-07T09:00:00Z)"
+    assert [c.needs_record for c in result.changes] == [False, True]
+
+
+def test_plan_of_an_unchanged_resource_with_its_record_writes_nothing():
+    rule = stored(labelled(make_rule(rule_id="cpu")))
+
+    result = plan(files(make_rule(rule_id="cpu")), table(rule, records=(applied(rule),)))
+
+    assert [c.needs_record for c in result.changes] == [False]
+    assert result.render() == "Plan: 0 to create, 0 to update, 0 to delete, 1 unchanged."
+
+
+POLICY = EscalationPolicy.model_validate(
+    {"policy_id": "web", "name": "Web", "levels": [{"targets": [{"channel": "ops"}], "escalate_after_seconds": 60}]}
+)
+
+
+def test_plan_checks_references_against_the_table_as_it_will_be():
+    rules = files(
+        make_rule(rule_id="a", channels=["ops", "nobody"], escalation_policy_id="web"),
+        make_rule(rule_id="b", escalation_policy_id="gone"),
+        policy=[POLICY],
+    )
+
+    result = plan(rules, table(channels=frozenset({"ops"})))
+
+    assert [str(p) for p in result.problems] == [
+        "rule a: channels.1: no channel 'nobody'",
+        "rule b: escalation_policy_id: no escalation policy 'gone'",
+    ]
+    assert not result.ok
+
+
+def test_plan_refuses_to_prune_what_something_outside_it_still_uses():
+    policy = POLICY.model_copy(update={"created_at": NOW, "updated_at": NOW})
+    record = Applied(kind="policy", item_id="web", version=1, digest=content_digest(policy), applied_at=NOW)
+    user = stored(make_rule(rule_id="by-hand", escalation_policy_id="web"))
+    current = table(user, records=(record,), channels=frozenset({"ops"}), policy={"web": policy})
+
+    result = plan(files(), current, prune=True)
+
+    assert [str(p) for p in result.problems] == ["escalation policy web: -: is used by rule by-hand: cannot be deleted"]
+    assert plan(files(), current).problems == []  # without --prune nothing is deleted

@@ -86,7 +86,7 @@ def build(settings: ApiSettings) -> Services:
     )
     queues = {"evaluator": settings.evaluator_dlq_url, "notifier": settings.notifier_dlq_url}
     metrics = CloudWatchMetrics(client("cloudwatch", settings.region, settings.endpoint_url, max_attempts=1))
-    rule_service = RuleService(rules, channels, alerts, policies)
+    rule_service = RuleService(rules, references, alerts)
     silences = ConfigRepository(dynamodb, settings.config_table, KIND_SILENCE, Silence, "silence_id")
     mute_windows = ConfigRepository(dynamodb, settings.config_table, KIND_MUTE_WINDOW, MuteWindow, "mute_window_id")
     return Services(

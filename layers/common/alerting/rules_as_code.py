@@ -1,16 +1,20 @@
 """Rules as code: YAML files in a folder, validated with the same models as the API.
 
     alerting-rules validate rules/            every error, with file and field; exit 1 if any
-    alerting-rules sync rules/ --table NAME   create or update each rule in the config table
-                                              (--prune deletes rules labelled managed-by=rules-as-code
-                                              that no file declares any more)
+    alerting-rules plan rules/ --table NAME   what apply would create, update and delete in the config
+                                              table, references checked as the API checks them; exit 1
+                                              if the API would refuse some of it or it needs --force
+    alerting-rules apply rules/ --table NAME  that plan, written (nothing when it is not applicable);
+                                              --force overwrites changes made through the API since the
+                                              last apply, --prune deletes what no file declares any more
+                                              (only what rules as code manages): alerting.rules_plan
     alerting-rules test [FILES] [--rules DIR] run rule tests (default rules/tests/*.yaml, docs/testing-rules.md);
                                               a diff of expected and got, exit 1 on a mismatch
     alerting-rules backtest RULE_ID --days 14 what the rule would have done (alerting.backtest_cli)
 
 A file holds one rule (a mapping) or several (`rules: [...]`), and may hold lists of the other
 configuration, each entry with its id: `schedules:`, `escalation_policies:`, `mute_windows:`
-and `inhibitions:`. They are synced in that order, before the rules (a rule names a policy, a
+and `inhibitions:`. They are applied in that order, before the rules (a rule names a policy, a
 policy names schedules). Without `rule_id`, a single-rule file takes its id from the file name.
 Channels are not files: their secrets go through the API to SSM. The `tests/` folder holds rule
 tests (`alerting.rule_tests`), not rules.
@@ -22,59 +26,24 @@ import argparse
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from alerting import backtest_cli
-from alerting.errors import InvalidInput, NotFound
-from alerting.models.common import Stored, utcnow
-from alerting.models.inhibitions import Inhibition
-from alerting.models.mute_windows import MuteWindow
-from alerting.models.policies import EscalationPolicy
+from alerting import backtest_cli, rules_plan
+from alerting.errors import InvalidInput
+from alerting.models.common import utcnow
 from alerting.models.rules import Rule
-from alerting.models.schedules import Schedule
-from alerting.repositories.config import KIND_INHIBITION, KIND_MUTE_WINDOW, KIND_POLICY, KIND_SCHEDULE
+from alerting.rules_plan import RULES, SECTIONS, Problem, labelled
 from alerting.samples import rule_sample
 from alerting.templating import check
 from alerting.validation import field_errors
 
-MANAGED_LABEL = ("managed-by", "rules-as-code")
 TESTS_FOLDER = "tests"  # rule tests beside the rules: not rules themselves
-
-
-@dataclass(frozen=True)
-class Section:
-    """A list of configuration beside the rules: its YAML key, model and config-table kind."""
-
-    key: str
-    model: type[Stored]
-    kind: str
-    label: str
-
-
-# In sync order: what is named comes before what names it.
-SECTIONS = (
-    Section("schedules", Schedule, KIND_SCHEDULE, "schedule"),
-    Section("escalation_policies", EscalationPolicy, KIND_POLICY, "escalation policy"),
-    Section("mute_windows", MuteWindow, KIND_MUTE_WINDOW, "mute window"),
-    Section("inhibitions", Inhibition, KIND_INHIBITION, "inhibition"),
-)
 SECTION_KEYS = {section.key for section in SECTIONS}
 Declared = dict[str, list[Any]]  # section key → its items from every file
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.field}: {self.message}"
 
 
 def _documents(folder: Path) -> list[tuple[Path, Any]]:
@@ -140,7 +109,7 @@ def load_sections(folder: Path) -> tuple[Declared, list[Problem]]:
     declared: Declared = {section.key: [] for section in SECTIONS}
     problems: list[Problem] = []
     for section in SECTIONS:
-        id_field = section.model.ID_FIELD
+        id_field = section.id_field
         seen: dict[str, str] = {}
         for path, document in _documents(folder):  # a file that does not parse: load_folder reports it
             entries = document.get(section.key, []) if isinstance(document, dict) else []
@@ -193,54 +162,13 @@ def template_problems(rule: Rule) -> list[tuple[str, str]]:
     return found
 
 
-def sync(rules: Sequence[Rule], repository: Any, prune: bool = False) -> dict[str, list[str]]:
-    """Create or update each rule (only when it changed), keeping created_at and bumping version."""
-    labelled = [r.model_copy(update={"labels": {**r.labels, MANAGED_LABEL[0]: MANAGED_LABEL[1]}}) for r in rules]
-    report = sync_items(labelled, repository, "rule_id")
-    wanted = {r.rule_id for r in rules}
-    if prune:
-        for existing in list(repository.all()):
-            managed = existing.labels.get(MANAGED_LABEL[0]) == MANAGED_LABEL[1]
-            if managed and existing.rule_id not in wanted:
-                repository.delete(existing.rule_id)
-                report["deleted"].append(existing.rule_id)
-    return report
-
-
-def sync_items(items: Sequence[Any], repository: Any, id_field: str) -> dict[str, list[str]]:
-    """Create or update each item of a config kind, only when it changed (versions bumped)."""
-    now = utcnow()
-    report: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": [], "deleted": []}
-    server = {"version", "created_at", "updated_at"}
-    for item in items:
-        item_id = getattr(item, id_field)
-        try:
-            current = repository.get(item_id)
-        except NotFound:
-            repository.create(item.model_copy(update={"version": 1, "created_at": now, "updated_at": now}))
-            report["created"].append(item_id)
-            continue
-        if current.model_dump(exclude=server) == item.model_dump(exclude=server):
-            report["unchanged"].append(item_id)
-            continue
-        updated = item.model_copy(
-            update={"version": current.version + 1, "created_at": current.created_at, "updated_at": now}
-        )
-        repository.replace(updated, current.version)
-        report["updated"].append(item_id)
-    return report
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="alerting-rules", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="validate every rule file")
     validate.add_argument("folder", type=Path)
-    push = commands.add_parser("sync", help="create or update the rules in the config table")
-    push.add_argument("folder", type=Path)
-    push.add_argument("--table", required=True, help="the stack's ConfigTable name (output ConfigTableName)")
-    push.add_argument("--region", default=None)
-    push.add_argument("--prune", action="store_true", help="delete managed rules no file declares")
+    for name, text in (("plan", "what apply would change in the config table"), ("apply", "apply that plan")):
+        add_table_arguments(commands.add_parser(name, help=text))
     tester = commands.add_parser("test", help="run rule tests: the alerts expected at given ticks")
     tester.add_argument("files", nargs="*", type=Path, help="test files (default: rules/tests/*.yaml)")
     tester.add_argument("--rules", type=Path, default=Path("rules"), help="the folder tests take rule ids from")
@@ -253,7 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     rules, problems = load_folder(args.folder)
     declared, section_problems = load_sections(args.folder)
-    problems += section_problems + reference_problems(rules, declared)
+    problems += section_problems
+    if args.command == "validate":  # offline: the plan checks references against the table
+        problems += reference_problems(rules, declared)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
@@ -263,20 +193,69 @@ def main(argv: Sequence[str] | None = None) -> int:
         counts = ", ".join(f"{len(declared[s.key])} {s.label}(s)" for s in SECTIONS if declared[s.key])
         print(f"{len(rules)} rule(s){', ' + counts if counts else ''} valid in {args.folder}")
         return 0
+    return plan_and_apply(args, rules, declared)
 
+
+def add_table_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--table", required=True, help="the stack's ConfigTable name (output ConfigTableName)")
+    parser.add_argument("--region", default=None)
+    parser.add_argument("--endpoint-url", default=None, help="a local stack's AWS endpoint (make serve prints it)")
+    parser.add_argument("--prune", action="store_true", help="delete what rules as code manages and no file declares")
+    parser.add_argument("--force", action="store_true", help="overwrite changes made outside rules as code")
+
+
+def plan_and_apply(args: argparse.Namespace, rules: Sequence[Rule], declared: Declared) -> int:
+    """Print the plan; with `apply`, write it if the API would take all of it."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
+
+    if not args.table:
+        print("--table: give the config table's name (the stack's output ConfigTableName)", file=sys.stderr)
+        return 2
+
+    wanted = {section.kind: declared[section.key] for section in SECTIONS} | {RULES.kind: [labelled(r) for r in rules]}
+    try:
+        client = dynamodb(args.region, args.endpoint_url)
+        the_plan = rules_plan.plan(
+            wanted, rules_plan.read_table(client, args.table), prune=args.prune, force=args.force
+        )
+        print(f"{args.folder} against the table {args.table}:")
+        print(the_plan.render())
+        if args.command == "plan" or not the_plan.ok:
+            if args.command == "apply":
+                print("Nothing applied.", file=sys.stderr)
+            return 0 if the_plan.ok else 1
+        done = rules_plan.apply(the_plan, client, args.table, utcnow())
+    except rules_plan.ApplyFailed as exc:
+        print(f"Stopped at {exc}; {len(exc.done)} change(s) were written before it.", file=sys.stderr)
+        return 1
+    except NoRegionError:
+        print("--region: give the stack's region (or set AWS_DEFAULT_REGION)", file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError) as exc:
+        print(f"table {args.table}: {exc}", file=sys.stderr)
+        return 1
+    counts = {action: sum(1 for c in done if c.action == action) for action in rules_plan.ACTIONS}
+    print(
+        f"Applied: {counts['create']} created, {counts['update']} updated, {counts['delete']} deleted"
+        + (f", {counts['unchanged']} unchanged recorded as managed" if counts["unchanged"] else "")
+        + "."
+    )
+    return 0
+
+
+def dynamodb(region: str | None, endpoint_url: str | None) -> Any:
+    """A DynamoDB client; for a local stack (``endpoint_url``) any credentials do (moto)."""
     import boto3
 
-    from alerting.repositories.config import KIND_RULE, ConfigRepository
-
-    dynamodb = boto3.client("dynamodb", region_name=args.region)
-    for section in SECTIONS:  # first: the rules name them
-        if declared[section.key]:
-            repository = ConfigRepository(dynamodb, args.table, section.kind, section.model, section.model.ID_FIELD)
-            report = sync_items(declared[section.key], repository, section.model.ID_FIELD)
-            print(f"{section.key}: " + ", ".join(f"{k}: {len(v)}" for k, v in report.items() if k != "deleted"))
-    report = sync(rules, ConfigRepository(dynamodb, args.table, KIND_RULE, Rule, "rule_id"), prune=args.prune)
-    print("rules: " + ", ".join(f"{k}: {len(v)}" for k, v in report.items()))
-    return 0
+    session = boto3.Session(region_name=region)
+    if endpoint_url and session.get_credentials() is None:
+        session = boto3.Session(
+            region_name=region or "us-east-1", aws_access_key_id="local", aws_secret_access_key="local"
+        )
+    elif endpoint_url and session.region_name is None:
+        session = boto3.Session(region_name="us-east-1")
+    return session.client("dynamodb", endpoint_url=endpoint_url)
 
 
 def run_rule_tests(files: Sequence[Path], folder: Path) -> int:

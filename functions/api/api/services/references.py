@@ -1,16 +1,20 @@
-"""What configuration refers to what: a reference must exist when it is saved (422 naming the
-field), and nothing is deleted while something still refers to it (409 naming the referrers)."""
+"""What configuration refers to what, against the stored configuration: a reference must exist
+when it is saved (422 naming the field), and nothing is deleted while something still refers
+to it (409 naming the referrers). The rules of it are `alerting.references`, which rules as
+code (`make rules-plan`) applies to the same table."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+from alerting import references
 from alerting.models.channels import Channel
 from alerting.models.policies import EscalationPolicy, EscalationPolicySpec
-from alerting.models.rules import Rule
+from alerting.models.rules import Rule, RuleSpec
 from alerting.models.schedules import Schedule, ScheduleSpec
-from alerting.repositories.config import ConfigRepository
-from api.services.resources import existing
+from alerting.repositories.config import KIND_CHANNEL, KIND_POLICY, KIND_RULE, KIND_SCHEDULE, ConfigRepository
 
 
 @dataclass
@@ -20,33 +24,36 @@ class References:
     policies: ConfigRepository[EscalationPolicy]
     schedules: ConfigRepository[Schedule]
 
+    def exists(self, kind: str, item_id: str) -> bool:
+        repositories: dict[str, ConfigRepository[Any]] = {
+            KIND_RULE: self.rules,
+            KIND_CHANNEL: self.channels,
+            KIND_POLICY: self.policies,
+            KIND_SCHEDULE: self.schedules,
+        }
+        return repositories[kind].find(item_id) is not None
+
+    def check_rule(self, spec: RuleSpec) -> None:
+        references.check(KIND_RULE, spec, self.exists)
+
     def check_policy(self, spec: EscalationPolicySpec) -> None:
-        for i, level in enumerate(spec.levels):
-            for j, target in enumerate(level.targets):
-                at = f"levels.{i}.targets.{j}"
-                if target.channel is not None:
-                    existing(self.channels, f"{at}.channel", target.channel, "channel")
-                if target.schedule is not None:
-                    existing(self.schedules, f"{at}.schedule", target.schedule, "schedule")
+        references.check(KIND_POLICY, spec, self.exists)
 
     def check_schedule(self, spec: ScheduleSpec) -> None:
-        for i, participant in enumerate(spec.rotation.participants):
-            existing(self.channels, f"rotation.participants.{i}", participant, "channel")
-        for i, override in enumerate(spec.overrides):
-            existing(self.channels, f"overrides.{i}.participant", override.participant, "channel")
+        references.check(KIND_SCHEDULE, spec, self.exists)
 
     def users_of_channel(self, channel_id: str) -> list[str]:
-        users = sorted(f"rule {r.rule_id}" for r in self.rules.all() if channel_id in r.channels)
-        users += sorted(
-            f"escalation policy {p.policy_id}"
-            for p in self.policies.all()
-            if channel_id in p.channels_through(len(p.levels))
-        )
-        users += sorted(f"schedule {s.schedule_id}" for s in self.schedules.all() if channel_id in s.participants)
-        return users
+        return references.users(KIND_CHANNEL, channel_id, self._referrers(self.rules, self.policies, self.schedules))
 
     def users_of_policy(self, policy_id: str) -> list[str]:
-        return sorted(f"rule {r.rule_id}" for r in self.rules.all() if r.escalation_policy_id == policy_id)
+        return references.users(KIND_POLICY, policy_id, self._referrers(self.rules))
 
     def users_of_schedule(self, schedule_id: str) -> list[str]:
-        return sorted(f"escalation policy {p.policy_id}" for p in self.policies.all() if schedule_id in p.schedules)
+        return references.users(KIND_SCHEDULE, schedule_id, self._referrers(self.policies))
+
+    @staticmethod
+    def _referrers(*repositories: ConfigRepository[Any]) -> Iterator[tuple[str, str, Any]]:
+        """(kind, id, item) of every stored item of the kinds that can refer to something."""
+        for repository in repositories:
+            for item in repository.all():
+                yield repository.kind, repository.item_id(item), item

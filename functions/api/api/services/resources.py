@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-from alerting.errors import Conflict, InvalidInput, LimitReached
+from alerting.errors import Conflict, LimitReached
 from alerting.models.common import Model, Page, Stored, new_id
 from alerting.repositories.config import ConfigRepository
 from api.services.concurrency import current_for_update
@@ -88,9 +88,3 @@ class ResourceService(Generic[S, R]):
         if users:
             raise Conflict(f"{self.label} {item_id!r} is used by {', '.join(users)}; remove it there first")
         self.repository.delete(item_id)
-
-
-def existing(repository: ConfigRepository[Any], field: str, item_id: str, what: str) -> None:
-    """An InvalidInput naming ``field`` unless ``item_id`` exists."""
-    if repository.find(item_id) is None:
-        raise InvalidInput(field, f"no {what} {item_id!r}")

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from alerting.errors import InvalidInput, NotFound
-from alerting.models.channels import Channel
+from alerting.errors import InvalidInput
 from alerting.models.common import Page, Severity, new_id
-from alerting.models.policies import EscalationPolicy
 from alerting.models.rules import Rule, RuleSpec
 from alerting.repositories.config import ConfigRepository
 from alerting.samples import rule_sample
@@ -17,6 +15,7 @@ from api.schemas import RuleUpdate
 from api.services.alerts import AlertService
 from api.services.concurrency import current_for_update
 from api.services.paging import checked_token
+from api.services.references import References
 
 RULE_DISABLED = "rule_disabled"
 RULE_DELETED = "rule_deleted"
@@ -50,9 +49,8 @@ def parse_labels(values: list[str]) -> tuple[tuple[str, str], ...]:
 @dataclass
 class RuleService:
     rules: ConfigRepository[Rule]
-    channels: ConfigRepository[Channel]
+    references: References
     alerts: AlertService
-    policies: ConfigRepository[EscalationPolicy]
 
     def create(self, spec: RuleSpec, now: datetime) -> Rule:
         self.check(spec, now)
@@ -91,19 +89,9 @@ class RuleService:
         self.rules.delete(rule_id)
 
     def check(self, spec: RuleSpec, now: datetime) -> None:
-        """What the model alone cannot know: channels exist, templates render on a sample alert."""
-        for i, channel_id in enumerate(spec.channels):
-            try:
-                self.channels.get(channel_id)
-            except NotFound:
-                raise InvalidInput(f"channels.{i}", f"no channel {channel_id!r}") from None
-        if spec.escalation_policy_id is not None:
-            try:
-                self.policies.get(spec.escalation_policy_id)
-            except NotFound:
-                raise InvalidInput(
-                    "escalation_policy_id", f"no escalation policy {spec.escalation_policy_id!r}"
-                ) from None
+        """What the model alone cannot know: its channels and policy exist, templates render on a
+        sample alert."""
+        self.references.check_rule(spec)
         sample = rule_sample(spec, now)
         for name, source in spec.annotations.items():
             check(source, f"annotations.{name}", sample)

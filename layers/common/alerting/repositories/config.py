@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from alerting.errors import AlreadyExists, Conflict, NotFound
-from alerting.models.common import Page, epoch
+from alerting.models.common import Model, Page, UtcDatetime, epoch
 from alerting.models.reports import EvaluationSummary
 from alerting.repositories.dynamo import (
     Item,
@@ -44,6 +44,7 @@ KIND_SCHEDULE = "schedule"
 KIND_MUTE_WINDOW = "mute_window"
 KIND_INHIBITION = "inhibition"
 KIND_META = "meta"
+KIND_APPLIED = "applied"  # rules as code's record of what it last wrote, one item per resource
 TTL_ATTRIBUTE = "expires_at"  # the config table's TimeToLiveSpecification
 GENERATIONS = "generations"  # the meta item holding one write counter per kind
 WRITE_ATTEMPTS = 5  # two writes of one kind at once collide on its counter: the loser tries again
@@ -56,6 +57,14 @@ class ConfigRepository(Generic[M]):
         self._kind = kind
         self._model = model
         self._id_field = id_field
+
+    @property
+    def kind(self) -> str:
+        return self._kind
+
+    def item_id(self, obj: M) -> str:
+        item_id: str = getattr(obj, self._id_field)
+        return item_id
 
     def _key(self, item_id: str) -> dict[str, Any]:
         return key(pk=self._kind, sk=item_id)
@@ -118,9 +127,10 @@ class ConfigRepository(Generic[M]):
         items, token = query_page(self._client, params, limit, next_token, self._decode, keep, scope)
         return Page[Any](items=items, next_token=token)
 
-    def _write(self, operation: str, **params: Any) -> bool:
+    def _write(self, operation: str, also: Sequence[Item] = (), **params: Any) -> bool:
         """``operation`` ("Put", "Delete") on one item of this kind, and the kind's generation
-        bumped, all or nothing. False when the operation's condition failed."""
+        bumped, and the transaction steps ``also`` (rules as code's record of what it wrote), all
+        or nothing. False when the operation's condition failed."""
         bump = {
             "Update": {
                 "TableName": self._table,
@@ -133,7 +143,7 @@ class ConfigRepository(Generic[M]):
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 self._client.transact_write_items(
-                    TransactItems=[{operation: {"TableName": self._table, **params}}, bump]
+                    TransactItems=[{operation: {"TableName": self._table, **params}}, bump, *also]
                 )
                 return True
             except ClientError as exc:
@@ -147,15 +157,16 @@ class ConfigRepository(Generic[M]):
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))
         raise AssertionError("unreachable")
 
-    def create(self, obj: M) -> M:
-        if not self._write("Put", Item=self._encode(obj), ConditionExpression="attribute_not_exists(sk)"):
+    def create(self, obj: M, also: Sequence[Item] = ()) -> M:
+        if not self._write("Put", also, Item=self._encode(obj), ConditionExpression="attribute_not_exists(sk)"):
             raise AlreadyExists(self._kind, getattr(obj, self._id_field))
         return obj
 
-    def replace(self, obj: M, expected_version: int) -> M:
+    def replace(self, obj: M, expected_version: int, also: Sequence[Item] = ()) -> M:
         """Overwrite only the version that was read (`obj.version` must be the next one)."""
         if not self._write(
             "Put",
+            also,
             Item=self._encode(obj),
             ConditionExpression="attribute_exists(sk) AND version = :v",
             ExpressionAttributeValues={":v": {"N": str(expected_version)}},
@@ -184,6 +195,65 @@ class ConfigRepository(Generic[M]):
     def delete(self, item_id: str) -> None:
         if not self._write("Delete", Key=self._key(item_id), ConditionExpression="attribute_exists(sk)"):
             raise NotFound(self._kind, item_id)
+
+    def delete_version(self, item_id: str, expected_version: int, also: Sequence[Item] = ()) -> None:
+        """Delete only the version that was read."""
+        if not self._write(
+            "Delete",
+            also,
+            Key=self._key(item_id),
+            ConditionExpression="attribute_exists(sk) AND version = :v",
+            ExpressionAttributeValues={":v": {"N": str(expected_version)}},
+        ):
+            self.get(item_id)  # raises NotFound when it was deleted meanwhile
+            raise Conflict(f"{self._kind} {item_id!r} changed: version {expected_version} is stale")
+
+
+class Applied(Model):
+    """What rules as code (`make rules-apply`) last wrote to one resource."""
+
+    kind: str  # KIND_RULE, KIND_POLICY...
+    item_id: str
+    version: int  # the version it wrote
+    digest: str  # of the content it wrote (`alerting.rules_plan.content_digest`)
+    applied_at: UtcDatetime
+
+
+class AppliedRecords:
+    """Rules as code's records (``pk`` "applied", ``sk`` "<kind>#<id>"), written in the same
+    transaction as the resource: a resource whose content no longer matches its record was
+    changed by someone else since (the API), and a record marks a resource as managed."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def all(self) -> dict[tuple[str, str], Applied]:
+        records = [
+            Applied.model_validate({k: v for k, v in from_item(item).items() if k not in ("pk", "sk")})
+            for item in paginate(
+                self._client,
+                "query",
+                TableName=self._table,
+                ConsistentRead=True,
+                KeyConditionExpression="pk = :applied",
+                ExpressionAttributeValues={":applied": {"S": KIND_APPLIED}},
+            )
+        ]
+        return {(record.kind, record.item_id): record for record in records}
+
+    def put_step(self, record: Applied) -> Item:
+        """A transaction step that writes ``record``."""
+        sk = f"{record.kind}#{record.item_id}"
+        item = to_item({"pk": KIND_APPLIED, "sk": sk, **record.model_dump(mode="json")})
+        return {"Put": {"TableName": self._table, "Item": item}}
+
+    def delete_step(self, kind: str, item_id: str) -> Item:
+        return {"Delete": {"TableName": self._table, "Key": key(pk=KIND_APPLIED, sk=f"{kind}#{item_id}")}}
+
+    def save(self, record: Applied) -> None:
+        """The record alone: a resource already identical to its file becomes managed."""
+        self._client.put_item(**self.put_step(record)["Put"])
 
 
 class ConfigGenerations:
