@@ -88,6 +88,16 @@ class Entry:
         }
 
 
+def destination_of(kind: ChannelType, target: Mapping[str, object]) -> str | None:
+    """Where a channel's messages go, as the inbox shows it: an e-mail's addresses, an SMS's
+    number, a topic's ARN; None for a channel that posts to a URL (matched by its path)."""
+    if kind is ChannelType.email:
+        addresses = target.get("to")
+        return ", ".join(map(str, addresses)) if isinstance(addresses, list) else None
+    value = target.get({ChannelType.sms: "phone_number", ChannelType.sns: "topic_arn"}.get(kind, ""))
+    return value if isinstance(value, str) else None
+
+
 def mask_url(url: str) -> str:
     """``http://127.0.0.1:8000/services/T0/B0/XXXX`` → ``http://127.0.0.1:8000/services/***``:
     the host and the first path segment; a one-segment path may be the secret itself."""

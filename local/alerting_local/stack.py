@@ -34,7 +34,7 @@ from alerting.models.common import utcnow
 from alerting.repositories.config import KIND_CHANNEL, ConfigRepository, RunLog
 from alerting.secrets import SecretStore
 from alerting_local.apigw import proxy_event
-from alerting_local.inbox import Hook, Hooks, Inbox, MotoOutbox
+from alerting_local.inbox import Hook, Hooks, Inbox, MotoOutbox, destination_of
 from alerting_local.lambda_runtime import CallLog, LambdaContext, load_handler
 from alerting_local.live import LiveHub
 from alerting_local.loopback import LOOPBACK_NAMES
@@ -330,11 +330,9 @@ class LocalStack:
         secrets: list[str] = []
         for channel in channels.all():
             hook = Hook(channel.channel_id, channel.type.value)
-            target = channel.target
-            destination = {"email": ", ".join(map(str, target.get("to") or [])), "sms": target.get("phone_number")}
-            destination["sns"] = target.get("topic_arn")
-            if isinstance(destination.get(hook.kind), str):
-                by_destination[(hook.kind, str(destination[hook.kind]))] = hook
+            destination = destination_of(channel.type, channel.target)
+            if destination is not None:
+                by_destination[(hook.kind, destination)] = hook
             for name in channel.secret_refs.values():
                 try:
                     value = store.get(name)

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from alerting_local.inbox import Hook, Hooks, Inbox, answer, headline, mask_url
+from alerting.models.channels import ChannelType
+from alerting_local.inbox import Hook, Hooks, Inbox, answer, destination_of, headline, mask_url
 from alerting_local.receiver import Request
 
 T0 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
@@ -88,6 +89,20 @@ def inbox_of(receiver: FakeReceiver, outbox: FakeOutbox, clock: Clock) -> Inbox:
 )
 def test_mask_url_keeps_the_host_and_first_segment_only(url: str, shown: str):
     assert mask_url(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("kind", "target", "shown"),
+    [
+        (ChannelType.email, {"to": ["a@example.com", "b@example.com"]}, "a@example.com, b@example.com"),
+        (ChannelType.sms, {"phone_number": "+4915111111111"}, "+4915111111111"),
+        (ChannelType.sns, {"topic_arn": TOPIC}, TOPIC),
+        (ChannelType.slack, {}, None),  # its URL is a secret, matched by the receiver's path
+    ],
+    ids=["email", "sms", "sns", "slack"],
+)
+def test_destination_of_a_channel_is_what_its_messages_show(kind: ChannelType, target: dict[str, Any], shown: str):
+    assert destination_of(kind, target) == shown
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,12 @@
 """The dashboard's Content-Security-Policy: the page may open this deployment's live stream and
-no other WebSocket."""
+no other WebSocket; its favicon is a file of its own, served under the same policy."""
 
 from __future__ import annotations
 
 import pytest
 
 from alerting.settings import ApiSettings
-from api.routes.dashboard import security_headers
+from api.routes.dashboard import index, security_headers, ui_file
 
 REQUIRED = {
     "CONFIG_TABLE": "c",
@@ -42,3 +42,14 @@ def connect_src(live_url: str) -> str:
 )
 def test_security_headers_connect_src_names_only_the_deployments_live_endpoint(live_url: str, expected: str):
     assert connect_src(live_url) == expected
+
+
+def test_the_page_names_its_favicon_and_the_dashboard_serves_it_under_the_csp(monkeypatch: pytest.MonkeyPatch):
+    for name, value in REQUIRED.items():
+        monkeypatch.setenv(name, value)
+    icon = ui_file("favicon.svg")
+
+    assert '<link rel="icon" href="ui/favicon.svg" type="image/svg+xml">' in str(index().body)
+    assert (icon.status_code, icon.content_type) == (200, "image/svg+xml")
+    assert str(icon.body).startswith("<svg") and "<script" not in str(icon.body)
+    assert "default-src 'self'" in (icon.headers or {})["Content-Security-Policy"]

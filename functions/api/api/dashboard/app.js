@@ -4,7 +4,7 @@
 // message that arrives twice or late changes nothing.
 
 import { Session, presignUrl, signRequest } from "./aws.js";
-import { backtestChart, metricChart, noisyChart, responseChart, severityChart } from "./charts.js";
+import { backtestChart, metricChart, noisyChart, responseChart, severityChart, timelineChart } from "./charts.js";
 
 const SEVERITIES = ["critical", "high", "medium", "low", "info"];
 const base = new URL("./", location.href); // the API's root: "/" locally, "/v1/" on API Gateway
@@ -21,7 +21,8 @@ const state = {
   config: null,
   session: null,
   socket: null,
-  stats: { received: 0, applied: 0, ignored: 0, last_received_at: null }, // read by the browser test
+  stats: { received: 0, applied: 0, ignored: 0, last_received_at: null, trends: 0 }, // read by the browser test
+  inbox: "", // the ids the local inbox shows, newest first
 };
 window.alerting = state;
 
@@ -126,6 +127,19 @@ function bold(n) { const b = document.createElement("b"); b.textContent = String
 
 function announce(text) { $("#announcer").textContent = text; }
 
+// Why a delivery did not go (or has not yet): the record's own fields, else its error.
+export function deliveryNote(d) {
+  if (d.status === "suppressed") {
+    if (d.silence_id) return `silenced by ${d.silence_id}`;
+    if (d.mute_window_id) return `muted by ${d.mute_window_id}`;
+    if (d.inhibited_by) return `inhibited by alert ${d.inhibited_by}`;
+    if (d.flapping) return "flapping";
+    return d.error || "filtered out";
+  }
+  if (d.status === "grouped") return `waiting for its group's message${d.group_id ? ` (${d.group_id})` : ""}`;
+  return ["failed", "retrying"].includes(d.status) ? d.error || "" : "";
+}
+
 function renderDetail() {
   const alert = state.alerts.get(state.selected);
   const panel = $("#detail");
@@ -153,9 +167,18 @@ async function loadDetail(alertId) {
   }));
   $("#deliveries tbody").replaceChildren(...deliveries.items.map((d) => {
     const tr = document.createElement("tr");
-    tr.append(cell(d.event), cell(d.channel_id), cell(d.status), cell(String(d.attempts)));
+    const status = cell(d.status, `delivery delivery-${d.status}`);
+    const why = deliveryNote(d);
+    if (why) {
+      const reason = document.createElement("span");
+      reason.className = "reason";
+      reason.textContent = why;
+      status.append(reason);
+    }
+    tr.append(cell(d.event), cell(d.channel_id), status, cell(String(d.attempts)));
     return tr;
   }));
+  timelineChart($("#timeline-chart"), alert, history.items, deliveries.items, deliveryNote);
   await loadMetric(alert);
 }
 
@@ -169,7 +192,7 @@ async function loadMetric(alert) {
   try {
     const data = await api(`/rules/${alert.rule_id}/datapoints?${query(range)}`);
     if (state.selected !== alert.alert_id) return;
-    metricChart($("#metric-chart"), data, alert.started_at);
+    metricChart($("#metric-chart"), data, alert);
   } catch (error) {
     $("#metric-chart").textContent = `The metric cannot be drawn: ${error.message}`;
   }
@@ -206,7 +229,8 @@ async function act(action) {
     $("#actions").reset();
     renderList();
     renderDetail();
-    await loadDetail(alert.alert_id);
+    // the stream's copy of this change is not newer than the answer: nothing else redraws the trends
+    await Promise.all([loadDetail(alert.alert_id), loadTrends()]);
   } catch (error) {
     $("#action-error").textContent = error.message;
   }
@@ -394,6 +418,51 @@ async function loadTrends() {
   severityChart($("#severity-chart"), summary, SEVERITIES);
   responseChart($("#mtt-chart"), summary);
   noisyChart($("#noisy-chart"), summary.noisiest_rules);
+  state.stats.trends += 1;
+}
+
+// --- the local inbox: what make serve's stand-ins received (its front alone serves the route) ------
+const INBOX_MS = 3000;
+
+async function loadInbox() {
+  const response = await fetch(new URL("local/inbox", base));
+  if (!response.ok) return false;
+  renderInbox((await response.json()).items);
+  return true;
+}
+
+async function startInbox() {
+  if (state.config.sign_in || !["127.0.0.1", "localhost"].includes(location.hostname)) return;
+  if (!(await loadInbox().catch(() => false))) return; // not make serve's front
+  $("#inbox").hidden = false;
+  setInterval(() => { if (!document.hidden) loadInbox().catch(() => {}); }, INBOX_MS);
+}
+
+function renderInbox(items) {
+  const ids = items.map((i) => i.id).join(",");
+  if (ids === state.inbox) return; // unchanged: keep what the reader opened
+  state.inbox = ids;
+  const open = new Set([...document.querySelectorAll("#inbox-items details[open]")].map((d) => d.dataset.id));
+  const span = (text, cls) => { const node = document.createElement("span"); node.className = cls; node.textContent = text; return node; };
+  $("#inbox-items").replaceChildren(...items.map((item) => {
+    const li = document.createElement("li");
+    li.dataset.channel = item.channel;
+    const details = document.createElement("details");
+    details.dataset.id = item.id;
+    details.open = open.has(item.id);
+    const summary = document.createElement("summary");
+    const time = document.createElement("time");
+    time.dateTime = item.at;
+    time.textContent = when(item.at);
+    const to = item.channel_id ? `${item.channel_id} → ${item.destination}` : item.destination;
+    summary.append(time, span(item.channel, `kind kind-${item.channel}`), span(to, "to"), span(item.text, "text"));
+    const body = document.createElement("pre");
+    body.textContent = typeof item.body === "string" ? item.body : JSON.stringify(item.body, null, 2);
+    details.append(summary, body);
+    li.append(details);
+    return li;
+  }));
+  $("#inbox-empty").hidden = items.length > 0;
 }
 
 async function loadRules() {
@@ -454,6 +523,7 @@ async function main() {
   document.body.dataset.ready = "true";
   route();
   connect();
+  startInbox();
 }
 
 main().catch((error) => { setLive("down", `Error: ${error.message}`); });

@@ -19,7 +19,12 @@ from api.routes import new_router
 
 router = new_router()
 FILES = Path(__file__).resolve().parents[1] / "dashboard"
-TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css"}
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css",
+    ".svg": "image/svg+xml",  # the favicon
+}
 
 
 def security_headers(settings: ApiSettings) -> dict[str, str]:
