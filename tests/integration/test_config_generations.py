@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from alerting.errors import AlreadyExists, Conflict, NotFound
+from alerting.errors import AlreadyExists, ConcurrentUpdate, Conflict, NotFound
 from alerting.models.channels import Channel
 from alerting.repositories.config import KIND_CHANNEL, ConfigGenerations, ConfigRepository
 
@@ -49,7 +49,8 @@ def test_every_write_bumps_its_kind_and_a_refused_one_does_not(tables):
     channels.delete("ops")
     with pytest.raises(NotFound):
         channels.delete("ops")
-    assert generations.read() == {"channel": 4}
+    ConfigRepository(dynamodb, table, "silence", Channel, "channel_id").create(channel())  # another kind, its own
+    assert generations.read() == {"channel": 4, "silence": 1}
 
 
 class Colliding:
@@ -85,9 +86,38 @@ def test_a_write_that_collides_on_the_counter_is_tried_again(tables):
     assert ConfigGenerations(dynamodb, table).read() == {"channel": 1}
 
 
-def test_a_write_that_keeps_colliding_fails_rather_than_skip_the_counter(tables):
+def test_a_write_that_keeps_colliding_fails_as_a_race_rather_than_skip_the_counter(tables):
+    """A 409 asking to retry, not a 500; and nothing written."""
     dynamodb, table = tables
     colliding = Colliding(dynamodb, collisions=99)
-    with pytest.raises(ClientError):
+    with pytest.raises(ConcurrentUpdate):
         ConfigRepository(colliding, table, KIND_CHANNEL, Channel, "channel_id").create(channel())
     assert colliding.transactions == 5
+    assert ConfigGenerations(dynamodb, table).read() == {}
+
+
+def test_a_silence_stored_before_re2_still_loads_with_the_rest(tables):
+    """A regex Python's re took and RE2 refuses, saved before the upgrade: listing silences
+    (every tick, every notifier reload, GET /silences) must not fail on it."""
+    from alerting.models.silences import Silence
+    from alerting.repositories.dynamo import to_item
+
+    dynamodb, table = tables
+    dynamodb.put_item(
+        TableName=table,
+        Item=to_item(
+            {
+                "pk": "silence",
+                "sk": "old",
+                "silence_id": "old",
+                "matchers": [{"label": "service", "op": "=~", "value": "pay(?!ments)"}],
+                "starts_at": "2026-12-01T00:00:00Z",
+                "ends_at": "2026-12-02T00:00:00Z",
+                "created_by": "alice",
+                "created_at": "2026-12-01T00:00:00Z",
+                "updated_at": "2026-12-01T00:00:00Z",
+            }
+        ),
+    )
+    (old,) = ConfigRepository(dynamodb, table, "silence", Silence, "silence_id").all()
+    assert old.matchers[0].matches({"service": "pay"}) is False

@@ -77,6 +77,32 @@ def test_patterns_re2_refuses_are_invalid_naming_why(pattern: str):
         Matcher.model_validate({"label": "service", "op": "=~", "value": pattern})
 
 
+def test_a_regex_whose_program_is_too_large_is_refused_naming_its_size():
+    """RE2 is linear in the label times the program: 45 chained `(.*){1000}` compile to 405,003
+    instructions and took 10 s per match against 500 characters."""
+    with pytest.raises(ValidationError, match="too large: 405003 RE2 instructions, at most 2000"):
+        Matcher.model_validate({"label": "rule_name", "op": "=~", "value": "(.*){1000}" * 45})
+    Matcher.model_validate({"label": "rule_name", "op": "=~", "value": "[a-z0-9-]{1,64}"})  # 259: fine
+
+
+@pytest.mark.parametrize("op", ["=~", "!~"])
+def test_a_stored_matcher_re2_refuses_still_loads_and_matches_nothing(op: str):
+    """Saved before RE2 (Python's re took `\\Z`, lookaround, `a++`): reading it must not stop the
+    tick and the notifier from reading every other silence; it silences nothing, either way."""
+    stored = {"label": "service", "op": op, "value": "(?=pay)pay.*"}
+    with pytest.raises(ValidationError):
+        Matcher.model_validate(stored)
+    matcher = Matcher.model_validate(stored, context={"stored": True})
+    assert (matcher.matches({"service": "payments"}), matcher.matches({"service": "web"})) == (False, False)
+
+
+def test_a_copy_with_another_pattern_compiles_its_own():
+    matcher = Matcher.model_validate({"label": "service", "op": "=~", "value": "pay.*"})
+    assert matcher.matches({"service": "payments"})
+    other = matcher.model_copy(update={"value": "web"})
+    assert (other.matches({"service": "payments"}), other.matches({"service": "web"})) == (False, True)
+
+
 def test_regexes_use_re2_semantics_dot_stops_at_newline():
     matcher = Matcher.model_validate({"label": "service", "op": "=~", "value": "pay.*"})
     assert (matcher.matches({"service": "pay\nments"}), matcher.matches({"service": "payments"})) == (False, True)

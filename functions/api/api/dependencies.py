@@ -133,7 +133,8 @@ def build(settings: ApiSettings) -> Services:
         channels=ChannelService(
             channels,
             references.users_of_channel,
-            SecretStore(aws("ssm"), settings.secrets_prefix),
+            # no cache: a test right after a rotation on another instance uses the new secret
+            SecretStore(aws("ssm"), settings.secrets_prefix, max_age=0),
             send,
             quotas=QuotaStore(dynamodb, settings.config_table),
             allow_private=settings.allow_private_targets,

@@ -67,12 +67,12 @@ def generations(settings: NotifierSettings) -> Generations:
 @cache
 def build(settings: NotifierSettings) -> Deliverer:
     dynamodb = client("dynamodb", settings.region, settings.endpoint_url)
-    seen = generations(settings)
+    kind = generations(settings).watch
     channels = ConfigRepository(dynamodb, settings.config_table, KIND_CHANNEL, Channel, "channel_id")
     secrets = SecretStore(
         client("ssm", settings.region, settings.endpoint_url),
         settings.secrets_prefix,
-        version=lambda: seen.of(KIND_CHANNEL),
+        version=kind(KIND_CHANNEL),
     )
     http = HttpClient(allow_private=settings.allow_private_targets)
     ses = client("ses", settings.region, settings.endpoint_url)
@@ -102,19 +102,19 @@ def build(settings: NotifierSettings) -> Deliverer:
     mute_windows = config(KIND_MUTE_WINDOW, MuteWindow, "mute_window_id")
     inhibitions = config(KIND_INHIBITION, Inhibition, "inhibition_id")
 
+    # One cache per kind: a new silence must not throw away what the inhibitions remember.
+    current_silences = VersionedCache(lambda: [s for s in silences.all() if s.ends_at > utcnow()], kind(KIND_SILENCE))
+    current_windows = VersionedCache(lambda: [w for w in mute_windows.all() if w.enabled], kind(KIND_MUTE_WINDOW))
+    current_inhibitions = VersionedCache(lambda: list(inhibitions.all()), kind(KIND_INHIBITION))
+
     def quieting() -> Quieting:
-        now = utcnow()
-        return Quieting(
-            silences=[s for s in silences.all() if s.ends_at > now],
-            mute_windows=[w for w in mute_windows.all() if w.enabled],
-            inhibitions=list(inhibitions.all()),
-        )
+        return Quieting(current_silences(), current_windows(), current_inhibitions())
 
     ledger = AlertRepository(dynamodb, settings.alerts_table, settings.alert_log_table)
     return Deliverer(
         ledger=ledger,
         channel_lookup=channels.get,
-        channels_lookup=VersionedManyCache(channels.get_many, lambda: seen.of(KIND_CHANNEL)),
+        channels_lookup=VersionedManyCache(channels.get_many, kind(KIND_CHANNEL)),
         sender_for=sender,
         breakers=BreakerStore(dynamodb, settings.config_table),
         park=sqs_parker(sqs, settings.notifier_dlq_url),
@@ -129,7 +129,7 @@ def build(settings: NotifierSettings) -> Deliverer:
         ),
         policy_lookup=policies.find,  # None once deleted: the rule's channels still hear the alert
         schedule_lookup=schedules.find,
-        quieting=VersionedCache(quieting, lambda: seen.of(KIND_SILENCE, KIND_MUTE_WINDOW, KIND_INHIBITION)),
+        quieting=quieting,
         open_alerts=ledger.open_alerts,
         console_url=settings.console_url,
         retry=RetryPolicy(first_backoff=settings.retry_first_backoff_seconds),

@@ -21,8 +21,12 @@ class Generations:
     def refresh(self) -> None:
         self._seen = self._read()
 
-    def of(self, *kinds: str) -> tuple[int, ...]:
-        return tuple(self._seen.get(kind, 0) for kind in kinds)
+    def of(self, kind: str) -> int:
+        return self._seen.get(kind, 0)
+
+    def watch(self, kind: str) -> Callable[[], int]:
+        """What a cache of ``kind`` compares against."""
+        return lambda: self.of(kind)
 
 
 class VersionedCache(Generic[T]):

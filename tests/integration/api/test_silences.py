@@ -110,3 +110,13 @@ def test_past_the_silence_limit_a_create_is_a_409_naming_it(api, monkeypatch):
     assert api.get("/silences/c").status == 404  # nothing stored
     assert api.delete("/silences/a").status == 204  # an expired one no longer counts
     assert api.post("/silences", body(silence_id="c")).status == 201
+
+
+def test_expired_silences_count_against_twice_the_limit(api, monkeypatch):
+    """Create-then-expire, repeated, would otherwise grow what every tick reads without bound."""
+    monkeypatch.setenv("MAX_SILENCES", "1")
+    for name in ("a", "b"):
+        assert api.post("/silences", body(silence_id=name)).status == 201
+        assert api.delete(f"/silences/{name}").status == 204
+    refused = api.post("/silences", body(silence_id="c"))
+    assert refused.status == 409 and "expired in the last week included" in refused.body["message"]

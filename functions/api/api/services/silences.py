@@ -21,7 +21,12 @@ class SilenceService:
     def create(self, spec: SilenceSpec, now: datetime) -> Silence:
         if spec.ends_at <= now:
             raise InvalidInput("ends_at", "is in the past")
-        self.limit.check(sum(1 for s in self.silences.all() if s.state(now) is not SilenceState.expired))
+        stored = list(self.silences.all())
+        self.limit.check(sum(1 for s in stored if s.state(now) is not SilenceState.expired))
+        # Expired ones are kept a week and read by every tick too: create-then-expire is bounded.
+        Limit("silences kept, expired in the last week included", 2 * self.limit.maximum, self.limit.name).check(
+            len(stored)
+        )
         silence = Silence.created(spec, spec.silence_id or new_id(), now)
         return self.silences.create(silence)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cache, cached_property
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
@@ -156,6 +157,19 @@ class Model(BaseModel):
 
     # Validators are built on first use, not at import: a cold start pays only for the models it uses.
     model_config = ConfigDict(extra="forbid", validate_assignment=False, use_enum_values=False, defer_build=True)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy never inherits cached properties (a rule's hashes, a matcher's compiled
+        pattern): the update may change what they were derived from."""
+        copy = super().model_copy(update=update, deep=deep)
+        for name in _cached_properties(type(self)):
+            copy.__dict__.pop(name, None)
+        return copy
+
+
+@cache
+def _cached_properties(model: type) -> tuple[str, ...]:
+    return tuple(name for klass in model.__mro__ for name, v in vars(klass).items() if isinstance(v, cached_property))
 
 
 class Stored(Model):

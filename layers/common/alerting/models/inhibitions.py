@@ -13,7 +13,7 @@ from pydantic import Field
 from alerting.models.common import Model, ResourceId, Stored
 from alerting.models.silences import Matcher, alert_labels
 
-REMEMBERED_ALERTS = 10_000  # per inhibition: past it the memory starts again
+REMEMBERED_ALERTS = 1_000  # per inhibition (200 at most: some 30 MB in all); past it the memory starts again
 
 if TYPE_CHECKING:
     from alerting.models.alerts import Alert

@@ -352,13 +352,6 @@ class RuleSpec(Model):
         """N of "M of N" (out_of, defaulted to M)."""
         return self.out_of or self.breaches_to_fire
 
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """A copy never inherits the cached hashes: the update may change what they hash."""
-        copy = super().model_copy(update=update, deep=deep)
-        for name in _CACHED:
-            copy.__dict__.pop(name, None)
-        return copy
-
     @cached_property
     def definition_hash(self) -> str:
         """Changes when what is measured changes; a new hash clears the series' history."""
@@ -388,9 +381,6 @@ class RuleSpec(Model):
     def fingerprint(self) -> str:
         """The fingerprint of a single-series rule's series."""
         return self.fingerprint_of(self.series)
-
-
-_CACHED = ("definition_hash", "series", "fingerprint", "has_warning", "wildcards")
 
 
 @lru_cache(maxsize=65_536)

@@ -8,13 +8,14 @@ pattern a user saves can stall a tick (Python's backtracking `re` took 47 s for 
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import re2
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from alerting.models.common import Model, ResourceId, UtcDatetime, epoch
 
@@ -23,7 +24,12 @@ if TYPE_CHECKING:
 
 
 KEPT_AFTER_END = timedelta(days=7)
-REMEMBERED_VALUES = 4096  # per matcher: past it the memory starts again
+logger = logging.getLogger(__name__)
+# Whether a pattern matched a label value, remembered for the whole process (a warm notifier
+# checks the same rule names, services and regions against the same silences all day), in
+# one bounded table: past it the memory starts again (some 10 MB at most).
+REMEMBERED_MATCHES = 100_000
+_FOUND: dict[tuple[str, str], bool] = {}
 
 
 class MatchOp(StrEnum):
@@ -40,20 +46,21 @@ class Matcher(Model):
 
     @field_validator("value")
     @classmethod
-    def _compiles(cls, value: str, info: Any) -> str:
-        if info.data.get("op") in (MatchOp.regex, MatchOp.not_regex):
+    def _compiles(cls, value: str, info: ValidationInfo) -> str:
+        # A stored matcher loads whatever it holds (one saved before a stricter check must not
+        # stop every tick from reading the rest); one that does not compile matches nothing.
+        stored = bool(info.context and info.context.get("stored"))
+        if info.data.get("op") in (MatchOp.regex, MatchOp.not_regex) and not stored:
             compile_re2(value)
         return value
 
     @cached_property
     def _pattern(self) -> Any:
-        return compile_re2(self.value)
-
-    @cached_property
-    def _found(self) -> dict[str, bool]:
-        """Whether the pattern matched a value, remembered: a warm notifier checks the same
-        label values (rule names, services, instances) against the same silences all day."""
-        return {}
+        try:
+            return compile_re2(self.value)
+        except ValueError as exc:
+            logger.warning("a stored matcher does not compile; it matches nothing", extra={"error": str(exc)})
+            return None
 
     def matches(self, labels: dict[str, str]) -> bool:
         seen = labels.get(self.label, "")
@@ -61,11 +68,13 @@ class Matcher(Model):
             return seen == self.value
         if self.op is MatchOp.not_equal:
             return seen != self.value
-        found = self._found.get(seen)
+        if self._pattern is None:
+            return False
+        found = _FOUND.get((self.value, seen))
         if found is None:
-            if len(self._found) >= REMEMBERED_VALUES:
-                self._found.clear()
-            found = self._found[seen] = self._pattern.fullmatch(seen) is not None  # anchored, as Alertmanager
+            if len(_FOUND) >= REMEMBERED_MATCHES:
+                _FOUND.clear()
+            found = _FOUND[self.value, seen] = self._pattern.fullmatch(seen) is not None  # anchored, as Alertmanager
         return found if self.op is MatchOp.regex else not found
 
     @property
@@ -75,26 +84,35 @@ class Matcher(Model):
         `severity!=critical` alone is a valid silence, as in Alertmanager)."""
         if self.op is MatchOp.equal:
             return self.value == ""
-        return self.op is MatchOp.regex and self._pattern.fullmatch("") is not None
+        return self.op is MatchOp.regex and self._pattern is not None and self._pattern.fullmatch("") is not None
 
 
 def _re2_options() -> re2.Options:
     options = re2.Options()
     options.log_errors = False  # a refused pattern is the caller's 422, not a line on stderr
+    options.never_capture = True  # no groups wanted: RE2 keeps to its DFA, linear with a small constant
     return options
 
 
 _RE2_OPTIONS = _re2_options()
+MAX_PROGRAM_SIZE = 2000  # RE2 instructions: `[a-z0-9-]{1,64}` is 259; matching time grows with it
 
 
 def compile_re2(pattern: str) -> Any:
     """``pattern`` compiled by RE2; what RE2 refuses (backreferences, lookaround, a program over
-    its memory budget) is a ValueError that names why, so the model's field error says it."""
+    its memory budget) is a ValueError that names why, so the model's field error says it. RE2
+    is linear in the label's length times the program's size, so a program is also capped:
+    `(.*){1000}` repeated compiles to 450,000 instructions and takes seconds per match."""
     try:
-        return re2.compile(pattern, _RE2_OPTIONS)
+        compiled = re2.compile(pattern, _RE2_OPTIONS)
     except re2.error as exc:
         reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         raise ValueError(f"not a valid RE2 regular expression: {reason}") from None
+    if compiled.programsize > MAX_PROGRAM_SIZE:
+        raise ValueError(
+            f"regular expression too large: {compiled.programsize} RE2 instructions, at most {MAX_PROGRAM_SIZE}"
+        )
+    return compiled
 
 
 class SilenceState(StrEnum):

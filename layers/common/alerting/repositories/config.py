@@ -3,8 +3,8 @@
 One table, partition key ``pk`` = kind, sort key ``sk`` = id: listing a kind is a Query, never
 a Scan, and each kind is one generic repository.
 
-Every write also bumps its kind's generation (one counter per kind in the ``meta/generations``
-item), in the same transaction: a reader that caches a kind reads the generations once per
+Every write also bumps its kind's generation (a counter per kind, ``meta/generation#<kind>``),
+in the same transaction: a reader that caches a kind reads the generations once per
 batch and reloads what changed, so a change applies to everything recorded after the API
 answered (read-your-writes), and an unchanged kind costs no read.
 """
@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from alerting.errors import AlreadyExists, Conflict, NotFound
+from alerting.errors import AlreadyExists, ConcurrentUpdate, Conflict, NotFound
 from alerting.models.common import Model, Page, UtcDatetime, epoch
 from alerting.models.reports import EvaluationSummary
 from alerting.repositories.dynamo import (
@@ -46,8 +46,9 @@ KIND_INHIBITION = "inhibition"
 KIND_META = "meta"
 KIND_APPLIED = "applied"  # rules as code's record of what it last wrote, one item per resource
 TTL_ATTRIBUTE = "expires_at"  # the config table's TimeToLiveSpecification
-GENERATIONS = "generations"  # the meta item holding one write counter per kind
+GENERATION_PREFIX = "generation#"  # meta items: one write counter per kind
 WRITE_ATTEMPTS = 5  # two writes of one kind at once collide on its counter: the loser tries again
+RETRYABLE = {"TransactionConflict", "ThrottlingError"}  # botocore does not retry a cancelled transaction
 
 
 class ConfigRepository(Generic[M]):
@@ -73,7 +74,7 @@ class ConfigRepository(Generic[M]):
         data = from_item(item)
         for attribute in ("pk", "sk", TTL_ATTRIBUTE):
             data.pop(attribute, None)
-        return self._model.model_validate(data)
+        return self._model.model_validate(data, context={"stored": True})
 
     def _encode(self, obj: M) -> dict[str, Any]:
         item_id = getattr(obj, self._id_field)
@@ -134,9 +135,8 @@ class ConfigRepository(Generic[M]):
         bump = {
             "Update": {
                 "TableName": self._table,
-                "Key": key(pk=KIND_META, sk=GENERATIONS),
-                "UpdateExpression": "ADD #kind :one",
-                "ExpressionAttributeNames": {"#kind": self._kind},
+                "Key": key(pk=KIND_META, sk=GENERATION_PREFIX + self._kind),
+                "UpdateExpression": "ADD writes :one",
                 "ExpressionAttributeValues": {":one": {"N": "1"}},
             }
         }
@@ -152,8 +152,12 @@ class ConfigRepository(Generic[M]):
                 reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
                 if reasons[:1] == ["ConditionalCheckFailed"]:
                     return False
-                if "TransactionConflict" not in reasons or attempt == WRITE_ATTEMPTS:
+                if not RETRYABLE.intersection(reasons):
                     raise
+                if attempt == WRITE_ATTEMPTS:
+                    raise ConcurrentUpdate(
+                        f"{self._kind} writes kept colliding: {', '.join(map(str, reasons))}"
+                    ) from exc
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))
         raise AssertionError("unreachable")
 
@@ -257,18 +261,22 @@ class AppliedRecords:
 
 
 class ConfigGenerations:
-    """How many writes each kind has had: one strongly consistent read of one small item."""
+    """How many writes each kind has had: one strongly consistent Query of a few small items."""
 
     def __init__(self, client: Any, table: str) -> None:
         self._client = client
         self._table = table
 
     def read(self) -> dict[str, int]:
-        response = self._client.get_item(
-            TableName=self._table, Key=key(pk=KIND_META, sk=GENERATIONS), ConsistentRead=True
+        items = paginate(
+            self._client,
+            "query",
+            TableName=self._table,
+            ConsistentRead=True,
+            KeyConditionExpression="pk = :meta AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":meta": {"S": KIND_META}, ":prefix": {"S": GENERATION_PREFIX}},
         )
-        data = from_item(response.get("Item", {}))
-        return {kind: int(count) for kind, count in data.items() if kind not in ("pk", "sk")}
+        return {item["sk"]["S"].removeprefix(GENERATION_PREFIX): int(item["writes"]["N"]) for item in items}
 
 
 SUPPRESSED_PREFIX = "suppressed#"
