@@ -264,3 +264,12 @@ def test_filters_methods_and_operators_within_the_budget_render_as_jinja_does(so
 def test_autoescape_blocks_still_escape_output_and_concatenation():
     source = "{% autoescape true %}{{ x }}{{ 'a'|safe ~ x }}{% endautoescape %}{{ x }}"
     assert render(source, {"x": "<b>"}) == "&lt;b&gt;a&lt;b&gt;<b>"
+
+
+def test_literals_that_double_what_they_hold_are_refused_before_comparing_them():
+    """`[a, a]` thirty times in a 1.6 KB template: comparing two such values took 22 s of C with
+    no budget check. A literal is a built value: past the size cap it is refused as it is built."""
+    doubling = "".join(f"{{% set a{i} = [a{i - 1}, a{i - 1}] %}}" for i in range(1, 31))
+    with pytest.raises(TemplateFailure, match="too large"):
+        render("{% set a0 = ['x' * 100] %}" + doubling + "{{ a30 == a30[:] }}", {})
+    assert render("{% set a, b = (1, 2) %}{{ a }}{{ b }}{{ {'k': [1, 2]}['k'] | join(',') }}", {}) == "121,2"

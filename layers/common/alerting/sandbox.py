@@ -206,6 +206,26 @@ class _BoundedCode(CodeGenerator):
         node.iter = nodes.Call(nodes.EnvironmentAttribute("bounded_iter"), [node.iter], [], None, None)
         super().visit_For(node, frame)
 
+    # List, tuple and dict literals are built values too: `{% set b = [a, a] %}` doubles what it
+    # holds at each step, and comparing or hashing the result is unbounded C work.
+    def visit_List(self, node: nodes.List, frame: Frame) -> None:
+        self.write("environment.built(")
+        super().visit_List(node, frame)
+        self.write(")")
+
+    def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:
+        self.write("environment.built(")
+        super().visit_Dict(node, frame)
+        self.write(")")
+
+    def visit_Tuple(self, node: nodes.Tuple, frame: Frame) -> None:
+        if node.ctx != "load":  # an assignment's or a loop's targets
+            super().visit_Tuple(node, frame)
+            return
+        self.write("environment.built(")
+        super().visit_Tuple(node, frame)
+        self.write(")")
+
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         self.write(f"environment.joined({_autoescape(frame)}, (")
         for part in node.nodes:
@@ -236,6 +256,7 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
     code_generator_class = _BoundedCode
     intercepted_binops = frozenset({"*", "**", "+", "%"})
     bounded_iter = staticmethod(_bounded_iter)
+    built = staticmethod(_built)
 
     def __init__(self) -> None:
         super().__init__(undefined=StrictUndefined, autoescape=False, optimized=False)
