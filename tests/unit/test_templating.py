@@ -14,6 +14,7 @@ from alerting.errors import InvalidTemplate
 from alerting.samples import channel_sample, rule_sample
 from alerting.templating import MAX_RENDERED, TemplateFailure, check, render
 from tests.factories import make_rule
+from tests.unit.channels.builders import make_alert
 
 NOW = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 # Each bomb below would allocate 17 MB to 500 MB in one call; refused, a render stays far below.
@@ -273,3 +274,17 @@ def test_literals_that_double_what_they_hold_are_refused_before_comparing_them()
     with pytest.raises(TemplateFailure, match="too large"):
         render("{% set a0 = ['x' * 100] %}" + doubling + "{{ a30 == a30[:] }}", {})
     assert render("{% set a, b = (1, 2) %}{{ a }}{{ b }}{{ {'k': [1, 2]}['k'] | join(',') }}", {}) == "121,2"
+
+
+def test_every_render_of_an_invocation_shares_its_time():
+    """A tick of a 500-series fleet rule with 20 slow annotations would take 0.2 s each: the
+    tick's renders share one budget, and past it each falls back at once to the default text."""
+    from alerting.templating import invocation_budget, render_annotations
+
+    slow = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    alert = make_alert()
+    with invocation_budget(0.0):
+        with pytest.raises(TemplateFailure, match="time for this tick or batch is spent"):
+            render("{{ 1 }}", {})
+        assert render_annotations({"summary": "CPU {{ value }}", "slow": slow}, alert) == {}
+    assert render("{{ 1 }}", {}) == "1"  # outside, only the render's own budget

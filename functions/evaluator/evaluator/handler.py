@@ -24,6 +24,7 @@ from alerting.repositories.queues import ShardQueue
 from alerting.repositories.state import StateRepository
 from alerting.settings import EvaluatorSettings, client, quiet_wire_logs
 from alerting.sharding import parse_shard_message
+from alerting.templating import invocation_budget
 from evaluator.service import Evaluator
 
 if TYPE_CHECKING:
@@ -64,7 +65,8 @@ def build(settings: EvaluatorSettings) -> Evaluator:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The scheduled time, not the wall clock: a retried or duplicated tick evaluates the same minute.
     now = parse_time(event["time"]) if event.get("time") else utcnow()
-    summary = build(EvaluatorSettings.from_env()).run(now)
+    with invocation_budget():
+        summary = build(EvaluatorSettings.from_env()).run(now)
     report(summary)
     return summary.model_dump(mode="json")
 
@@ -87,7 +89,10 @@ def shard(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureRe
     """A shard that fails is reported and comes back after its visibility timeout (then the DLQ)."""
     from aws_lambda_powertools.utilities.batch import process_partial_response
 
-    return process_partial_response(event=event, record_handler=evaluate_shard, processor=batches(), context=context)
+    with invocation_budget():
+        return process_partial_response(
+            event=event, record_handler=evaluate_shard, processor=batches(), context=context
+        )
 
 
 @cache

@@ -43,6 +43,7 @@ from alerting.repositories.groups import GroupStore
 from alerting.secrets import SecretStore
 from alerting.settings import NotifierSettings, client, quiet_wire_logs
 from alerting.stream import parse_record
+from alerting.templating import invocation_budget
 from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy, sqs_flusher, sqs_parker, sqs_scheduler
 from notifier.pipeline import Quieting
 from notifier.transitions import Flush, parse_queue_message
@@ -177,6 +178,11 @@ def report(deliveries: list[DeliveryRecord]) -> None:
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     generations(NotifierSettings.from_env()).refresh()
     records = event.get("Records") or [{}]
-    if records[0].get("eventSource") == "aws:sqs":
-        return process_partial_response(event=event, record_handler=handle_retry, processor=queue, context=context)
-    return process_partial_response(event=event, record_handler=handle_transition, processor=stream, context=context)
+    from_queue = records[0].get("eventSource") == "aws:sqs"
+    with invocation_budget():
+        return process_partial_response(
+            event=event,
+            record_handler=handle_retry if from_queue else handle_transition,
+            processor=queue if from_queue else stream,
+            context=context,
+        )

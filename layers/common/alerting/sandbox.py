@@ -57,8 +57,9 @@ _budget: ContextVar[_Budget | None] = ContextVar("template_budget", default=None
 
 
 @contextmanager
-def _budgeted() -> Iterator[None]:
-    token = _budget.set(_Budget(time.monotonic() + BUDGET_SECONDS, BUDGET_CHARACTERS))
+def _budgeted(deadline: float = float("inf")) -> Iterator[None]:
+    """``deadline``: the invocation's (`templating.invocation_budget`), when it comes sooner."""
+    token = _budget.set(_Budget(min(time.monotonic() + BUDGET_SECONDS, deadline), BUDGET_CHARACTERS))
     try:
         yield
     finally:
@@ -310,9 +311,9 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
 ENV = _BoundedSandbox()
 
 
-def render(source: str, variables: dict[str, Any]) -> str:
+def render(source: str, variables: dict[str, Any], deadline: float = float("inf")) -> str:
     try:
-        with _budgeted():
+        with _budgeted(deadline):
             parts: list[str] = []
             size = 0
             for chunk in ENV.from_string(source).generate(variables):
