@@ -234,9 +234,9 @@ class Inbox:
 
     def collect(self) -> None:
         """Stamp what moto was sent since the last call with the time now."""
-        emails, sms, topics = self._outbox.read()
-        now = self._clock()
-        with self._lock:
+        with self._lock:  # a read and its stamping at once: two collects never stamp one message twice
+            emails, sms, topics = self._outbox.read()
+            now = self._clock()
             self._stamp("email", emails, lambda i, m: from_email(i, m, now))
             self._stamp("sms", sms, lambda i, m: from_sms(i, m, now))
             for arn, notifications in topics.items():

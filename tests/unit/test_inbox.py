@@ -4,6 +4,7 @@ channel, with no secret in it; moto's messages stamped when first seen."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -205,3 +206,37 @@ def test_inbox_answers_a_bad_query_with_400_naming_the_parameter(query: str, fie
 
     assert status == 400
     assert [e["field"] for e in body["errors"]] == fields
+
+
+def test_two_collects_at_once_stamp_each_message_once():
+    """The scheduler's invocations and the front's reads collect from two threads."""
+    receiver, outbox, clock = FakeReceiver(), PausingOutbox(), Clock()
+    inbox = inbox_of(receiver, outbox, clock)
+    outbox.sms.append(("+4915111111111", "first"))
+    first = threading.Thread(target=inbox.collect)
+    first.start()
+    assert outbox.reading.wait(5)  # the first collect has read one message and is paused
+    outbox.sms.append(("+4915111111111", "second"))
+    second = threading.Thread(target=inbox.collect)
+    second.start()
+    second.join(0.2)  # let it run as far as it may while the first is paused
+    outbox.go.set()
+    first.join(5)
+    second.join(5)
+
+    assert [i["text"] for i in inbox.entries()] == ["second", "first"]
+
+
+class PausingOutbox(FakeOutbox):
+    """Its first read pauses after reading, until told to go on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reading, self.go = threading.Event(), threading.Event()
+
+    def read(self) -> tuple[list[Any], list[tuple[str, str]], dict[str, list[tuple[Any, ...]]]]:
+        snapshot = super().read()
+        if not self.reading.is_set():
+            self.reading.set()
+            self.go.wait(5)
+        return snapshot
