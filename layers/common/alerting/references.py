@@ -2,7 +2,7 @@
 
 A rule names channels and an escalation policy; a policy names channels and schedules; a
 schedule names channels. A reference must exist when its referrer is saved (the API answers
-422 naming the field, `make rules-plan` lists the same field and message), and nothing is
+400 naming the field, `make rules-plan` lists the same field and message), and nothing is
 deleted while something still refers to it (the API answers 409 naming the referrers).
 """
 
@@ -79,7 +79,7 @@ def missing(kind: str, spec: Any, exists: Exists) -> list[Reference]:
 
 
 def check(kind: str, spec: Any, exists: Exists) -> None:
-    """InvalidInput naming the field of the first reference that does not exist (the API's 422)."""
+    """InvalidInput naming the field of the first reference that does not exist (the API's 400)."""
     for ref in missing(kind, spec, exists)[:1]:
         raise InvalidInput(ref.field, ref.missing)
 

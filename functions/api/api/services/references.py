@@ -1,5 +1,5 @@
 """What configuration refers to what, against the stored configuration: a reference must exist
-when it is saved (422 naming the field), and nothing is deleted while something still refers
+when it is saved (400 naming the field), and nothing is deleted while something still refers
 to it (409 naming the referrers). The rules of it are `alerting.references`, which rules as
 code (`make rules-plan`) applies to the same table."""
 
