@@ -22,6 +22,7 @@ import tracemalloc
 from datetime import timedelta
 from typing import Any
 
+from alerting.settings import EvaluatorSettings
 from alerting.sharding import Shard
 from bench.evaluator import T0, FakeCloudWatch, bench_evaluator, rule, store_rules
 from bench.fake_dynamodb import FakeDynamoDB
@@ -31,6 +32,7 @@ LIST_LATENCY = 0.08
 DDB_LATENCY = 0.008  # seconds per DynamoDB request in the same region
 WORKER_CONCURRENCY = 16  # the shard queue's MaximumConcurrency in template.yaml
 BUDGET = 10_000  # ShardBudgetSeries's default
+IO_THREADS = EvaluatorSettings.model_fields["io_threads"].default  # the handler's writes at once
 
 
 class SlowCloudWatch(FakeCloudWatch):
@@ -66,7 +68,7 @@ def full_tick(count: int) -> dict[str, Any]:
         cloudwatch.values[f"h{i}"] = 95.0
     memory = SlowDynamoDB.from_template()
     store_rules(memory, [rule(i) for i in range(count)])
-    evaluator = bench_evaluator(memory, cloudwatch)
+    evaluator = bench_evaluator(memory, cloudwatch, io_threads=IO_THREADS)
     memory.slow = cloudwatch.slow = False
     for minute in range(2):
         evaluator.run(T0 + timedelta(minutes=minute))
@@ -117,7 +119,7 @@ def fan_out(count: int, budget: int = BUDGET) -> dict[str, Any]:
     # One shard as big as the budget allows, evaluated by a worker with realistic CloudWatch latency.
     biggest = max(sent, key=lambda s: len(s.due))
     cloudwatch = SlowCloudWatch()
-    worker = bench_evaluator(dynamodb, cloudwatch)
+    worker = bench_evaluator(dynamodb, cloudwatch, io_threads=IO_THREADS)
     started = time.perf_counter()
     summary = worker.run_shard(T0, biggest)
     shard_time = time.perf_counter() - started

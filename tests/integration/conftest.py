@@ -37,7 +37,9 @@ class Aws:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+def aws(monkeypatch: pytest.MonkeyPatch, atomic_requests: None) -> Iterator[Aws]:
+    """The stack on moto in process; requests are atomic, as on AWS (the handlers write from
+    several threads at once)."""
     with mock_aws():
         settings.client.cache_clear()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -36,7 +37,8 @@ def stubbed():
     client = boto3.client("cloudwatch", region_name="us-east-1")
     with Stubber(client) as stubber:
         sleeps: list[float] = []
-        yield CloudWatchMetrics(client, sleep=sleeps.append), stubber, sleeps
+        # one call at a time: Stubber answers in the order its responses were added
+        yield CloudWatchMetrics(client, sleep=sleeps.append, threads=1), stubber, sleeps
         stubber.assert_no_pending_responses()
 
 
@@ -59,6 +61,33 @@ def test_501_distinct_queries_take_exactly_two_calls(stubbed):
     assert reader.calls == 2
     assert values[queries[0]] == Observation(0.0)
     assert values[queries[500]] == Observation(500.0)
+
+
+class OverlappingCloudWatch:
+    """Answers each call with no data; the first two calls each wait until both are in flight,
+    so the fetch passes only if it makes calls at once."""
+
+    def __init__(self) -> None:
+        self.both_in_flight = threading.Barrier(2, timeout=10)
+        self.requests: list[int] = []
+        self.lock = threading.Lock()
+
+    def get_metric_data(self, **request: object) -> dict:
+        with self.lock:
+            self.requests.append(len(request["MetricDataQueries"]))  # type: ignore[arg-type]
+            first_two = len(self.requests) <= 2
+        if first_two:
+            self.both_in_flight.wait()
+        return {"MetricDataResults": []}
+
+
+def test_a_ticks_batches_are_fetched_at_once_and_every_one_answers():
+    client = OverlappingCloudWatch()
+    reader = CloudWatchMetrics(client, threads=5)
+    queries = [query(f"m{i}") for i in range(2_001)]  # 5 calls of at most 500
+    values = reader.fetch(queries)
+    assert (reader.calls, sorted(client.requests)) == (5, [1, 500, 500, 500, 500])
+    assert len(values) == 2_001 and all(v == Observation(None) for v in values.values())
 
 
 def test_identical_queries_from_different_rules_are_fetched_once(stubbed):

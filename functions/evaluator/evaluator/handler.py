@@ -56,6 +56,7 @@ def build(settings: EvaluatorSettings) -> Evaluator:
         if settings.shard_queue_url
         else None,
         shard_budget=settings.shard_budget,
+        io_threads=settings.io_threads,
     )
 
 

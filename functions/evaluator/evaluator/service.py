@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from alerting.discovery import Fleet, MetricDirectory, fleet
 from alerting.errors import ConcurrentUpdate, MetricsUnavailable, NotFound
@@ -29,6 +32,8 @@ from alerting.ticks import retirement, time_transition
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # a lost race is retried after re-reading; the re-read normally says "duplicate"
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class MetricReader(Protocol):
@@ -55,6 +60,7 @@ class Evaluator:
     directory: MetricDirectory | None = None  # discovery for fleet rules (wildcard dimensions)
     shards: ShardSender | None = None  # fan-out: where a big tick's shards go (None: always here)
     shard_budget: int = 10_000  # series one invocation evaluates in time (docs/scaling.md)
+    io_threads: int = 1  # DynamoDB writes of one tick at once (the handler sets 16)
     _buckets_ready: bool = field(default=False, init=False)
 
     def run(self, now: datetime) -> EvaluationSummary:
@@ -137,16 +143,51 @@ class Evaluator:
         summary.metric_queries = len(distinct)
         observations = self.metrics.fetch(list(distinct)) if distinct else {}
 
+        changed: list[Change] = []
         for rule in due:
             summary.rules_evaluated += 1
             for series in fleets[rule.rule_id].series:
                 key = (rule.rule_id, rule.fingerprint_of(series))
                 try:
                     values = observe(rule, observations, tick, series)
-                    self._evaluate(rule, series, values, states.get(key), tick, summary)
+                    decision = evaluate_series(rule, values, states.get(key), tick, series)
                 except Exception:
                     logger.exception("rule evaluation failed", extra={"rule_id": rule.rule_id, "series": series})
                     summary.errors += 1
+                    continue
+                if decision.changed:
+                    changed.append(Change(rule, series, values, decision))
+                else:
+                    _tally(summary, decision)
+        # The writes, a bounded number at once: 2,000 series firing in one tick are 2,000
+        # transactions, 16 s one after another at 8 ms each.
+        outcomes = self._concurrently(partial(self._commit_change, tick=tick), changed)
+        for change, outcome in zip(changed, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                logger.error(
+                    "rule evaluation failed",
+                    exc_info=outcome,
+                    extra={"rule_id": change.rule.rule_id, "series": change.series},
+                )
+                summary.errors += 1
+            elif outcome is not None:
+                decision, wrote = outcome
+                summary.state_writes += wrote
+                _tally(summary, decision)
+
+    def _concurrently(self, work: Callable[[T], R], items: list[T]) -> list[R | Exception]:
+        """``work`` of each item, at most ``io_threads`` at once; an item's exception is its result."""
+
+        def guarded(item: T) -> R | Exception:
+            try:
+                return work(item)
+            except Exception as exc:
+                return exc
+
+        if self.io_threads <= 1 or len(items) <= 1:
+            return [guarded(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self.io_threads, len(items))) as pool:
+            return list(pool.map(guarded, items))
 
     def _fleets(
         self, due: list[Rule], states: dict[tuple[str, str], SeriesState], tick: datetime, summary: EvaluationSummary
@@ -169,30 +210,25 @@ class Evaluator:
         summary.discovery_calls = (self.directory.calls if self.directory else 0) - calls_before
         return fleets
 
-    def _evaluate(
-        self,
-        rule: Rule,
-        series: dict[str, str],
-        observations: list[Observation],
-        state: SeriesState | None,
-        tick: datetime,
-        summary: EvaluationSummary,
-    ) -> None:
+    def _commit_change(self, change: Change, tick: datetime) -> tuple[Decision, bool] | None:
+        """Write the change; on a lost race, decide again from the stored state. The decision
+        tallied and whether it wrote, or None when the rule was disabled or deleted meanwhile
+        (nothing to count; the backstop tidies up)."""
+        rule, series, observations, decision = change
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            decision = evaluate_series(rule, observations, state, tick, series)
-            if not decision.changed:
-                break
             try:
                 self._commit(rule, decision, observations, tick)
-                summary.state_writes += 1
-                break
+                return decision, True
             except ConcurrentUpdate:
                 if attempt == MAX_ATTEMPTS:
                     raise
                 if not self._still_enabled(rule.rule_id):
-                    return  # disabled or deleted meanwhile: nothing to count; the backstop tidies up
+                    return None
                 state = self.states.get(rule.rule_id, rule.fingerprint_of(series))
-        _tally(summary, decision)
+                decision = evaluate_series(rule, observations, state, tick, series)
+                if not decision.changed:
+                    return decision, False
+        raise AssertionError("unreachable")
 
     def _sweep(self, rules: dict[str, Rule], tick: datetime, summary: EvaluationSummary) -> None:
         """Time-driven transitions (escalation, reminders, lapsed acknowledgements, silence ends)
@@ -264,6 +300,15 @@ class Evaluator:
                 *settle(self.alerts.get(decision.settle.alert_id), decision.settle, now)
             )
         transact(self.dynamodb, operations)
+
+
+class Change(NamedTuple):
+    """A series whose decision changed something: what the tick writes for it."""
+
+    rule: Rule
+    series: dict[str, str]
+    observations: list[Observation]
+    decision: Decision
 
 
 def buckets_to_read(shard: Shard, tick: datetime) -> list[int]:

@@ -42,6 +42,8 @@ class EvaluatorSettings(Settings):
     # Fan-out: a tick with more due series than the budget goes to the workers through this queue.
     shard_queue_url: str = Field("", alias="EVALUATION_SHARD_QUEUE_URL")
     shard_budget: int = Field(10_000, alias="SHARD_BUDGET_SERIES", ge=1)
+    # A tick's DynamoDB writes at once (each series' transaction is independent of the others).
+    io_threads: int = Field(16, alias="EVALUATOR_IO_THREADS", ge=1, le=64)
 
 
 class DeliverySettings(Settings):
