@@ -123,8 +123,8 @@ def headline(body: Any, raw: str) -> str:
     """One line for a posted body: Slack's (and Teams') ``text``, a webhook document's
     ``[EVENT][SEVERITY] rule``, a group document's size; else the body's start."""
     if isinstance(body, dict):
-        if isinstance(body.get("text"), str):
-            return short(body["text"])
+        if isinstance(body.get("text"), str):  # as Slack shows it: its three entities read back
+            return short(body["text"].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
         alert = body.get("alert")
         if isinstance(alert, dict):
             event, severity = str(body.get("event", "")).upper(), str(alert.get("severity", "")).upper()

@@ -110,11 +110,12 @@ def test_destination_of_a_channel_is_what_its_messages_show(kind: ChannelType, t
     ("body", "line"),
     [
         ({"text": "[FIRING][HIGH] High CPU: CPU at 97%"}, "[FIRING][HIGH] High CPU: CPU at 97%"),
+        ({"text": "CPU 97 (threshold &gt; 90) &lt;!channel&gt; &amp;"}, "CPU 97 (threshold > 90) <!channel> &"),
         (DOCUMENT, "[FIRING][HIGH] High CPU"),
         ({"event": "firing", "alerts": [{}, {}, {}]}, "[FIRING] 3 alerts in one message"),
         (None, "plain   text\nbody"),
     ],
-    ids=["slack", "webhook-document", "group-document", "not-json"],
+    ids=["slack", "slack-escaped", "webhook-document", "group-document", "not-json"],
 )
 def test_headline_says_in_one_line_what_a_post_was(body: Any, line: str):
     raw = json.dumps(body) if body is not None else line
