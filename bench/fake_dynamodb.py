@@ -68,7 +68,11 @@ class FakeDynamoDB:
         hash_key = self._indexes[(table, params["IndexName"])] if "IndexName" in params else self._keys[table][0]
         wanted = next(iter(params["ExpressionAttributeValues"].values()))
         items = [i for i in self._tables[params["TableName"]].values() if i.get(hash_key) == wanted]
-        return self._page(items, params)
+        page = self._page(items, params)
+        if "ProjectionExpression" in params:  # top-level attributes named through #placeholders
+            names = [params["ExpressionAttributeNames"][n.strip()] for n in params["ProjectionExpression"].split(",")]
+            page["Items"] = [{n: item[n] for n in names if n in item} for item in page["Items"]]
+        return page
 
     def scan(self, **params: Any) -> dict[str, Any]:
         self.calls["scan"] += 1

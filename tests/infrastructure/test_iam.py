@@ -199,6 +199,9 @@ def test_api_stage_writes_access_logs(resources: dict[str, Any]) -> None:
         # the sweep reads open alerts by status, policies and silences
         ("EvaluatorRole", {"Fn::Sub": "${AlertsTable.Arn}/index/by-status"}, {"dynamodb:Query"}),
         ("EvaluatorRole", {"Fn::GetAtt": ["ConfigTable", "Arn"]}, {"dynamodb:Query", "dynamodb:GetItem"}),
+        # a fanned-out tick plans from the rules' items (a projected Query) and its sweep reads
+        # the rules of the open alerts alone
+        ("EvaluatorRole", {"Fn::GetAtt": ["ConfigTable", "Arn"]}, {"dynamodb:BatchGetItem"}),
         # the notifier reads channels, breakers, policies and schedules, and lists silences,
         # mute windows and inhibitions; earlier deliveries of an alert; open alerts (inhibition)
         ("NotifierRole", {"Fn::GetAtt": ["ConfigTable", "Arn"]}, {"dynamodb:Query", "dynamodb:GetItem"}),

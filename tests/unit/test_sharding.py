@@ -129,3 +129,37 @@ def test_a_shard_reads_its_occupied_buckets_and_one_empty_bucket_in_turn():
     # over 256 ticks every bucket is read at least once
     seen = {b for minute in range(BUCKETS) for b in buckets_to_read(shard, tick + timedelta(minutes=minute))}
     assert seen == set(range(BUCKETS))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"enabled": False, "evaluation_interval_seconds": 300},
+        {"conditions": [condition(metric=metric(dimensions={"InstanceId": "*"}))], "max_series": 400},
+        {
+            "conditions": [
+                {
+                    "expression": "100 * e / r",
+                    "metrics": {
+                        "e": metric("Errors", dimensions={"Service": "*"}),
+                        "r": metric("Requests", dimensions={"Service": "*"}),
+                    },
+                    "operator": "gt",
+                    "threshold": 5,
+                }
+            ],
+            "max_series": 50,
+        },
+    ],
+    ids=["single", "disabled-5-minutes", "fleet", "fleet-metric-math"],
+)
+def test_a_rule_plan_read_from_the_stored_item_says_what_the_rule_does(overrides):
+    """The dispatcher plans from the items alone: what it reads must agree with the rule."""
+    from alerting.repositories.dynamo import to_item
+    from alerting.sharding import RulePlan
+
+    rule = make_rule(**overrides)
+    stored = RulePlan.from_item(to_item(rule.model_dump(mode="json")))
+    assert stored == RulePlan(rule.rule_id, rule.enabled, rule.evaluation_interval_seconds, weight(rule))
+    assert plan([stored], 10) == plan([rule], 10)

@@ -288,3 +288,27 @@ def test_every_render_of_an_invocation_shares_its_time():
             render("{{ 1 }}", {})
         assert render_annotations({"summary": "CPU {{ value }}", "slow": slow}, alert) == {}
     assert render("{{ 1 }}", {}) == "1"  # outside, only the render's own budget
+
+
+def test_invocations_running_at_once_keep_their_own_template_budgets():
+    """Locally the handlers run in threads: one invocation's spent budget is not another's."""
+    import threading
+
+    from alerting.templating import invocation_budget
+
+    spent_inside = threading.Event()
+    done = threading.Event()
+
+    def other_invocation() -> None:
+        with invocation_budget(0.0):
+            spent_inside.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=other_invocation)
+    thread.start()
+    spent_inside.wait(10)
+    with invocation_budget():
+        done.set()  # the other invocation ends first: with one global, ours would restore its spent deadline
+        thread.join()
+        assert render("{{ 1 }}", {}) == "1"
+    assert render("{{ 2 }}", {}) == "2"

@@ -7,6 +7,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -27,7 +28,7 @@ from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.config import BUCKETS_BACKFILLED, ConfigRepository, RunLog
 from alerting.repositories.dynamo import transact
 from alerting.repositories.state import StateRepository
-from alerting.sharding import BUCKETS, Shard, bucket_of, plan, weight
+from alerting.sharding import BUCKETS, PLAN_ATTRIBUTES, RulePlan, Shard, bucket_of, plan, weight
 from alerting.ticks import retirement, time_transition
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class Evaluator:
     shard_budget: int = 10_000  # series one invocation evaluates in time (docs/scaling.md)
     io_threads: int = 1  # DynamoDB writes of one tick at once (the handler sets 16)
     _buckets_ready: bool = field(default=False, init=False)
+    _fanned_out: bool = field(default=False, init=False)  # the last tick planned shards
 
     def run(self, now: datetime) -> EvaluationSummary:
         """One tick. Evaluated here, or, when its due series exceed the budget of one invocation,
@@ -69,19 +71,28 @@ class Evaluator:
         started, calls_before = time.perf_counter(), self.metrics.calls
         tick = floor_minute(now)
         summary = EvaluationSummary(tick=tick)
-        rules = {r.rule_id: r for r in self.rules.all()}
-        enabled = [r for r in rules.values() if r.enabled]
-        due = [r for r in enabled if is_due(r, tick)]
+        # A deployment that fanned out last tick plans from the rules' stored items alone; one
+        # that did not reads whole rules, which it evaluates (one read either way, mostly).
+        rules = None if self._fanned_out else {r.rule_id: r for r in self.rules.all()}
+        plans = list(rules.values()) if rules is not None else self._plans()
+        enabled = [p for p in plans if p.enabled]
+        due = [p for p in enabled if is_due(p, tick)]
         summary.rules_skipped = len(enabled) - len(due)
-        if self.shards is not None and sum(weight(r) for r in due) > self.shard_budget:
+        self._fanned_out = self.shards is not None and sum(weight(p) for p in due) > self.shard_budget
+        if self.shards is not None and self._fanned_out:
             self._backfill_buckets()
             shards = plan(due, self.shard_budget)
             self.shards.send(tick, shards)
             summary.shards = len(shards)
         else:
-            self._evaluate_rules(rules, due, self.states.load_all(), tick, summary)
+            rules = rules if rules is not None else {r.rule_id: r for r in self.rules.all()}
+            due_rules = [rules[p.rule_id] for p in due if p.rule_id in rules]
+            self._evaluate_rules(rules, due_rules, self.states.load_all(), tick, summary)
         self._sweep(rules, tick, summary)
         return self._finish(summary, started, calls_before)
+
+    def _plans(self) -> list[RulePlan]:
+        return [RulePlan.from_item(item) for item in self.rules.project(PLAN_ATTRIBUTES)]
 
     def run_shard(self, tick: datetime, shard: Shard) -> EvaluationSummary:
         """One shard of a fanned-out tick: its rules (one BatchGetItem per hundred) and its buckets'
@@ -186,8 +197,10 @@ class Evaluator:
 
         if self.io_threads <= 1 or len(items) <= 1:
             return [guarded(item) for item in items]
+        # each task in a copy of this thread's context: the tick's template budget goes along
+        contexts = [copy_context() for _ in items]
         with ThreadPoolExecutor(max_workers=min(self.io_threads, len(items))) as pool:
-            return list(pool.map(guarded, items))
+            return list(pool.map(lambda context, item: context.run(guarded, item), contexts, items))
 
     def _fleets(
         self, due: list[Rule], states: dict[tuple[str, str], SeriesState], tick: datetime, summary: EvaluationSummary
@@ -230,12 +243,15 @@ class Evaluator:
                     return decision, False
         raise AssertionError("unreachable")
 
-    def _sweep(self, rules: dict[str, Rule], tick: datetime, summary: EvaluationSummary) -> None:
+    def _sweep(self, rules: dict[str, Rule] | None, tick: datetime, summary: EvaluationSummary) -> None:
         """Time-driven transitions (escalation, reminders, lapsed acknowledgements, silence ends)
         of every open alert, as of the tick. Each write is conditional on the version read, and each moves its
-        own due time past the tick: a duplicated, retried or overlapping tick writes nothing more."""
+        own due time past the tick: a duplicated, retried or overlapping tick writes nothing more.
+        ``rules``: None when the tick only planned; then the rules of the open alerts are read."""
         open_alerts = self.alerts.open_alerts()
         summary.open_alerts = len(open_alerts)
+        if rules is None:
+            rules = self.rules.get_many(sorted({a.rule_id for a in open_alerts})) if open_alerts else {}
         wanted = {a.escalation_policy_id for a in open_alerts} - {None}
         policies = {p.policy_id: p for p in self.policies.all()} if wanted and self.policies else {}
         silences = list(self.silences.all()) if open_alerts and self.silences else []

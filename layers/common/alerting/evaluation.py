@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from alerting.models.alerts import AlertKind, SeriesState, SeriesStatus
 from alerting.models.common import AlertEvent, Severity, epoch, floor_minute
@@ -58,7 +59,12 @@ class Decision:
     level: AlertChange | None = None  # an open alert rose to critical or fell to warning
 
 
-def is_due(rule: Rule, now: datetime) -> bool:
+class Scheduled(Protocol):
+    @property
+    def evaluation_interval_seconds(self) -> int: ...
+
+
+def is_due(rule: Scheduled, now: datetime) -> bool:
     """A k-minute rule runs on ticks whose minute since the epoch is a multiple of k."""
     minutes = epoch(floor_minute(now)) // 60
     return minutes % (rule.evaluation_interval_seconds // 60) == 0

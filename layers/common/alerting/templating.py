@@ -21,6 +21,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from alerting.errors import InvalidTemplate, TemplateFailure
@@ -51,7 +52,7 @@ def context(alert: Alert, event: str | None = None) -> dict[str, Any]:
 def render(source: str, variables: dict[str, Any]) -> str:
     from alerting import sandbox  # Jinja, on the first render only
 
-    deadline = _invocation["deadline"]
+    deadline = _invocation_deadline.get()
     if time.monotonic() >= deadline:
         raise TemplateFailure("the templates' time for this tick or batch is spent")
     return sandbox.render(source, variables, deadline)
@@ -60,18 +61,19 @@ def render(source: str, variables: dict[str, Any]) -> str:
 # One render may take 0.2 s; all of one invocation's together (a tick of a 500-series fleet
 # rule with 20 annotations each, a notifier batch) at most this: past it, default texts.
 INVOCATION_SECONDS = 10.0
-_invocation = {"deadline": float("inf")}  # a process runs one invocation at a time
+# A context variable, not a global: locally, several handlers run at once in threads (a pool
+# that renders for an invocation runs each task in a copy of the invocation's context).
+_invocation_deadline: ContextVar[float] = ContextVar("template_invocation_deadline", default=float("inf"))
 
 
 @contextmanager
 def invocation_budget(seconds: float = INVOCATION_SECONDS) -> Iterator[None]:
     """Every render inside shares ``seconds`` (the evaluator's tick, the notifier's batch)."""
-    previous = _invocation["deadline"]
-    _invocation["deadline"] = time.monotonic() + seconds
+    token = _invocation_deadline.set(time.monotonic() + seconds)
     try:
         yield
     finally:
-        _invocation["deadline"] = previous
+        _invocation_deadline.reset(token)
 
 
 def check(source: str, field: str, sample: Alert) -> None:

@@ -115,6 +115,21 @@ class ConfigRepository(Generic[M]):
         ):
             yield self._decode(item)
 
+    def project(self, attributes: Sequence[str]) -> Iterator[Item]:
+        """Only ``attributes`` of every item of the kind, as DynamoDB sends them (no model is
+        built): what reading 100k rules to plan a tick needs, at a fraction of the payload."""
+        names = {f"#a{i}": name for i, name in enumerate(attributes)}
+        yield from paginate(
+            self._client,
+            "query",
+            TableName=self._table,
+            ConsistentRead=True,
+            KeyConditionExpression="pk = :kind",
+            ExpressionAttributeValues={":kind": {"S": self._kind}},
+            ProjectionExpression=", ".join(names),
+            ExpressionAttributeNames=names,
+        )
+
     def page(
         self, limit: int, next_token: str | None, keep: Callable[[M], bool] | None = None, scope: str = ""
     ) -> Page[M]:
