@@ -183,17 +183,23 @@ class ConfigRepository(Generic[M]):
 
     def replace(self, obj: M, expected_version: int, also: Sequence[Item] = ()) -> M:
         """Overwrite only the version that was read (`obj.version` must be the next one)."""
+        self._write_version("Put", getattr(obj, self._id_field), expected_version, also, Item=self._encode(obj))
+        return obj
+
+    def _write_version(
+        self, operation: str, item_id: str, expected_version: int, also: Sequence[Item], **params: Any
+    ) -> None:
+        """``operation`` only on the version that was read: NotFound when the item is gone,
+        Conflict when it changed."""
         if not self._write(
-            "Put",
+            operation,
             also,
-            Item=self._encode(obj),
             ConditionExpression="attribute_exists(sk) AND version = :v",
             ExpressionAttributeValues={":v": {"N": str(expected_version)}},
+            **params,
         ):
-            item_id = getattr(obj, self._id_field)
             self.get(item_id)  # raises NotFound when it was deleted meanwhile
             raise Conflict(f"{self._kind} {item_id!r} changed: version {expected_version} is stale")
-        return obj
 
     def enabled_check(self, item_id: str) -> dict[str, Any]:
         """A transaction step that holds only while the item exists and is enabled."""
@@ -217,15 +223,7 @@ class ConfigRepository(Generic[M]):
 
     def delete_version(self, item_id: str, expected_version: int, also: Sequence[Item] = ()) -> None:
         """Delete only the version that was read."""
-        if not self._write(
-            "Delete",
-            also,
-            Key=self._key(item_id),
-            ConditionExpression="attribute_exists(sk) AND version = :v",
-            ExpressionAttributeValues={":v": {"N": str(expected_version)}},
-        ):
-            self.get(item_id)  # raises NotFound when it was deleted meanwhile
-            raise Conflict(f"{self._kind} {item_id!r} changed: version {expected_version} is stale")
+        self._write_version("Delete", item_id, expected_version, also, Key=self._key(item_id))
 
 
 class Applied(Model):
