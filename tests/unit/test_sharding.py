@@ -163,3 +163,13 @@ def test_a_rule_plan_read_from_the_stored_item_says_what_the_rule_does(overrides
     stored = RulePlan.from_item(to_item(rule.model_dump(mode="json")))
     assert stored == RulePlan(rule.rule_id, rule.enabled, rule.evaluation_interval_seconds, weight(rule))
     assert plan([stored], 10) == plan([rule], 10)
+
+
+def test_a_rule_item_written_before_a_field_existed_plans_with_the_fields_default():
+    """A fleet rule saved before `max_series` existed loads with 500; planning reads it so too."""
+    from alerting.repositories.dynamo import to_item
+    from alerting.sharding import RulePlan
+
+    fleet = make_rule(conditions=[condition(metric=metric(dimensions={"InstanceId": "*"}))])
+    item = to_item({k: v for k, v in fleet.model_dump(mode="json").items() if k != "max_series"})
+    assert RulePlan.from_item(item).weight == 500 == weight(fleet)

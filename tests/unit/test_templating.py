@@ -312,3 +312,15 @@ def test_invocations_running_at_once_keep_their_own_template_budgets():
         thread.join()
         assert render("{{ 1 }}", {}) == "1"
     assert render("{{ 2 }}", {}) == "2"
+
+
+def test_an_invocations_io_does_not_spend_its_template_time():
+    """Only rendering counts: a notifier batch waiting 5 s on a slow webhook still renders."""
+    import time
+
+    from alerting.templating import invocation_budget
+
+    with invocation_budget(0.05):
+        assert render("{{ 1 }}", {}) == "1"
+        time.sleep(0.1)  # a webhook's round trip: no CPU of this thread
+        assert render("{{ 2 }}", {}) == "2"

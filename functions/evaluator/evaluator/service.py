@@ -63,7 +63,7 @@ class Evaluator:
     shard_budget: int = 10_000  # series one invocation evaluates in time (docs/scaling.md)
     io_threads: int = 1  # DynamoDB writes of one tick at once (the handler sets 16)
     _buckets_ready: bool = field(default=False, init=False)
-    _fanned_out: bool = field(default=False, init=False)  # the last tick planned shards
+    _large: bool = field(default=False, init=False)  # the enabled rules exceeded the budget last tick
 
     def run(self, now: datetime) -> EvaluationSummary:
         """One tick. Evaluated here, or, when its due series exceed the budget of one invocation,
@@ -71,22 +71,23 @@ class Evaluator:
         started, calls_before = time.perf_counter(), self.metrics.calls
         tick = floor_minute(now)
         summary = EvaluationSummary(tick=tick)
-        # A deployment that fanned out last tick plans from the rules' stored items alone; one
-        # that did not reads whole rules, which it evaluates (one read either way, mostly).
-        rules = None if self._fanned_out else {r.rule_id: r for r in self.rules.all()}
+        # A deployment whose rules together exceed the budget plans from the rules' stored items
+        # alone (and reads whole rules only on a tick it evaluates itself); a smaller one reads
+        # whole rules once. Known from the tick before: a container's first tick reads whole rules.
+        rules = None if self._large else {r.rule_id: r for r in self.rules.all()}
         plans = list(rules.values()) if rules is not None else self._plans()
         enabled = [p for p in plans if p.enabled]
         due = [p for p in enabled if is_due(p, tick)]
         summary.rules_skipped = len(enabled) - len(due)
-        self._fanned_out = self.shards is not None and sum(weight(p) for p in due) > self.shard_budget
-        if self.shards is not None and self._fanned_out:
+        self._large = self.shards is not None and sum(weight(p) for p in enabled) > self.shard_budget
+        if self.shards is not None and sum(weight(p) for p in due) > self.shard_budget:
             self._backfill_buckets()
             shards = plan(due, self.shard_budget)
             self.shards.send(tick, shards)
             summary.shards = len(shards)
-        else:
+        elif due or rules is not None:  # a large deployment's minute with nothing due reads no more
             rules = rules if rules is not None else {r.rule_id: r for r in self.rules.all()}
-            due_rules = [rules[p.rule_id] for p in due if p.rule_id in rules]
+            due_rules = [rules[p.rule_id] for p in due if p.rule_id in rules and rules[p.rule_id].enabled]
             self._evaluate_rules(rules, due_rules, self.states.load_all(), tick, summary)
         self._sweep(rules, tick, summary)
         return self._finish(summary, started, calls_before)
@@ -170,37 +171,42 @@ class Evaluator:
                     changed.append(Change(rule, series, values, decision))
                 else:
                     _tally(summary, decision)
-        # The writes, a bounded number at once: 2,000 series firing in one tick are 2,000
-        # transactions, 16 s one after another at 8 ms each.
-        outcomes = self._concurrently(partial(self._commit_change, tick=tick), changed)
-        for change, outcome in zip(changed, outcomes, strict=True):
-            if isinstance(outcome, Exception):
-                logger.error(
-                    "rule evaluation failed",
-                    exc_info=outcome,
-                    extra={"rule_id": change.rule.rule_id, "series": change.series},
-                )
-                summary.errors += 1
-            elif outcome is not None:
-                decision, wrote = outcome
-                summary.state_writes += wrote
-                _tally(summary, decision)
+        # The writes, a bounded number of rules at once: 2,000 series firing in one tick are 2,000
+        # transactions, 16 s one after another at 8 ms each. One rule's writes go one after
+        # another: each that fires checks the rule item, and transactions on one item at once
+        # cancel each other (TransactionConflict).
+        by_rule: dict[str, list[Change]] = defaultdict(list)
+        for change in changed:
+            by_rule[change.rule.rule_id].append(change)
+        commit = partial(self._commit_change, tick=tick)
+        per_rule = self._concurrently(lambda changes: [_guarded(commit, c) for c in changes], list(by_rule.values()))
+        for changes, outcomes in zip(by_rule.values(), per_rule, strict=True):
+            for change, outcome in zip(changes, _flattened(outcomes, len(changes)), strict=True):
+                self._count(change, outcome, summary)
+
+    @staticmethod
+    def _count(change: Change, outcome: tuple[Decision, bool] | Exception | None, summary: EvaluationSummary) -> None:
+        """A committed change into the summary (None: its rule was disabled meanwhile)."""
+        if isinstance(outcome, Exception):
+            logger.error(
+                "rule evaluation failed",
+                exc_info=outcome,
+                extra={"rule_id": change.rule.rule_id, "series": change.series},
+            )
+            summary.errors += 1
+        elif outcome is not None:
+            decision, wrote = outcome
+            summary.state_writes += wrote
+            _tally(summary, decision)
 
     def _concurrently(self, work: Callable[[T], R], items: list[T]) -> list[R | Exception]:
         """``work`` of each item, at most ``io_threads`` at once; an item's exception is its result."""
-
-        def guarded(item: T) -> R | Exception:
-            try:
-                return work(item)
-            except Exception as exc:
-                return exc
-
         if self.io_threads <= 1 or len(items) <= 1:
-            return [guarded(item) for item in items]
+            return [_guarded(work, item) for item in items]
         # each task in a copy of this thread's context: the tick's template budget goes along
         contexts = [copy_context() for _ in items]
         with ThreadPoolExecutor(max_workers=min(self.io_threads, len(items))) as pool:
-            return list(pool.map(lambda context, item: context.run(guarded, item), contexts, items))
+            return list(pool.map(lambda context, item: context.run(_guarded, work, item), contexts, items))
 
     def _fleets(
         self, due: list[Rule], states: dict[tuple[str, str], SeriesState], tick: datetime, summary: EvaluationSummary
@@ -325,6 +331,19 @@ class Change(NamedTuple):
     series: dict[str, str]
     observations: list[Observation]
     decision: Decision
+
+
+def _guarded(work: Callable[[T], R], item: T) -> R | Exception:
+    """``work(item)``, or the exception it raised (counted by the caller, never lost)."""
+    try:
+        return work(item)
+    except Exception as exc:
+        return exc
+
+
+def _flattened(outcomes: list[Any] | Exception, count: int) -> list[Any]:
+    """A rule's outcomes; an exception outside any one change (none is expected) for each."""
+    return [outcomes] * count if isinstance(outcomes, Exception) else outcomes
 
 
 def buckets_to_read(shard: Shard, tick: datetime) -> list[int]:

@@ -21,6 +21,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -234,8 +235,9 @@ class CloudWatchMetrics:
             for start, end, members in work:
                 results.update(self._fetch_batch(start, end, members))
             return results
+        contexts = [copy_context() for _ in work]  # what the caller's context carries goes along
         with ThreadPoolExecutor(max_workers=min(self._threads, len(work))) as pool:
-            for found in pool.map(lambda batch: self._fetch_batch(*batch), work):
+            for found in pool.map(lambda context, batch: context.run(self._fetch_batch, *batch), contexts, work):
                 results.update(found)
         return results
 

@@ -43,7 +43,7 @@ class EvaluatorSettings(Settings):
     shard_queue_url: str = Field("", alias="EVALUATION_SHARD_QUEUE_URL")
     shard_budget: int = Field(10_000, alias="SHARD_BUDGET_SERIES", ge=1)
     # A tick's DynamoDB writes at once (each series' transaction is independent of the others).
-    io_threads: int = Field(16, alias="EVALUATOR_IO_THREADS", ge=1, le=64)
+    io_threads: int = Field(16, alias="EVALUATOR_IO_THREADS", ge=1, le=32)
 
 
 class DeliverySettings(Settings):
@@ -133,6 +133,7 @@ def quiet_wire_logs() -> None:
 
 
 _SESSION_LOCK = threading.Lock()
+MAX_CONNECTIONS = 32  # a tick writes from up to 32 threads (EVALUATOR_IO_THREADS); botocore's default is 10
 
 
 @cache
@@ -146,6 +147,11 @@ def session(region: str) -> Any:
 def client(service: str, region: str, endpoint_url: str | None, max_attempts: int = 5) -> Any:
     """One client per (service, region, endpoint) per container; adaptive retries for throttling
     (`max_attempts=1` where the adapter owns the retry policy)."""
-    config = Config(retries={"mode": "adaptive", "max_attempts": max_attempts}, connect_timeout=5, read_timeout=20)
+    config = Config(
+        retries={"mode": "adaptive", "max_attempts": max_attempts},
+        connect_timeout=5,
+        read_timeout=20,
+        max_pool_connections=MAX_CONNECTIONS,
+    )
     with _SESSION_LOCK:  # creating clients from one session is not thread-safe
         return session(region).client(service, endpoint_url=endpoint_url, config=config)

@@ -50,18 +50,21 @@ class RulePlan:
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> RulePlan:
-        """A rule item in DynamoDB's JSON, as the API wrote it (every field, defaults included)."""
+        """A rule item in DynamoDB's JSON; a field it lacks reads as the model's default."""
         fleet = any(
             dimension.get("S") == WILDCARD
             for condition in item["conditions"]["L"]
             for metric in _metrics(condition["M"])
             for dimension in metric.get("dimensions", {}).get("M", {}).values()
         )
+        defaults = Rule.model_fields  # an item written before a field existed has none
         return cls(
             rule_id=item["rule_id"]["S"],
-            enabled=item["enabled"]["BOOL"],
-            evaluation_interval_seconds=int(item["evaluation_interval_seconds"]["N"]),
-            weight=int(item["max_series"]["N"]) if fleet else 1,
+            enabled=item.get("enabled", {}).get("BOOL", defaults["enabled"].default),
+            evaluation_interval_seconds=int(
+                item.get("evaluation_interval_seconds", {}).get("N", defaults["evaluation_interval_seconds"].default)
+            ),
+            weight=int(item.get("max_series", {}).get("N", defaults["max_series"].default)) if fleet else 1,
         )
 
 

@@ -27,8 +27,10 @@ KEPT_AFTER_END = timedelta(days=7)
 logger = logging.getLogger(__name__)
 # Whether a pattern matched a label value, remembered for the whole process (a warm notifier
 # checks the same rule names, services and regions against the same silences all day), in
-# one bounded table: past it the memory starts again (some 10 MB at most).
+# one bounded table: past it the memory starts again. Values over 256 characters are not kept,
+# so the table holds some 30 MB at most.
 REMEMBERED_MATCHES = 100_000
+REMEMBERED_LENGTH = 256
 _FOUND: dict[tuple[str, str], bool] = {}
 
 
@@ -72,9 +74,11 @@ class Matcher(Model):
             return False
         found = _FOUND.get((self.value, seen))
         if found is None:
-            if len(_FOUND) >= REMEMBERED_MATCHES:
-                _FOUND.clear()
-            found = _FOUND[self.value, seen] = self._pattern.fullmatch(seen) is not None  # anchored, as Alertmanager
+            found = self._pattern.fullmatch(seen) is not None  # anchored, as Alertmanager
+            if len(seen) <= REMEMBERED_LENGTH:
+                if len(_FOUND) >= REMEMBERED_MATCHES:
+                    _FOUND.clear()
+                _FOUND[self.value, seen] = found
         return found if self.op is MatchOp.regex else not found
 
     @property
