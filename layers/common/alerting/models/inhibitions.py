@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -47,29 +47,29 @@ class InhibitionSpec(Model):
         for source in sorted(open_alerts, key=lambda a: a.alert_id):
             if source.alert_id == alert.alert_id or not source.is_open:
                 continue
-            sides = self._sides_of(source)
-            if sides[0] and not (two_sided and sides[1]):
+            if self._side_of(source, "source") and not (two_sided and self._side_of(source, "target")):
                 theirs = alert_labels(source)
                 if all(theirs.get(name, "") == labels.get(name, "") for name in self.equal):
                     return source
         return None
 
     @cached_property
-    def _sides(self) -> dict[tuple[str, str, str], tuple[bool, bool]]:
+    def _sides(self) -> dict[tuple[str, str, str, str], bool]:
         return {}
 
-    def _sides_of(self, alert: Alert) -> tuple[bool, bool]:
-        """Whether an open alert matches the source and the target matchers, remembered per
-        alert: every transition looks through the same open alerts (what an alert's labels are
-        changes only with its severity or its rule's name)."""
-        memo_key = (alert.alert_id, alert.severity.value, alert.rule_name)
-        sides = self._sides.get(memo_key)
-        if sides is None:
+    def _side_of(self, alert: Alert, side: Literal["source", "target"]) -> bool:
+        """Whether an open alert matches one side's matchers, remembered per alert: every
+        transition looks through the same open alerts (what an alert's labels are changes only
+        with its severity or its rule's name). The target side is asked only of an alert that
+        matches both itself, so most are never matched against it."""
+        memo_key = (side, alert.alert_id, alert.severity.value, alert.rule_name)
+        found = self._sides.get(memo_key)
+        if found is None:
             if len(self._sides) >= REMEMBERED_ALERTS:
                 self._sides.clear()
             labels = alert_labels(alert)
-            sides = self._sides[memo_key] = (self._sources(labels), self._targets(labels))
-        return sides
+            found = self._sides[memo_key] = all(m.matches(labels) for m in getattr(self, side))
+        return found
 
 
 class Inhibition(Stored, InhibitionSpec):
