@@ -6,8 +6,34 @@ import threading
 from datetime import timedelta
 from typing import Any
 
+from alerting.models.rules import Rule
+from alerting.repositories.config import KIND_RULE, ConfigRepository
 from bench.evaluator import T0, FakeCloudWatch, bench_evaluator, rule, store_rules
 from bench.fake_dynamodb import FakeDynamoDB
+
+
+class CountingRules(ConfigRepository[Rule]):
+    """The rules repository, noting each whole read ("rules") and projected one ("plans")."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.reads: list[str] = []
+
+    def all(self) -> Any:
+        self.reads.append("rules")
+        return super().all()
+
+    def project(self, attributes: Any) -> Any:
+        self.reads.append("plans")
+        return super().project(attributes)
+
+
+class Shards:
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    def send(self, tick: Any, shards: list[Any]) -> None:
+        self.sent.append(len(shards))
 
 
 class OverlappingDynamoDB(FakeDynamoDB):
@@ -44,66 +70,28 @@ def test_a_dispatcher_that_fanned_out_plans_the_next_tick_from_the_items_alone()
     """Building 100k rule models took most of the dispatcher's 23 s: once a tick has fanned
     out, the next ones plan from a projected Query of the items; when the due series fit one
     invocation again, it reads whole rules and evaluates them itself."""
-    from alerting.models.rules import Rule
-    from alerting.repositories.config import KIND_RULE, ConfigRepository
-
-    class Counting(ConfigRepository[Rule]):
-        reads: list[str] = []
-
-        def all(self) -> Any:
-            self.reads.append("rules")
-            return super().all()
-
-        def project(self, attributes: Any) -> Any:
-            self.reads.append("plans")
-            return super().project(attributes)
-
-    class Shards:
-        sent: list[int] = []
-
-        def send(self, tick: Any, shards: list[Any]) -> None:
-            self.sent.append(len(shards))
-
     dynamodb = FakeDynamoDB.from_template()
     store_rules(dynamodb, [rule(i) for i in range(30)])
-    evaluator = bench_evaluator(dynamodb, FakeCloudWatch(), shards=Shards(), shard_budget=10)
-    evaluator.rules = Counting(dynamodb, "ConfigTable", KIND_RULE, Rule, "rule_id")
+    shards = Shards()
+    evaluator = bench_evaluator(dynamodb, FakeCloudWatch(), shards=shards, shard_budget=10)
+    rules = evaluator.rules = CountingRules(dynamodb, "ConfigTable", KIND_RULE, Rule, "rule_id")
     for minute in range(3):
         evaluator.run(T0 + timedelta(minutes=minute))
     evaluator.shard_budget = 100  # the deployment's budget raised: one invocation again
     evaluator.run(T0 + timedelta(minutes=3))
-    assert Counting.reads == ["rules", "plans", "plans", "plans", "rules"]
-    assert Shards.sent == [3, 3, 3]
+    assert rules.reads == ["rules", "plans", "plans", "plans", "rules"]
+    assert shards.sent == [3, 3, 3]
 
 
 def test_a_large_deployment_of_five_minute_rules_plans_every_tick_from_the_items():
     """The enabled rules exceed the budget: every tick after the first plans from the items,
     the due minute fans out, and a minute with nothing due reads nothing more."""
-    from alerting.models.rules import Rule
-    from alerting.repositories.config import KIND_RULE, ConfigRepository
-
-    class Counting(ConfigRepository[Rule]):
-        reads: list[str] = []
-
-        def all(self) -> Any:
-            self.reads.append("rules")
-            return super().all()
-
-        def project(self, attributes: Any) -> Any:
-            self.reads.append("plans")
-            return super().project(attributes)
-
-    class Shards:
-        sent: list[int] = []
-
-        def send(self, tick: Any, shards: list[Any]) -> None:
-            self.sent.append(len(shards))
-
     dynamodb = FakeDynamoDB.from_template()
     store_rules(dynamodb, [rule(i, evaluation_interval_seconds=300) for i in range(30)])
-    evaluator = bench_evaluator(dynamodb, FakeCloudWatch(), shards=Shards(), shard_budget=10)
-    evaluator.rules = Counting(dynamodb, "ConfigTable", KIND_RULE, Rule, "rule_id")
+    shards = Shards()
+    evaluator = bench_evaluator(dynamodb, FakeCloudWatch(), shards=shards, shard_budget=10)
+    rules = evaluator.rules = CountingRules(dynamodb, "ConfigTable", KIND_RULE, Rule, "rule_id")
     for minute in range(6):  # T0 is a multiple of five minutes: minutes 0 and 5 are due
         evaluator.run(T0 + timedelta(minutes=minute))
-    assert Counting.reads == ["rules", "plans", "plans", "plans", "plans", "plans"]
-    assert Shards.sent == [3, 3]
+    assert rules.reads == ["rules", "plans", "plans", "plans", "plans", "plans"]
+    assert shards.sent == [3, 3]
