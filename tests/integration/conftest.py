@@ -14,6 +14,8 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from alerting import settings
 from alerting_local.template import Stack, create_stack
+from api import dependencies
+from tests.integration.api.client import ApiClient
 
 # An allow-listed sender and topic, so tests can tell them from ones outside the lists.
 ALLOWED_SENDER = "team@example.com"
@@ -52,6 +54,14 @@ def aws(monkeypatch: pytest.MonkeyPatch, atomic_requests: None) -> Iterator[Aws]
                 monkeypatch.setenv(name, value)
         yield Aws(stack, client)
         settings.client.cache_clear()
+
+
+@pytest.fixture
+def api(aws: Aws) -> Iterator[ApiClient]:
+    """The API handler as API Gateway calls it, built for this test's moto."""
+    dependencies.build.cache_clear()  # its clients belong to the previous test's moto
+    yield ApiClient()
+    dependencies.build.cache_clear()
 
 
 @pytest.fixture

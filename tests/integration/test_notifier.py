@@ -281,19 +281,15 @@ def test_a_channel_that_heard_of_an_alert_hears_only_the_events_it_asked_for(aws
     ]
 
 
-def test_quieting_created_through_the_api_applies_to_the_next_transition_at_once(aws, topic_queue, mapping):
+def test_quieting_created_through_the_api_applies_to_the_next_transition_at_once(aws, topic_queue, mapping, api):
     """Read your writes: the notifier has just loaded the quieting config (a warm container);
     a mute window created through the API a moment later applies to the next transition
     (a wall-clock cache kept it 15 s, and the alert was sent)."""
-    from api import dependencies
-    from tests.integration.api.client import ApiClient
-
     fire_one(aws)
     mapping.poll()
     mapping.drain()  # warm: channels and quieting loaded
     assert len(received(aws, topic_queue)) == 1
 
-    dependencies.build.cache_clear()
     window = {
         "mute_window_id": "all-day",
         "name": "All day for the new rule",
@@ -301,7 +297,7 @@ def test_quieting_created_through_the_api_applies_to_the_next_transition_at_once
         "matchers": [{"label": "rule_id", "value": "new-rule"}],
         "times": [{"start": "00:00", "end": "24:00"}],
     }
-    assert ApiClient().post("/mute-windows", window).status == 201
+    assert api.post("/mute-windows", window).status == 201
     env = aws.env("EvaluatorFunction")
     ConfigRepository(aws.client("dynamodb"), env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id").create(
         make_rule(rule_id="new-rule", window_seconds=60, evaluation_delay_seconds=0)

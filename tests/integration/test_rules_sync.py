@@ -5,7 +5,6 @@ of managed resources only, with --prune."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from alerting import rules_plan
 from alerting.models.common import utcnow
 from alerting.repositories.config import AppliedRecords
 from alerting.rules_as_code import load_folder, main
-from api import dependencies
 from tests.integration.api.client import ApiClient
 
 ROOT = Path(__file__).parents[2]
@@ -26,13 +24,6 @@ SHIPPED_CHANNELS = ("ops-slack", "manager-email", "alice-sms", "bob-sms")  # wha
 def rule(rule_id: str, threshold: float = 90, **fields: Any) -> dict[str, Any]:
     condition = {"metric": {"namespace": "App", "name": "CPU"}, "operator": "gt", "threshold": threshold}
     return {"rule_id": rule_id, "name": rule_id.title(), "conditions": [condition], **fields}
-
-
-@pytest.fixture
-def api(aws: Any) -> Iterator[ApiClient]:
-    dependencies.build.cache_clear()  # its clients belong to the previous test's moto
-    yield ApiClient()
-    dependencies.build.cache_clear()
 
 
 @pytest.fixture

@@ -21,10 +21,8 @@ from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertFilter, AlertRepository
 from alerting.repositories.config import KIND_CHANNEL, KIND_RULE, ConfigRepository, RunLog
 from alerting.repositories.state import StateRepository
-from api import dependencies
 from evaluator.service import Evaluator
 from tests.factories import make_rule
-from tests.integration.api.client import ApiClient
 
 
 class FixedMetrics:
@@ -70,13 +68,6 @@ class Store:
 
 def minutes_ago(minutes: int) -> datetime:
     return floor_minute(utcnow()) - timedelta(minutes=minutes)
-
-
-@pytest.fixture
-def api(aws: Any) -> Iterator[ApiClient]:
-    dependencies.build.cache_clear()  # its clients belong to the previous test's moto
-    yield ApiClient()
-    dependencies.build.cache_clear()
 
 
 @pytest.fixture
