@@ -181,7 +181,7 @@ class Evaluator:
         commit = partial(self._commit_change, tick=tick)
         per_rule = self._concurrently(lambda changes: [_guarded(commit, c) for c in changes], list(by_rule.values()))
         for changes, outcomes in zip(by_rule.values(), per_rule, strict=True):
-            for change, outcome in zip(changes, _flattened(outcomes, len(changes)), strict=True):
+            for change, outcome in zip(changes, outcomes, strict=True):
                 self._count(change, outcome, summary)
 
     @staticmethod
@@ -199,14 +199,14 @@ class Evaluator:
             summary.state_writes += wrote
             _tally(summary, decision)
 
-    def _concurrently(self, work: Callable[[T], R], items: list[T]) -> list[R | Exception]:
-        """``work`` of each item, at most ``io_threads`` at once; an item's exception is its result."""
+    def _concurrently(self, work: Callable[[T], R], items: list[T]) -> list[R]:
+        """``work`` of each item, at most ``io_threads`` at once (``work`` catches what it may raise)."""
         if self.io_threads <= 1 or len(items) <= 1:
-            return [_guarded(work, item) for item in items]
+            return [work(item) for item in items]
         # each task in a copy of this thread's context: the tick's template budget goes along
         contexts = [copy_context() for _ in items]
         with ThreadPoolExecutor(max_workers=min(self.io_threads, len(items))) as pool:
-            return list(pool.map(lambda context, item: context.run(_guarded, work, item), contexts, items))
+            return list(pool.map(lambda context, item: context.run(work, item), contexts, items))
 
     def _fleets(
         self, due: list[Rule], states: dict[tuple[str, str], SeriesState], tick: datetime, summary: EvaluationSummary
@@ -339,11 +339,6 @@ def _guarded(work: Callable[[T], R], item: T) -> R | Exception:
         return work(item)
     except Exception as exc:
         return exc
-
-
-def _flattened(outcomes: list[Any] | Exception, count: int) -> list[Any]:
-    """A rule's outcomes; an exception outside any one change (none is expected) for each."""
-    return [outcomes] * count if isinstance(outcomes, Exception) else outcomes
 
 
 def buckets_to_read(shard: Shard, tick: datetime) -> list[int]:
