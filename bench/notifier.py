@@ -21,7 +21,7 @@ from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.breakers import BreakerStore
 from alerting.repositories.dynamo import to_item
-from alerting.stream import parse_record
+from alerting.repositories.stream_records import parse_record
 from bench.fake_dynamodb import FakeDynamoDB
 from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from alerting.models.common import floor_minute, set_clock
-from alerting.stream import parse_record
+from alerting.repositories.stream_records import parse_record
 from alerting_local.lambda_runtime import LambdaContext
 from alerting_local.stack import LocalStack
 

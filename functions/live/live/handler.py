@@ -24,8 +24,9 @@ from alerting.errors import InvalidInput, MalformedRecord, NotFound
 from alerting.live import parse_subscription, subscription_from_query
 from alerting.models.common import utcnow
 from alerting.repositories.connections import ConnectionPusher, ConnectionStore
+from alerting.repositories.stream_records import parse_record
 from alerting.settings import LiveSettings, client, quiet_wire_logs
-from alerting.stream import Notice, parse_record
+from alerting.stream import Notice
 from live.broadcast import Broadcaster
 
 logger = Logger()

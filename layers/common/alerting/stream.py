@@ -1,17 +1,13 @@
-"""Alerts-table stream record → the transition it announces (or None when it is not one).
-
-Read by both consumers of the stream: the notifier and the live broadcaster.
-"""
+"""A transition announced on the alerts-table stream, as both of its consumers (the notifier
+and the live broadcaster) see it. Reading it from a stream record is the adapter's part
+(``alerting.repositories.stream_records``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from alerting.errors import MalformedRecord
 from alerting.models.alerts import Alert
 from alerting.models.common import AlertEvent
-from alerting.repositories.dynamo import from_item
 
 
 @dataclass(frozen=True)
@@ -19,29 +15,3 @@ class Notice:
     alert: Alert
     event: AlertEvent
     seq: int
-
-
-def _alert(image: dict[str, Any]) -> Alert:
-    data = from_item(image)
-    data.pop("feed", None)
-    return Alert.model_validate(data)
-
-
-def parse_record(record: dict[str, Any]) -> Notice | None:
-    """INSERT is a new alert; MODIFY that bumps `version` is a transition; anything else is not."""
-    name = record.get("eventName")
-    change = record.get("dynamodb")
-    if name not in ("INSERT", "MODIFY", "REMOVE") or not isinstance(change, dict):
-        raise MalformedRecord(f"not a DynamoDB stream record (eventName={name!r})")
-    if name == "REMOVE":
-        return None
-    if "NewImage" not in change:
-        raise MalformedRecord("stream record has no NewImage (the stream must be NEW_AND_OLD_IMAGES)")
-    try:
-        alert = _alert(change["NewImage"])
-        old_version = _alert(change["OldImage"]).version if name == "MODIFY" and "OldImage" in change else 0
-    except (ValueError, TypeError, KeyError) as exc:
-        raise MalformedRecord(f"image is not an alert: {type(exc).__name__}") from None
-    if alert.version <= old_version:
-        return None  # a no-op or non-transition rewrite (moto emits these; AWS does not)
-    return Notice(alert, alert.last_transition.event, alert.version)

@@ -12,7 +12,7 @@ from alerting.lifecycle import acknowledge, start_alert
 from alerting.models.alerts import AlertKind
 from alerting.models.common import AlertEvent
 from alerting.repositories.dynamo import to_item
-from alerting.stream import parse_record
+from alerting.repositories.stream_records import parse_record
 from tests.factories import T0, make_rule
 
 
