@@ -32,7 +32,7 @@ from alerting.errors import NotFound
 from alerting.models.channels import Channel
 from alerting.models.common import utcnow
 from alerting.repositories.config import KIND_CHANNEL, ConfigRepository, RunLog
-from alerting.secrets import SecretStore
+from alerting.repositories.secrets import SecretStore
 from alerting_local.apigw import proxy_event
 from alerting_local.inbox import Hook, Hooks, Inbox, MotoOutbox, destination_of
 from alerting_local.lambda_runtime import CallLog, LambdaContext, load_handler

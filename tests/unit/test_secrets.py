@@ -7,7 +7,7 @@ import pytest
 from moto import mock_aws
 
 from alerting.errors import NotFound
-from alerting.secrets import SecretStore
+from alerting.repositories.secrets import SecretStore
 
 
 @pytest.fixture

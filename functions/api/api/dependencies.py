@@ -29,8 +29,8 @@ from alerting.repositories.config import (
     RunLog,
 )
 from alerting.repositories.quotas import QuotaStore
+from alerting.repositories.secrets import SecretStore
 from alerting.repositories.state import StateRepository
-from alerting.secrets import SecretStore
 from alerting.settings import ApiSettings, client
 from api.services.alerts import AlertService
 from api.services.backtests import BacktestService

@@ -40,8 +40,8 @@ from alerting.repositories.config import (
     ConfigRepository,
 )
 from alerting.repositories.groups import GroupStore
+from alerting.repositories.secrets import SecretStore
 from alerting.repositories.stream_records import parse_record
-from alerting.secrets import SecretStore
 from alerting.settings import NotifierSettings, client, quiet_wire_logs
 from alerting.templating import invocation_budget
 from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy, sqs_flusher, sqs_parker, sqs_scheduler

@@ -19,8 +19,8 @@ from alerting.models.channels import SECRET_FIELDS, TARGET_MODELS, Channel, Chan
 from alerting.models.common import AlertEvent, Page, epoch, new_id
 from alerting.repositories.config import ConfigRepository
 from alerting.repositories.quotas import Quota, QuotaStore
+from alerting.repositories.secrets import SecretStore
 from alerting.samples import channel_sample
-from alerting.secrets import SecretStore
 from alerting.templating import check
 from alerting.validation import field_errors
 from api.errors import InvalidFields
