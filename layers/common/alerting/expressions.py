@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -18,16 +18,6 @@ _TOKEN = re.compile(r"\s*(?:(?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<name>
 
 class ExpressionError(ValueError):
     """The expression is not valid metric math; the message says where."""
-
-
-@dataclass(frozen=True)
-class Number:
-    value: float
-
-
-@dataclass(frozen=True)
-class Name:
-    id: str
 
 
 @dataclass(frozen=True)
@@ -42,7 +32,7 @@ class Binary:
     right: Node
 
 
-Node = Number | Name | Unary | Binary
+Node = float | str | Unary | Binary  # a number, a metric id, -operand, left op right
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -77,19 +67,18 @@ class _Parser:
         return self.tokens[self.at][1] if self.at < len(self.tokens) else None
 
     def sum(self, depth: int) -> Node:
-        node = self.product(depth)
-        while self.peek() in ("+", "-"):
-            op = self.tokens[self.at][1]
-            self.at += 1
-            node = Binary(op, node, self.product(depth))
-        return node
+        return self.chain(("+", "-"), self.product, depth)
 
     def product(self, depth: int) -> Node:
-        node = self.unary(depth)
-        while self.peek() in ("*", "/"):
+        return self.chain(("*", "/"), self.unary, depth)
+
+    def chain(self, operators: tuple[str, str], operand: Callable[[int], Node], depth: int) -> Node:
+        """Operands joined by operators of one precedence, left to right: ``a - b - c`` is ``(a - b) - c``."""
+        node = operand(depth)
+        while self.peek() in operators:
             op = self.tokens[self.at][1]
             self.at += 1
-            node = Binary(op, node, self.unary(depth))
+            node = Binary(op, node, operand(depth))
         return node
 
     def unary(self, depth: int) -> Node:
@@ -106,9 +95,9 @@ class _Parser:
             value = float(text)
             if not math.isfinite(value):
                 raise ExpressionError(f"the number {text[:20]} is too large")
-            return Number(value)
+            return value
         if kind == "name":
-            return Name(text)
+            return text
         if text == "(":
             node = self.sum(depth + 1)
             if self.peek() != ")":
@@ -124,8 +113,8 @@ def parse(text: str) -> Node:
 
 
 def names(node: Node) -> set[str]:
-    if isinstance(node, Name):
-        return {node.id}
+    if isinstance(node, str):
+        return {node}
     if isinstance(node, Unary):
         return names(node.operand)
     if isinstance(node, Binary):
@@ -135,10 +124,10 @@ def names(node: Node) -> set[str]:
 
 def evaluate(node: Node, values: Mapping[str, float | None]) -> float | None:
     """The value, or None when an operand is missing, a division is by zero or a result overflows."""
-    if isinstance(node, Number):
-        return node.value
-    if isinstance(node, Name):
-        return values.get(node.id)
+    if isinstance(node, float):
+        return node
+    if isinstance(node, str):
+        return values.get(node)
     if isinstance(node, Unary):
         inner = evaluate(node.operand, values)
         return None if inner is None else -inner
