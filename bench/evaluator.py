@@ -31,7 +31,7 @@ from typing import Any
 from alerting.discovery import MetricDirectory
 from alerting.evaluation import AlertChange, Observation, evaluate_series, initial_state
 from alerting.lifecycle import start_alert
-from alerting.metrics import CloudWatchMetrics
+from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 from alerting.models.alerts import AlertKind
 from alerting.models.policies import EscalationPolicy
 from alerting.models.reports import EvaluationSummary
@@ -144,7 +144,6 @@ def bench_evaluator(dynamodb: FakeDynamoDB, cloudwatch: FakeCloudWatch, **extra:
         alerts=AlertRepository(dynamodb, "AlertsTable", "AlertLogTable"),
         metrics=CloudWatchMetrics(cloudwatch),
         runs=RunLog(dynamodb, "ConfigTable"),
-        dynamodb=dynamodb,
         **extra,
     )
 
@@ -196,7 +195,7 @@ def fleet_tick(rules: int, per_rule: int) -> list[tuple[str, int, int, int, int,
     for i in range(rules):
         for h in range(0, per_rule, 10):
             cloudwatch.values[f"F{i}-h{h}"] = 95.0
-    evaluator = bench_evaluator(dynamodb, cloudwatch, directory=MetricDirectory(cloudwatch))
+    evaluator = bench_evaluator(dynamodb, cloudwatch, directory=MetricDirectory(CloudWatchListing(cloudwatch)))
     rows = []
     for minute, label in enumerate(("first (discovery)", "next (cached)")):
         dynamodb.calls.clear()

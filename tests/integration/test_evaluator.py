@@ -109,16 +109,16 @@ def test_a_failing_rule_does_not_stop_the_others(aws, repos, monkeypatch):
     rules.create(make_rule(rule_id="good", window_seconds=60, evaluation_delay_seconds=0))
     rules.create(make_rule(rule_id="bad", window_seconds=60, evaluation_delay_seconds=0))
     put_cpu(aws, 0, 99)
-    from evaluator import service
+    from alerting.lifecycle import commands
 
-    real = service.start_alert
+    real = commands.start_alert
 
     def explode_for_bad(rule, *args, **kwargs):
         if rule.rule_id == "bad":
             raise RuntimeError("boom")
         return real(rule, *args, **kwargs)
 
-    monkeypatch.setattr(service, "start_alert", explode_for_bad)
+    monkeypatch.setattr(commands, "start_alert", explode_for_bad)
     summary = tick(1)
     assert (summary["alerts_fired"], summary["errors"]) == (1, 1)
 
@@ -218,7 +218,7 @@ def test_a_rule_disabled_while_the_tick_runs_fires_nothing(aws, repos, monkeypat
 def test_a_rule_whose_queries_keep_failing_raises_an_error_alert_and_resolves_it(aws, repos, monkeypatch):
     rules, alerts = repos
     rules.create(make_rule(window_seconds=60, evaluation_delay_seconds=0, on_error="alert", breaches_to_fire=2))
-    from alerting.metrics import CloudWatchMetrics
+    from alerting.repositories.cloudwatch import CloudWatchMetrics
 
     real = CloudWatchMetrics._call
 

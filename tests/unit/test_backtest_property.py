@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from alerting.backtest import plan, replay
 from alerting.discovery import MetricDirectory
-from alerting.metrics import CloudWatchMetrics
+from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 from alerting.models.rules import Rule
 from alerting.recorded import RecordedCloudWatch
 from alerting.repositories.alerts import AlertRepository
@@ -133,8 +133,7 @@ def evaluator_alerts(rule: Rule, cloudwatch: RecordedCloudWatch, start: datetime
         alerts=alerts,
         metrics=CloudWatchMetrics(cloudwatch),
         runs=RunLog(dynamodb, "ConfigTable"),
-        dynamodb=dynamodb,
-        directory=MetricDirectory(cloudwatch),
+        directory=MetricDirectory(CloudWatchListing(cloudwatch)),
     )
     tick = start
     while tick < end:  # a backtest's range is [start, end)
@@ -158,7 +157,7 @@ def evaluator_alerts(rule: Rule, cloudwatch: RecordedCloudWatch, start: datetime
 
 def backtest_alerts(rule: Rule, cloudwatch: RecordedCloudWatch, start: datetime, end: datetime) -> list[tuple]:
     cloudwatch.now = end
-    planned = plan(rule, start, end, end, MetricDirectory(cloudwatch))
+    planned = plan(rule, start, end, end, MetricDirectory(CloudWatchListing(cloudwatch)))
     outcome = replay(planned, CloudWatchMetrics(cloudwatch).read_windows(planned.reads))
     events: dict[str, list[tuple[str, datetime]]] = {}
     for notification in outcome.notifications:

@@ -8,7 +8,8 @@ from functools import cache, partial
 
 from alerting.channels import HttpClient, sender_for
 from alerting.discovery import MetricDirectory
-from alerting.metrics import CloudWatchMetrics
+from alerting.lifecycle import AlertLifecycle
+from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 from alerting.models.channels import Channel
 from alerting.models.inhibitions import Inhibition, InhibitionSpec
 from alerting.models.mute_windows import MuteWindow, MuteWindowSpec
@@ -73,7 +74,7 @@ def build(settings: ApiSettings) -> Services:
     references = References(rules, channels, policies, schedules)
     states = StateRepository(dynamodb, settings.state_table)
     alert_repository = AlertRepository(dynamodb, settings.alerts_table, settings.alert_log_table)
-    alerts = AlertService(alert_repository, states, dynamodb)
+    alerts = AlertService(alert_repository, AlertLifecycle(alert_repository, states))
     send = partial(
         sender_for,
         http=HttpClient(allow_private=settings.allow_private_targets),
@@ -144,12 +145,12 @@ def build(settings: ApiSettings) -> Services:
             console_url=settings.console_url,
         ),
         # a dry run lists what is there now: no cached list
-        tester=RuleTester(metrics, states, MetricDirectory(aws("cloudwatch"), max_age=timedelta(0))),
+        tester=RuleTester(metrics, states, MetricDirectory(CloudWatchListing(aws("cloudwatch")), max_age=timedelta(0))),
         # a backtest's fleet: every series ListMetrics knows from two weeks, as of now (uncached)
         backtests=BacktestService(
             rule_service,
             metrics,
-            MetricDirectory(aws("cloudwatch"), max_age=timedelta(0)),
+            MetricDirectory(CloudWatchListing(aws("cloudwatch")), max_age=timedelta(0)),
             silences,
             mute_windows,
             policies,

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from alerting.discovery import MetricDirectory
 from alerting.errors import MalformedRecord
-from alerting.metrics import CloudWatchMetrics
+from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 from alerting.models.common import parse_time, utcnow
 from alerting.models.policies import EscalationPolicy
 from alerting.models.reports import EvaluationSummary
@@ -48,10 +48,9 @@ def build(settings: EvaluatorSettings) -> Evaluator:
         # The adapter retries throttling itself (jittered, counted): no second layer in botocore.
         metrics=CloudWatchMetrics(client("cloudwatch", settings.region, settings.endpoint_url, max_attempts=1)),
         runs=RunLog(dynamodb, settings.config_table),
-        dynamodb=dynamodb,
         policies=ConfigRepository(dynamodb, settings.config_table, KIND_POLICY, EscalationPolicy, "policy_id"),
         silences=ConfigRepository(dynamodb, settings.config_table, KIND_SILENCE, Silence, "silence_id"),
-        directory=MetricDirectory(client("cloudwatch", settings.region, settings.endpoint_url)),
+        directory=MetricDirectory(CloudWatchListing(client("cloudwatch", settings.region, settings.endpoint_url))),
         shards=ShardQueue(client("sqs", settings.region, settings.endpoint_url), settings.shard_queue_url)
         if settings.shard_queue_url
         else None,

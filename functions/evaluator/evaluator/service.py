@@ -11,14 +11,14 @@ from contextvars import copy_context
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from alerting.discovery import Fleet, MetricDirectory, fleet
 from alerting.errors import ConcurrentUpdate, MetricsUnavailable, NotFound
 from alerting.evaluation import Decision, Observation, Outcome, evaluate_series, is_due
-from alerting.lifecycle import EVALUATOR, change_severity, recover, resolve, settle, start_alert
+from alerting.lifecycle import AlertLifecycle
 from alerting.metrics import MetricQuery, observe, queries_for
-from alerting.models.alerts import ConditionValue, Resolution, SeriesState
+from alerting.models.alerts import ConditionValue, SeriesState
 from alerting.models.common import epoch, floor_minute
 from alerting.models.policies import EscalationPolicy
 from alerting.models.reports import EvaluationSummary
@@ -26,7 +26,6 @@ from alerting.models.rules import Rule
 from alerting.models.silences import Silence
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.config import BUCKETS_BACKFILLED, ConfigRepository, RunLog
-from alerting.repositories.dynamo import transact
 from alerting.repositories.state import StateRepository
 from alerting.sharding import BUCKETS, PLAN_ATTRIBUTES, RulePlan, Shard, bucket_of, plan, weight
 from alerting.ticks import retirement, time_transition
@@ -54,7 +53,6 @@ class Evaluator:
     alerts: AlertRepository
     metrics: MetricReader
     runs: RunLog
-    dynamodb: Any
     # The sweep's configuration; the handler always sets both (tests of evaluation may leave them out).
     policies: ConfigRepository[EscalationPolicy] | None = None
     silences: ConfigRepository[Silence] | None = None
@@ -64,6 +62,10 @@ class Evaluator:
     io_threads: int = 1  # DynamoDB writes of one tick at once (the handler sets 16)
     _buckets_ready: bool = field(default=False, init=False)
     _large: bool = field(default=False, init=False)  # the enabled rules exceeded the budget last tick
+    lifecycle: AlertLifecycle = field(init=False)  # writes every alert change
+
+    def __post_init__(self) -> None:
+        self.lifecycle = AlertLifecycle(self.alerts, self.states, self.rules)
 
     def run(self, now: datetime) -> EvaluationSummary:
         """One tick. Evaluated here, or, when its due series exceed the budget of one invocation,
@@ -140,7 +142,7 @@ class Evaluator:
             if reason is None:
                 continue
             try:
-                summary.alerts_resolved += self._retire(state, reason, tick)
+                summary.alerts_resolved += self.lifecycle.retire(state, reason, tick)
                 summary.state_writes += 1
                 del states[key]
             except Exception:
@@ -234,9 +236,10 @@ class Evaluator:
         tallied and whether it wrote, or None when the rule was disabled or deleted meanwhile
         (nothing to count; the backstop tidies up)."""
         rule, series, observations, decision = change
+        values = [ConditionValue.observed(c, o.value) for c, o in zip(rule.conditions, observations, strict=True)]
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                self._commit(rule, decision, observations, tick)
+                self.lifecycle.record(rule, decision, values, tick)
                 return decision, True
             except ConcurrentUpdate:
                 if attempt == MAX_ATTEMPTS:
@@ -267,7 +270,7 @@ class Evaluator:
             if due is None:
                 continue
             try:
-                transact(self.dynamodb, self.alerts.write_ops(*due))
+                self.lifecycle.advance(due)
                 summary.time_transitions += 1
             except ConcurrentUpdate:
                 continue  # acknowledged or resolved meanwhile: the next tick decides again
@@ -280,48 +283,6 @@ class Evaluator:
             return self.rules.get(rule_id).enabled
         except NotFound:
             return False
-
-    def _retire(self, state: SeriesState, reason: str, now: datetime) -> int:
-        """Resolve the series' open alerts and drop its state, in one transaction."""
-        operations = [self.states.delete_op(state)]
-        resolved = 0
-        for alert_id in filter(None, (state.alert_id, state.nodata_alert_id, state.error_alert_id)):
-            current = self.alerts.get(alert_id)
-            if current.is_open:
-                ended, transition = resolve(current, EVALUATOR, now, reason=reason, resolution=Resolution.auto)
-                operations += self.alerts.write_ops(ended, transition)
-                resolved += 1
-        transact(self.dynamodb, operations)
-        return resolved
-
-    def _commit(
-        self,
-        rule: Rule,
-        decision: Decision,
-        observations: list[Observation],
-        now: datetime,
-    ) -> None:
-        operations = [self.states.put_op(decision.state)]
-        values = [ConditionValue.observed(c, o.value) for c, o in zip(rule.conditions, observations, strict=True)]
-        for change in decision.fire:
-            alert = start_alert(rule, decision.state, change, values, now)
-            operations += self.alerts.write_ops(alert, alert.last_transition)
-        if decision.fire:  # never start an alert for a rule disabled or deleted since the tick began
-            operations.append(self.rules.enabled_check(rule.rule_id))
-        for change in decision.resolve:
-            current = self.alerts.get(change.alert_id)
-            if not current.is_open:  # resolved by hand meanwhile: nothing to announce
-                continue
-            resolved, transition = recover(current, rule, values, now, reason=change.reason)
-            operations += self.alerts.write_ops(resolved, transition)
-        if decision.level is not None:
-            current = self.alerts.get(decision.level.alert_id)
-            operations += self.alerts.write_ops(*change_severity(current, rule, values, decision.level, now))
-        if decision.settle is not None:
-            operations += self.alerts.write_ops(
-                *settle(self.alerts.get(decision.settle.alert_id), decision.settle, now)
-            )
-        transact(self.dynamodb, operations)
 
 
 class Change(NamedTuple):

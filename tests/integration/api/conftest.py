@@ -49,9 +49,7 @@ class Store:
     runs: RunLog
 
     def evaluator(self, value: float | None) -> Evaluator:
-        return Evaluator(
-            self.rules, self.states, self.alerts, FixedMetrics(value), self.runs, self.aws.client("dynamodb")
-        )
+        return Evaluator(self.rules, self.states, self.alerts, FixedMetrics(value), self.runs)
 
     def fire(self, rule: Rule | None = None, at: datetime | None = None) -> Alert:
         """Store `rule` (default: the factory's high-cpu) and let one breaching tick fire it."""

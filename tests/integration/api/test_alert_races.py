@@ -50,7 +50,6 @@ def test_ack_landing_inside_an_evaluator_resolve_is_kept_and_the_resolve_retries
         RacingAlerts(store, ack),
         FixedMetrics(10.0),
         store.runs,
-        store.aws.client("dynamodb"),
     )
 
     # When the ack lands between the evaluator reading the alert and writing the resolve
@@ -69,7 +68,7 @@ def test_ack_losing_to_an_evaluator_resolve_is_refused_not_lost(api, store, monk
     alert = store.fire(at=minutes_ago(10))
     resolve = lambda: store.evaluator(10.0).run(minutes_ago(9))  # noqa: E731
     services = dependencies.build(ApiSettings.from_env())
-    monkeypatch.setattr(services.alerts, "alerts", RacingAlerts(store, resolve))
+    monkeypatch.setattr(services.alerts.lifecycle, "alerts", RacingAlerts(store, resolve))
 
     # When the ack's conditional write fails and it re-reads
     reply = api.post(f"/alerts/{alert.alert_id}/ack", {"by": "alice"})
@@ -86,7 +85,7 @@ def test_manual_resolve_retries_over_a_concurrent_state_write(api, store, monkey
     alert = store.fire(make_rule(resolve_after=2), at=minutes_ago(10))
     tick = lambda: store.evaluator(10.0).run(minutes_ago(9))  # noqa: E731
     services = dependencies.build(ApiSettings.from_env())
-    monkeypatch.setattr(services.alerts, "alerts", RacingAlerts(store, tick))
+    monkeypatch.setattr(services.alerts.lifecycle, "alerts", RacingAlerts(store, tick))
 
     # When the tick writes the series state between the resolve's read and its write
     reply = api.post(f"/alerts/{alert.alert_id}/resolve", {"by": "alice"})

@@ -28,6 +28,7 @@ from alerting.repositories.dynamo import (
     put,
     query_page,
     to_item,
+    transact,
     versioned_put,
 )
 
@@ -158,7 +159,12 @@ class AlertRepository:
         )
         return [from_item(i) for i in items]
 
-    # -- write operations (composed into transactions by the callers) ----------------------------
+    # -- writes (composed by the alert lifecycle, the only caller) ---------------------------------
+    def commit(self, operations: list[Item]) -> None:
+        """All-or-nothing: an alert's new version with its history entry and what changes with it.
+        ConcurrentUpdate when a condition failed (another writer got in first)."""
+        transact(self._client, operations)
+
     def write_ops(self, alert: Alert, transition: Transition) -> list[Item]:
         """The alert at its new version (only over the previous one) and its history entry."""
         item = to_item({**alert.model_dump(mode="json"), "feed": FEED})

@@ -1,8 +1,9 @@
-"""Alert transitions as pure functions: (alert, actor, now) → (next alert, history entry).
+"""Alert transitions as pure functions of any alert, whatever its source: (alert, actor, now) →
+(next alert, history entry).
 
-The evaluator starts and auto-resolves; the API acknowledges and resolves by hand. Each
-transition bumps ``version`` and sets ``last_transition``, which is what the notifier reads
-from the stream record.
+Each transition bumps ``version`` and sets ``last_transition``, which is what the notifier reads
+from the stream record. What only a rule's evaluation does (start, recover, change severity,
+settle) is in ``rule_alerts``.
 """
 
 from __future__ import annotations
@@ -10,70 +11,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from alerting.errors import Conflict
-from alerting.evaluation import AlertChange
-from alerting.models.alerts import (
-    Alert,
-    AlertKind,
-    ConditionValue,
-    Resolution,
-    SeriesState,
-    SeriesStatus,
-    Transition,
-)
+from alerting.models.alerts import Alert, Resolution, Transition
 from alerting.models.common import AlertEvent, AlertStatus
 from alerting.models.policies import EscalationPolicySpec
-from alerting.models.rules import Rule
 from alerting.models.silences import Silence, alert_labels, silencing
-from alerting.templating import render_annotations
 
-EVALUATOR = "evaluator"
-KIND_SUFFIX = {AlertKind.threshold: "", AlertKind.nodata: " (no data)", AlertKind.error: " (query error)"}
 SYSTEM = "system"  # the actor of time-driven transitions (escalation, repeat, lapsed acks)
 
 
-def start_alert(
-    rule: Rule, state: SeriesState, change: AlertChange, values: list[ConditionValue], now: datetime
-) -> Alert:
-    transition = Transition(
-        alert_id=change.alert_id,
-        seq=1,
-        event=change.event,
-        at=now,
-        actor=EVALUATOR,
-        reason=change.reason,
-    )
-    alert = Alert(
-        alert_id=change.alert_id,
-        rule_id=rule.rule_id,
-        rule_name=rule.name + KIND_SUFFIX[change.kind],
-        kind=change.kind,
-        fingerprint=state.fingerprint,
-        series=state.series,
-        severity=change.severity or rule.severity,
-        category=rule.category,
-        labels=rule.labels,
-        annotations={},
-        status=AlertStatus.firing,
-        values=values,
-        channels=rule.channels,
-        escalation_policy_id=rule.escalation_policy_id,
-        escalation_level=1 if rule.escalation_policy_id else 0,  # level 1 hears the firing
-        escalation_reached=1 if rule.escalation_policy_id else 0,
-        escalated_at=now if rule.escalation_policy_id else None,
-        flapping=change.quiet,
-        started_at=now,
-        updated_at=now,
-        last_transition=transition,
-    )
-    annotations = render_annotations(rule.annotations, alert)
-    if change.kind is AlertKind.nodata:
-        annotations.setdefault("summary", f"{rule.name}: no data ({change.reason})")
-    if change.kind is AlertKind.error:
-        annotations = {"summary": f"{rule.name}: cannot be evaluated ({change.reason})"}
-    return alert.model_copy(update={"annotations": annotations})
-
-
-def _advance(
+def advance(
     alert: Alert,
     event: AlertEvent,
     actor: str,
@@ -99,7 +45,7 @@ def acknowledge(
     if alert.status is not AlertStatus.firing:
         raise Conflict(f"alert {alert.alert_id} is {alert.status}; only a firing alert can be acknowledged")
     expires = now + timedelta(seconds=expires_in_seconds) if expires_in_seconds else None
-    return _advance(
+    return advance(
         alert,
         AlertEvent.acknowledged,
         actor,
@@ -121,7 +67,7 @@ def unacknowledge(
     if alert.status is not AlertStatus.acknowledged:
         raise Conflict(f"alert {alert.alert_id} is {alert.status}; only an acknowledged alert can be unacknowledged")
     restart = alert.escalation_policy_id is not None
-    return _advance(
+    return advance(
         alert,
         AlertEvent.unacknowledged,
         actor,
@@ -162,7 +108,7 @@ def due_transition(
             else:
                 level, cycle = 0, 0  # the policy is done
             if level:
-                return _advance(
+                return advance(
                     alert,
                     AlertEvent.escalated,
                     SYSTEM,
@@ -177,7 +123,7 @@ def due_transition(
     if repeat_interval_seconds is not None:
         last = alert.repeated_at or alert.started_at
         if last + timedelta(seconds=repeat_interval_seconds) <= now:
-            return _advance(
+            return advance(
                 alert,
                 AlertEvent.repeat,
                 SYSTEM,
@@ -195,7 +141,7 @@ def resolve(
 ) -> tuple[Alert, Transition]:
     if not alert.is_open:
         raise Conflict(f"alert {alert.alert_id} is already resolved")
-    return _advance(
+    return advance(
         alert,
         AlertEvent.resolved,
         actor,
@@ -207,51 +153,6 @@ def resolve(
         resolved_by=actor,
         resolution=resolution,
     )
-
-
-def recover(
-    alert: Alert, rule: Rule, values: list[ConditionValue], now: datetime, *, reason: str
-) -> tuple[Alert, Transition]:
-    """The evaluator's resolve: the alert carries the values that recovered, and its annotations
-    are rendered again with them (a resolved message must not repeat the breach's numbers)."""
-    resolved, transition = resolve(alert, EVALUATOR, now, reason=reason, resolution=Resolution.auto)
-    return _with_values(resolved, rule, values), transition
-
-
-def change_severity(
-    alert: Alert, rule: Rule, values: list[ConditionValue], change: AlertChange, now: datetime
-) -> tuple[Alert, Transition]:
-    """An open alert rose to its rule's critical severity or fell back to the warning one: the
-    same alert, `severity_changed`, with the values of the evaluation that changed it."""
-    assert change.severity is not None
-    changed, transition = _advance(
-        alert, AlertEvent.severity_changed, EVALUATOR, now, change.reason, "", severity=change.severity
-    )
-    return _with_values(changed, rule, values), transition
-
-
-def _with_values(alert: Alert, rule: Rule, values: list[ConditionValue]) -> Alert:
-    """The alert with this evaluation's values, its annotations rendered again with them."""
-    alert = alert.model_copy(update={"values": values})
-    if alert.kind is AlertKind.threshold:
-        alert = alert.model_copy(update={"annotations": render_annotations(rule.annotations, alert)})
-    return alert
-
-
-def settle(alert: Alert, change: AlertChange, now: datetime) -> tuple[Alert, Transition]:
-    """A flapping series settled: its latest alert announces where it is (``change.event``:
-    `firing` while open, escalation from level 1; else `resolved` once more), and is no longer
-    quiet. Its earlier cycles are in the history, recorded but not notified."""
-    restart = alert.is_open and alert.escalation_policy_id is not None
-    changes: dict[str, object] = {"flapping": False}
-    if alert.status is AlertStatus.firing:
-        changes |= {
-            "escalation_level": 1 if restart else 0,
-            "escalation_cycle": 0,
-            "escalated_at": now if restart else None,
-            "repeated_at": now,
-        }
-    return _advance(alert, change.event, EVALUATOR, now, change.reason, "", settled=True, **changes)
 
 
 SILENCE_END_WINDOW = timedelta(minutes=5)  # a silence end a late or retried tick still catches
@@ -275,7 +176,7 @@ def silence_ended(alert: Alert, silences: list[Silence], now: datetime) -> tuple
             if silencing(silences, alert, now) is not None:
                 return None
             restart = alert.escalation_policy_id is not None
-            return _advance(
+            return advance(
                 alert,
                 AlertEvent.firing,
                 SYSTEM,
@@ -289,26 +190,3 @@ def silence_ended(alert: Alert, silences: list[Silence], now: datetime) -> tuple
                 repeated_at=now,
             )
     return None
-
-
-def forget_alert(state: SeriesState, alert: Alert, at: int) -> SeriesState:
-    """The series after its alert was resolved by hand or by a rule change (``at``, epoch
-    seconds): history cleared, so it fires again only after M of N new breaches (and the
-    cooldown). Ticks up to ``at`` count as seen: a tick that changed nothing stored nothing, and
-    redelivered after this (EventBridge retries within five minutes) it would count its breach
-    into the fresh history a second time."""
-    seen = {"last_resolved_at": at, "last_tick": max(state.last_tick, at)}
-    if alert.kind is AlertKind.nodata:
-        return state.model_copy(update={"nodata_alert_id": None, "missing_streak": 0, **seen})
-    if alert.kind is AlertKind.error:
-        return state.model_copy(update={"error_alert_id": None, "error_streak": 0, **seen})
-    return state.model_copy(
-        update={
-            "alert_id": None,
-            "history": "",
-            "history_at": [],
-            "recovered_streak": 0,
-            "status": SeriesStatus.ok,
-            **seen,
-        }
-    )
