@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from alerting import sandbox
 from alerting.errors import InvalidTemplate
 from alerting.samples import channel_sample, rule_sample
-from alerting.templating import MAX_RENDERED, TemplateFailure, check, render
+from alerting.sandbox import environment
+from alerting.sandbox.budget import MAX_RENDERED
+from alerting.templating import TemplateFailure, check, render
 from tests.factories import make_rule
 from tests.unit.channels.builders import make_alert
 
@@ -211,8 +212,8 @@ def test_compiling_a_template_evaluates_none_of_its_filters(monkeypatch: pytest.
         calls.append(width)
         return value.center(width)
 
-    monkeypatch.setitem(sandbox.ENV.filters, "center", center)
-    sandbox.ENV.from_string("{% if false %}{{ 'x'|center(5) }}{% endif %}")
+    monkeypatch.setitem(environment.ENV.filters, "center", center)
+    environment.ENV.from_string("{% if false %}{{ 'x'|center(5) }}{% endif %}")
     assert calls == []
     assert render("{{ 'x'|center(5) }}", {}) == "  x  "
     assert calls == [5]

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from alerting.models.alerts import Alert
 
 logger = logging.getLogger(__name__)
-MAX_RENDERED = 20_000
 MAX_ANNOTATION = 4_000
 
 
@@ -51,17 +50,17 @@ def context(alert: Alert, event: str | None = None) -> dict[str, Any]:
 
 
 def render(source: str, variables: dict[str, Any]) -> str:
-    from alerting import sandbox  # Jinja, on the first render only
+    from alerting.sandbox import environment  # Jinja, on the first render only
 
     allowance = _invocation.get()
     if allowance is None:
-        return sandbox.render(source, variables)
+        return environment.render(source, variables)
     left = allowance.left()
     if left <= 0:
         raise TemplateFailure("the templates' time for this tick or batch is spent")
     started = time.thread_time()
     try:
-        return sandbox.render(source, variables, left)
+        return environment.render(source, variables, left)
     finally:
         allowance.spend(time.thread_time() - started)
 
@@ -107,12 +106,14 @@ def check(source: str, field: str, sample: Alert) -> None:
     constants overrunning its budget (in any branch), or that fails, overruns its budget or
     reaches the output cap on ``sample``. Labels and annotations the sample lacks read as empty:
     a channel's template may name labels that only some rules set."""
-    from alerting import sandbox
+    from alerting.sandbox.budget import MAX_RENDERED
+    from alerting.sandbox.constants import constant_error
+    from alerting.sandbox.environment import parse_error
 
-    problem = sandbox.parse_error(source)
+    problem = parse_error(source)
     if problem is not None:
         raise InvalidTemplate(field, f"template does not parse: {problem}")
-    problem = sandbox.constant_error(source)
+    problem = constant_error(source)
     if problem is not None:
         raise InvalidTemplate(field, f"template overruns its budget: {problem}")
     variables = context(sample)

@@ -1,6 +1,6 @@
 """Upper bounds, computed from a call's inputs before it runs, on the size of what a filter or a
-method called from a template builds: ``alerting.sandbox`` refuses a call whose bound is past
-the cap, so ``'x'|center(10**9)`` never allocates its gigabyte.
+method called from a template builds: ``alerting.sandbox.calls`` refuses a call whose bound is
+past the cap, so ``'x'|center(10**9)`` never allocates its gigabyte.
 
 Sizes count characters once stringified, as `size_of` measures them. A bound counts every
 amplification a call's arguments ask for (a width, a count, a separator per item, a prefix per
@@ -11,11 +11,9 @@ before the check after it refuses the result.
 
 from __future__ import annotations
 
-import inspect
 import re
 import string
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from functools import cache
 from typing import Any
 
 from jinja2.utils import Namespace
@@ -231,18 +229,6 @@ FILTER_BOUNDS: dict[str, FilterBound] = {
     "pprint": lambda p, limit: size_of(p["value"], limit, 1),
 }
 
-# Filters whose result is (part of) their input, a number, or a lazy iterator whose items other
-# checked calls build: nothing to bound before, nothing new to count after.
-SELECTING_FILTERS = frozenset(
-    {
-        "attr", "count", "d", "default", "first", "items", "last", "length", "map", "max",
-        "min", "random", "reject", "rejectattr", "select", "selectattr", "unique",
-    }
-)  # fmt: skip
-
-# Filters whose bound needs the number of items (a lazy input is listed first, within the budget).
-COUNTING_FILTERS = frozenset({"join", "sum"})
-
 
 def filter_bound(name: str, arguments: Mapping[str, Any], limit: int) -> int:
     """The bound of filter ``name`` from its arguments by name (any filter of FILTER_BOUNDS)."""
@@ -258,7 +244,8 @@ MethodBound = Callable[[Any, list[Any], int], int]
 
 # Methods of the builtin types (str, bytes, list, dict...) that amplify, with the bound of their
 # result from their arguments (positional, as bound to the method's signature after ``self``).
-# ``format`` and ``format_map`` go through `format_bound`.
+# ``format`` and ``format_map`` go through `format_bound`; `calls.LINEAR_METHODS` are bounded by
+# their inputs, and a method on neither list is refused.
 METHOD_BOUNDS: dict[str, MethodBound] = {
     "center": lambda owner, a, limit: len(owner) + _count(a[0]),
     "ljust": lambda owner, a, limit: len(owner) + _count(a[0]),
@@ -269,40 +256,3 @@ METHOD_BOUNDS: dict[str, MethodBound] = {
     "replace": lambda owner, a, limit: len(owner) + _replacements(owner, a[0], a[2], limit) * size_of(a[1], limit),
     "translate": lambda owner, a, limit: len(owner) * _longest(a[0], limit),
 }
-# Methods that build at most a few times their inputs.
-LINEAR_METHODS = frozenset(
-    {
-        "capitalize", "casefold", "copy", "decode", "encode", "escape", "hex", "lower", "lstrip",
-        "maketrans", "partition", "removeprefix", "removesuffix", "rpartition", "rsplit",
-        "rstrip", "split", "splitlines", "strip", "striptags", "swapcase", "title", "unescape",
-        "upper",
-    }
-)  # fmt: skip
-# Methods that return a part of their input, a number or a view: nothing new to count.
-SELECTING_METHODS = frozenset(
-    {
-        "as_integer_ratio", "bit_count", "bit_length", "conjugate", "count", "endswith", "find",
-        "get", "index", "is_integer", "isalnum", "isalpha", "isascii", "isdecimal", "isdigit",
-        "isdisjoint", "isidentifier", "islower", "isnumeric", "isprintable", "isspace",
-        "istitle", "isupper", "items", "keys", "rfind", "rindex", "startswith", "values",
-    }
-)  # fmt: skip
-# Whose methods are held to these lists; any other method of theirs is refused
-# (``(1).to_bytes(10**9, 'big')``, ``{}.fromkeys(...)``).
-BUILTIN_TYPES = (str, bytes, bytearray, int, float, list, tuple, dict, set, frozenset)
-
-
-@cache
-def signature(function: Callable[..., Any]) -> inspect.Signature:
-    return inspect.signature(function)
-
-
-def bind(function: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The call's arguments by name, defaults filled in; None if they do not fit the signature
-    (the call itself then fails)."""
-    try:
-        bound = signature(function).bind(*args, **kwargs)
-    except TypeError:
-        return None
-    bound.apply_defaults()
-    return dict(bound.arguments)
