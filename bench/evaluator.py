@@ -31,12 +31,12 @@ from typing import Any
 from alerting.discovery import MetricDirectory
 from alerting.evaluation import AlertChange, Observation, evaluate_series, initial_state
 from alerting.lifecycle import start_alert
-from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 from alerting.models.alerts import AlertKind
 from alerting.models.policies import EscalationPolicy
 from alerting.models.reports import EvaluationSummary
 from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertRepository
+from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 from alerting.repositories.config import KIND_POLICY, KIND_RULE, ConfigRepository, RunLog
 from alerting.repositories.dynamo import to_item
 from alerting.repositories.state import StateRepository
@@ -230,7 +230,7 @@ def sweep_cost(open_alerts: int) -> tuple[int, int, int, int]:
     evaluator = bench_evaluator(dynamodb, FakeCloudWatch(), policies=policies)
     dynamodb.calls.clear()
     summary = EvaluationSummary(tick=T0)
-    evaluator._sweep({with_policy.rule_id: with_policy}, T0, summary)
+    evaluator.sweep.run({with_policy.rule_id: with_policy}, T0, summary)
     return dynamodb.reads(), dynamodb.writes(), summary.open_alerts, summary.time_transitions
 
 

@@ -28,7 +28,8 @@ from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.config import BUCKETS_BACKFILLED, ConfigRepository, RunLog
 from alerting.repositories.state import StateRepository
 from alerting.sharding import BUCKETS, PLAN_ATTRIBUTES, RulePlan, Shard, bucket_of, plan, weight
-from alerting.ticks import retirement, time_transition
+from alerting.ticks import retirement
+from evaluator.sweep import Sweep
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # a lost race is retried after re-reading; the re-read normally says "duplicate"
@@ -63,9 +64,11 @@ class Evaluator:
     _buckets_ready: bool = field(default=False, init=False)
     _large: bool = field(default=False, init=False)  # the enabled rules exceeded the budget last tick
     lifecycle: AlertLifecycle = field(init=False)  # writes every alert change
+    sweep: Sweep = field(init=False)  # what time alone does to open alerts
 
     def __post_init__(self) -> None:
         self.lifecycle = AlertLifecycle(self.alerts, self.states, self.rules)
+        self.sweep = Sweep(self.alerts, self.rules, self.lifecycle, self.policies, self.silences)
 
     def run(self, now: datetime) -> EvaluationSummary:
         """One tick. Evaluated here, or, when its due series exceed the budget of one invocation,
@@ -91,7 +94,7 @@ class Evaluator:
             rules = rules if rules is not None else {r.rule_id: r for r in self.rules.all()}
             due_rules = [rules[p.rule_id] for p in due if p.rule_id in rules and rules[p.rule_id].enabled]
             self._evaluate_rules(rules, due_rules, self.states.load_all(), tick, summary)
-        self._sweep(rules, tick, summary)
+        self.sweep.run(rules, tick, summary)
         return self._finish(summary, started, calls_before)
 
     def _plans(self) -> list[RulePlan]:
@@ -251,32 +254,6 @@ class Evaluator:
                 if not decision.changed:
                     return decision, False
         raise AssertionError("unreachable")
-
-    def _sweep(self, rules: dict[str, Rule] | None, tick: datetime, summary: EvaluationSummary) -> None:
-        """Time-driven transitions (escalation, reminders, lapsed acknowledgements, silence ends)
-        of every open alert, as of the tick. Each write is conditional on the version read, and each moves its
-        own due time past the tick: a duplicated, retried or overlapping tick writes nothing more.
-        ``rules``: None when the tick only planned; then the rules of the open alerts are read."""
-        open_alerts = self.alerts.open_alerts()
-        summary.open_alerts = len(open_alerts)
-        if rules is None:
-            rules = self.rules.get_many(sorted({a.rule_id for a in open_alerts})) if open_alerts else {}
-        wanted = {a.escalation_policy_id for a in open_alerts} - {None}
-        policies = {p.policy_id: p for p in self.policies.all()} if wanted and self.policies else {}
-        silences = list(self.silences.all()) if open_alerts and self.silences else []
-        for alert in open_alerts:
-            policy = policies.get(alert.escalation_policy_id or "")
-            due = time_transition(alert, rules.get(alert.rule_id), policy, silences, tick)
-            if due is None:
-                continue
-            try:
-                self.lifecycle.advance(due)
-                summary.time_transitions += 1
-            except ConcurrentUpdate:
-                continue  # acknowledged or resolved meanwhile: the next tick decides again
-            except Exception:
-                logger.exception("time-driven transition failed", extra={"alert_id": alert.alert_id})
-                summary.errors += 1
 
     def _still_enabled(self, rule_id: str) -> bool:
         try:
