@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 from alerting.backtest import Budget, plan, replay
 from alerting.discovery import MetricDirectory
-from alerting.metrics import CloudWatchMetrics
 from alerting.models.rules import Rule
 from alerting.recorded import RecordedCloudWatch
+from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 DAYS = 14
@@ -75,11 +75,11 @@ def fleet(series: int) -> dict[str, float]:
     hosts = [{"Host": f"i-{h:04d}"} for h in range(series)]
     cloudwatch = recorded(hosts, 1)  # ListMetrics needs them; the plan does not read the data
     rule = cpu_rule({"Host": "*"})
-    planned = plan(rule, NOW - timedelta(days=DAYS), NOW, NOW, MetricDirectory(cloudwatch))
+    planned = plan(rule, NOW - timedelta(days=DAYS), NOW, NOW, MetricDirectory(CloudWatchListing(cloudwatch)))
     budget = Budget.of([planned])
     reader = CloudWatchMetrics(cloudwatch)
     reader.read_windows(planned.reads)  # counted by the adapter, pages included
-    day = plan(rule, NOW - timedelta(days=1), NOW, NOW, MetricDirectory(cloudwatch))
+    day = plan(rule, NOW - timedelta(days=1), NOW, NOW, MetricDirectory(CloudWatchListing(cloudwatch)))
     values = CloudWatchMetrics(cloudwatch).read_windows(day.reads)
     started = time.perf_counter()
     outcome = replay(day, values)

@@ -23,11 +23,13 @@ from alerting.discovery import MetricDirectory
 from alerting.errors import InvalidInput, MetricsUnavailable
 from alerting.evaluation import AlertChange, initial_state
 from alerting.lifecycle import start_alert
-from alerting.metrics import MAX_DATAPOINTS_PER_CALL, CloudWatchMetrics, WindowRead, window_reads
+from alerting.metrics import MAX_DATAPOINTS_PER_CALL, WindowRead, window_reads
 from alerting.models.alerts import AlertKind
 from alerting.models.common import AlertEvent
 from alerting.models.mute_windows import MuteWindow
+from alerting.models.rules import MetricSpec
 from alerting.recorded import RecordedCloudWatch
+from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 from tests.factories import make_rule, make_silence
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -54,7 +56,7 @@ def test_fourteen_days_of_a_five_minute_window_are_five_queries_in_five_calls():
 def test_a_hundred_series_fleet_for_fourteen_days_is_twenty_calls():
     metric = {"namespace": "App/Service", "name": "CPUUtilization", "dimensions": {"Host": "*"}}
     rule = make_rule(conditions=[{"metric": metric, "operator": "gte", "threshold": 85}])
-    directory = MetricDirectory(fleet_cloudwatch(100))
+    directory = MetricDirectory(CloudWatchListing(fleet_cloudwatch(100)))
     planned = plan(rule, DAYS_14, NOW, NOW, directory)
     budget = Budget.of([planned])
     assert (len(planned.series), planned.list_metrics_calls) == (100, 1)
@@ -130,11 +132,11 @@ def test_read_windows_fails_the_backtest_when_cloudwatch_fails_a_query():
 def test_historic_listing_lists_a_metric_while_a_window_of_the_last_three_hours_had_data():
     end = int(NOW.timestamp())
     listing = HistoricListing({(CPU, 300, end): 1.0})
-    request = {"Namespace": "App/Service", "MetricName": "CPUUtilization", "Dimensions": [{"Name": "Service"}]}
+    metric = MetricSpec(namespace="App/Service", name="CPUUtilization", dimensions={"Service": "*"})
     listed = []
     for hours in (-1, 0, 2, 3):
         listing.now = NOW + timedelta(hours=hours)
-        listed.append(len(listing.list_metrics(**request)["Metrics"]))
+        listed.append(len(listing.dimensions(metric, recently_active=True)))
     assert listed == [0, 1, 1, 0]
 
 

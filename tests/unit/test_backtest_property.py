@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 from alerting.backtest import plan, replay
 from alerting.discovery import MetricDirectory
-from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 from alerting.models.rules import Rule
 from alerting.recorded import RecordedCloudWatch
 from alerting.repositories.alerts import AlertRepository
+from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 from alerting.repositories.config import KIND_RULE, ConfigRepository, RunLog
 from alerting.repositories.state import StateRepository
 from bench.fake_dynamodb import FakeDynamoDB

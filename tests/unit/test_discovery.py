@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from alerting.discovery import MetricDirectory, fleet
 from alerting.errors import MetricsUnavailable
 from alerting.models.rules import Rule
+from alerting.repositories.cloudwatch import CloudWatchListing
 from tests.factories import T0, condition, metric, rule_data
 
 
@@ -58,7 +59,7 @@ def test_lists_with_name_only_filters_pages_and_keeps_exact_dimension_sets(cloud
         REQUEST,
     )
     stub.add_response("list_metrics", {"Metrics": listed({"InstanceId": "i-1"})}, {**REQUEST, "NextToken": "t"})
-    directory = MetricDirectory(client)
+    directory = MetricDirectory(CloudWatchListing(client))
 
     found = fleet(fleet_rule(), directory, T0)
 
@@ -71,7 +72,7 @@ def test_the_list_is_cached_for_five_minutes_of_tick_time(cloudwatch):
     """The tick's clock, not the wall clock: a replay of a day in a second discovers the
     instance that appeared at 00:06 by the 00:10 tick, as production would."""
     client, stub = cloudwatch
-    directory = MetricDirectory(client)
+    directory = MetricDirectory(CloudWatchListing(client))
     stub.add_response("list_metrics", {"Metrics": listed({"InstanceId": "i-1"})}, REQUEST)
     stub.add_response("list_metrics", {"Metrics": listed({"InstanceId": "i-1"}, {"InstanceId": "i-2"})}, REQUEST)
     stub.add_response("list_metrics", {"Metrics": listed({"InstanceId": "i-1"})}, REQUEST)
@@ -113,7 +114,7 @@ def test_fixed_dimensions_filter_by_value_and_conditions_join_on_the_wildcard(cl
         {**base, "MetricName": "Requests"},
     )
 
-    found = fleet(rule, MetricDirectory(client), T0)
+    found = fleet(rule, MetricDirectory(CloudWatchListing(client)), T0)
 
     # the union: "web" has requests but no errors yet; its errors read as missing data
     assert found.series == [{"Env": "prod", "Service": "pay"}, {"Env": "prod", "Service": "web"}]
@@ -123,7 +124,10 @@ def test_max_series_caps_the_fleet_keeping_series_with_state_first(cloudwatch):
     client, stub = cloudwatch
     stub.add_response("list_metrics", {"Metrics": listed(*({"InstanceId": f"i-{n}"} for n in range(5)))}, REQUEST)
     found = fleet(
-        fleet_rule(max_series=2), MetricDirectory(client), T0, known=[{"InstanceId": "i-4"}, {"Service": "x"}]
+        fleet_rule(max_series=2),
+        MetricDirectory(CloudWatchListing(client)),
+        T0,
+        known=[{"InstanceId": "i-4"}, {"Service": "x"}],
     )
     assert (found.series, found.excess) == ([{"InstanceId": "i-4"}, {"InstanceId": "i-0"}], 3)
 
@@ -131,7 +135,7 @@ def test_max_series_caps_the_fleet_keeping_series_with_state_first(cloudwatch):
 def test_a_series_with_state_is_kept_after_it_stops_being_listed(cloudwatch):
     client, stub = cloudwatch
     stub.add_response("list_metrics", {"Metrics": []}, REQUEST)
-    found = fleet(fleet_rule(), MetricDirectory(client), T0, known=[{"InstanceId": "i-9"}])
+    found = fleet(fleet_rule(), MetricDirectory(CloudWatchListing(client)), T0, known=[{"InstanceId": "i-9"}])
     assert found.series == [{"InstanceId": "i-9"}]
 
 
@@ -139,7 +143,7 @@ def test_a_failed_listing_is_metrics_unavailable(cloudwatch):
     client, stub = cloudwatch
     stub.add_client_error("list_metrics", "Throttling", http_status_code=400)
     with pytest.raises(MetricsUnavailable):
-        fleet(fleet_rule(), MetricDirectory(client), T0)
+        fleet(fleet_rule(), MetricDirectory(CloudWatchListing(client)), T0)
 
 
 def test_a_single_series_rule_needs_no_discovery():

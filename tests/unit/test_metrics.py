@@ -11,8 +11,9 @@ from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
 from alerting.evaluation import Observation
-from alerting.metrics import CloudWatchMetrics, MetricQuery, batches
+from alerting.metrics import MetricQuery, batches
 from alerting.models.rules import MetricSpec
+from alerting.repositories.cloudwatch import CloudWatchMetrics
 
 END = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 

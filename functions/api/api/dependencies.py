@@ -9,7 +9,6 @@ from functools import cache, partial
 from alerting.channels import HttpClient, sender_for
 from alerting.discovery import MetricDirectory
 from alerting.lifecycle import AlertLifecycle
-from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 from alerting.models.channels import Channel
 from alerting.models.inhibitions import Inhibition, InhibitionSpec
 from alerting.models.mute_windows import MuteWindow, MuteWindowSpec
@@ -18,6 +17,7 @@ from alerting.models.rules import Rule
 from alerting.models.schedules import Schedule, ScheduleSpec
 from alerting.models.silences import Silence
 from alerting.repositories.alerts import AlertRepository
+from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 from alerting.repositories.config import (
     KIND_CHANNEL,
     KIND_INHIBITION,

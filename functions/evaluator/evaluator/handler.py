@@ -12,13 +12,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from alerting.discovery import MetricDirectory
 from alerting.errors import MalformedRecord
-from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 from alerting.models.common import parse_time, utcnow
 from alerting.models.policies import EscalationPolicy
 from alerting.models.reports import EvaluationSummary
 from alerting.models.rules import Rule
 from alerting.models.silences import Silence
 from alerting.repositories.alerts import AlertRepository
+from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 from alerting.repositories.config import KIND_POLICY, KIND_RULE, KIND_SILENCE, ConfigRepository, RunLog
 from alerting.repositories.queues import ShardQueue
 from alerting.repositories.state import StateRepository

@@ -49,7 +49,7 @@ from alerting.models.alerts import Alert, Transition
 from alerting.models.common import AlertEvent, epoch, floor_minute, iso
 from alerting.models.mute_windows import MuteWindow
 from alerting.models.policies import EscalationPolicySpec
-from alerting.models.rules import Rule
+from alerting.models.rules import MetricSpec, Rule
 from alerting.models.silences import Silence, silencing
 from alerting.ticks import MINUTE, Change, RuleReplay
 
@@ -296,33 +296,29 @@ class HistoricListing:
 
     def __init__(self, values: WindowValues) -> None:
         self.now: datetime | None = None
+        self.calls = 0
         ends: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[int]] = defaultdict(list)
         for metric, _, end in values:
             ends[metric[:3]].append(end)
         self._ends = {key: sorted(found) for key, found in ends.items()}
 
-    def list_metrics(self, **request: Any) -> dict[str, Any]:
+    def dimensions(self, metric: MetricSpec, *, recently_active: bool) -> list[dict[str, str]]:
+        """A `MetricListing` (every listing is as of the three hours before ``now``)."""
         assert self.now is not None
+        self.calls += 1
         high = epoch(self.now)
         low = high - int(RECENTLY_ACTIVE.total_seconds())
-        wanted = request.get("Dimensions", [])
         found = []
         for (namespace, name, dimensions), ends in sorted(self._ends.items()):
             values = dict(dimensions)
-            if namespace != request["Namespace"] or name != request["MetricName"]:
+            if namespace != metric.namespace or name != metric.name:
                 continue
-            if not all(f["Name"] in values and values[f["Name"]] == f.get("Value", values[f["Name"]]) for f in wanted):
+            if not all(k in values and (k in metric.wildcards or values[k] == v) for k, v in metric.dimensions.items()):
                 continue
             after = bisect.bisect_right(ends, low)
             if after < len(ends) and ends[after] <= high:
-                found.append(
-                    {
-                        "Namespace": namespace,
-                        "MetricName": name,
-                        "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions],
-                    }
-                )
-        return {"Metrics": found}
+                found.append(values)
+        return found
 
 
 # -- running ------------------------------------------------------------------------------------

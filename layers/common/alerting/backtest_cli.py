@@ -120,10 +120,10 @@ def _here(
     from alerting.backtest import Limits, Quieting, as_json, run
     from alerting.discovery import MetricDirectory
     from alerting.errors import NotFound
-    from alerting.metrics import CloudWatchMetrics
     from alerting.models.mute_windows import MuteWindow
     from alerting.models.rules import Rule
     from alerting.models.silences import Silence
+    from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
     from alerting.repositories.config import KIND_MUTE_WINDOW, KIND_RULE, KIND_SILENCE, ConfigRepository
 
     dynamodb, cloudwatch = (
@@ -150,7 +150,7 @@ def _here(
 
     common: dict[str, Any] = {
         "metrics": CloudWatchMetrics(cloudwatch),
-        "directory": MetricDirectory(cloudwatch, max_age=timedelta(0)),
+        "directory": MetricDirectory(CloudWatchListing(cloudwatch), max_age=timedelta(0)),
         "saved": saved if edited is not None else None,
         "quieting": quieting,
         "limits": limits,

@@ -2,8 +2,9 @@
 
 A condition such as ``CPUUtilization{InstanceId=*}`` is listed with its fixed dimensions as
 filters and each wildcard as a name-only filter, `RecentlyActive=PT3H` (metrics with data in
-the last three hours). A listed metric counts only if its dimension names are exactly the
-condition's (GetMetricData needs the exact set). The conditions of a rule join on the wildcard
+the last three hours; the call is the adapter's, ``alerting.repositories.cloudwatch``). A
+listed metric counts only if its dimension names are exactly the condition's (GetMetricData
+needs the exact set). The conditions of a rule join on the wildcard
 dimensions: the rule's series are the union of every condition's bindings (a series one
 condition lacks reads as missing data there), together with the series the rule already has
 state for (so a series that stops reporting is still evaluated until it resolves or retires).
@@ -18,26 +19,37 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-from botocore.exceptions import BotoCoreError, ClientError
+from typing import Protocol
 
 from alerting.errors import MetricsUnavailable
 from alerting.models.rules import MetricSpec, Rule
 
 Binding = tuple[tuple[str, str], ...]  # a wildcard dimension's values, sorted by name
 CACHE_AGE = timedelta(minutes=5)
-RECENTLY_ACTIVE = "PT3H"  # the only value ListMetrics accepts
+
+
+class MetricListing(Protocol):
+    """ListMetrics: ``CloudWatchListing`` in production, the backtest's historic listing in a replay."""
+
+    calls: int  # ListMetrics calls made, a page each
+
+    def dimensions(self, metric: MetricSpec, *, recently_active: bool) -> list[dict[str, str]]:
+        """The dimensions of every metric listed under ``metric``'s fixed dimensions and wildcard
+        names, with data in the last three hours (``recently_active``) or else in two weeks."""
+        ...
 
 
 class MetricDirectory:
-    """ListMetrics behind a cache of ``max_age`` of tick time. Handed its ``cloudwatch`` client."""
+    """A ``listing`` behind a cache of ``max_age`` of tick time."""
 
-    def __init__(self, client: Any, *, max_age: timedelta = CACHE_AGE) -> None:
-        self._client = client
+    def __init__(self, listing: MetricListing, *, max_age: timedelta = CACHE_AGE) -> None:
+        self._listing = listing
         self._max_age = max_age
-        self._cache: dict[tuple[Any, ...], tuple[datetime, list[Binding]]] = {}
-        self.calls = 0
+        self._cache: dict[tuple[object, ...], tuple[datetime, list[Binding]]] = {}
+
+    @property
+    def calls(self) -> int:
+        return self._listing.calls
 
     def bindings(self, metric: MetricSpec, at: datetime) -> list[Binding]:
         """Every series of ``metric``'s wildcards that reported in the three hours before ``at``
@@ -57,28 +69,9 @@ class MetricDirectory:
         return self._list(metric, recently_active=False)
 
     def _list(self, metric: MetricSpec, recently_active: bool = True) -> list[Binding]:
-        wildcards = metric.wildcards
-        filters = [{"Name": k, "Value": v} if k not in wildcards else {"Name": k} for k, v in metric.dimensions.items()]
-        request: dict[str, Any] = {"Namespace": metric.namespace, "MetricName": metric.name, "Dimensions": filters}
-        if recently_active:
-            request["RecentlyActive"] = RECENTLY_ACTIVE
         names = set(metric.dimensions)
-        found: set[Binding] = set()
-        try:
-            while True:
-                self.calls += 1
-                page = self._client.list_metrics(**request)
-                for listed in page.get("Metrics", []):
-                    dimensions = {d["Name"]: d["Value"] for d in listed.get("Dimensions", [])}
-                    if set(dimensions) == names:
-                        found.add(tuple((k, dimensions[k]) for k in wildcards))
-                token = page.get("NextToken")
-                if not token:
-                    break
-                request["NextToken"] = token
-        except (ClientError, BotoCoreError) as exc:
-            raise MetricsUnavailable(f"ListMetrics failed: {type(exc).__name__}") from None
-        return sorted(found)
+        listed = self._listing.dimensions(metric, recently_active=recently_active)
+        return sorted({tuple((k, found[k]) for k in metric.wildcards) for found in listed if set(found) == names})
 
 
 @dataclass(frozen=True)

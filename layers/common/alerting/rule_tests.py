@@ -39,12 +39,12 @@ from pydantic import Field, ValidationError, field_validator
 
 from alerting.discovery import MetricDirectory
 from alerting.evaluation import Observation
-from alerting.metrics import CloudWatchMetrics
 from alerting.models.alerts import Alert, AlertKind
 from alerting.models.common import AlertEvent, AlertStatus, Model, Severity, UtcDatetime, iso
 from alerting.models.rules import DimensionName, DimensionValue, Rule, RuleSpec
 from alerting.models.silences import alert_labels
 from alerting.recorded import RecordedCloudWatch
+from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 from alerting.rules_as_code import template_problems
 from alerting.ticks import FetchingObserver, RuleReplay
 from alerting.validation import field_errors
@@ -426,7 +426,7 @@ def run(test: RuleTest) -> list[Check]:
     replay = RuleReplay(
         test.rule,
         FetchingObserver(CloudWatchMetrics(recorded)),
-        directory=MetricDirectory(recorded),
+        directory=MetricDirectory(CloudWatchListing(recorded)),
         clock=lambda tick: setattr(recorded, "now", tick),
     )
     wanted = {test.start + expectation.at: (expectation, line) for expectation, line in test.expect}

@@ -9,11 +9,11 @@ from datetime import datetime
 from alerting.backtest import Limits, Quieting, as_json, run
 from alerting.discovery import MetricDirectory
 from alerting.errors import InvalidInput, InvalidTemplate, NotFound
-from alerting.metrics import CloudWatchMetrics
 from alerting.models.mute_windows import MuteWindow
 from alerting.models.policies import EscalationPolicy
 from alerting.models.rules import Rule
 from alerting.models.silences import Silence
+from alerting.repositories.cloudwatch import CloudWatchMetrics
 from alerting.repositories.config import ConfigRepository
 from api.schemas import BacktestRange, BacktestResult, UnsavedBacktest
 from api.services.rules import RuleService
