@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING
 from alerting.errors import ConcurrentUpdate, Conflict
 from alerting.evaluation import Decision
 from alerting.lifecycle.rule_alerts import EVALUATOR, change_severity, forget_alert, recover, settle, start_alert
+from alerting.lifecycle.signals import Receiver, step
 from alerting.lifecycle.transitions import acknowledge, resolve, unacknowledge
 from alerting.models.alerts import Alert, ConditionValue, Resolution, SeriesState, Transition
 from alerting.models.common import epoch
+from alerting.models.signals import Signal, SignalOutcome
 
 if TYPE_CHECKING:
     from alerting.models.rules import Rule
@@ -77,6 +79,25 @@ class AlertLifecycle:
                 resolved += 1
         self.alerts.commit(operations)
         return resolved
+
+    # -- other sources (CloudWatch alarms, the Alertmanager and Events APIs, heartbeats) -----------
+    def receive(self, signal: Signal, receiver: Receiver, now: datetime) -> SignalOutcome:
+        """A source's signal: opens, resolves or only remembers (signals.step); a lost race reads
+        again, so two deliveries of one event at once still act once."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            latest = self.alerts.latest(signal.fingerprint)
+            current = self.alerts.get(latest.opened) if latest and latest.opened else None
+            outcome, remembered, change = step(signal, latest, current, receiver, now)
+            if remembered is None:
+                return outcome
+            writes = self.alerts.write_ops(*change) if change else []
+            try:
+                self.alerts.commit([self.alerts.latest_op(remembered), *writes])
+                return outcome
+            except ConcurrentUpdate:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
     # -- time (the sweep) ------------------------------------------------------------------------
     def advance(self, due: tuple[Alert, Transition]) -> None:

@@ -98,7 +98,6 @@ def _with_values(alert: Alert, rule: Rule, values: list[ConditionValue]) -> Aler
     return alert
 
 
-
 def forget_alert(state: SeriesState, alert: Alert, at: int) -> SeriesState:
     """The series after its alert was resolved by hand or by a rule change (``at``, epoch
     seconds): history cleared, so it fires again only after M of N new breaches (and the

@@ -25,6 +25,16 @@ class AlertKind(StrEnum):
     error = "error"  # on_error=alert: its queries keep failing
 
 
+class AlertSource(StrEnum):
+    """Where an alert came from; each source has its own fingerprint (docs/sources.md)."""
+
+    rule = "rule"  # our evaluator: rule + series
+    cloudwatch = "cloudwatch"  # a CloudWatch alarm's state change: the alarm (+ contributor)
+    prometheus = "prometheus"  # the Alertmanager API: the label set
+    events = "events"  # the Events API: routing key + dedup_key
+    heartbeat = "heartbeat"  # a heartbeat that missed its period: the heartbeat
+
+
 class Resolution(StrEnum):
     auto = "auto"
     manual = "manual"
@@ -65,8 +75,12 @@ class Transition(Model):
 
 class Alert(Model):
     alert_id: str
+    # The alert's origin: a rule's id, or `<source>:<id>` (the alarm's ARN, the integration's or
+    # the heartbeat's id) for other sources; `rule_name` is the origin's name either way.
     rule_id: str
     rule_name: str
+    source: AlertSource = AlertSource.rule
+    source_url: str | None = None  # where the origin lives (the alarm in the CloudWatch console)
     kind: AlertKind = AlertKind.threshold
     fingerprint: str
     series: dict[str, str] = {}

@@ -18,6 +18,7 @@ from alerting.errors import NotFound
 from alerting.models.alerts import Alert, Transition
 from alerting.models.channels import DeliveryRecord
 from alerting.models.common import OPEN_STATUSES, AlertStatus, Page, Severity, iso
+from alerting.models.signals import Latest
 from alerting.repositories.dynamo import (
     Item,
     batch_get,
@@ -33,6 +34,13 @@ from alerting.repositories.dynamo import (
 )
 
 FEED = "alerts"  # the single partition of the by-time index
+
+
+LATEST = "latest"
+
+
+def latest_key(fingerprint: str) -> str:
+    return f"latest#{fingerprint}"
 
 
 def history_key(seq: int) -> str:
@@ -158,6 +166,23 @@ class AlertRepository:
             ConsistentRead=True,
         )
         return [from_item(i) for i in items]
+
+    # -- what other sources said last (alert log table, ``latest#<fingerprint>``) --------------------
+    def latest(self, fingerprint: str) -> Latest | None:
+        response = self._client.get_item(
+            TableName=self._log, Key=key(alert_id=latest_key(fingerprint), sk=LATEST), ConsistentRead=True
+        )
+        if "Item" not in response:
+            return None
+        data = from_item(response["Item"])
+        del data["alert_id"], data["sk"]
+        return Latest.model_validate(data)
+
+    def latest_op(self, latest: Latest) -> Item:
+        """Remember `latest` as its next version, only over the version it was read at."""
+        stored = latest.model_dump(mode="json") | {"version": latest.version + 1}
+        item = to_item({**stored, "alert_id": latest_key(latest.fingerprint), "sk": LATEST})
+        return versioned_put(self._log, item, "sk", latest.version)
 
     # -- writes (composed by the alert lifecycle, the only caller) ---------------------------------
     def commit(self, operations: list[Item]) -> None:
