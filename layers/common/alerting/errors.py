@@ -2,31 +2,49 @@
 
 Adapters translate ``botocore`` and HTTP errors into these; the API maps them to responses in
 one place (``api.errors``), the evaluator counts them, the notifier classifies them.
+
+* AlertingError
+  - ResourceError: NotFound, AlreadyExists
+  - Conflict: LimitReached, ConcurrentUpdate
+  - RateLimited
+  - InvalidInput: InvalidTemplate
+  - TemplateFailure
+  - MalformedRecord (also a ValueError)
+  - MetricsUnavailable
+  - DeliveryError
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 
 class AlertingError(Exception):
     """Base of every error this system raises on purpose."""
 
 
-class NotFound(AlertingError):
+class ResourceError(AlertingError):
+    """About one resource, named by its ``kind`` (rule, alert, channel, ...) and ``key``; each
+    subclass says in ``problem`` what is wrong with it."""
+
+    problem: ClassVar[str]
+
+    def __init__(self, kind: str, key: str) -> None:
+        super().__init__(f"{kind} {key!r} {self.problem}")
+        self.kind = kind
+        self.key = key
+
+
+class NotFound(ResourceError):
     """The addressed rule, alert, channel, ... does not exist."""
 
-    def __init__(self, kind: str, key: str) -> None:
-        super().__init__(f"{kind} {key!r} not found")
-        self.kind = kind
-        self.key = key
+    problem = "not found"
 
 
-class AlreadyExists(AlertingError):
+class AlreadyExists(ResourceError):
     """A create named an id that is taken."""
 
-    def __init__(self, kind: str, key: str) -> None:
-        super().__init__(f"{kind} {key!r} already exists")
-        self.kind = kind
-        self.key = key
+    problem = "already exists"
 
 
 class Conflict(AlertingError):

@@ -16,15 +16,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError
 
-from alerting.channels.http import (
-    HttpClient,
-    HttpReply,
-    aws_error,
-    check_target,
-    ensure_target,
-    is_public,
-    parse_retry_after,
-)
+from alerting.channels.failures import aws_error, parse_retry_after
+from alerting.channels.http import HttpClient, HttpReply
+from alerting.channels.targets import check_target, ensure_target, is_public
 from alerting.errors import DeliveryError, InvalidInput
 from alerting_local.receiver import Receiver, Reply
 

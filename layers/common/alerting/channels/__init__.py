@@ -14,10 +14,11 @@ from pydantic import ValidationError
 
 from alerting.channels.base import Message, Receipt, Sender
 from alerting.channels.email import EmailSender
-from alerting.channels.http import HttpClient, check_target
+from alerting.channels.http import HttpClient
 from alerting.channels.slack import SlackSender
 from alerting.channels.sms import SmsSender, destination_allowed
 from alerting.channels.sns import SnsSender
+from alerting.channels.targets import check_target
 from alerting.channels.webhook import WebhookSender
 from alerting.errors import DeliveryError
 from alerting.models.channels import (

@@ -13,23 +13,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from alerting.channels import render
 from alerting.channels.base import GroupMessage, Message, Receipt
-from alerting.channels.http import aws_error
-from alerting.channels.render import (
-    alert_link,
-    group_lines,
-    group_title,
-    headline,
-    observed,
-    render_template,
-    series,
-    status_color,
-    title,
-    transition_line,
-    truncate,
-    web_url,
-    when,
-)
+from alerting.channels.failures import aws_error
 
 LABEL = "ses send_email"
 SUBJECT_LENGTH = 200
@@ -48,21 +34,21 @@ class EmailSender:
         self._to = list(to)
 
     def send(self, message: Message) -> Receipt:
-        rendered = render_template(message)
-        subject = one_line(rendered.subject or title(message.alert, message.event))
-        summary = truncate(rendered.body or _default_summary(message), SUMMARY_LENGTH)
+        rendered = render.render_template(message)
+        subject = one_line(rendered.subject or render.title(message.alert, message.event))
+        summary = render.truncate(rendered.body or _default_summary(message), SUMMARY_LENGTH)
         message_id = self._mail(subject, text_body(message, summary), html_body(message, summary))
         return Receipt(provider_message_id=message_id, template_error=rendered.error)
 
     def send_group(self, group: GroupMessage) -> Receipt:
         """One mail for the group: a line per alert, each linking to it where there is a console."""
-        subject = one_line(group_title(group))
-        lines = group_lines(group)
+        subject = one_line(render.group_title(group))
+        lines = render.group_lines(group)
         text = subject + "\n\n" + "\n".join(lines) + "\n"
         items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
         page = (
             '<!doctype html><html><body style="font-family:sans-serif;font-size:14px">'
-            f'<div style="border-left:6px solid {status_color(group.alerts[0])};padding-left:12px">'
+            f'<div style="border-left:6px solid {render.status_color(group.alerts[0])};padding-left:12px">'
             f"<h2>{html.escape(subject)}</h2><ul>{items}</ul></div></body></html>"
         )
         return Receipt(provider_message_id=self._mail(subject, text, page))
@@ -73,7 +59,7 @@ class EmailSender:
                 Source=self._sender,
                 Destination={"ToAddresses": self._to},
                 Message={
-                    "Subject": {"Data": truncate(subject, SUBJECT_LENGTH), "Charset": "UTF-8"},
+                    "Subject": {"Data": render.truncate(subject, SUBJECT_LENGTH), "Charset": "UTF-8"},
                     "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": page, "Charset": "UTF-8"}},
                 },
             )
@@ -88,8 +74,8 @@ def one_line(text: str) -> str:
 
 
 def text_body(message: Message, summary: str) -> str:
-    lines = [title(message.alert, message.event)]
-    line = transition_line(message.alert, message.event)
+    lines = [render.title(message.alert, message.event)]
+    line = render.transition_line(message.alert, message.event)
     if line:
         lines.append(line)
     lines += ["", summary, ""]
@@ -99,15 +85,15 @@ def text_body(message: Message, summary: str) -> str:
 
 def html_body(message: Message, summary: str) -> str:
     e = html.escape
-    line = transition_line(message.alert, message.event)
+    line = render.transition_line(message.alert, message.event)
     rows = "".join(
         f'<tr><th align="left" style="padding-right:12px">{e(label)}</th><td>{_cell(text, link)}</td></tr>'
         for label, text, link in _rows(message)
     )
     return (
         '<!doctype html><html><body style="font-family:sans-serif;font-size:14px">'
-        f'<div style="border-left:6px solid {status_color(message.alert)};padding-left:12px">'
-        f"<h2>{e(title(message.alert, message.event))}</h2>"
+        f'<div style="border-left:6px solid {render.status_color(message.alert)};padding-left:12px">'
+        f"<h2>{e(render.title(message.alert, message.event))}</h2>"
         + (f"<p><strong>{e(line)}</strong></p>" if line else "")
         + f'<p style="white-space:pre-wrap">{e(summary)}</p>'
         f"<table>{rows}</table></div></body></html>"
@@ -122,21 +108,21 @@ def _cell(text: str, link: str | None) -> str:
 
 def _default_summary(message: Message) -> str:
     description = message.alert.annotations.get("description")
-    summary = headline(message.alert)
+    summary = render.headline(message.alert)
     return f"{summary}\n\n{description}" if description else summary
 
 
 def _rows(message: Message) -> list[Row]:
     alert = message.alert
-    rows: list[Row] = [(value.metric, observed(value), None) for value in alert.values]
-    rows.append(("Started", when(alert.started_at), None))
+    rows: list[Row] = [(value.metric, render.observed(value), None) for value in alert.values]
+    rows.append(("Started", render.when(alert.started_at), None))
     if alert.series:
-        rows.append(("Series", series(alert), None))
+        rows.append(("Series", render.series(alert), None))
     rows.append(("Severity", f"{alert.severity.value} · {alert.category.value}", None))
     rows.append(("Rule", f"{alert.rule_name} ({alert.rule_id})", None))
     rows += [(name, text, None) for name, text in sorted(alert.annotations.items()) if name not in _SHOWN_ELSEWHERE]
-    runbook = web_url(alert.annotations.get("runbook_url"))
+    runbook = render.web_url(alert.annotations.get("runbook_url"))
     if runbook:
         rows.append(("Runbook", runbook, runbook))
-    rows.append(("Alert", alert.alert_id, alert_link(message)))
+    rows.append(("Alert", alert.alert_id, render.alert_link(message)))
     return rows

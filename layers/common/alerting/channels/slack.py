@@ -19,23 +19,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from alerting.channels import render
 from alerting.channels.base import GroupMessage, Message, Receipt
 from alerting.channels.http import HttpClient
-from alerting.channels.render import (
-    alert_link,
-    group_lines,
-    group_title,
-    headline,
-    observed,
-    render_template,
-    series,
-    status_color,
-    title,
-    transition_line,
-    truncate,
-    web_url,
-    when,
-)
 from alerting.models.alerts import Alert
 from alerting.models.common import AlertEvent
 
@@ -80,8 +66,8 @@ class SlackSender:
 
 def group_payload(group: GroupMessage) -> dict[str, Any]:
     """One message for a group: a line per alert (the first 20, then "and N more")."""
-    heading = group_title(group)
-    lines = "\n".join(escape(line) for line in group_lines(group))
+    heading = render.group_title(group)
+    lines = "\n".join(escape(line) for line in render.group_lines(group))
     blocks: list[dict[str, Any]] = [
         _header(f"{EMOJI[group.event]} {heading}"),
         _section(lines),
@@ -89,20 +75,20 @@ def group_payload(group: GroupMessage) -> dict[str, Any]:
     ]
     return {
         "text": _plain(heading, FALLBACK_TEXT),
-        "attachments": [{"color": status_color(group.alerts[0]), "blocks": blocks}],
+        "attachments": [{"color": render.status_color(group.alerts[0]), "blocks": blocks}],
     }
 
 
 def payload(message: Message) -> tuple[dict[str, Any], str | None]:
     """The webhook JSON, and the template error when the channel template fell back."""
     alert, event = message.alert, message.event
-    rendered = render_template(message)
+    rendered = render.render_template(message)
     subject = rendered.subject
-    text = subject or f"{title(alert, event)}: {headline(alert)}"
+    text = subject or f"{render.title(alert, event)}: {render.headline(alert)}"
     header = f"{EMOJI[event]} {subject or f'{event.value.upper()} · {alert.rule_name}'}"
 
     blocks: list[dict[str, Any]] = [_header(header)]
-    line = transition_line(alert, event)
+    line = render.transition_line(alert, event)
     if line:
         blocks.append(_section(f"*{escape(line)}*"))
     # A template's output is text like any other: its *bold* works, a <link|label> does not.
@@ -115,11 +101,13 @@ def payload(message: Message) -> tuple[dict[str, Any], str | None]:
         blocks.append({"type": "actions", "elements": buttons})
     ids = f"alert `{escape(alert.alert_id)}` · rule `{escape(alert.rule_id)}`"
     # The delivery id, where a receiver (or a reader of a re-sent message) can deduplicate on it.
-    blocks.append(_context(f"{ids} · {when(alert.last_transition.at)} · delivery `{escape(message.delivery_id)}`"))
+    blocks.append(
+        _context(f"{ids} · {render.when(alert.last_transition.at)} · delivery `{escape(message.delivery_id)}`")
+    )
 
     body = {
         "text": _plain(text, FALLBACK_TEXT),
-        "attachments": [{"color": status_color(alert), "blocks": blocks}],
+        "attachments": [{"color": render.status_color(alert), "blocks": blocks}],
     }
     return body, rendered.error
 
@@ -136,7 +124,7 @@ def _plain(text: str, limit: int) -> str:
 
 def _cut(text: str, limit: int) -> str:
     """``truncate`` for escaped text: the cut never leaves half an entity (``&am…``)."""
-    cut = truncate(text, limit)
+    cut = render.truncate(text, limit)
     if cut == text:
         return text
     kept = cut[:-1]
@@ -161,7 +149,7 @@ def _context(mrkdwn: str) -> dict[str, Any]:
 
 
 def _summary(alert: Alert) -> str:
-    summary = escape(headline(alert))
+    summary = escape(render.headline(alert))
     description = alert.annotations.get("description")
     return f"*{summary}*\n{escape(description)}" if description else f"*{summary}*"
 
@@ -170,18 +158,18 @@ def _fields(alert: Alert) -> list[dict[str, str]]:
     pairs = [
         ("Rule", alert.rule_name),
         ("Severity", f"{alert.severity.value} · {alert.category.value}"),
-        *((value.metric, observed(value)) for value in alert.values),
-        ("Started", when(alert.started_at)),
+        *((value.metric, render.observed(value)) for value in alert.values),
+        ("Started", render.when(alert.started_at)),
     ]
     if alert.series:
-        pairs.append(("Series", series(alert)))
+        pairs.append(("Series", render.series(alert)))
     return [{"type": "mrkdwn", "text": _cut(f"*{escape(name)}*\n{escape(value)}", FIELD_TEXT)} for name, value in pairs]
 
 
 def _buttons(message: Message) -> list[dict[str, Any]]:
     links = [
-        ("Runbook", web_url(message.alert.annotations.get("runbook_url"))),
-        ("View alert", alert_link(message)),
+        ("Runbook", render.web_url(message.alert.annotations.get("runbook_url"))),
+        ("View alert", render.alert_link(message)),
     ]
     return [
         {"type": "button", "text": {"type": "plain_text", "text": name}, "url": url}

@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from alerting.channels.base import GroupMessage, Message, Receipt
-from alerting.channels.http import aws_error
+from alerting.channels.failures import aws_error
 from alerting.channels.render import group_lines, group_title, headline, render_template
 
 LABEL = "sms publish"

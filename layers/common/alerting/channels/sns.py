@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from alerting.channels.base import GroupMessage, Message, Receipt
-from alerting.channels.http import aws_error
+from alerting.channels.failures import aws_error
 from alerting.channels.render import document_json, group_json, group_title, render_template, title
 from alerting.models.alerts import Alert
 from alerting.models.common import AlertEvent
