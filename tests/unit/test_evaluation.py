@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from alerting.evaluation import Observation, Outcome, compare, evaluate_series, is_due
+from alerting.breaching import compare
+from alerting.evaluation import Observation, Outcome, evaluate_series, is_due
 from alerting.lifecycle import forget_alert
 from alerting.models.alerts import Alert, AlertKind, SeriesStatus
 from alerting.models.common import epoch

@@ -11,17 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from alerting.breaching import BREACH, condition_outcome
 from alerting.discovery import MetricDirectory, fleet
 from alerting.errors import InvalidInput
-from alerting.evaluation import (
-    BREACH,
-    Decision,
-    Observation,
-    Outcome,
-    condition_outcome,
-    evaluate_series,
-    is_due,
-)
+from alerting.evaluation import Decision, Observation, Outcome, evaluate_series, is_due
 from alerting.metrics import MetricQuery, observe, queries_for
 from alerting.models.alerts import ConditionValue, SeriesState
 from alerting.models.common import floor_minute
@@ -60,7 +53,7 @@ def report(
             ConditionResult(
                 **ConditionValue.observed(c, o.value).model_dump(),
                 resolve_threshold=c.resolve_threshold,
-                breaching=None if o.error else condition_outcome(c, o, rule.treat_missing_data, alert_open),
+                breaching=None if o.error else condition_outcome(c, o.value, rule.treat_missing_data, alert_open),
                 error=o.error,
             )
             for c, o in zip(rule.conditions, observations, strict=True)
