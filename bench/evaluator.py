@@ -8,24 +8,20 @@
 3. A tick over 10,000 series from 100 fleet rules (a wildcard dimension each): GetMetricData
    and ListMetrics calls, DynamoDB reads/writes, on the first tick (discovery) and the next.
 4. The tick's sweep of open alerts (escalation, reminders) at 0, 100 and 10,000 open alerts.
-5. Handler import time and peak memory of a 1k-rule tick.
+5. Handler import time (bench/cold_start.py) and peak memory of a 1k-rule tick.
 6. Peak memory of a tick whose 100 firing rules render a filter-bomb annotation, beside the
    same tick with an ordinary one.
 """
 
 from __future__ import annotations
 
-import compileall
 import gc
 import logging
 import os
 import platform
-import subprocess
-import sys
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from alerting.discovery import MetricDirectory
@@ -40,6 +36,8 @@ from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetric
 from alerting.repositories.config import KIND_POLICY, KIND_RULE, ConfigRepository, RunLog
 from alerting.repositories.dynamo import to_item
 from alerting.repositories.state import StateRepository
+from bench import cold_start
+from bench.fake_cloudwatch import FakeCloudWatch
 from bench.fake_dynamodb import FakeDynamoDB
 from evaluator.service import Evaluator
 
@@ -85,50 +83,6 @@ def pure_throughput(series: int) -> float:
             evaluate_series(rules[i % len(rules)], [Observation(values[i])], states[i], T0 + timedelta(minutes=3))
         best = min(best, time.perf_counter() - started)
     return series / best
-
-
-class FakeCloudWatch:
-    """Answers GetMetricData instantly with the value each metric is set to, and ListMetrics
-    with ``fleet`` hosts per namespace (500 a page)."""
-
-    def __init__(self, fleet: int = 0) -> None:
-        self.values: dict[str, float] = {}
-        self.fleet = fleet
-        self.list_calls = 0
-
-    def list_metrics(self, **request: Any) -> dict[str, Any]:
-        self.list_calls += 1
-        start = int(request.get("NextToken", 0))
-        hosts = range(start, min(start + 500, self.fleet))
-        page: dict[str, Any] = {
-            "Metrics": [
-                {
-                    "Namespace": request["Namespace"],
-                    "MetricName": request["MetricName"],
-                    "Dimensions": [{"Name": "Host", "Value": f"{request['Namespace']}-h{h}"}],
-                }
-                for h in hosts
-            ]
-        }
-        if start + 500 < self.fleet:
-            page["NextToken"] = str(start + 500)
-        return page
-
-    def get_metric_data(self, **request: Any) -> dict[str, Any]:
-        results = []
-        for query in request["MetricDataQueries"]:
-            stat = query["MetricStat"]
-            host = stat["Metric"]["Dimensions"][0]["Value"]
-            bucket = request["EndTime"] - timedelta(seconds=stat["Period"])
-            results.append(
-                {
-                    "Id": query["Id"],
-                    "Timestamps": [bucket],
-                    "Values": [self.values.get(host, 40.0)],
-                    "StatusCode": "Complete",
-                }
-            )
-        return {"MetricDataResults": results}
 
 
 def store_rules(dynamodb: FakeDynamoDB, rules: list[Rule]) -> None:
@@ -241,39 +195,6 @@ def flip(cloudwatch: FakeCloudWatch, rules: int) -> None:
         cloudwatch.values[host] = 40.0 if cloudwatch.values.get(host, 40.0) > 85 else 95.0
 
 
-# What any Python Lambda of this kind pays anyway: the floor a handler's cold start is held to.
-# "imports": the dependencies imported, nothing used (pydantic and Powertools import lazily, so
-# this leaves out what using them costs). "as used": the same, used as every handler must use
-# them: a Logger, Metrics, a Tracer patching boto3 (it loads the X-Ray SDK), one pydantic model
-# (pydantic's one-time setup), and the Powertools utility the handler is built on.
-IMPORTS = "import boto3, pydantic, requests; from aws_lambda_powertools import Logger, Metrics, Tracer"
-AS_USED = (
-    "import boto3, requests; from pydantic import BaseModel; "
-    "from aws_lambda_powertools import Logger, Metrics, Tracer; "
-    "Logger(); Metrics(); Tracer(patch_modules=['boto3', 'botocore']); "
-    "type('Settings', (BaseModel,), {'__annotations__': {'name': str}, 'name': 'x'})"
-)
-UTILITY = {
-    "evaluator.handler": "",
-    "notifier.handler": "; from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType; "
-    "BatchProcessor(event_type=EventType.DynamoDBStreams)",
-    "api.handler": "; from aws_lambda_powertools.event_handler import APIGatewayRestResolver; "
-    "APIGatewayRestResolver(enable_validation=True)",
-}
-RUNS = 7
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def import_time(statement: str) -> float:
-    """Seconds a fresh interpreter takes to run ``statement`` (an import), median of RUNS."""
-    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
-    times = [
-        float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
-        for _ in range(RUNS)
-    ]
-    return sorted(times)[RUNS // 2]
-
-
 def peak_memory_mib(rules: int) -> float:
     tracemalloc.start()
     per_tick(rules)
@@ -336,16 +257,7 @@ def main() -> None:
         reads, writes, read, written = sweep_cost(count)
         print(f"  {count:>12}{reads:>11}{writes:>12}{read:>13}{written:>13}")
 
-    print(f"\nhandlers: cold import side by side, fresh interpreters, median of {RUNS}")
-    # Our modules as `make build` ships them, compiled (the dependencies' pip already compiled).
-    compileall.compile_dir(str(ROOT / "layers" / "common"), quiet=1, workers=0)
-    compileall.compile_dir(str(ROOT / "functions"), quiet=1, workers=0)
-    imports = import_time(IMPORTS)
-    print(f"  baseline, imports only (boto3, pydantic, requests, Powertools): {imports * 1000:.0f} ms")
-    print(f"  {'handler':<20}{'import':>9}{'vs imports':>12}{'as used':>10}{'vs as used':>12}")
-    for module, utility in UTILITY.items():
-        took, floor = import_time(f"import {module}"), import_time(AS_USED + utility)
-        print(f"  {module:<20}{took * 1000:>7.0f}ms{took / imports:>12.2f}{floor * 1000:>8.0f}ms{took / floor:>12.2f}")
+    cold_start.main()
     print(f"  peak Python memory of a 1k-rule tick (tracemalloc): {peak_memory_mib(1000):.1f} MiB")
 
     print("\ntemplates: peak Python memory of a tick in which 100 rules fire and render their summary")

@@ -24,7 +24,8 @@ from typing import Any
 
 from alerting.settings import EvaluatorSettings
 from alerting.sharding import Shard
-from bench.evaluator import T0, FakeCloudWatch, bench_evaluator, rule, store_rules
+from bench.evaluator import T0, bench_evaluator, rule, store_rules
+from bench.fake_cloudwatch import FakeCloudWatch
 from bench.fake_dynamodb import FakeDynamoDB
 
 GMD_LATENCY = 0.25  # seconds per GetMetricData call (500 queries, one page): a typical p50

@@ -8,7 +8,8 @@ from typing import Any
 
 from alerting.models.rules import Rule
 from alerting.repositories.config import KIND_RULE, ConfigRepository
-from bench.evaluator import T0, FakeCloudWatch, bench_evaluator, rule, store_rules
+from bench.evaluator import T0, bench_evaluator, rule, store_rules
+from bench.fake_cloudwatch import FakeCloudWatch
 from bench.fake_dynamodb import FakeDynamoDB
 
 
