@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-from botocore.exceptions import BotoCoreError, ClientError
 
 from alerting.cost import estimate
 from alerting.errors import InvalidInput
@@ -18,30 +15,11 @@ from alerting.models.rules import Rule
 from alerting.reports import assess_health, summarize
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.config import ConfigRepository, RunLog
+from alerting.repositories.queues import DeadLetterQueues
 from alerting.repositories.state import StateRepository
 from api.schemas import HealthReport
 
 MAX_SUMMARY_DAYS = 90  # the summary reads every alert in the window; bound the work of one request
-
-
-class DeadLetterQueues:
-    """Approximate depth of each dead-letter queue; None when a queue cannot be read."""
-
-    def __init__(self, client: Any, urls: dict[str, str]) -> None:
-        self._client = client
-        self._urls = urls
-
-    def depths(self) -> dict[str, int | None]:
-        depths: dict[str, int | None] = {}
-        for name, url in self._urls.items():
-            try:
-                attributes = self._client.get_queue_attributes(
-                    QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
-                )["Attributes"]
-                depths[name] = int(attributes["ApproximateNumberOfMessages"])
-            except (ClientError, BotoCoreError):
-                depths[name] = None  # health must answer even when a queue does not
-        return depths
 
 
 @dataclass
