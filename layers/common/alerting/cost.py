@@ -18,6 +18,7 @@ import math
 import sys
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,38 @@ def estimate(
     enabled = [r for r in rules if r.enabled]
     requested, own = metrics_per_month(enabled, series)
     series_total = sum(series_of(r, series) for r in enabled)
+    lines = _lines(_usage(len(rules), series_total, requested, last_tick, deliveries), deliveries, p)
+    alarm_metrics = sum(len(r.conditions) * series_of(r, series) for r in enabled)
+    total = sum(line.monthly_usd for line in lines)
+    return CostReport(
+        prices_as_of=p["as_of"],
+        region=p["region"],
+        rules=len(enabled),
+        series=series_total,
+        lines=lines,
+        total_usd=round(total, 2),
+        after_free_tier_usd=round(total - sum(line.free_usd for line in lines), 2),
+        native_alarm_metrics=alarm_metrics,
+        native_alarms_usd=round(max(0, alarm_metrics - p["free_alarm_metrics"]) * p["alarm_per_metric_month"], 2),
+        costliest_rules=_costliest(enabled, own, p),
+    )
 
+
+@dataclass(frozen=True)
+class _Usage:
+    """A month of the system's work, in the units AWS bills it by."""
+
+    metrics_requested: int
+    gb_seconds: float
+    invocations: int
+    read_units: int
+    write_units: int
+
+
+def _usage(
+    rules: int, series: int, requested: int, last_tick: EvaluationSummary | None, deliveries: Mapping[str, int]
+) -> _Usage:
+    """The evaluator's tick as ``last_tick`` measured it, or else as modelled; the notifier's per delivery."""
     calls_per_tick = math.ceil(requested / MINUTES_PER_MONTH / 500)  # GetMetricData calls, on average
     invocations_per_tick = 1
     if last_tick is not None and (last_tick.compute_ms or last_tick.duration_ms):
@@ -93,13 +125,24 @@ def estimate(
         invocations_per_tick += last_tick.shards
         writes_per_tick = last_tick.state_writes * 2 + 1 + last_tick.shards  # a transaction bills twice
     else:  # modelled on bench/scale.py: round trips plus CPU per series
-        tick_seconds = 0.2 + 0.25 * calls_per_tick + 0.0005 * series_total
-        writes_per_tick = 1 + series_total // 100  # a steady tick changes about one series in a hundred
-    invocations = MINUTES_PER_MONTH * invocations_per_tick + sum(deliveries.values())
-    gb_seconds = MEMORY_GB * (MINUTES_PER_MONTH * tick_seconds + 0.2 * sum(deliveries.values()))
-    reads_per_tick = math.ceil(len(rules) * RULE_BYTES / 4096) + math.ceil(series_total * STATE_BYTES / 4096) + 2
+        tick_seconds = 0.2 + 0.25 * calls_per_tick + 0.0005 * series
+        writes_per_tick = 1 + series // 100  # a steady tick changes about one series in a hundred
+    delivered = sum(deliveries.values())
+    reads_per_tick = math.ceil(rules * RULE_BYTES / 4096) + math.ceil(series * STATE_BYTES / 4096) + 2
+    return _Usage(
+        metrics_requested=requested,
+        gb_seconds=MEMORY_GB * (MINUTES_PER_MONTH * tick_seconds + 0.2 * delivered),
+        invocations=MINUTES_PER_MONTH * invocations_per_tick + delivered,
+        read_units=reads_per_tick * MINUTES_PER_MONTH,
+        write_units=writes_per_tick * MINUTES_PER_MONTH,
+    )
+
+
+def _lines(usage: _Usage, deliveries: Mapping[str, int], p: Mapping[str, Any]) -> list[CostLine]:
+    """Each billed item at list price, with what its free tier takes off."""
+    requested, gb_seconds, invocations = usage.metrics_requested, usage.gb_seconds, usage.invocations
     topic = deliveries.get("topic", 0) + deliveries.get("sns", 0)
-    lines = [
+    return [
         CostLine(
             item="GetMetricData metrics requested",
             quantity=requested,
@@ -117,14 +160,14 @@ def estimate(
         ),
         CostLine(
             item="DynamoDB read request units (on demand)",
-            quantity=reads_per_tick * MINUTES_PER_MONTH,
-            monthly_usd=reads_per_tick * MINUTES_PER_MONTH * p["dynamodb_read_unit"],
+            quantity=usage.read_units,
+            monthly_usd=usage.read_units * p["dynamodb_read_unit"],
             free_tier="none on demand (25 GB of storage is free)",
         ),
         CostLine(
             item="DynamoDB write request units (on demand)",
-            quantity=writes_per_tick * MINUTES_PER_MONTH,
-            monthly_usd=writes_per_tick * MINUTES_PER_MONTH * p["dynamodb_write_unit"],
+            quantity=usage.write_units,
+            monthly_usd=usage.write_units * p["dynamodb_write_unit"],
             free_tier="none on demand",
         ),
         CostLine(
@@ -147,36 +190,27 @@ def estimate(
             free_tier="none",
         ),
     ]
-    alarm_metrics = sum(len(r.conditions) * series_of(r, series) for r in enabled)
+
+
+def _costliest(enabled: Sequence[Rule], own: Mapping[str, int], p: Mapping[str, Any]) -> list[RuleCost]:
+    """The five rules whose GetMetricData costs most, and what each would at a five-minute interval."""
     costliest = sorted(enabled, key=lambda r: (-own[r.rule_id], r.rule_id))[:5]
-    total = sum(line.monthly_usd for line in lines)
-    return CostReport(
-        prices_as_of=p["as_of"],
-        region=p["region"],
-        rules=len(enabled),
-        series=series_total,
-        lines=lines,
-        total_usd=round(total, 2),
-        after_free_tier_usd=round(total - sum(line.free_usd for line in lines), 2),
-        native_alarm_metrics=alarm_metrics,
-        native_alarms_usd=round(max(0, alarm_metrics - p["free_alarm_metrics"]) * p["alarm_per_metric_month"], 2),
-        costliest_rules=[
-            RuleCost(
-                rule_id=r.rule_id,
-                evaluation_interval_seconds=r.evaluation_interval_seconds,
-                metrics_per_month=own[r.rule_id],
-                monthly_usd=round(own[r.rule_id] * p["get_metric_data_per_metric"], 2),
-                at_five_minutes_usd=round(
-                    own[r.rule_id]
-                    * r.evaluation_interval_seconds
-                    / max(FIVE_MINUTES, r.evaluation_interval_seconds)
-                    * p["get_metric_data_per_metric"],
-                    2,
-                ),
-            )
-            for r in costliest
-        ],
-    )
+    return [
+        RuleCost(
+            rule_id=r.rule_id,
+            evaluation_interval_seconds=r.evaluation_interval_seconds,
+            metrics_per_month=own[r.rule_id],
+            monthly_usd=round(own[r.rule_id] * p["get_metric_data_per_metric"], 2),
+            at_five_minutes_usd=round(
+                own[r.rule_id]
+                * r.evaluation_interval_seconds
+                / max(FIVE_MINUTES, r.evaluation_interval_seconds)
+                * p["get_metric_data_per_metric"],
+                2,
+            ),
+        )
+        for r in costliest
+    ]
 
 
 def report(result: CostReport) -> str:
