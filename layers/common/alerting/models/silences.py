@@ -214,10 +214,12 @@ class Silence(SilenceSpec):
 
 
 def alert_labels(alert: Alert) -> dict[str, str]:
-    """What matchers see: the rule's labels, the series' dimensions, and the alert's identity."""
+    """What matchers see: the rule's (or source's) labels, the series' dimensions, and the alert's
+    identity, its source included (`source=cloudwatch`)."""
     return {
         **alert.labels,
         **alert.series,
+        "source": alert.source.value,
         "rule_id": alert.rule_id,
         "rule_name": alert.rule_name,
         "severity": alert.severity.value,
