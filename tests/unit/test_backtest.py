@@ -26,8 +26,8 @@ from alerting.lifecycle import start_alert
 from alerting.metrics import MAX_DATAPOINTS_PER_CALL, WindowRead, window_reads
 from alerting.models.alerts import AlertKind
 from alerting.models.common import AlertEvent
+from alerting.models.conditions import MetricSpec
 from alerting.models.mute_windows import MuteWindow
-from alerting.models.rules import MetricSpec
 from alerting.recorded import RecordedCloudWatch
 from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 from tests.factories import make_rule, make_silence

@@ -11,7 +11,7 @@ from alerting.evaluation import Observation, Outcome, evaluate_series, is_due
 from alerting.lifecycle import forget_alert
 from alerting.models.alerts import Alert, AlertKind, SeriesStatus
 from alerting.models.common import epoch
-from alerting.models.rules import Condition
+from alerting.models.conditions import Condition
 from tests.factories import T0, condition, events, make_rule, play
 
 B, OK = 95.0, 50.0  # a breaching and a healthy CPU value for the default `gte 85` condition

@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from alerting.evaluation import Observation
 from alerting.metrics import MetricQuery, batches
-from alerting.models.rules import MetricSpec
+from alerting.models.conditions import MetricSpec
 from alerting.repositories.cloudwatch import CloudWatchMetrics
 
 END = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)

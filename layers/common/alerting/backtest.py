@@ -47,9 +47,10 @@ from alerting.metrics import (
 )
 from alerting.models.alerts import Alert, Transition
 from alerting.models.common import AlertEvent, epoch, floor_minute, iso
+from alerting.models.conditions import MetricSpec
 from alerting.models.mute_windows import MuteWindow
 from alerting.models.policies import EscalationPolicySpec
-from alerting.models.rules import MetricSpec, Rule
+from alerting.models.rules import Rule
 from alerting.models.silences import Silence, silencing
 from alerting.ticks import MINUTE, Change, RuleReplay
 

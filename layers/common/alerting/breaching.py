@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from alerting.models.alerts import SeriesState
-from alerting.models.rules import Condition, Match, MissingData, Operator, Rule
+from alerting.models.conditions import Condition, Operator
+from alerting.models.rules import Match, MissingData, Rule
 
 BREACH, WARN, OK = "B", "W", "."  # a breach (of the critical level), of the warning level only, none
 CRITICAL, WARNING = "critical", "warning"  # the level an open alert is at

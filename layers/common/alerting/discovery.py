@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from alerting.errors import MetricsUnavailable
-from alerting.models.rules import MetricSpec, Rule
+from alerting.models.conditions import MetricSpec
+from alerting.models.rules import Rule
 
 Binding = tuple[tuple[str, str], ...]  # a wildcard dimension's values, sorted by name
 CACHE_AGE = timedelta(minutes=5)

@@ -25,7 +25,8 @@ from datetime import UTC, datetime, timedelta
 
 from alerting.evaluation import Observation
 from alerting.expressions import evaluate, parse
-from alerting.models.rules import Condition, MetricSpec, Rule
+from alerting.models.conditions import Condition, MetricSpec
+from alerting.models.rules import Rule
 
 MAX_QUERIES_PER_CALL = 500
 MAX_BUCKETS = 60  # per query in a shared range: 500 x 60 points stay within one 100,800-point page

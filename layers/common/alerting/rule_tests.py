@@ -41,7 +41,8 @@ from alerting.discovery import MetricDirectory
 from alerting.evaluation import Observation
 from alerting.models.alerts import Alert, AlertKind
 from alerting.models.common import AlertEvent, AlertStatus, Model, Severity, UtcDatetime, iso
-from alerting.models.rules import DimensionName, DimensionValue, Rule, RuleSpec
+from alerting.models.conditions import DimensionName, DimensionValue
+from alerting.models.rules import Rule, RuleSpec
 from alerting.models.silences import alert_labels
 from alerting.recorded import RecordedCloudWatch
 from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics

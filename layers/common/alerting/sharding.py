@@ -21,7 +21,8 @@ from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from alerting.errors import MalformedRecord
 from alerting.models.common import Model, ResourceId, UtcDatetime, iso
-from alerting.models.rules import WILDCARD, Rule
+from alerting.models.conditions import WILDCARD
+from alerting.models.rules import Rule
 
 BUCKETS = 256
 MAX_IDS_BYTES = 200_000  # a shard's rule ids in its message: SQS takes 256 KB a message

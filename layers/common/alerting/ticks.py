@@ -31,8 +31,9 @@ from alerting.lifecycle import (
 from alerting.metrics import MetricQuery, observe, queries_for
 from alerting.models.alerts import Alert, ConditionValue, Resolution, SeriesState, Transition
 from alerting.models.common import epoch, floor_minute
+from alerting.models.conditions import Operator
 from alerting.models.policies import EscalationPolicySpec
-from alerting.models.rules import Operator, Rule
+from alerting.models.rules import Rule
 from alerting.models.silences import Silence
 
 MINUTE = timedelta(minutes=1)

@@ -16,7 +16,8 @@ from typing import Protocol
 
 from alerting.errors import InvalidInput
 from alerting.expressions import evaluate, parse
-from alerting.models.rules import MetricSpec, Rule
+from alerting.models.conditions import MetricSpec
+from alerting.models.rules import Rule
 from api.schemas import ConditionSeries, Point, RuleDatapoints
 
 MAX_POINTS = 1440  # per condition: a day of minutes

@@ -14,7 +14,7 @@ from datetime import datetime
 from alerting.channels.base import GroupMessage, Message
 from alerting.models.alerts import Alert, ConditionValue, Resolution
 from alerting.models.common import AlertEvent, AlertStatus, Severity
-from alerting.models.rules import Operator
+from alerting.models.conditions import Operator
 from alerting.payload import SCHEMA_VERSION, document
 from alerting.templating import TemplateFailure, context, render
 

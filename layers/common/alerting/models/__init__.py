@@ -26,9 +26,10 @@ from alerting.models.common import (
     Page,
     Severity,
 )
+from alerting.models.conditions import Condition, MetricSpec, Operator
 from alerting.models.policies import EscalationLevel, EscalationPolicy, EscalationPolicySpec, EscalationTarget
 from alerting.models.reports import AlertSummary, EvaluationSummary, Health, RuleNoise
-from alerting.models.rules import Condition, Match, MetricSpec, MissingData, Operator, Rule, RuleSpec
+from alerting.models.rules import Match, MissingData, Rule, RuleSpec
 
 __all__ = [
     "OPEN_STATUSES",

@@ -16,7 +16,7 @@ from alerting.models.common import (
     Severity,
     UtcDatetime,
 )
-from alerting.models.rules import Condition
+from alerting.models.conditions import Condition
 
 
 class AlertKind(StrEnum):

@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from alerting.errors import MetricsUnavailable
 from alerting.evaluation import Observation
 from alerting.metrics import MetricQuery, WindowRead, WindowValues, batches
-from alerting.models.rules import MetricSpec
+from alerting.models.conditions import MetricSpec
 
 FETCH_THREADS = 2  # GetMetricData calls at once per invocation: 16 workers at once stay under the account quota (50/s)
 THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"})
