@@ -25,6 +25,7 @@ SOURCES = {  # import root -> folder holding its packages
     "functions/notifier": ROOT / "functions/notifier",
     "functions/live": ROOT / "functions/live",
     "functions/seeder": ROOT / "functions/seeder",
+    "functions/ingest": ROOT / "functions/ingest",
     "local": ROOT / "local",
     "bench": ROOT,
 }
@@ -60,7 +61,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "alerting.references",
         ),
     ),
-    ("functions", ("api", "evaluator", "notifier", "live", "seeder")),
+    ("functions", ("api", "evaluator", "notifier", "live", "seeder", "ingest")),
     ("tools", ("alerting_local", "bench")),
 )
 # The only modules that may import boto3 or botocore: the adapters (DynamoDB, CloudWatch, SQS, SSM in

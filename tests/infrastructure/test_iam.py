@@ -20,6 +20,13 @@ UNSCOPABLE = {
     "xray:PutTraceSegments",  # tracing (Tracing: Active)
     "xray:PutTelemetryRecords",
 }
+# Actions AWS documents as needing `Resource: "*"` for part of what they do.
+STAR_REQUIRED = {
+    "cloudwatch:DescribeAlarms",  # composite alarms are described only to a permission scoped to *
+}
+# The one statement that names every resource of a type: an alarm's tags, for every alarm of the
+# stack's account and region (IngestAlarms and the alerting:ignore tag choose among them later).
+EVERY_ALARM = {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"}
 
 
 class _NoManagedPolicies:
@@ -86,7 +93,7 @@ def _actions_on(resources: dict[str, Any], role: str, resource: Any) -> set[str]
 def test_every_function_has_its_own_role_and_no_managed_policy(resources: dict[str, Any]) -> None:
     functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
     roles = {json.dumps(f["Properties"]["Role"]) for f in functions.values()}
-    assert len(roles) == len(functions) == 7
+    assert len(roles) == len(functions) == 8
     for role in _roles(resources):
         assert not resources[role]["Properties"].get("ManagedPolicyArns"), role
 
@@ -102,7 +109,10 @@ def test_no_action_wildcard_and_star_resources_only_where_unscopable(resources: 
                 assert actions == ["sns:Publish"] and "Resource" not in statement, (role, statement)
                 assert statement["NotResource"] == {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"}
             if "*" in _listed(statement.get("Resource")):
-                assert set(actions) <= UNSCOPABLE, (role, actions)
+                assert set(actions) <= UNSCOPABLE | STAR_REQUIRED, (role, actions)
+            if statement.get("Resource") == EVERY_ALARM:
+                assert actions == ["cloudwatch:ListTagsForResource"], (role, actions)
+                continue
             # no account-wide patterns such as arn:aws:sns:*:123456789012:*
             text = json.dumps(statement.get("Resource"))
             assert ":*:" not in text and not text.endswith(':*"'), (role, text)
@@ -279,3 +289,33 @@ def test_evaluator_workers_read_state_through_the_bucket_index_never_a_scan(reso
     queue = {"Fn::GetAtt": ["EvaluationShardQueue", "Arn"]}
     assert _actions_on(resources, "EvaluatorRole", queue) == {"sqs:SendMessage"}
     assert "sqs:SendMessage" not in _actions_on(resources, "EvaluatorWorkerRole", queue)
+
+
+def test_alarm_ingest_reads_alarms_and_writes_only_alerts(resources: dict[str, Any]) -> None:
+    """Beyond its log group, tracing and DLQ: DescribeAlarms and ListTagsForResource, and the
+    alert items the lifecycle reads and writes (no config, no series state, no stream)."""
+    actions = {a for s in _statements(resources, "AlarmIngestRole") for a in _listed(s["Action"])}
+    assert actions == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:ListTagsForResource",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "sqs:SendMessage",
+    }
+    assert _actions_on(resources, "AlarmIngestRole", EVERY_ALARM) == {"cloudwatch:ListTagsForResource"}
+    assert _actions_on(resources, "AlarmIngestRole", "*") == {
+        "cloudwatch:DescribeAlarms",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+    for table in ("AlertsTable", "AlertLogTable"):
+        assert _actions_on(resources, "AlarmIngestRole", {"Fn::GetAtt": [table, "Arn"]}) == {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+        }
+    queue = {"Fn::GetAtt": ["AlarmIngestDeadLetterQueue", "Arn"]}
+    assert _actions_on(resources, "AlarmIngestRole", queue) == {"sqs:SendMessage"}

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from alerting.settings import ApiSettings, EvaluatorSettings, NotifierSettings, Settings
+from alerting.settings import AlarmIngestSettings, ApiSettings, EvaluatorSettings, NotifierSettings, Settings
+from alerting.sources.cloudwatch_alarms import AlarmSelection
 from alerting_local.lambda_runtime import load_handler
 from alerting_local.template import Stack, load_template
 from api.routes.dashboard import security_headers
@@ -38,6 +39,7 @@ def test_every_function_handler_imports(logical_id: str):
         ("NotifierFunction", NotifierSettings),
         ("ApiFunction", ApiSettings),
         ("DefaultRulesSeedFunction", Settings),
+        ("AlarmIngestFunction", AlarmIngestSettings),
     ],
 )
 def test_each_function_environment_satisfies_its_settings(logical_id: str, settings: type[Settings]):
@@ -108,3 +110,34 @@ def test_live_stage_writes_a_json_access_log_without_headers_or_query_to_a_retai
         "caller": "$context.identity.userArn",
         "requestTime": "$context.requestTime",
     }
+
+
+def test_alarm_state_changes_reach_the_ingest_function_with_retries_and_a_dlq_eventbridge_may_write():
+    function = FUNCTIONS["AlarmIngestFunction"]["Properties"]
+    props = function["Events"]["AlarmStateChanges"]["Properties"]
+    assert props["Pattern"] == {
+        "source": ["aws.cloudwatch"],
+        "detail-type": ["CloudWatch Alarm State Change", "CloudWatch Alarm Contributor State Change"],
+    }
+    assert props["State"] == {"Fn::If": ["IngestsAlarms", "ENABLED", "DISABLED"]}  # IngestAlarms=none: no events
+    dlq = {"Fn::GetAtt": ["AlarmIngestDeadLetterQueue", "Arn"]}
+    assert props["RetryPolicy"]["MaximumRetryAttempts"] >= 1 and props["DeadLetterConfig"]["Arn"] == dlq
+    invoke = function["EventInvokeConfig"]  # an event the function fails: two more runs, then the DLQ
+    assert invoke["MaximumRetryAttempts"] == 2 and invoke["DestinationConfig"]["OnFailure"]["Destination"] == dlq
+    (statement,) = RESOURCES["AlarmIngestDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == {
+        "Fn::GetAtt": ["AlarmIngestFunctionAlarmStateChanges", "Arn"]  # the rule SAM makes of the event
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "prefixes"), [("all", None), ("none", ()), ("orders-, payments-", ("orders-", "payments-"))]
+)
+def test_ingest_alarms_reaches_the_function_as_its_selection(value: str, prefixes: tuple[str, ...] | None):
+    fake = stack()
+    fake.parameters["IngestAlarms"] = value
+
+    settings = AlarmIngestSettings.from_env(fake.function_environment("AlarmIngestFunction"))
+
+    assert AlarmSelection.parse(settings.ingest_alarms).prefixes == prefixes

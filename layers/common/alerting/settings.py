@@ -105,6 +105,13 @@ class ApiSettings(DeliverySettings):
     max_inhibitions: int = Field(200, alias="MAX_INHIBITIONS", ge=1)
 
 
+class AlarmIngestSettings(Settings):
+    """CloudWatch alarms' state changes, from EventBridge (the lifecycle's tables; `IngestAlarms`)."""
+
+    state_table: str = Field(alias="STATE_TABLE")  # the lifecycle's; receiving a signal never reads it
+    ingest_alarms: str = Field("all", alias="INGEST_ALARMS")  # all, none, or name prefixes (comma-separated)
+
+
 class LiveSettings(Settings):
     """The live view: its connections and the WebSocket stage's management endpoint."""
 
