@@ -14,7 +14,8 @@ import math
 import time
 from datetime import UTC, datetime, timedelta
 
-from alerting.backtest import Budget, plan, replay
+from alerting.backtest.planning import Budget, plan
+from alerting.backtest.replay import replay
 from alerting.discovery import MetricDirectory
 from alerting.models.rules import Rule
 from alerting.recorded import RecordedCloudWatch

@@ -7,18 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerting.backtest import (
-    BacktestAlert,
-    Budget,
-    HistoricListing,
-    Limits,
-    Outcome,
-    Quieting,
-    compare,
-    enforce,
-    plan,
-    run,
-)
+from alerting.backtest.comparison import compare
+from alerting.backtest.history import HistoricListing
+from alerting.backtest.planning import Budget, Limits, enforce, plan
+from alerting.backtest.replay import BacktestAlert, Outcome, Quieting
+from alerting.backtest.runner import run
 from alerting.discovery import MetricDirectory
 from alerting.errors import InvalidInput, MetricsUnavailable
 from alerting.evaluation import AlertChange, initial_state

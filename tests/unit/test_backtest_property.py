@@ -17,7 +17,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alerting.backtest import plan, replay
+from alerting.backtest.planning import plan
+from alerting.backtest.replay import replay
 from alerting.discovery import MetricDirectory
 from alerting.models.rules import Rule
 from alerting.recorded import RecordedCloudWatch

@@ -117,7 +117,10 @@ def _here(
     """The backtest on this machine: the saved rule, silences and mute windows from the table."""
     import boto3
 
-    from alerting.backtest import Limits, Quieting, as_json, run
+    from alerting.backtest.planning import Limits
+    from alerting.backtest.replay import Quieting
+    from alerting.backtest.result import as_json
+    from alerting.backtest.runner import run
     from alerting.discovery import MetricDirectory
     from alerting.errors import NotFound
     from alerting.models.mute_windows import MuteWindow

@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerting.backtest import Limits, Quieting, as_json, run
+from alerting.backtest.planning import Limits
+from alerting.backtest.replay import Quieting
+from alerting.backtest.result import as_json
+from alerting.backtest.runner import run
 from alerting.discovery import MetricDirectory
 from alerting.errors import InvalidInput, InvalidTemplate, NotFound
 from alerting.models.mute_windows import MuteWindow
