@@ -90,16 +90,12 @@ def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
     headers = {"Content-Type": "application/json"}
     region = _REGION.search(url)
     if region is not None:  # a deployed API is IAM-only: sign as the AWS CLI would
-        import boto3
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
+        from alerting.repositories.execute_api import signed_headers
 
-        credentials = boto3.Session().get_credentials()
-        if credentials is None:
+        signed = signed_headers(url, data, headers, region.group(1))
+        if signed is None:
             raise SystemExit("no AWS credentials to sign the request with")
-        signed = AWSRequest(method="POST", url=url, data=data, headers=headers)
-        SigV4Auth(credentials.get_frozen_credentials(), "execute-api", region.group(1)).add_auth(signed)
-        headers = dict(signed.headers.items())
+        headers = signed
     request = urllib.request.Request(url, data=data, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
