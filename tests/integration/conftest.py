@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import boto3
@@ -57,11 +58,9 @@ def aws(monkeypatch: pytest.MonkeyPatch, atomic_requests: None) -> Iterator[Aws]
 
 
 @pytest.fixture
-def api(aws: Aws) -> Iterator[ApiClient]:
-    """The API handler as API Gateway calls it, built for this test's moto."""
-    dependencies.build.cache_clear()  # its clients belong to the previous test's moto
-    yield ApiClient()
-    dependencies.build.cache_clear()
+def api(aws: Aws) -> ApiClient:
+    """The API handler as API Gateway calls it, with services built for this test's moto."""
+    return ApiClient(cache(dependencies.build))
 
 
 @pytest.fixture

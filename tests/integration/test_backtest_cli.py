@@ -16,10 +16,11 @@ import pytest
 import yaml
 
 from alerting import backtest_cli
+from alerting.cli import main
 from alerting.models.common import floor_minute, iso, utcnow
 from alerting.models.rules import Rule
 from alerting.repositories.config import KIND_RULE, ConfigRepository
-from alerting.rules_as_code import main
+from alerting.settings import ApiSettings
 from alerting_local.apigw import proxy_event
 from alerting_local.lambda_runtime import LambdaContext
 from api import dependencies
@@ -51,13 +52,13 @@ def api_url(aws) -> Iterator[str]:
     """The API handler behind HTTP on a free port, as API Gateway would call it."""
     from api.handler import handler
 
-    dependencies.build.cache_clear()
+    services = dependencies.build(ApiSettings.from_env())
 
     class Front(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"])).decode()
             event = proxy_event("POST", self.path, body=body, headers={"Content-Type": "application/json"})
-            response = handler(event, LambdaContext("api"))
+            response = handler(event, LambdaContext("api"), services=services)
             self.send_response(response["statusCode"])
             self.end_headers()
             self.wfile.write(response["body"].encode())
@@ -70,7 +71,6 @@ def api_url(aws) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
-    dependencies.build.cache_clear()
 
 
 def window(start) -> list[str]:

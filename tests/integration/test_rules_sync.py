@@ -12,9 +12,12 @@ import pytest
 import yaml
 
 from alerting import rules_plan
+from alerting.cli import main
 from alerting.models.common import utcnow
-from alerting.repositories.config import AppliedRecords
-from alerting.rules_as_code import load_folder, main
+from alerting.repositories.applied import AppliedRecords
+from alerting.rule_files import load_folder
+from alerting.rules_as_code import ApplyFailed, apply, read_table
+from alerting.wiring import ConfigTable
 from tests.integration.api.client import ApiClient
 
 ROOT = Path(__file__).parents[2]
@@ -254,17 +257,17 @@ def test_prune_of_a_resource_changed_through_the_api_needs_force(api, table, fol
 def test_apply_stops_at_a_change_made_after_the_plan_and_keeps_it(api, table, folder):
     write(folder, rules=[rule("cpu", threshold=90)])
     rules, _ = load_folder(folder)
-    dynamodb = _dynamodb()
-    first = rules_plan.plan({"rule": [rules_plan.labelled(r) for r in rules]}, rules_plan.read_table(dynamodb, table))
-    rules_plan.apply(first, dynamodb, table, utcnow())
+    config = ConfigTable(_dynamodb(), table)
+    first = rules_plan.plan({"rule": [rules_plan.labelled(r) for r in rules]}, read_table(config))
+    apply(first, config, utcnow())
     write(folder, rules=[rule("cpu", threshold=95)])
     rules, _ = load_folder(folder)
-    second = rules_plan.plan({"rule": [rules_plan.labelled(r) for r in rules]}, rules_plan.read_table(dynamodb, table))
+    second = rules_plan.plan({"rule": [rules_plan.labelled(r) for r in rules]}, read_table(config))
     edited = api.get("/rules/cpu").body
     edited["conditions"][0]["threshold"] = 70
     assert api.request("PUT", "/rules/cpu", edited).status == 200
 
-    with pytest.raises(rules_plan.ApplyFailed, match=r"rule cpu: .*the table changed since the plan"):
-        rules_plan.apply(second, dynamodb, table, utcnow())
+    with pytest.raises(ApplyFailed, match=r"rule cpu: .*the table changed since the plan"):
+        apply(second, config, utcnow())
 
     assert api.get("/rules/cpu").body["conditions"][0]["threshold"] == 70

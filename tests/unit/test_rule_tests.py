@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from alerting.cli import main
 from alerting.models.rules import RuleSpec
+from alerting.rule_files import load_folder
 from alerting.rule_tests import NotationError, expand, load, run_files
-from alerting.rules_as_code import load_folder, main
 from alerting.validation import field_errors
 from alerting_local.demo import demo_rules
 

@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from alerting.cli import main
+from alerting.kinds import RULE
 from alerting.models.policies import EscalationPolicy
 from alerting.models.rules import Rule
-from alerting.repositories.config import KIND_RULE, Applied
-from alerting.rules_as_code import load_folder, load_sections, main, reference_problems
+from alerting.repositories.applied import Applied
+from alerting.rule_files import load_folder, load_sections, reference_problems
 from alerting.rules_plan import Table, content_digest, labelled, plan
 from tests.factories import make_rule
 
@@ -130,7 +132,7 @@ def stored(rule: Rule, version: int = 1) -> Rule:
 
 def applied(item: Rule) -> Applied:
     return Applied(
-        kind=KIND_RULE, item_id=item.rule_id, version=item.version, digest=content_digest(item), applied_at=NOW
+        kind=RULE.name, item_id=item.rule_id, version=item.version, digest=content_digest(item), applied_at=NOW
     )
 
 
@@ -138,14 +140,14 @@ def table(
     *items: Rule, records: tuple[Applied, ...] = (), channels: frozenset[str] = frozenset(), **kinds: Any
 ) -> Table:
     return Table(
-        {KIND_RULE: {r.rule_id: r for r in items}, **kinds},
+        {RULE.name: {r.rule_id: r for r in items}, **kinds},
         channels,
         {(r.kind, r.item_id): r for r in records},
     )
 
 
 def files(*rules: Rule, **kinds: list[Any]) -> dict[str, list[Any]]:
-    return {KIND_RULE: [labelled(r) for r in rules], **kinds}
+    return {RULE.name: [labelled(r) for r in rules], **kinds}
 
 
 def test_plan_lists_creates_updates_with_their_fields_deletes_and_unchanged():

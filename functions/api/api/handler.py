@@ -14,8 +14,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from alerting.settings import ApiSettings
 from api import errors
+from api.dependencies import Services, given
 from api.observability import logger, metrics, tracer
-from api.routes import alerts, channels, dashboard, oncall, policies, reports, rules, silences
+from api.routes import alerts, channels, dashboard, oncall, reports, rules, silences
 from api.schemas import ErrorBody
 
 TITLE = "Serverless Alerting API"
@@ -25,7 +26,7 @@ ERROR_REF = "#/components/schemas/ErrorBody"
 app = APIGatewayRestResolver(
     enable_validation=True, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR
 )
-for module in (rules, alerts, channels, policies, oncall, silences, reports, dashboard):
+for module in (rules, alerts, channels, oncall, silences, reports, dashboard):
     app.include_router(module.router)
 errors.install(app)
 
@@ -73,7 +74,12 @@ def openapi() -> Response[str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response: dict[str, Any] = errors.refusal(event) or app.resolve(event, context)
+def handler(event: dict[str, Any], context: LambdaContext, services: Services | None = None) -> dict[str, Any]:
+    """``services``: what the routes talk to (a test's own); by default built once per container."""
+    token = given.set(services)
+    try:
+        response: dict[str, Any] = errors.refusal(event) or app.resolve(event, context)
+    finally:
+        given.reset(token)
     metrics.add_metric(name=f"Responses{response['statusCode'] // 100}xx", unit=MetricUnit.Count, value=1)
     return response

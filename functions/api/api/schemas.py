@@ -7,6 +7,7 @@ the dry-run report, the error body.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,7 +21,7 @@ from alerting.models.mute_windows import MuteWindowSpec
 from alerting.models.policies import EscalationPolicySpec
 from alerting.models.reports import Health
 from alerting.models.rules import RuleSpec
-from alerting.models.schedules import ScheduleSpec
+from alerting.models.schedules import OnCall, ScheduleSpec
 
 Version = Annotated[int, Field(ge=1, description="The version you read; must equal the stored one")]
 
@@ -80,6 +81,11 @@ class OnCallView(Model):
     from_: ComputedDatetime = Field(alias="from")  # a handoff may lie before the rotation began
     until: ComputedDatetime
     override: bool
+
+    @classmethod
+    def of(cls, schedule_id: str, at: datetime, found: OnCall) -> OnCallView:
+        span = {"from": found.starts_at, "until": found.ends_at}
+        return cls(schedule_id=schedule_id, at=at, participant=found.participant, override=found.override, **span)
 
 
 class ChannelUpdate(ChannelSpec):

@@ -72,7 +72,7 @@ def main(args: argparse.Namespace) -> int:
 
 def _edited(path: Path, rule_id: str) -> dict[str, Any]:
     """The rule ``rule_id`` of a rules file, as the API takes it."""
-    from alerting.rules_as_code import load_folder  # validates as `make rules-validate` does
+    from alerting.rule_files import load_folder  # validates as `make rules-validate` does
 
     folder = path.parent
     rules, problems = load_folder(folder)

@@ -243,7 +243,7 @@ def report(result: CostReport) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from alerting.rules_as_code import load_folder
+    from alerting.rule_files import load_folder
 
     folder = Path((argv or sys.argv[1:] or ["rules"])[0])
     rules, problems = load_folder(folder)

@@ -46,7 +46,7 @@ from alerting.models.rules import Rule, RuleSpec
 from alerting.models.silences import alert_labels
 from alerting.recorded import RecordedCloudWatch
 from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
-from alerting.rules_as_code import template_problems
+from alerting.rule_files import template_problems
 from alerting.ticks import FetchingObserver, RuleReplay
 from alerting.validation import field_errors
 

@@ -1,10 +1,10 @@
-"""Rules as code as a plan and an apply (`make rules-plan`, `make rules-apply`).
+"""Rules as code's plan (`make rules-plan`; `make rules-apply` writes it: `alerting.rules_as_code`).
 
 The plan compares what the files declare with what the config table holds: creates, updates
 (the fields they change), deletes and what is unchanged. It is a pure function of the two
-(`plan`); `apply` then writes it. What the API would refuse is a problem and nothing is
-written: a reference to a channel, policy or schedule that will not exist (the same check
-as the API's, `alerting.references`), a delete of something still referred to.
+(`plan`). What the API would refuse is a problem and nothing is written: a reference to a
+channel, policy or schedule that will not exist (the same check as the API's,
+`alerting.references`), a delete of something still referred to.
 
 Every write is recorded beside the resource, in the same transaction (`AppliedRecords`: the
 version written and a digest of the content). A resource whose content no longer has its
@@ -18,73 +18,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from alerting import references
-from alerting.errors import AlreadyExists, Conflict, NotFound
-from alerting.models.common import Stored, digest, iso
-from alerting.models.inhibitions import Inhibition
-from alerting.models.mute_windows import MuteWindow
-from alerting.models.policies import EscalationPolicy
+from alerting.kinds import CHANNEL, REFERRERS, RULE, Kind
+from alerting.models.common import digest, iso
 from alerting.models.rules import Rule
-from alerting.models.schedules import Schedule
-from alerting.repositories.config import (
-    KIND_CHANNEL,
-    KIND_INHIBITION,
-    KIND_MUTE_WINDOW,
-    KIND_POLICY,
-    KIND_RULE,
-    KIND_SCHEDULE,
-    Applied,
-    AppliedRecords,
-    ConfigRepository,
-)
+from alerting.repositories.applied import Applied
+from alerting.rule_files import SECTIONS, Problem
 
 MANAGED_LABEL = ("managed-by", "rules-as-code")
 SERVER_FIELDS = {"version", "created_at", "updated_at"}
 CREATE, UPDATE, DELETE, UNCHANGED = "create", "update", "delete", "unchanged"
 ACTIONS = (CREATE, UPDATE, DELETE, UNCHANGED)
-
-
-@dataclass(frozen=True)
-class Section:
-    """A kind of configuration in the rules folder: its YAML key, model, config-table kind."""
-
-    key: str
-    model: type[Any]
-    kind: str
-    label: str
-    id_field: str
-
-    def item_id(self, item: Any) -> str:
-        item_id: str = getattr(item, self.id_field)
-        return item_id
-
-
-def _section(key: str, model: type[Stored], kind: str, label: str) -> Section:
-    return Section(key, model, kind, label, model.ID_FIELD)
-
-
-# Beside the rules, in apply order: what is named comes before what names it.
-SECTIONS = (
-    _section("schedules", Schedule, KIND_SCHEDULE, "schedule"),
-    _section("escalation_policies", EscalationPolicy, KIND_POLICY, "escalation policy"),
-    _section("mute_windows", MuteWindow, KIND_MUTE_WINDOW, "mute window"),
-    _section("inhibitions", Inhibition, KIND_INHIBITION, "inhibition"),
-)
-RULES = Section("rules", Rule, KIND_RULE, "rule", "rule_id")
-MANAGED = (*SECTIONS, RULES)
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str  # the file, or the resource ("rule cpu") for what only the table can tell
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.field}: {self.message}"
+MANAGED: tuple[Kind[Any], ...] = (*SECTIONS, RULE)  # in apply order: what is named before what names it
 
 
 def content(item: Any) -> dict[str, Any]:
@@ -113,7 +60,7 @@ class Table:
 
 @dataclass(frozen=True)
 class Change:
-    section: Section
+    kind: Kind[Any]
     action: str  # CREATE, UPDATE, DELETE, UNCHANGED
     item_id: str
     declared: Any = None  # what the files say (None: a delete)
@@ -132,7 +79,7 @@ class Change:
 
     @property
     def name(self) -> str:
-        return f"{self.section.label} {self.item_id}"
+        return f"{self.kind.label} {self.item_id}"
 
 
 @dataclass(frozen=True)
@@ -185,30 +132,30 @@ class Plan:
 def plan(declared: Mapping[str, Sequence[Any]], table: Table, *, prune: bool = False, force: bool = False) -> Plan:
     """What applying ``declared`` (kind → items, rules labelled) to ``table`` would do."""
     changes: list[Change] = []
-    for section in MANAGED:
-        current = table.items.get(section.kind, {})
-        wanted = {section.item_id(item): item for item in declared.get(section.kind, [])}
+    for kind in MANAGED:
+        current = table.items.get(kind.name, {})
+        wanted = {kind.item_id(item): item for item in declared.get(kind.name, [])}
         for item_id, item in wanted.items():
-            record = table.applied.get((section.kind, item_id))
-            changes.append(_change(section, item_id, item, current.get(item_id), record))
+            record = table.applied.get((kind.name, item_id))
+            changes.append(_change(kind, item_id, item, current.get(item_id), record))
         for item_id, existing in current.items():
-            record = table.applied.get((section.kind, item_id))
+            record = table.applied.get((kind.name, item_id))
             if item_id not in wanted and _managed(existing, record):
                 drift = _drift(existing, record)
-                changes.append(Change(section, DELETE, item_id, current=existing, drift=drift, record=record))
-    declared_ids = {(c.section.kind, c.item_id) for c in changes}
+                changes.append(Change(kind, DELETE, item_id, current=existing, drift=drift, record=record))
+    declared_ids = {(c.kind.name, c.item_id) for c in changes}
     orphans = [key for key in table.applied if key not in declared_ids and key[1] not in table.items.get(key[0], {})]
     return Plan(changes, _reference_problems(changes, table, prune), prune, force, orphans)
 
 
-def _change(section: Section, item_id: str, item: Any, current: Any | None, record: Applied | None) -> Change:
+def _change(kind: Kind[Any], item_id: str, item: Any, current: Any | None, record: Applied | None) -> Change:
     if current is None:
-        return Change(section, CREATE, item_id, declared=item, record=record)
+        return Change(kind, CREATE, item_id, declared=item, record=record)
     was, wanted = content(current), content(item)
     if was == wanted:
-        return Change(section, UNCHANGED, item_id, declared=item, current=current, record=record)
+        return Change(kind, UNCHANGED, item_id, declared=item, current=current, record=record)
     fields = tuple(sorted(name for name in was.keys() | wanted.keys() if was.get(name) != wanted.get(name)))
-    return Change(section, UPDATE, item_id, item, current, fields, _drift(current, record), record)
+    return Change(kind, UPDATE, item_id, item, current, fields, _drift(current, record), record)
 
 
 def _managed(item: Any, record: Applied | None) -> bool:
@@ -231,18 +178,18 @@ def _reference_problems(changes: Sequence[Change], table: Table, prune: bool) ->
     """What the API would refuse, against the table as it will be once the plan is applied."""
     after = {kind: dict(items) for kind, items in table.items.items()}
     for change in changes:
-        kind_items = after.setdefault(change.section.kind, {})
+        kind_items = after.setdefault(change.kind.name, {})
         if change.action in (CREATE, UPDATE):
             kind_items[change.item_id] = change.declared
         elif change.action == DELETE and prune:
             kind_items.pop(change.item_id, None)
 
-    def exists(kind: str, item_id: str) -> bool:
-        return item_id in table.channels if kind == KIND_CHANNEL else item_id in after.get(kind, {})
+    def exists(kind: Kind[Any], item_id: str) -> bool:
+        return item_id in table.channels if kind == CHANNEL else item_id in after.get(kind.name, {})
 
-    def referrers() -> Iterator[tuple[str, str, Any]]:
-        for kind in references.REFERRER_ORDER:
-            for item_id, item in after.get(kind, {}).items():
+    def referrers() -> Iterator[tuple[Kind[Any], str, Any]]:
+        for kind in REFERRERS:
+            for item_id, item in after.get(kind.name, {}).items():
                 yield kind, item_id, item
 
     problems = []
@@ -250,83 +197,10 @@ def _reference_problems(changes: Sequence[Change], table: Table, prune: bool) ->
         if change.action in (CREATE, UPDATE):
             problems += [
                 Problem(change.name, ref.field, ref.missing)
-                for ref in references.missing(change.section.kind, change.declared, exists)
+                for ref in references.missing(change.kind, change.declared, exists)
             ]
         elif change.action == DELETE and prune:
-            users = references.users(change.section.kind, change.item_id, referrers())
+            users = references.users(change.kind, change.item_id, referrers())
             if users:
                 problems.append(Problem(change.name, "-", f"is used by {', '.join(users)}: cannot be deleted"))
     return problems
-
-
-# -- the table ------------------------------------------------------------------------------------
-
-
-def repositories(client: Any, table: str) -> dict[str, ConfigRepository[Any]]:
-    """A repository per managed kind."""
-    return {s.kind: ConfigRepository(client, table, s.kind, s.model, s.id_field) for s in MANAGED}
-
-
-def read_table(client: Any, table: str) -> Table:
-    """Every managed item, the channels' ids and the records: one Query per kind."""
-    from alerting.models.channels import Channel
-
-    items = {kind: {r.item_id(i): i for i in r.all()} for kind, r in repositories(client, table).items()}
-    channels = ConfigRepository(client, table, KIND_CHANNEL, Channel, "channel_id")
-    return Table(items, frozenset(c.channel_id for c in channels.all()), AppliedRecords(client, table).all())
-
-
-class ApplyFailed(Exception):
-    """A write refused part-way (a change made since the plan): what was written stays written."""
-
-    def __init__(self, change: Change, reason: str, done: list[Change]) -> None:
-        super().__init__(f"{change.name}: {reason}")
-        self.done = done
-
-
-def apply(the_plan: Plan, client: Any, table: str, now: datetime) -> list[Change]:
-    """Write ``the_plan`` (which must be ``ok``): creates and updates in section order, then
-    deletes (with --prune) in the reverse order, each write with its record in one transaction;
-    unchanged resources without an up-to-date record get one. Returns what it wrote.
-    ApplyFailed when the table changed since the plan (what was written before stays)."""
-    if not the_plan.ok:
-        raise ValueError("the plan has problems or changes that need --force")
-    repos, records = repositories(client, table), AppliedRecords(client, table)
-    deletes = the_plan.of(DELETE) if the_plan.prune else []
-    steps = [c for c in the_plan.changes if c.action in (CREATE, UPDATE) or c.needs_record] + deletes[::-1]
-    done: list[Change] = []
-    for change in steps:
-        try:
-            _write(change, repos[change.section.kind], records, now)
-        except (AlreadyExists, Conflict, NotFound) as exc:
-            raise ApplyFailed(change, f"{exc}: the table changed since the plan; plan again", done) from None
-        done.append(change)
-    for kind, item_id in the_plan.orphans:
-        client.delete_item(**records.delete_step(kind, item_id)["Delete"])
-    return done
-
-
-def _write(change: Change, repository: ConfigRepository[Any], records: AppliedRecords, now: datetime) -> None:
-    current = change.current
-    if change.action == CREATE:
-        created = change.declared.model_copy(update={"version": 1, "created_at": now, "updated_at": now})
-        repository.create(created, also=[records.put_step(_record(change, created, now))])
-    elif change.action == UPDATE:
-        server = {"version": current.version + 1, "created_at": current.created_at, "updated_at": now}
-        updated = change.declared.model_copy(update=server)
-        repository.replace(updated, current.version, also=[records.put_step(_record(change, updated, now))])
-    elif change.action == DELETE:
-        step = records.delete_step(change.section.kind, change.item_id)
-        repository.delete_version(change.item_id, current.version, also=[step])
-    else:  # unchanged: it already is what the files say
-        records.save(_record(change, current, now))
-
-
-def _record(change: Change, written: Any, now: datetime) -> Applied:
-    return Applied(
-        kind=change.section.kind,
-        item_id=change.item_id,
-        version=written.version,
-        digest=content_digest(written),
-        applied_at=now,
-    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,18 @@ class Reply:
 
 
 class ApiClient:
-    """Invokes `api.handler.handler` in-process; imported lazily so the test's environment applies."""
+    """Invokes `api.handler.handler` in-process, handing it the services ``build`` makes for the
+    environment of the moment (one per environment: a changed one is a new deployment); imported
+    lazily so the test's environment applies."""
+
+    def __init__(self, build: Callable[[Any], Any]) -> None:
+        self._build = build
+
+    @property
+    def services(self) -> Any:
+        from alerting.settings import ApiSettings
+
+        return self._build(ApiSettings.from_env())
 
     def request(
         self,
@@ -61,7 +73,7 @@ class ApiClient:
     ) -> Reply:
         from api.handler import handler
 
-        response = handler(api_event(method, path, body, query, headers), LambdaContext("api"))
+        response = handler(api_event(method, path, body, query, headers), LambdaContext("api"), services=self.services)
         text = response.get("body") or ""
         headers = dict(response.get("multiValueHeaders") or {})
         is_json = "json" in (headers.get("Content-Type") or ["application/json"])[0]  # the dashboard's files are not

@@ -12,8 +12,6 @@ from typing import Any
 
 from alerting.models.common import AlertStatus
 from alerting.repositories.alerts import AlertRepository
-from alerting.settings import ApiSettings
-from api import dependencies
 from evaluator.service import Evaluator
 from tests.factories import make_rule
 from tests.integration.api.conftest import FixedMetrics, Store, minutes_ago
@@ -67,8 +65,7 @@ def test_ack_losing_to_an_evaluator_resolve_is_refused_not_lost(api, store, monk
     # Given the API reads a firing alert, and the evaluator resolves it before the ack is written
     alert = store.fire(at=minutes_ago(10))
     resolve = lambda: store.evaluator(10.0).run(minutes_ago(9))  # noqa: E731
-    services = dependencies.build(ApiSettings.from_env())
-    monkeypatch.setattr(services.alerts.lifecycle, "alerts", RacingAlerts(store, resolve))
+    monkeypatch.setattr(api.services.alerts.lifecycle, "alerts", RacingAlerts(store, resolve))
 
     # When the ack's conditional write fails and it re-reads
     reply = api.post(f"/alerts/{alert.alert_id}/ack", {"by": "alice"})
@@ -84,8 +81,7 @@ def test_manual_resolve_retries_over_a_concurrent_state_write(api, store, monkey
     # Given a rule that needs two recovered evaluations, so a recovering tick only updates the state
     alert = store.fire(make_rule(resolve_after=2), at=minutes_ago(10))
     tick = lambda: store.evaluator(10.0).run(minutes_ago(9))  # noqa: E731
-    services = dependencies.build(ApiSettings.from_env())
-    monkeypatch.setattr(services.alerts.lifecycle, "alerts", RacingAlerts(store, tick))
+    monkeypatch.setattr(api.services.alerts.lifecycle, "alerts", RacingAlerts(store, tick))
 
     # When the tick writes the series state between the resolve's read and its write
     reply = api.post(f"/alerts/{alert.alert_id}/resolve", {"by": "alice"})

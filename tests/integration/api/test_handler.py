@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 
-from alerting.settings import ApiSettings
 from alerting_local.lambda_runtime import LambdaContext
-from api import dependencies
 from tests.integration.api.client import api_event
 
 
@@ -25,12 +23,12 @@ def test_unexpected_error_is_500_with_the_request_id_and_nothing_else(api, monke
     def explode(*args: object) -> None:
         raise RuntimeError("table alerting-local-ConfigTable is on fire")
 
-    monkeypatch.setattr(dependencies.build(ApiSettings.from_env()).rules, "get", explode)
+    monkeypatch.setattr(api.services.rules, "get", explode)
     from api.handler import handler
 
     # When a request hits it
     event = api_event("GET", "/rules/cpu")
-    response = handler(event, LambdaContext("api"))
+    response = handler(event, LambdaContext("api"), services=api.services)
 
     # Then the caller sees only the request id; the log has the detail under the same id
     request_id = event["requestContext"]["requestId"]

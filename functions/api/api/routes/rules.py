@@ -8,20 +8,19 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from alerting.defaults import parse_dimensions
+from alerting.kinds import RULE
 from alerting.models.common import Page, Severity, UtcDatetime, utcnow
 from alerting.models.rules import Rule, RuleSpec
 from api.dependencies import services
 from api.routes import DEFAULT_LIMIT, Id, IfMatch, Limit, NextToken, caller, new_router
+from api.routes.crud import CREATE, GET, Resource, add_routes
 from api.schemas import BacktestRange, BacktestResult, RuleDatapoints, RuleTestResult, RuleUpdate, UnsavedBacktest
 from api.services.rules import RuleFilter, parse_labels
 
 router = new_router()
-TAGS = ["rules"]
-
-
-@router.post("/rules", status_code=201, tags=TAGS, summary="Create a rule")
-def create_rule(spec: RuleSpec) -> Rule:
-    return services().rules.create(spec, utcnow())
+RULES = Resource(RULE, "rule", "rules", "rules")
+TAGS = [RULES.tag]
+add_routes(router, RULES, (CREATE, GET))  # listing, replacing and deleting a rule do more: below
 
 
 @router.get("/rules", tags=TAGS, summary="List rules")
@@ -47,11 +46,6 @@ def test_posted_rule(spec: RuleSpec) -> RuleTestResult:
 )
 def backtest_posted_rule(body: UnsavedBacktest) -> BacktestResult:
     return services().backtests.unsaved(body, utcnow())
-
-
-@router.get("/rules/<rule_id>", tags=TAGS, summary="Get a rule")
-def get_rule(rule_id: Id) -> Rule:
-    return services().rules.get(rule_id)
 
 
 @router.put("/rules/<rule_id>", tags=TAGS, summary="Replace a rule (needs the version you read)")

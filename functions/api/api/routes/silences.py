@@ -7,18 +7,17 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from alerting.kinds import SILENCE
 from alerting.models.common import Page, utcnow
-from alerting.models.silences import Silence, SilenceSpec, SilenceState
+from alerting.models.silences import Silence, SilenceState
 from api.dependencies import services
 from api.routes import DEFAULT_LIMIT, Id, Limit, NextToken, new_router
+from api.routes.crud import CREATE, GET, Resource, add_routes
 
 router = new_router()
-TAGS = ["silences"]
-
-
-@router.post("/silences", status_code=201, tags=TAGS, summary="Create a silence")
-def create_silence(spec: SilenceSpec) -> Silence:
-    return services().silences.create(spec, utcnow())
+SILENCES = Resource(SILENCE, "silence", "silences", "silences")
+TAGS = [SILENCES.tag]
+add_routes(router, SILENCES, (CREATE, GET))  # listed by state; never replaced, and deleting one expires it
 
 
 @router.get("/silences", tags=TAGS, summary="List silences")
@@ -28,11 +27,6 @@ def list_silences(
     next_token: NextToken = None,
 ) -> Page[Silence]:
     return services().silences.page(state, limit, next_token, utcnow())
-
-
-@router.get("/silences/<silence_id>", tags=TAGS, summary="Get a silence")
-def get_silence(silence_id: Id) -> Silence:
-    return services().silences.get(silence_id)
 
 
 @router.delete(

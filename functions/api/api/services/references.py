@@ -5,55 +5,32 @@ code (`make rules-plan`) applies to the same table."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from alerting import references
-from alerting.models.channels import Channel
-from alerting.models.policies import EscalationPolicy, EscalationPolicySpec
-from alerting.models.rules import Rule, RuleSpec
-from alerting.models.schedules import Schedule, ScheduleSpec
-from alerting.repositories.config import KIND_CHANNEL, KIND_POLICY, KIND_RULE, KIND_SCHEDULE, ConfigRepository
+from alerting.kinds import Kind
+from alerting.repositories.config import ConfigRepository
 
 
 @dataclass
 class References:
-    rules: ConfigRepository[Rule]
-    channels: ConfigRepository[Channel]
-    policies: ConfigRepository[EscalationPolicy]
-    schedules: ConfigRepository[Schedule]
+    repositories: Mapping[str, ConfigRepository[Any]]  # kind name → its repository, for every kind
 
-    def exists(self, kind: str, item_id: str) -> bool:
-        repositories: dict[str, ConfigRepository[Any]] = {
-            KIND_RULE: self.rules,
-            KIND_CHANNEL: self.channels,
-            KIND_POLICY: self.policies,
-            KIND_SCHEDULE: self.schedules,
-        }
-        return repositories[kind].find(item_id) is not None
+    def exists(self, kind: Kind[Any], item_id: str) -> bool:
+        return self.repositories[kind.name].find(item_id) is not None
 
-    def check_rule(self, spec: RuleSpec) -> None:
-        references.check(KIND_RULE, spec, self.exists)
+    def check(self, kind: Kind[Any], spec: Any) -> None:
+        """InvalidInput naming the field of the first reference of ``spec`` that does not exist."""
+        references.check(kind, spec, self.exists)
 
-    def check_policy(self, spec: EscalationPolicySpec) -> None:
-        references.check(KIND_POLICY, spec, self.exists)
+    def users(self, kind: Kind[Any], item_id: str) -> list[str]:
+        """What refers to ``item_id`` ("rule cpu", "escalation policy web"): one read of each
+        kind that may (none for a kind nothing refers to)."""
+        return references.users(kind, item_id, self._items(kind.referred_by))
 
-    def check_schedule(self, spec: ScheduleSpec) -> None:
-        references.check(KIND_SCHEDULE, spec, self.exists)
-
-    def users_of_channel(self, channel_id: str) -> list[str]:
-        return references.users(KIND_CHANNEL, channel_id, self._referrers(self.rules, self.policies, self.schedules))
-
-    def users_of_policy(self, policy_id: str) -> list[str]:
-        return references.users(KIND_POLICY, policy_id, self._referrers(self.rules))
-
-    def users_of_schedule(self, schedule_id: str) -> list[str]:
-        return references.users(KIND_SCHEDULE, schedule_id, self._referrers(self.policies))
-
-    @staticmethod
-    def _referrers(*repositories: ConfigRepository[Any]) -> Iterator[tuple[str, str, Any]]:
-        """(kind, id, item) of every stored item of the kinds that can refer to something."""
-        for repository in repositories:
-            for item in repository.all():
-                yield repository.kind, repository.item_id(item), item
+    def _items(self, kinds: tuple[Kind[Any], ...]) -> Iterator[tuple[Kind[Any], str, Any]]:
+        for kind in kinds:
+            for item in self.repositories[kind.name].all():
+                yield kind, kind.item_id(item), item

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from alerting.errors import InvalidInput
+from alerting.kinds import RULE
 from alerting.models.common import Page, Severity, new_id
 from alerting.models.rules import Rule, RuleSpec
 from alerting.repositories.config import ConfigRepository
@@ -91,7 +92,7 @@ class RuleService:
     def check(self, spec: RuleSpec, now: datetime) -> None:
         """What the model alone cannot know: its channels and policy exist, templates render on a
         sample alert."""
-        self.references.check_rule(spec)
+        self.references.check(RULE, spec)
         sample = rule_sample(spec, now)
         for name, source in spec.annotations.items():
             check(source, f"annotations.{name}", sample)

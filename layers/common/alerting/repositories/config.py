@@ -1,7 +1,7 @@
-"""Configuration items (rules, channels, silences, escalation policies) in the config table.
+"""Configuration items (rules, channels, silences, escalation policies...) in the config table.
 
 One table, partition key ``pk`` = kind, sort key ``sk`` = id: listing a kind is a Query, never
-a Scan, and each kind is one generic repository.
+a Scan, and each kind is one generic repository, handed its description (`alerting.kinds`).
 
 Every write also bumps its kind's generation (a counter per kind, ``meta/generation#<kind>``),
 in the same transaction: a reader that caches a kind reads the generations once per
@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from alerting.errors import AlreadyExists, ConcurrentUpdate, Conflict, NotFound
-from alerting.models.common import Model, Page, UtcDatetime, epoch
+from alerting.models.common import Page, epoch
 from alerting.models.reports import EvaluationSummary
 from alerting.repositories.dynamo import (
     Item,
@@ -43,42 +43,50 @@ KIND_SILENCE = "silence"
 KIND_SCHEDULE = "schedule"
 KIND_MUTE_WINDOW = "mute_window"
 KIND_INHIBITION = "inhibition"
-KIND_META = "meta"
-KIND_APPLIED = "applied"  # rules as code's record of what it last wrote, one item per resource
+KIND_META = "meta"  # beside the kinds of configuration: generations, the evaluator's runs, flags
 TTL_ATTRIBUTE = "expires_at"  # the config table's TimeToLiveSpecification
 GENERATION_PREFIX = "generation#"  # meta items: one write counter per kind
 WRITE_ATTEMPTS = 5  # two writes of one kind at once collide on its counter: the loser tries again
 RETRYABLE = {"TransactionConflict", "ThrottlingError"}  # botocore does not retry a cancelled transaction
 
 
+def query(client: Any, table: str, condition: str, values: dict[str, str], **params: Any) -> Iterator[Item]:
+    """Every item a Query of the config table finds (``values``: the condition's strings)."""
+    strings = {name: {"S": value} for name, value in values.items()}
+    yield from paginate(
+        client, "query", TableName=table, KeyConditionExpression=condition, ExpressionAttributeValues=strings, **params
+    )
+
+
+def without_key(item: Item) -> dict[str, Any]:
+    """An item's own attributes, decoded: what a model is validated from."""
+    return {k: v for k, v in from_item(item).items() if k not in ("pk", "sk", TTL_ATTRIBUTE)}
+
+
 class ConfigRepository(Generic[M]):
     def __init__(self, client: Any, table: str, kind: str, model: type[M], id_field: str) -> None:
         self._client = client
         self._table = table
-        self._kind = kind
+        self._name = kind
         self._model = model
         self._id_field = id_field
 
     @property
     def kind(self) -> str:
-        return self._kind
+        return self._name
 
     def item_id(self, obj: M) -> str:
         item_id: str = getattr(obj, self._id_field)
         return item_id
 
     def _key(self, item_id: str) -> dict[str, Any]:
-        return key(pk=self._kind, sk=item_id)
+        return key(pk=self._name, sk=item_id)
 
     def _decode(self, item: dict[str, Any]) -> M:
-        data = from_item(item)
-        for attribute in ("pk", "sk", TTL_ATTRIBUTE):
-            data.pop(attribute, None)
-        return self._model.model_validate(data, context={"stored": True})
+        return self._model.model_validate(without_key(item), context={"stored": True})
 
     def _encode(self, obj: M) -> dict[str, Any]:
-        item_id = getattr(obj, self._id_field)
-        item = {"pk": self._kind, "sk": item_id, **obj.model_dump(mode="json")}
+        item = {"pk": self._name, "sk": self.item_id(obj), **obj.model_dump(mode="json")}
         expires = getattr(obj, "expires_epoch", None)  # DynamoDB deletes the item some time after
         if expires is not None:
             item[TTL_ATTRIBUTE] = expires
@@ -87,7 +95,7 @@ class ConfigRepository(Generic[M]):
     def get(self, item_id: str) -> M:
         response = self._client.get_item(TableName=self._table, Key=self._key(item_id), ConsistentRead=True)
         if "Item" not in response:
-            raise NotFound(self._kind, item_id)
+            raise NotFound(self._name, item_id)
         return self._decode(response["Item"])
 
     def find(self, item_id: str) -> M | None:
@@ -101,7 +109,7 @@ class ConfigRepository(Generic[M]):
         """The items that exist among ``item_ids``, in one BatchGetItem per hundred."""
         keys = [self._key(i) for i in dict.fromkeys(item_ids)]
         items = [self._decode(i) for i in batch_get(self._client, self._table, keys)] if keys else []
-        return {getattr(item, self._id_field): item for item in items}
+        return {self.item_id(item): item for item in items}
 
     def all(self) -> Iterator[M]:
         """Every item of the kind, strongly consistent (the evaluator must see a disable at once)."""
@@ -116,15 +124,7 @@ class ConfigRepository(Generic[M]):
 
     def _every(self, **params: Any) -> Iterator[Item]:
         """Every item of the kind, strongly consistent, as stored."""
-        yield from paginate(
-            self._client,
-            "query",
-            TableName=self._table,
-            ConsistentRead=True,
-            KeyConditionExpression="pk = :kind",
-            ExpressionAttributeValues={":kind": {"S": self._kind}},
-            **params,
-        )
+        yield from query(self._client, self._table, "pk = :kind", {":kind": self._name}, ConsistentRead=True, **params)
 
     def page(
         self, limit: int, next_token: str | None, keep: Callable[[M], bool] | None = None, scope: str = ""
@@ -134,7 +134,7 @@ class ConfigRepository(Generic[M]):
         params: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :kind",
-            "ExpressionAttributeValues": {":kind": {"S": self._kind}},
+            "ExpressionAttributeValues": {":kind": {"S": self._name}},
         }
         items, token = query_page(self._client, params, limit, next_token, self._decode, keep, scope)
         return Page[Any](items=items, next_token=token)
@@ -146,7 +146,7 @@ class ConfigRepository(Generic[M]):
         bump = {
             "Update": {
                 "TableName": self._table,
-                "Key": key(pk=KIND_META, sk=GENERATION_PREFIX + self._kind),
+                "Key": key(pk=KIND_META, sk=GENERATION_PREFIX + self._name),
                 "UpdateExpression": "ADD writes :one",
                 "ExpressionAttributeValues": {":one": {"N": "1"}},
             }
@@ -167,19 +167,19 @@ class ConfigRepository(Generic[M]):
                     raise
                 if attempt == WRITE_ATTEMPTS:
                     raise ConcurrentUpdate(
-                        f"{self._kind} writes kept colliding: {', '.join(map(str, reasons))}"
+                        f"{self._name} writes kept colliding: {', '.join(map(str, reasons))}"
                     ) from exc
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))
         raise AssertionError("unreachable")
 
     def create(self, obj: M, also: Sequence[Item] = ()) -> M:
         if not self._write("Put", also, Item=self._encode(obj), ConditionExpression="attribute_not_exists(sk)"):
-            raise AlreadyExists(self._kind, getattr(obj, self._id_field))
+            raise AlreadyExists(self._name, self.item_id(obj))
         return obj
 
     def replace(self, obj: M, expected_version: int, also: Sequence[Item] = ()) -> M:
         """Overwrite only the version that was read (`obj.version` must be the next one)."""
-        self._write_version("Put", getattr(obj, self._id_field), expected_version, also, Item=self._encode(obj))
+        self._write_version("Put", self.item_id(obj), expected_version, also, Item=self._encode(obj))
         return obj
 
     def _write_version(
@@ -195,7 +195,7 @@ class ConfigRepository(Generic[M]):
             **params,
         ):
             self.get(item_id)  # raises NotFound when it was deleted meanwhile
-            raise Conflict(f"{self._kind} {item_id!r} changed: version {expected_version} is stale")
+            raise Conflict(f"{self._name} {item_id!r} changed: version {expected_version} is stale")
 
     def enabled_check(self, item_id: str) -> dict[str, Any]:
         """A transaction step that holds only while the item exists and is enabled."""
@@ -215,58 +215,11 @@ class ConfigRepository(Generic[M]):
 
     def delete(self, item_id: str) -> None:
         if not self._write("Delete", Key=self._key(item_id), ConditionExpression="attribute_exists(sk)"):
-            raise NotFound(self._kind, item_id)
+            raise NotFound(self._name, item_id)
 
     def delete_version(self, item_id: str, expected_version: int, also: Sequence[Item] = ()) -> None:
         """Delete only the version that was read."""
         self._write_version("Delete", item_id, expected_version, also, Key=self._key(item_id))
-
-
-class Applied(Model):
-    """What rules as code (`make rules-apply`) last wrote to one resource."""
-
-    kind: str  # KIND_RULE, KIND_POLICY...
-    item_id: str
-    version: int  # the version it wrote
-    digest: str  # of the content it wrote (`alerting.rules_plan.content_digest`)
-    applied_at: UtcDatetime
-
-
-class AppliedRecords:
-    """Rules as code's records (``pk`` "applied", ``sk`` "<kind>#<id>"), written in the same
-    transaction as the resource: a resource whose content no longer matches its record was
-    changed by someone else since (the API), and a record marks a resource as managed."""
-
-    def __init__(self, client: Any, table: str) -> None:
-        self._client = client
-        self._table = table
-
-    def all(self) -> dict[tuple[str, str], Applied]:
-        records = [
-            Applied.model_validate({k: v for k, v in from_item(item).items() if k not in ("pk", "sk")})
-            for item in paginate(
-                self._client,
-                "query",
-                TableName=self._table,
-                ConsistentRead=True,
-                KeyConditionExpression="pk = :applied",
-                ExpressionAttributeValues={":applied": {"S": KIND_APPLIED}},
-            )
-        ]
-        return {(record.kind, record.item_id): record for record in records}
-
-    def put_step(self, record: Applied) -> Item:
-        """A transaction step that writes ``record``."""
-        sk = f"{record.kind}#{record.item_id}"
-        item = to_item({"pk": KIND_APPLIED, "sk": sk, **record.model_dump(mode="json")})
-        return {"Put": {"TableName": self._table, "Item": item}}
-
-    def delete_step(self, kind: str, item_id: str) -> Item:
-        return {"Delete": {"TableName": self._table, "Key": key(pk=KIND_APPLIED, sk=f"{kind}#{item_id}")}}
-
-    def save(self, record: Applied) -> None:
-        """The record alone: a resource already identical to its file becomes managed."""
-        self._client.put_item(**self.put_step(record)["Put"])
 
 
 class ConfigGenerations:
@@ -277,14 +230,8 @@ class ConfigGenerations:
         self._table = table
 
     def read(self) -> dict[str, int]:
-        items = paginate(
-            self._client,
-            "query",
-            TableName=self._table,
-            ConsistentRead=True,
-            KeyConditionExpression="pk = :meta AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":meta": {"S": KIND_META}, ":prefix": {"S": GENERATION_PREFIX}},
-        )
+        values = {":meta": KIND_META, ":prefix": GENERATION_PREFIX}
+        items = query(self._client, self._table, "pk = :meta AND begins_with(sk, :prefix)", values, ConsistentRead=True)
         return {item["sk"]["S"].removeprefix(GENERATION_PREFIX): int(item["writes"]["N"]) for item in items}
 
 
@@ -329,17 +276,9 @@ class RunLog:
 
     def suppressed_since(self, start: datetime) -> int:
         """Evaluations that held back a due alert (cooldown, rate limit) from `start`'s hour on."""
-        items = paginate(
-            self._client,
-            "query",
-            TableName=self._table,
-            KeyConditionExpression="pk = :meta AND sk BETWEEN :from AND :to",
-            ExpressionAttributeValues={
-                ":meta": {"S": KIND_META},
-                ":from": {"S": SUPPRESSED_PREFIX + start.strftime("%Y-%m-%dT%H")},
-                ":to": {"S": SUPPRESSED_PREFIX + "~"},
-            },
-        )
+        since = SUPPRESSED_PREFIX + start.strftime("%Y-%m-%dT%H")
+        values = {":meta": KIND_META, ":from": since, ":to": SUPPRESSED_PREFIX + "~"}
+        items = query(self._client, self._table, "pk = :meta AND sk BETWEEN :from AND :to", values)
         return sum(int(from_item(item).get("held", 0)) for item in items)
 
     def last(self) -> EvaluationSummary | None:
@@ -350,16 +289,10 @@ class RunLog:
         summary = _summary(response["Item"])
         if not summary.shards:
             return summary
-        items = paginate(
-            self._client,
-            "query",
-            TableName=self._table,
-            KeyConditionExpression="pk = :meta AND begins_with(sk, :shard)",
-            ExpressionAttributeValues={":meta": {"S": KIND_META}, ":shard": {"S": SHARD_RUN_PREFIX}},
-        )
+        values = {":meta": KIND_META, ":shard": SHARD_RUN_PREFIX}
+        items = query(self._client, self._table, "pk = :meta AND begins_with(sk, :shard)", values)
         return summary.merged([_summary(i) for i in items])
 
 
 def _summary(item: Item) -> EvaluationSummary:
-    data = from_item(item)
-    return EvaluationSummary.model_validate({k: v for k, v in data.items() if k not in ("pk", "sk")})
+    return EvaluationSummary.model_validate(without_key(item))

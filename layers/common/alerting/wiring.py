@@ -1,0 +1,172 @@
+"""Every repository and adapter, built from a function's settings: the one place that knows which
+client, table, queue and option each is handed.
+
+A handler asks here for what it talks to (``wiring.config(settings, RULE)``), builds its service
+from that once per container, and takes the service as an optional argument
+(``handler(event, context, evaluator=None)``): a test hands in its own instead of clearing
+caches or patching the environment. Clients are shared, one per AWS service, region and endpoint
+(`alerting.repositories.clients`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from alerting.channels import HttpClient, Sender, sender_for
+from alerting.discovery import CACHE_AGE, MetricDirectory
+from alerting.kinds import Kind
+from alerting.models.channels import Channel
+from alerting.repositories import clients
+from alerting.repositories.alerts import AlertRepository
+from alerting.repositories.applied import AppliedRecords
+from alerting.repositories.breakers import BreakerStore
+from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
+from alerting.repositories.config import ConfigGenerations, ConfigRepository, RunLog
+from alerting.repositories.connections import ConnectionPusher, ConnectionStore
+from alerting.repositories.groups import GroupStore
+from alerting.repositories.queues import DeadLetterQueues, Queue, ShardQueue
+from alerting.repositories.quotas import QuotaStore
+from alerting.repositories.secrets import SecretStore
+from alerting.repositories.state import StateRepository
+from alerting.settings import ApiSettings, DeliverySettings, EvaluatorSettings, LiveSettings, Settings
+
+M = TypeVar("M", bound=BaseModel)
+Senders = Callable[[Channel, dict[str, str]], Sender]  # a channel and its secret values → its sender
+
+
+def client(settings: Settings, service: str, *, max_attempts: int = 5) -> Any:
+    return clients.client(service, settings.region, settings.endpoint_url, max_attempts)
+
+
+def _dynamodb(settings: Settings) -> Any:
+    return client(settings, "dynamodb")
+
+
+# -- the config table ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfigTable:
+    """A config table and the client that reaches it: a function's (`config`), or the one a tool
+    run on someone's machine builds (`workstation_table`: rules as code, a backtest there)."""
+
+    client: Any
+    name: str
+
+    def repository(self, kind: Kind[M]) -> ConfigRepository[M]:
+        return ConfigRepository(self.client, self.name, kind.name, kind.model, kind.id_field)
+
+    def applied(self) -> AppliedRecords:
+        return AppliedRecords(self.client, self.name)
+
+
+def workstation_table(name: str, region: str | None, endpoint_url: str | None) -> ConfigTable:
+    return ConfigTable(clients.workstation_client("dynamodb", region, endpoint_url), name)
+
+
+def config(settings: Settings, kind: Kind[M]) -> ConfigRepository[M]:
+    return ConfigTable(_dynamodb(settings), settings.config_table).repository(kind)
+
+
+def generations(settings: Settings) -> ConfigGenerations:
+    return ConfigGenerations(_dynamodb(settings), settings.config_table)
+
+
+def run_log(settings: Settings) -> RunLog:
+    return RunLog(_dynamodb(settings), settings.config_table)
+
+
+def quotas(settings: Settings) -> QuotaStore:
+    return QuotaStore(_dynamodb(settings), settings.config_table)
+
+
+def breakers(settings: Settings) -> BreakerStore:
+    return BreakerStore(_dynamodb(settings), settings.config_table)
+
+
+def groups(settings: Settings) -> GroupStore:
+    return GroupStore(_dynamodb(settings), settings.config_table)
+
+
+# -- alerts and series -----------------------------------------------------------------------------
+
+
+def alerts(settings: Settings) -> AlertRepository:
+    return AlertRepository(_dynamodb(settings), settings.alerts_table, settings.alert_log_table)
+
+
+def states(settings: EvaluatorSettings | ApiSettings) -> StateRepository:
+    return StateRepository(_dynamodb(settings), settings.state_table)
+
+
+# -- CloudWatch ------------------------------------------------------------------------------------
+
+
+def metrics(settings: Settings) -> CloudWatchMetrics:
+    # The adapter retries throttling itself (jittered, counted): no second layer in botocore.
+    return CloudWatchMetrics(client(settings, "cloudwatch", max_attempts=1))
+
+
+def directory(settings: Settings, *, max_age: timedelta = CACHE_AGE) -> MetricDirectory:
+    return MetricDirectory(CloudWatchListing(client(settings, "cloudwatch")), max_age=max_age)
+
+
+# -- delivery --------------------------------------------------------------------------------------
+
+
+def secrets(
+    settings: DeliverySettings, *, max_age: float = 60.0, version: Callable[[], Hashable] = lambda: None
+) -> SecretStore:
+    return SecretStore(client(settings, "ssm"), settings.secrets_prefix, max_age=max_age, version=version)
+
+
+def senders(settings: DeliverySettings) -> Senders:
+    """The sender of a channel, given its secret values: every channel type, as the settings allow."""
+    return partial(
+        sender_for,
+        http=HttpClient(allow_private=settings.allow_private_targets),
+        ses_client=client(settings, "ses"),
+        sns_client=client(settings, "sns"),
+        email_sender=settings.email_sender,
+        email_senders=settings.email_senders,
+        sms_country_codes=settings.sms_destinations,
+        timeout=settings.http_timeout_seconds,
+    )
+
+
+# -- queues ----------------------------------------------------------------------------------------
+
+
+def queue(settings: Settings, url: str) -> Queue:
+    return Queue(client(settings, "sqs"), url)
+
+
+def shard_queue(settings: EvaluatorSettings) -> ShardQueue | None:
+    """Where a tick too big for one invocation sends its shards (None: no fan-out configured)."""
+    if not settings.shard_queue_url:
+        return None
+    return ShardQueue(client(settings, "sqs"), settings.shard_queue_url)
+
+
+def dead_letter_queues(settings: ApiSettings) -> DeadLetterQueues:
+    """The functions' dead-letter queues that are configured, by the function they hold failures of."""
+    urls = {"evaluator": settings.evaluator_dlq_url, "notifier": settings.notifier_dlq_url}
+    return DeadLetterQueues(client(settings, "sqs"), {name: url for name, url in urls.items() if url})
+
+
+# -- the live view ---------------------------------------------------------------------------------
+
+
+def connections(settings: LiveSettings) -> ConnectionStore:
+    return ConnectionStore(_dynamodb(settings), settings.connections_table)
+
+
+def pusher(settings: LiveSettings) -> ConnectionPusher:
+    """Posts to the WebSocket stage's connections (its management endpoint)."""
+    return ConnectionPusher(clients.client("apigatewaymanagementapi", settings.region, settings.live_endpoint))
