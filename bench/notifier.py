@@ -1,8 +1,8 @@
 """Notifier benchmark (`make bench`): records/s through the delivery pipeline and its cost.
 
-Stream records (shaped as Lambda delivers them) go through the real parsing, delivery ledger,
-breaker store and retry logic, over a counting in-memory DynamoDB client and instant fake
-channels, so the figures are the notifier's own overhead per transition.
+Stream records (shaped as Lambda delivers them) go through the real parsing and the notifier's
+stages (delivery ledger, breaker store, retry logic), over a counting in-memory DynamoDB client
+and instant fake channels, so the figures are the notifier's own overhead per transition.
 """
 
 from __future__ import annotations
@@ -21,9 +21,16 @@ from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.breakers import BreakerStore
 from alerting.repositories.dynamo import to_item
+from alerting.repositories.groups import GroupStore
 from alerting.repositories.stream_records import parse_record
 from bench.fake_dynamodb import FakeDynamoDB
-from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer
+from notifier.chain import Notifier
+from notifier.stages.claim import Claim
+from notifier.stages.group import Group
+from notifier.stages.quiet import Quiet
+from notifier.stages.record import Record
+from notifier.stages.route import TOPIC_CHANNEL_ID, Route
+from notifier.stages.send import Send
 
 T0 = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 CHANNELS = ["ops-slack", "oncall-email"]
@@ -66,20 +73,21 @@ def records(count: int) -> list[dict[str, Any]]:
 def main() -> None:
     dynamodb = FakeDynamoDB.from_template()
     channels = {c: Channel(channel_id=c, name=c, type=ChannelType.slack, target={}) for c in CHANNELS}
-    deliverer = Deliverer(
-        ledger=AlertRepository(dynamodb, "AlertsTable", "AlertLogTable"),
-        channel_lookup=channels.__getitem__,
-        sender_for=lambda channel: InstantSender(),
-        breakers=BreakerStore(dynamodb, "ConfigTable"),
-        park=lambda message: None,
-        schedule=lambda notice, channel_id, delay: None,
-        topic_channel=Channel(
-            channel_id=TOPIC_CHANNEL_ID,
-            name="topic",
-            type=ChannelType.sns,
-            target={"topic_arn": "arn:aws:sns:us-east-1:123456789012:t"},
-        ),
-        sleep=lambda seconds: None,
+    ledger = AlertRepository(dynamodb, "AlertsTable", "AlertLogTable")
+    breakers = BreakerStore(dynamodb, "ConfigTable")
+    topic = Channel(
+        channel_id=TOPIC_CHANNEL_ID,
+        name="topic",
+        type=ChannelType.sns,
+        target={"topic_arn": "arn:aws:sns:us-east-1:123456789012:t"},
+    )
+    notifier = Notifier(
+        route=Route(topic=topic, channel=channels.__getitem__, ledger=ledger.deliveries),
+        quiet=Quiet(),
+        claim=Claim(ledger, breakers),
+        group=Group(GroupStore(dynamodb, "ConfigTable"), ledger, channels.__getitem__, lambda flush, delay: None),
+        send=Send(lambda channel: InstantSender(), breakers, sleep=lambda seconds: None),
+        record=Record(ledger, lambda message: None, lambda notice, channel_id, delay: None, lambda flush, delay: None),
     )
     batch = records(5_000)
     latencies = []
@@ -88,7 +96,7 @@ def main() -> None:
         one = time.perf_counter()
         notice = parse_record(record)
         assert notice is not None
-        deliverer.deliver_all(notice)
+        notifier.transition(notice)
         latencies.append((time.perf_counter() - one) * 1000)
     elapsed = time.perf_counter() - started
     targets = 1 + len(CHANNELS)

@@ -42,7 +42,7 @@ from alerting_local.queues import QueueMapping
 from alerting_local.receiver import Receiver
 from alerting_local.streams import StreamMapping
 from alerting_local.template import ROOT, Stack, create_stack
-from notifier.delivery import TOPIC_CHANNEL_ID
+from notifier.stages.route import TOPIC_CHANNEL_ID
 
 REGION = "us-east-1"
 CLOUDFORMATION_RESPONSE = "/cloudformation-response"  # the custom resource's answer, on the receiver

@@ -16,10 +16,12 @@ from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.breakers import BreakerStore
 from alerting.repositories.groups import GroupStore
 from alerting.stream import Notice
-from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy
+from notifier.pipeline import RetryPolicy
+from notifier.stages.route import TOPIC_CHANNEL_ID
 from notifier.transitions import Flush
 from tests.factories import T0, make_rule
 from tests.fakes import Parked, ScriptedSender, retryable
+from tests.unit.notifier.builders import make_notifier
 
 
 @pytest.fixture
@@ -57,19 +59,13 @@ def world(aws, groups):
     flushes: list[tuple[Flush, int]] = []
     clock = [T0]
     parked = Parked()
-    deliverer = Deliverer(
+    notifier = make_notifier(
         ledger=ledger,
-        channel_lookup=lambda _: channel,
+        channel=lambda _: channel,
         sender_for=lambda _: sender,
         breakers=BreakerStore(dynamodb, env["CONFIG_TABLE"]),
         park=parked,
         schedule=lambda *_: None,
-        topic_channel=Channel(
-            channel_id=TOPIC_CHANNEL_ID,
-            name="t",
-            type="sns",
-            target={"topic_arn": "arn:aws:sns:us-east-1:123456789012:t"},
-        ),
         groups=groups,
         schedule_flush=lambda flush, delay: flushes.append((flush, delay)),
         retry=RetryPolicy(attempts_per_round=1, max_rounds=2),
@@ -89,44 +85,44 @@ def world(aws, groups):
         dynamodb.transact_write_items(TransactItems=ledger.write_ops(resolved, transition))
         return Notice(resolved, AlertEvent.resolved, transition.seq)
 
-    return deliverer, sender, flushes, clock, fire, resolve, parked
+    return notifier, sender, flushes, clock, fire, resolve, parked
 
 
 def test_members_of_one_group_go_out_as_one_message_and_a_resolve_within_the_wait_shows_as_resolved(world):
-    deliverer, sender, flushes, clock, fire, resolve, _ = world
+    notifier, sender, flushes, clock, fire, resolve, _ = world
     a, b = fire("a", "i-1"), fire("b", "i-2")
     for notice in (a, b):
-        (_, ops) = deliverer.deliver_all(notice)
+        (_, ops) = notifier.transition(notice)
         assert ops.status is DeliveryStatus.grouped
     clock[0] = T0 + timedelta(seconds=10)
-    (_, ops) = deliverer.deliver_all(resolve(a))  # "a" recovers within the wait
+    (_, ops) = notifier.transition(resolve(a))  # "a" recovers within the wait
     assert ops.status is DeliveryStatus.grouped
     assert [delay for _, delay in flushes] == [30]  # one flush scheduled, by the first member
 
     clock[0] = T0 + timedelta(seconds=30)
-    records = deliverer.deliver_group(flushes[0][0])
+    records = notifier.flush(flushes[0][0])
     (group,) = sender.groups
     # one line per alert, each as it is now: "b" firing first, "a" resolved
     assert [(x.alert_id, x.last_transition.event) for x in group.alerts] == [("b", "firing"), ("a", "resolved")]
     assert all(m.delivery_id.endswith(TOPIC_CHANNEL_ID) for m in sender.sent)  # only the topic, one by one
     assert len(records) == 3  # a's firing and resolution, b's firing
     assert {r.status for r in records} == {DeliveryStatus.delivered} and len({r.group_id for r in records}) == 1
-    assert deliverer.deliver_group(flushes[0][0]) == []  # a duplicate flush sends nothing
+    assert notifier.flush(flushes[0][0]) == []  # a duplicate flush sends nothing
 
 
 def test_a_failed_group_message_is_retried_as_one_then_given_up_as_one(world):
-    deliverer, sender, flushes, clock, fire, _, parked = world
-    deliverer.deliver_all(fire("a", "i-1"))
-    deliverer.deliver_all(fire("b", "i-2"))
+    notifier, sender, flushes, clock, fire, _, parked = world
+    notifier.transition(fire("a", "i-1"))
+    notifier.transition(fire("b", "i-2"))
     sender.script = [retryable(500), retryable(500)]
     clock[0] = T0 + timedelta(seconds=30)
 
-    retrying = deliverer.deliver_group(flushes[0][0])
+    retrying = notifier.flush(flushes[0][0])
     assert {r.status for r in retrying} == {DeliveryStatus.grouped} and len(flushes) == 2
     retry, delay = flushes[1]
     assert (retry.members, retry.rounds, delay) == (("a|1", "b|1"), 1, 30)
 
     clock[0] += timedelta(seconds=delay)
-    failed = deliverer.deliver_group(retry)
+    failed = notifier.flush(retry)
     assert {r.status for r in failed} == {DeliveryStatus.failed} and len(sender.groups) == 2
     assert len(parked.messages) == 2  # each member's delivery, with its document, in the DLQ

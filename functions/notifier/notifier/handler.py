@@ -2,12 +2,14 @@
 
 Each stream record is processed on its own (Powertools BatchProcessor): a malformed record or
 a delivery that must be retried is reported in ``batchItemFailures`` without blocking the rest;
-the stream redelivers it and the delivery ledger makes the redelivery send nothing twice.
+the stream redelivers it and the delivery ledger makes the redelivery send nothing twice. The
+retry queue brings a delivery's next round, or a group's message, the same way.
 """
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable
+from functools import cache, partial
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -19,7 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from alerting.caching import Generations, VersionedCache, VersionedManyCache
-from alerting.channels import HttpClient, sender_for
+from alerting.channels import HttpClient, Sender, sender_for
 from alerting.models.channels import Channel, ChannelType, DeliveryRecord
 from alerting.models.common import utcnow
 from alerting.models.inhibitions import Inhibition
@@ -40,13 +42,20 @@ from alerting.repositories.config import (
     ConfigRepository,
 )
 from alerting.repositories.groups import GroupStore
+from alerting.repositories.queues import Queue
 from alerting.repositories.secrets import SecretStore
 from alerting.repositories.stream_records import parse_record
 from alerting.settings import NotifierSettings, client, quiet_wire_logs
 from alerting.templating import invocation_budget
-from notifier.delivery import TOPIC_CHANNEL_ID, Deliverer, RetryPolicy, sqs_flusher, sqs_parker, sqs_scheduler
-from notifier.pipeline import Quieting
-from notifier.transitions import Flush, parse_queue_message
+from notifier.chain import Notifier
+from notifier.pipeline import Quieting, RetryPolicy
+from notifier.stages.claim import Claim
+from notifier.stages.group import Group
+from notifier.stages.quiet import Quiet
+from notifier.stages.record import Record
+from notifier.stages.route import TOPIC_CHANNEL_ID, Route
+from notifier.stages.send import Send
+from notifier.transitions import DeadLetters, Flush, RetryQueue, parse_queue_message
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3", "botocore"])
@@ -55,31 +64,80 @@ metrics = Metrics()
 # Always answer with batchItemFailures (never raise), so one bad record never fails the rest.
 stream = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 queue = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+Version = Callable[[str], Callable[[], int]]  # a config kind → its write counter
 
 
 @cache
 def generations(settings: NotifierSettings) -> Generations:
     """The config table's write counters, read once per batch: what the caches below compare
     against, so a change made through the API applies to every transition recorded after it."""
-    dynamodb = client("dynamodb", settings.region, settings.endpoint_url)
-    return Generations(ConfigGenerations(dynamodb, settings.config_table).read)
+    return Generations(ConfigGenerations(aws(settings, "dynamodb"), settings.config_table).read)
 
 
 @cache
-def build(settings: NotifierSettings) -> Deliverer:
-    dynamodb = client("dynamodb", settings.region, settings.endpoint_url)
-    kind = generations(settings).watch
-    channels = ConfigRepository(dynamodb, settings.config_table, KIND_CHANNEL, Channel, "channel_id")
-    secrets = SecretStore(
-        client("ssm", settings.region, settings.endpoint_url),
-        settings.secrets_prefix,
-        version=kind(KIND_CHANNEL),
+def build(settings: NotifierSettings) -> Notifier:
+    """The stages over the stack's tables, queues and channels, once per container."""
+    version = generations(settings).watch
+    channels = config(settings, KIND_CHANNEL, Channel, "channel_id")
+    ledger = AlertRepository(aws(settings, "dynamodb"), settings.alerts_table, settings.alert_log_table)
+    breakers = BreakerStore(aws(settings, "dynamodb"), settings.config_table)
+    retries = RetryQueue(Queue(aws(settings, "sqs"), settings.retry_queue_url))
+    retry = RetryPolicy(first_backoff=settings.retry_first_backoff_seconds)
+    topic = Channel(
+        channel_id=TOPIC_CHANNEL_ID, name="Alerts topic", type=ChannelType.sns, target={"topic_arn": settings.topic_arn}
     )
-    http = HttpClient(allow_private=settings.allow_private_targets)
-    ses = client("ses", settings.region, settings.endpoint_url)
-    sns = client("sns", settings.region, settings.endpoint_url)
+    return Notifier(
+        route=Route(
+            topic=topic,
+            channel=channels.get,
+            ledger=ledger.deliveries,
+            channels=VersionedManyCache(channels.get_many, version(KIND_CHANNEL)),
+            policy=config(settings, KIND_POLICY, EscalationPolicy, "policy_id").find,  # None once deleted
+            schedule=config(settings, KIND_SCHEDULE, Schedule, "schedule_id").find,
+        ),
+        quiet=Quiet(quieting(settings, version), ledger.open_alerts),
+        claim=Claim(ledger, breakers, retry),
+        group=Group(GroupStore(aws(settings, "dynamodb"), settings.config_table), ledger, channels.get, retries.flush),
+        send=Send(senders(settings, version), breakers, settings.console_url, retry),
+        record=Record(
+            ledger,
+            DeadLetters(Queue(aws(settings, "sqs"), settings.notifier_dlq_url)),
+            retries.round,
+            retries.flush,
+            retry,
+        ),
+    )
 
-    def sender(channel: Channel) -> Any:
+
+def aws(settings: NotifierSettings, service: str) -> Any:
+    return client(service, settings.region, settings.endpoint_url)
+
+
+def config(settings: NotifierSettings, kind: str, model: type[Any], id_field: str) -> ConfigRepository[Any]:
+    return ConfigRepository(aws(settings, "dynamodb"), settings.config_table, kind, model, id_field)
+
+
+def quieting(settings: NotifierSettings, version: Version) -> Callable[[], Quieting]:
+    """Silences, mute windows and inhibitions, each cached until its own kind changes (a new
+    silence must not throw away what the inhibitions remember)."""
+    silences = config(settings, KIND_SILENCE, Silence, "silence_id")
+    windows = config(settings, KIND_MUTE_WINDOW, MuteWindow, "mute_window_id")
+    inhibitions = config(settings, KIND_INHIBITION, Inhibition, "inhibition_id")
+    current_silences = VersionedCache(
+        lambda: [s for s in silences.all() if s.ends_at > utcnow()], version(KIND_SILENCE)
+    )
+    current_windows = VersionedCache(lambda: [w for w in windows.all() if w.enabled], version(KIND_MUTE_WINDOW))
+    current_inhibitions = VersionedCache(lambda: list(inhibitions.all()), version(KIND_INHIBITION))
+    return lambda: Quieting(current_silences(), current_windows(), current_inhibitions())
+
+
+def senders(settings: NotifierSettings, version: Version) -> Callable[[Channel], Sender]:
+    """A channel's sender, with its secrets from SSM (read again once channels change)."""
+    secrets = SecretStore(aws(settings, "ssm"), settings.secrets_prefix, version=version(KIND_CHANNEL))
+    http = HttpClient(allow_private=settings.allow_private_targets)
+    ses, sns = aws(settings, "ses"), aws(settings, "sns")
+
+    def sender(channel: Channel) -> Sender:
         return sender_for(
             channel,
             secrets.resolve(channel.secret_refs),
@@ -92,67 +150,24 @@ def build(settings: NotifierSettings) -> Deliverer:
             timeout=settings.http_timeout_seconds,
         )
 
-    sqs = client("sqs", settings.region, settings.endpoint_url)
-
-    def config(kind: str, model: type[Any], id_field: str) -> ConfigRepository[Any]:
-        return ConfigRepository(dynamodb, settings.config_table, kind, model, id_field)
-
-    policies = config(KIND_POLICY, EscalationPolicy, "policy_id")
-    schedules = config(KIND_SCHEDULE, Schedule, "schedule_id")
-    silences = config(KIND_SILENCE, Silence, "silence_id")
-    mute_windows = config(KIND_MUTE_WINDOW, MuteWindow, "mute_window_id")
-    inhibitions = config(KIND_INHIBITION, Inhibition, "inhibition_id")
-
-    # One cache per kind: a new silence must not throw away what the inhibitions remember.
-    current_silences = VersionedCache(lambda: [s for s in silences.all() if s.ends_at > utcnow()], kind(KIND_SILENCE))
-    current_windows = VersionedCache(lambda: [w for w in mute_windows.all() if w.enabled], kind(KIND_MUTE_WINDOW))
-    current_inhibitions = VersionedCache(lambda: list(inhibitions.all()), kind(KIND_INHIBITION))
-
-    def quieting() -> Quieting:
-        return Quieting(current_silences(), current_windows(), current_inhibitions())
-
-    ledger = AlertRepository(dynamodb, settings.alerts_table, settings.alert_log_table)
-    return Deliverer(
-        ledger=ledger,
-        channel_lookup=channels.get,
-        channels_lookup=VersionedManyCache(channels.get_many, kind(KIND_CHANNEL)),
-        sender_for=sender,
-        breakers=BreakerStore(dynamodb, settings.config_table),
-        park=sqs_parker(sqs, settings.notifier_dlq_url),
-        schedule=sqs_scheduler(sqs, settings.retry_queue_url),
-        groups=GroupStore(dynamodb, settings.config_table),
-        schedule_flush=sqs_flusher(sqs, settings.retry_queue_url),
-        topic_channel=Channel(
-            channel_id=TOPIC_CHANNEL_ID,
-            name="Alerts topic",
-            type=ChannelType.sns,
-            target={"topic_arn": settings.topic_arn},
-        ),
-        policy_lookup=policies.find,  # None once deleted: the rule's channels still hear the alert
-        schedule_lookup=schedules.find,
-        quieting=quieting,
-        open_alerts=ledger.open_alerts,
-        console_url=settings.console_url,
-        retry=RetryPolicy(first_backoff=settings.retry_first_backoff_seconds),
-    )
+    return sender
 
 
-def handle_transition(record: DynamoDBRecord) -> None:
+def handle_transition(notifier: Notifier, record: DynamoDBRecord) -> None:
     """A stream record: its transition to every target (pending ones go to the retry queue)."""
     notice = parse_record(record.raw_event)
     if notice is not None:
-        report(build(NotifierSettings.from_env()).deliver_all(notice))
+        report(notifier.transition(notice))
 
 
-def handle_retry(record: SQSRecord) -> None:
+def handle_retry(notifier: Notifier, record: SQSRecord) -> None:
     """A retry-queue message: the next round of one delivery, or a group's message."""
     message = parse_queue_message(record.body)
-    deliverer = build(NotifierSettings.from_env())
     if isinstance(message, Flush):
-        report(deliverer.deliver_group(message))
+        report(notifier.flush(message))
         return
     notice, channel_id = message
-    report([deliverer.deliver_again(notice, channel_id)])
+    report([notifier.retry(notice, channel_id)])
 
 
 def report(deliveries: list[DeliveryRecord]) -> None:
@@ -175,14 +190,20 @@ def report(deliveries: list[DeliveryRecord]) -> None:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    generations(NotifierSettings.from_env()).refresh()
+def handler(
+    event: dict[str, Any], context: LambdaContext, notifier: Notifier | None = None
+) -> PartialItemFailureResponse:
+    """``notifier``: the stages to run (a test's own); None builds them from the environment."""
+    if notifier is None:
+        settings = NotifierSettings.from_env()
+        generations(settings).refresh()
+        notifier = build(settings)
     records = event.get("Records") or [{}]
     from_queue = records[0].get("eventSource") == "aws:sqs"
     with invocation_budget():
         return process_partial_response(
             event=event,
-            record_handler=handle_retry if from_queue else handle_transition,
+            record_handler=partial(handle_retry if from_queue else handle_transition, notifier),
             processor=queue if from_queue else stream,
             context=context,
         )

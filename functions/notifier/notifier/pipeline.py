@@ -1,11 +1,11 @@
-"""What to do with one transition for one target, as pure functions; ``delivery`` does the I/O.
+"""What to do with one transition for one target, as pure functions; the stages do the I/O.
 
-The stages follow Alertmanager's notify pipeline: inhibit → silence → mute → flap give one
-verdict per transition (every target is suppressed alike, the stack's topic included), route
-picks the targets, and ``step`` decides per target from the ledger record and the breaker:
-keep a settled record, record a final outcome without sending, hold (another invocation or a
-later round has it), defer (breaker open), or send. ``after_failure`` turns a failed round
-into `retrying` or `failed`.
+Inhibit → silence → mute → flap give one verdict per transition (every target is suppressed
+alike, the stack's topic included), ``audience`` picks the targets, and ``step`` decides per
+target from the ledger record and the breaker: keep a settled record, record a final outcome
+without sending, hold (another invocation or a later round has it), defer (breaker open), join
+a group, or send. ``after_failure`` turns a failed round into `retrying` or `failed`, and
+``group_retry_in`` a group's failed message into another round or none.
 """
 
 from __future__ import annotations
@@ -218,3 +218,11 @@ def after_failure(claim: DeliveryRecord, error: DeliveryError, retry: RetryPolic
         return claim.model_copy(update={"status": DeliveryStatus.failed, "next_attempt_at": None})
     wait = retry.next_round_in(claim.rounds, error.retry_after)
     return claim.model_copy(update={"status": DeliveryStatus.retrying, "next_attempt_at": now + wait})
+
+
+def group_retry_in(rounds: int, error: DeliveryError, retry: RetryPolicy) -> int | None:
+    """Seconds until a group's failed message (after ``rounds`` earlier rounds) is tried again,
+    or None: no retry can help, or the rounds are spent, and its members are given up."""
+    if not error.retryable or rounds + 1 >= retry.max_rounds:
+        return None
+    return retry.next_round_in(rounds + 1, error.retry_after)

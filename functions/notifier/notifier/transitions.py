@@ -1,13 +1,16 @@
-"""The retry-queue messages: a transition to its next delivery round, or a group's flush."""
+"""The notifier's queue messages: on the retry queue a transition's next delivery round or a
+group's flush, on the dead-letter queue a delivery given up."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from alerting.errors import MalformedRecord
 from alerting.models.alerts import Alert
 from alerting.models.common import AlertEvent
+from alerting.repositories.queues import Queue
 from alerting.stream import Notice
 
 
@@ -67,3 +70,27 @@ def parse_queue_message(body: str) -> tuple[Notice, str] | Flush:
     except (ValueError, TypeError, KeyError) as exc:
         raise MalformedRecord(f"not a group flush: {type(exc).__name__}") from None
     return parse_retry(body)
+
+
+@dataclass(frozen=True)
+class RetryQueue:
+    """What the notifier puts on its retry queue (a wait beyond SQS's 15 minutes is served in
+    steps: a round or flush that arrives early finds itself not due and schedules itself again)."""
+
+    queue: Queue
+
+    def round(self, notice: Notice, channel_id: str, delay: int) -> None:
+        self.queue.send(retry_message(notice, channel_id), delay)
+
+    def flush(self, flush: Flush, delay: int) -> None:
+        self.queue.send(flush_message(flush), delay)
+
+
+@dataclass(frozen=True)
+class DeadLetters:
+    """Deliveries given up, each with its document, on the notifier's dead-letter queue."""
+
+    queue: Queue
+
+    def __call__(self, message: dict[str, Any]) -> None:
+        self.queue.send(json.dumps(message, default=str))
