@@ -12,7 +12,9 @@ from pydantic import ValidationError
 from alerting.cli import main
 from alerting.models.rules import RuleSpec
 from alerting.rule_files import load_folder
-from alerting.rule_tests import NotationError, expand, load, run_files
+from alerting.rule_tests.loading import load
+from alerting.rule_tests.notation import NotationError, expand
+from alerting.rule_tests.runner import run_files
 from alerting.validation import field_errors
 from alerting_local.demo import demo_rules
 

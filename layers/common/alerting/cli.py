@@ -28,7 +28,7 @@ from alerting.models.common import utcnow
 from alerting.models.rules import Rule
 from alerting.repositories.clients import AWS_FAILURES, NO_REGION
 from alerting.rule_files import SECTIONS, TESTS_FOLDER, Declared, load_folder, load_sections, reference_problems
-from alerting.rule_tests import run_files
+from alerting.rule_tests.runner import run_files
 from alerting.wiring import workstation_table
 
 
