@@ -111,37 +111,31 @@ def _here(
     args: argparse.Namespace, edited: dict[str, Any] | None, start: datetime, end: datetime, now: datetime
 ) -> dict[str, Any]:
     """The backtest on this machine: the saved rule, silences and mute windows from the table."""
-    import boto3
-
     from alerting.backtest.planning import Limits
     from alerting.backtest.replay import Quieting
     from alerting.backtest.result import as_json
     from alerting.backtest.runner import run
     from alerting.discovery import MetricDirectory
     from alerting.errors import NotFound
-    from alerting.models.mute_windows import MuteWindow
+    from alerting.kinds import MUTE_WINDOW, RULE, SILENCE
     from alerting.models.rules import Rule
-    from alerting.models.silences import Silence
+    from alerting.repositories.clients import workstation_client
     from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
-    from alerting.repositories.config import KIND_MUTE_WINDOW, KIND_RULE, KIND_SILENCE, ConfigRepository
+    from alerting.wiring import workstation_table
 
-    dynamodb, cloudwatch = (
-        boto3.client("dynamodb", region_name=args.region),
-        boto3.client("cloudwatch", region_name=args.region),
+    table, cloudwatch = (
+        workstation_table(args.table, args.region, None),
+        workstation_client("cloudwatch", args.region, None),
     )
-    rules = ConfigRepository(dynamodb, args.table, KIND_RULE, Rule, "rule_id")
     try:
-        saved: Rule | None = rules.get(args.rule_id)
+        saved: Rule | None = table.repository(RULE).get(args.rule_id)
     except NotFound:
         saved = None
     if edited is None and saved is None:
         raise SystemExit(f"no rule {args.rule_id!r} in {args.table}")
     rule = Rule.model_validate(edited) if edited is not None else saved
     assert rule is not None
-    quieting = Quieting(
-        list(ConfigRepository(dynamodb, args.table, KIND_SILENCE, Silence, "silence_id").all()),
-        list(ConfigRepository(dynamodb, args.table, KIND_MUTE_WINDOW, MuteWindow, "mute_window_id").all()),
-    )
+    quieting = Quieting(list(table.repository(SILENCE).all()), list(table.repository(MUTE_WINDOW).all()))
     limits = Limits(max_calls=args.max_calls or Limits().max_calls, max_evaluations=None)
 
     def say(message: str) -> None:
