@@ -59,6 +59,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "alerting.rules_as_code",
             "alerting.rules_plan",
             "alerting.references",
+            "alerting.rule_tests.runner",  # runs rules over recorded data through the CloudWatch adapter
         ),
     ),
     ("functions", ("api", "evaluator", "notifier", "live", "seeder", "ingest")),
