@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PY313_DIR):$(PATH)
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv test check lint format typecheck validate build demo serve screenshot bench cost rules-validate rules-plan rules-apply rules-test backtest clean
+.PHONY: help venv test check lint format typecheck structure validate build demo serve screenshot bench cost rules-validate rules-plan rules-apply rules-test backtest clean
 .DEFAULT_GOAL := help
 
 help:  ## this list (a bare `make` prints it)
@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml
 test: $(STAMP)  ## the whole suite: unit, integration (moto), end to end
 	$(BIN)/pytest -n 2 -q
 
-check: lint typecheck validate  ## static checks: lint, typecheck, validate
+check: lint typecheck validate structure  ## static checks: lint, typecheck, validate, structure
 
 lint: $(STAMP)  ## ruff check and ruff format --check
 	$(BIN)/ruff check .
@@ -45,6 +45,9 @@ format: $(STAMP)  ## ruff format, then ruff check --fix
 
 typecheck: $(STAMP)  ## mypy (strict on layers/common/alerting)
 	$(BIN)/mypy layers/common/alerting functions local bench
+
+structure: $(STAMP)  ## the structure check: import circles and layers, boto3 only in adapters, module and function sizes, duplicates
+	$(BIN)/python -m bench.structure
 
 validate: $(STAMP)  ## sam validate --lint (template.yaml)
 	$(BIN)/sam validate --lint
