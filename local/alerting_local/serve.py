@@ -5,6 +5,7 @@ the live stream on ws://127.0.0.1:3001/live, ticking in real time.
     curl http://127.0.0.1:3000/alerts
     curl -X POST http://127.0.0.1:3000/rules -d @rule.json
     AWS_ENDPOINT_URL=<printed> aws cloudwatch put-metric-data ...   (feed metrics to moto)
+    AWS_ENDPOINT_URL=<printed> aws cloudwatch set-alarm-state ...   (an alarm's state change: its alert)
 
 The evaluator runs at the top of every minute on its scheduled event; the alerts stream goes
 to the live broadcaster four times a second (as Lambda polls a stream shard) and to the

@@ -34,6 +34,7 @@ from alerting.models.common import utcnow
 from alerting.repositories.config import KIND_CHANNEL, ConfigRepository, RunLog
 from alerting.repositories.secrets import SecretStore
 from alerting_local.apigw import proxy_event
+from alerting_local.eventbridge import AlarmEvents
 from alerting_local.inbox import Hook, Hooks, Inbox, MotoOutbox, destination_of
 from alerting_local.lambda_runtime import CallLog, LambdaContext, load_handler
 from alerting_local.live import LiveHub
@@ -55,6 +56,7 @@ FUNCTIONS = (
     "DefaultRulesSeedFunction",
     "LiveConnectionsFunction",
     "BroadcasterFunction",
+    "AlarmIngestFunction",
 )
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -148,6 +150,7 @@ class LocalStack:
         self.stack: Stack
         self.stream: StreamMapping
         self.retries: QueueMapping
+        self.alarm_events: AlarmEvents
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self) -> LocalStack:
@@ -181,6 +184,8 @@ class LocalStack:
             self.client("sqs"),
             self.handler("NotifierFunction"),
         )
+        # EventBridge's alarm state changes (to AlarmIngestFunction): moto's alarms, watched at every pump
+        self.alarm_events = AlarmEvents(self.stack, self.client("cloudwatch"), self.client("sqs"), self.handler)
         self.live_stream = StreamMapping(
             self.stack,
             "BroadcasterFunction",
@@ -259,9 +264,11 @@ class LocalStack:
         return result
 
     def pump(self) -> list[dict[str, Any]]:
-        """New alert-stream records to the live broadcaster; then those records and due
-        delivery retries → the notifier, honouring batchItemFailures, as the event source
-        mappings would. Returns the notifier's answers."""
+        """Alarms whose state changed → the alarm ingest function (EventBridge's rule); new
+        alert-stream records to the live broadcaster; then those records and due delivery
+        retries → the notifier, honouring batchItemFailures, as the event source mappings
+        would. Returns the notifier's answers."""
+        self.alarm_events.poll()
         self.pump_live()
         self.stream.poll()
         return self.stream.drain() + self.retries.drain()
