@@ -17,13 +17,13 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from alerting import wiring
 from alerting.errors import MalformedRecord
 from alerting.lifecycle import AlertLifecycle
 from alerting.models.common import utcnow
 from alerting.repositories.alarms import AlarmDirectory
-from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.state import StateRepository
-from alerting.settings import AlarmIngestSettings, client, quiet_wire_logs
+from alerting.settings import AlarmIngestSettings, quiet_wire_logs
 from alerting.sources.cloudwatch_alarms import AlarmSelection
 from ingest.alarm_service import AlarmIngest, Ingested
 
@@ -58,11 +58,10 @@ def build(settings: AlarmIngestSettings) -> AlarmIngest:
     """Once per container. Not wired yet, so their defaults hold: ``integration=`` (the
     cloudwatch integration: labels, severity, INSUFFICIENT_DATA; default none) and ``route=``
     (the routes' receiver for an alert's labels; default the stack's SNS topic only)."""
-    dynamodb = client("dynamodb", settings.region, settings.endpoint_url)
-    alerts = AlertRepository(dynamodb, settings.alerts_table, settings.alert_log_table)
+    states = StateRepository(wiring.client(settings, "dynamodb"), settings.state_table)
     return AlarmIngest(
-        alarms=AlarmDirectory(client("cloudwatch", settings.region, settings.endpoint_url)),
-        lifecycle=AlertLifecycle(alerts, StateRepository(dynamodb, settings.state_table)),
+        alarms=AlarmDirectory(wiring.client(settings, "cloudwatch")),
+        lifecycle=AlertLifecycle(wiring.alerts(settings), states),
         selection=AlarmSelection.parse(settings.ingest_alarms),
     )
 
