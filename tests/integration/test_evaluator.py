@@ -13,8 +13,10 @@ import pytest
 from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertFilter, AlertRepository
 from alerting.repositories.config import KIND_RULE, ConfigRepository
+from alerting.settings import EvaluatorSettings
 from alerting_local.lambda_runtime import LambdaContext
 from evaluator import handler as evaluator_handler
+from evaluator.service import Evaluator
 from tests.factories import T0, make_rule
 
 EVENT = json.loads((Path(__file__).parents[2] / "events" / "scheduled.json").read_text())
@@ -34,10 +36,14 @@ def put_cpu(aws, minute: int, value: float) -> None:
     )
 
 
+def fresh() -> Evaluator:
+    """The evaluator as a new container builds it, for this test's moto."""
+    return evaluator_handler.build(EvaluatorSettings.from_env())
+
+
 def tick(minute: int) -> dict[str, Any]:
-    evaluator_handler.build.cache_clear()
     event = {**EVENT, "time": (T0 + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%SZ")}
-    return evaluator_handler.handler(event, LambdaContext("evaluator"))
+    return evaluator_handler.handler(event, LambdaContext("evaluator"), evaluator=fresh())
 
 
 @pytest.fixture
@@ -93,10 +99,14 @@ def test_same_tick_in_parallel_threads_fires_once(aws, repos, atomic_requests):
     for i in range(20):
         rules.create(make_rule(rule_id=f"r{i}", window_seconds=60, evaluation_delay_seconds=0))
     put_cpu(aws, 0, 99)
-    evaluator_handler.build.cache_clear()
     event = {**EVENT, "time": (T0 + timedelta(minutes=1)).isoformat()}
+    evaluator = fresh()
+
+    def invoke(_: int) -> dict[str, Any]:
+        return evaluator_handler.handler(event, LambdaContext("evaluator"), evaluator=evaluator)
+
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda _: evaluator_handler.handler(event, LambdaContext("evaluator")), range(2)))
+        results = list(pool.map(invoke, range(2)))
     assert sum(r["alerts_fired"] for r in results) == 20
     assert sum(r["state_writes"] for r in results) == 20  # each breach counted once
     assert sum(r["duplicates"] for r in results) == 20  # the other tick saw it was done
@@ -130,8 +140,7 @@ def test_tick_that_read_stale_state_loses_the_race_and_counts_nothing(aws, repos
     put_cpu(aws, 0, 99)
     put_cpu(aws, 1, 99)
     tick(1)
-    evaluator_handler.build.cache_clear()
-    evaluator = evaluator_handler.build(evaluator_handler.EvaluatorSettings.from_env())
+    evaluator = fresh()
     stale = evaluator.states.load_all()
     first = evaluator.run(T0 + timedelta(minutes=2))
     monkeypatch.setattr(evaluator.states, "load_all", lambda: stale)
@@ -204,8 +213,7 @@ def test_a_rule_disabled_while_the_tick_runs_fires_nothing(aws, repos, monkeypat
     rule = make_rule(window_seconds=60, evaluation_delay_seconds=0)
     rules.create(rule)
     put_cpu(aws, 0, 99)
-    evaluator_handler.build.cache_clear()
-    evaluator = evaluator_handler.build(evaluator_handler.EvaluatorSettings.from_env())
+    evaluator = fresh()
     rules.replace(rule.model_copy(update={"enabled": False, "version": 2}), 1)
     monkeypatch.setattr(evaluator.rules, "all", lambda: iter([rule]))
 

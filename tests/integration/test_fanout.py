@@ -156,7 +156,7 @@ def test_series_stored_before_fan_out_get_their_bucket_and_their_alerts_still_re
     dynamodb.delete_item(
         TableName=local.stack.refs["ConfigTable"], Key={"pk": {"S": "meta"}, "sk": {"S": "flag#state-buckets"}}
     )
-    handler.build.cache_clear()  # the upgraded deployment's first container
+    handler.default.cache_clear()  # the upgraded deployment's first container
     later = NOW + timedelta(minutes=1)
     for back in (30, 90, 150):
         local.put_metric("CPUUtilization", 10, later - timedelta(seconds=back))

@@ -3,26 +3,19 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from alerting.discovery import MetricDirectory
+from alerting import wiring
 from alerting.errors import MalformedRecord
+from alerting.kinds import POLICY, RULE, SILENCE
 from alerting.models.common import parse_time, utcnow
-from alerting.models.policies import EscalationPolicy
 from alerting.models.reports import EvaluationSummary
-from alerting.models.rules import Rule
-from alerting.models.silences import Silence
-from alerting.repositories.alerts import AlertRepository
-from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
-from alerting.repositories.config import KIND_POLICY, KIND_RULE, KIND_SILENCE, ConfigRepository, RunLog
-from alerting.repositories.queues import ShardQueue
-from alerting.repositories.state import StateRepository
-from alerting.settings import EvaluatorSettings, client, quiet_wire_logs
+from alerting.settings import EvaluatorSettings, quiet_wire_logs
 from alerting.sharding import parse_shard_message
 from alerting.templating import invocation_budget
 from evaluator.service import Evaluator
@@ -38,40 +31,41 @@ quiet_wire_logs()  # before the first request: no secret in DEBUG logs
 metrics = Metrics()
 
 
-@cache
 def build(settings: EvaluatorSettings) -> Evaluator:
-    dynamodb = client("dynamodb", settings.region, settings.endpoint_url)
     return Evaluator(
-        rules=ConfigRepository(dynamodb, settings.config_table, KIND_RULE, Rule, "rule_id"),
-        states=StateRepository(dynamodb, settings.state_table),
-        alerts=AlertRepository(dynamodb, settings.alerts_table, settings.alert_log_table),
-        # The adapter retries throttling itself (jittered, counted): no second layer in botocore.
-        metrics=CloudWatchMetrics(client("cloudwatch", settings.region, settings.endpoint_url, max_attempts=1)),
-        runs=RunLog(dynamodb, settings.config_table),
-        policies=ConfigRepository(dynamodb, settings.config_table, KIND_POLICY, EscalationPolicy, "policy_id"),
-        silences=ConfigRepository(dynamodb, settings.config_table, KIND_SILENCE, Silence, "silence_id"),
-        directory=MetricDirectory(CloudWatchListing(client("cloudwatch", settings.region, settings.endpoint_url))),
-        shards=ShardQueue(client("sqs", settings.region, settings.endpoint_url), settings.shard_queue_url)
-        if settings.shard_queue_url
-        else None,
+        rules=wiring.config(settings, RULE),
+        states=wiring.states(settings),
+        alerts=wiring.alerts(settings),
+        metrics=wiring.metrics(settings),
+        runs=wiring.run_log(settings),
+        policies=wiring.config(settings, POLICY),
+        silences=wiring.config(settings, SILENCE),
+        heartbeats=wiring.heartbeats(settings),
+        router=wiring.router(settings),
+        directory=wiring.directory(settings),
+        shards=wiring.shard_queue(settings),
         shard_budget=settings.shard_budget,
         io_threads=settings.io_threads,
     )
 
 
+default = cache(build)  # once per container: its settings do not change while it runs
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext, evaluator: Evaluator | None = None) -> dict[str, Any]:
+    """``evaluator``: a test's own; by default the container's, built from the environment."""
     # The scheduled time, not the wall clock: a retried or duplicated tick evaluates the same minute.
     now = parse_time(event["time"]) if event.get("time") else utcnow()
     with invocation_budget():
-        summary = build(EvaluatorSettings.from_env()).run(now)
+        summary = (evaluator or default(EvaluatorSettings.from_env())).run(now)
     report(summary)
     return summary.model_dump(mode="json")
 
 
-def evaluate_shard(record: SQSRecord) -> None:
+def evaluate_shard(record: SQSRecord, evaluator: Evaluator) -> None:
     try:
         tick, part = parse_shard_message(record.body, utcnow())
     except MalformedRecord as exc:
@@ -79,20 +73,20 @@ def evaluate_shard(record: SQSRecord) -> None:
         # its body is not logged (whoever wrote it may have put anything there).
         logger.error("invalid shard message", extra={"message_id": record.message_id, "reason": str(exc)})
         raise
-    report(build(EvaluatorSettings.from_env()).run_shard(tick, part))
+    report(evaluator.run_shard(tick, part))
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def shard(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    """A shard that fails is reported and comes back after its visibility timeout (then the DLQ)."""
+def shard(event: dict[str, Any], context: LambdaContext, worker: Evaluator | None = None) -> PartialItemFailureResponse:
+    """A shard that fails is reported and comes back after its visibility timeout (then the DLQ).
+    ``worker``: the evaluator of the shards (a test's own); by default the container's."""
     from aws_lambda_powertools.utilities.batch import process_partial_response
 
+    evaluate = partial(evaluate_shard, evaluator=worker or default(EvaluatorSettings.from_env()))
     with invocation_budget():
-        return process_partial_response(
-            event=event, record_handler=evaluate_shard, processor=batches(), context=context
-        )
+        return process_partial_response(event=event, record_handler=evaluate, processor=batches(), context=context)
 
 
 @cache

@@ -19,13 +19,13 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from alerting import json_limits
+from alerting import json_limits, wiring
 from alerting.errors import InvalidInput, MalformedRecord, NotFound
 from alerting.live import parse_subscription, subscription_from_query
 from alerting.models.common import utcnow
-from alerting.repositories.connections import ConnectionPusher, ConnectionStore
+from alerting.repositories.connections import ConnectionStore
 from alerting.repositories.stream_records import parse_record
-from alerting.settings import LiveSettings, client, quiet_wire_logs
+from alerting.settings import LiveSettings, quiet_wire_logs
 from alerting.stream import Notice
 from live.broadcast import Broadcaster
 
@@ -35,15 +35,13 @@ quiet_wire_logs()
 metrics = Metrics()
 
 
-@cache
-def store(settings: LiveSettings) -> ConnectionStore:
-    return ConnectionStore(client("dynamodb", settings.region, settings.endpoint_url), settings.connections_table)
+def build(settings: LiveSettings) -> Broadcaster:
+    return Broadcaster(connections=wiring.connections(settings), push=wiring.pusher(settings).push)
 
 
-@cache
-def broadcaster(settings: LiveSettings) -> Broadcaster:
-    management = client("apigatewaymanagementapi", settings.region, settings.live_endpoint)
-    return Broadcaster(connections=store(settings), push=ConnectionPusher(management).push)
+# Once per container: its settings do not change while it runs.
+default_store = cache(wiring.connections)
+default_broadcaster = cache(build)
 
 
 def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -58,10 +56,11 @@ def _caller(context: dict[str, Any]) -> str:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
-def connections(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def connections(event: dict[str, Any], context: LambdaContext, store: ConnectionStore | None = None) -> dict[str, Any]:
+    """``store``: a test's own; by default the container's, built from the environment."""
     request = event.get("requestContext") or {}
     route, connection_id = request.get("routeKey"), str(request.get("connectionId", ""))
-    connections = store(LiveSettings.from_env())
+    connections = store or default_store(LiveSettings.from_env())
     try:
         if route == "$connect":
             subscription = subscription_from_query(event.get("queryStringParameters") or {})
@@ -96,7 +95,8 @@ def _message(connections: ConnectionStore, connection_id: str, body: Any) -> dic
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def broadcast(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def broadcast(event: dict[str, Any], context: LambdaContext, broadcaster: Broadcaster | None = None) -> dict[str, Any]:
+    """``broadcaster``: a test's own; by default the container's, built from the environment."""
     notices: list[Notice] = []
     failures: list[dict[str, str]] = []
     for record in event.get("Records") or []:
@@ -110,7 +110,7 @@ def broadcast(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if notice is not None:
             notices.append(notice)
     # Connections that cannot be read raise: the whole batch is retried.
-    report = broadcaster(LiveSettings.from_env()).broadcast(notices, utcnow())
+    report = (broadcaster or default_broadcaster(LiveSettings.from_env())).broadcast(notices, utcnow())
     for name in ("pushed", "gone", "failed"):
         metrics.add_metric(name=f"Live_{name}", unit=MetricUnit.Count, value=getattr(report, name))
     logger.info("broadcast", extra=report.__dict__)

@@ -9,12 +9,14 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from alerting import wiring
 from alerting.defaults import default_rules, parse_dimensions
 from alerting.errors import AlreadyExists
+from alerting.kinds import RULE
 from alerting.models.common import utcnow
 from alerting.models.rules import Rule
-from alerting.repositories.config import KIND_RULE, ConfigRepository
-from alerting.settings import Settings, client
+from alerting.repositories.config import ConfigRepository
+from alerting.settings import Settings
 
 logger = Logger()
 
@@ -50,24 +52,14 @@ def respond(event: dict[str, Any], status: str, reason: str, data: dict[str, Any
 
 
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> None:
+def handler(event: dict[str, Any], context: LambdaContext, rules: ConfigRepository[Rule] | None = None) -> None:
+    """``rules``: a test's own; by default the deployment's, built from the environment."""
     try:
         created: list[str] = []
         if event["RequestType"] in ("Create", "Update"):
-            settings = Settings.from_env()
-            repository = ConfigRepository(
-                client("dynamodb", settings.region, settings.endpoint_url),
-                settings.config_table,
-                KIND_RULE,
-                Rule,
-                "rule_id",
-            )
             props = event.get("ResourceProperties", {})
-            created = seed(
-                repository,
-                props["Namespace"],
-                props.get("Dimensions", ""),
-            )
+            repository = rules or wiring.config(Settings.from_env(), RULE)
+            created = seed(repository, props["Namespace"], props.get("Dimensions", ""))
         logger.info("default rules seeded", extra={"rules_created": created})
         respond(event, "SUCCESS", "ok", {"Created": ",".join(created)})
     except Exception as exc:  # a custom resource must answer, or the stack waits an hour

@@ -35,13 +35,14 @@ from alerting.repositories.quotas import QuotaStore
 from alerting.repositories.secrets import SecretStore
 from alerting.repositories.state import StateRepository
 from alerting.settings import ApiSettings, DeliverySettings, EvaluatorSettings, LiveSettings, Settings
+from alerting.settings import client as shared_client
 
 M = TypeVar("M", bound=BaseModel)
 Senders = Callable[[Channel, dict[str, str]], Sender]  # a channel and its secret values → its sender
 
 
 def client(settings: Settings, service: str, *, max_attempts: int = 5) -> Any:
-    return clients.client(service, settings.region, settings.endpoint_url, max_attempts)
+    return shared_client(service, settings.region, settings.endpoint_url, max_attempts)
 
 
 def _dynamodb(settings: Settings) -> Any:
@@ -169,4 +170,4 @@ def connections(settings: LiveSettings) -> ConnectionStore:
 
 def pusher(settings: LiveSettings) -> ConnectionPusher:
     """Posts to the WebSocket stage's connections (its management endpoint)."""
-    return ConnectionPusher(clients.client("apigatewaymanagementapi", settings.region, settings.live_endpoint))
+    return ConnectionPusher(shared_client("apigatewaymanagementapi", settings.region, settings.live_endpoint))

@@ -14,7 +14,8 @@ from alerting.models.rules import Rule, RuleSpec
 from api.dependencies import services
 from api.routes import DEFAULT_LIMIT, Id, IfMatch, Limit, NextToken, caller, new_router
 from api.routes.crud import CREATE, GET, Resource, add_routes
-from api.schemas import BacktestRange, BacktestResult, RuleDatapoints, RuleTestResult, RuleUpdate, UnsavedBacktest
+from api.schemas import RuleDatapoints, RuleTestResult, RuleUpdate
+from api.schemas.backtests import BacktestRange, BacktestResult, UnsavedBacktest
 from api.services.rules import RuleFilter, parse_labels
 
 router = new_router()

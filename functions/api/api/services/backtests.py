@@ -18,7 +18,7 @@ from alerting.models.rules import Rule
 from alerting.models.silences import Silence
 from alerting.repositories.cloudwatch import CloudWatchMetrics
 from alerting.repositories.config import ConfigRepository
-from api.schemas import BacktestRange, BacktestResult, UnsavedBacktest
+from api.schemas.backtests import BacktestRange, BacktestResult, UnsavedBacktest
 from api.services.rules import RuleService
 
 UNSAVED = "unsaved"  # the rule id of a backtested rule that names none

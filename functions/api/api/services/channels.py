@@ -26,7 +26,6 @@ from alerting.validation import field_errors
 from api.errors import InvalidFields
 from api.schemas import ChannelTestResult, ChannelUpdate, ChannelView, SecretField
 from api.services.concurrency import current_for_update
-from api.services.paging import checked_token
 
 SenderFactory = Callable[[Channel, dict[str, str]], Sender]
 
@@ -44,20 +43,10 @@ def is_marker(value: object) -> bool:
 
 
 def view(channel: Channel) -> ChannelView:
-    secrets = {f: SecretField(set=f in channel.secret_refs) for f in SECRET_FIELDS[channel.type]}
-    return ChannelView(
-        channel_id=channel.channel_id,
-        name=channel.name,
-        type=channel.type,
-        target={**channel.target, **{f: s.model_dump() for f, s in secrets.items()}},
-        filters=channel.filters,
-        template=channel.template,
-        enabled=channel.enabled,
-        **channel.grouping(),
-        version=channel.version,
-        created_at=channel.created_at,
-        updated_at=channel.updated_at,
-    )
+    """The channel as a response shows it: each secret field as set or not, never its value."""
+    secrets = {f: SecretField(set=f in channel.secret_refs).model_dump() for f in SECRET_FIELDS[channel.type]}
+    shown = channel.model_dump(exclude={"secret_refs"})
+    return ChannelView.model_validate({**shown, "target": {**channel.target, **secrets}})
 
 
 def redact(text: str, secrets: Mapping[str, str]) -> str:
@@ -110,8 +99,7 @@ class ChannelService:
         return view(channel)
 
     def page(self, limit: int, next_token: str | None) -> Page[ChannelView]:
-        with checked_token(next_token):
-            page = self.channels.page(limit, next_token)
+        page = self.channels.page(limit, next_token)
         return Page[ChannelView](items=[view(c) for c in page.items], next_token=page.next_token)
 
     def get(self, channel_id: str) -> ChannelView:

@@ -15,7 +15,6 @@ from alerting.templating import check
 from api.schemas import RuleUpdate
 from api.services.alerts import AlertService
 from api.services.concurrency import current_for_update
-from api.services.paging import checked_token
 from api.services.references import References
 
 RULE_DISABLED = "rule_disabled"
@@ -59,8 +58,7 @@ class RuleService:
         return self.rules.create(rule)
 
     def page(self, filters: RuleFilter, limit: int, next_token: str | None) -> Page[Rule]:
-        with checked_token(next_token):
-            return self.rules.page(limit, next_token, filters.keep, scope=repr(filters))
+        return self.rules.page(limit, next_token, filters.keep, scope=repr(filters))
 
     def get(self, rule_id: str) -> Rule:
         return self.rules.get(rule_id)

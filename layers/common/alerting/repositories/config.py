@@ -23,16 +23,7 @@ from pydantic import BaseModel
 from alerting.errors import AlreadyExists, ConcurrentUpdate, Conflict, NotFound
 from alerting.models.common import Page, epoch
 from alerting.models.reports import EvaluationSummary
-from alerting.repositories.dynamo import (
-    Item,
-    batch_get,
-    error_code,
-    from_item,
-    key,
-    paginate,
-    query_page,
-    to_item,
-)
+from alerting.repositories.dynamo import Item, batch_get, error_code, from_item, key, paginate, query_page, to_item
 
 M = TypeVar("M", bound=BaseModel)
 

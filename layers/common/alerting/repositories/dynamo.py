@@ -26,6 +26,7 @@ _deserializer = TypeDeserializer()
 
 Item = dict[str, Any]
 T = TypeVar("T")
+FOREIGN_TOKEN = "does not belong to this listing (were the filters changed?)"
 
 
 def to_item(data: Mapping[str, Any]) -> Item:
@@ -87,7 +88,7 @@ def decode_token(token: str | None, listing: str) -> Item | None:
             return to_item(data["k"])
     except (ValueError, binascii.Error, TypeError, ArithmeticError, RecursionError) as exc:
         raise InvalidInput("next_token", "is not a token this API issued") from exc
-    raise InvalidInput("next_token", "does not belong to this listing (were the filters changed?)")
+    raise InvalidInput("next_token", FOREIGN_TOKEN)
 
 
 def _key_value(value: Any) -> bool:
@@ -167,7 +168,12 @@ def query_page(
         if start:
             params["ExclusiveStartKey"] = start
         params["Limit"] = limit - len(items)
-        response = client.query(**params)
+        try:
+            response = client.query(**params)
+        except ClientError as exc:  # a token that decodes fine, whose key DynamoDB refuses as a start
+            if next_token and error_code(exc) == "ValidationException":
+                raise InvalidInput("next_token", FOREIGN_TOKEN) from None
+            raise
         decoded = (decode(i) for i in response.get("Items", []))
         items.extend(o for o in decoded if keep is None or keep(o))
         start = response.get("LastEvaluatedKey")
