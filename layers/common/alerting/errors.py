@@ -7,6 +7,7 @@ one place (``api.errors``), the evaluator counts them, the notifier classifies t
   - ResourceError: NotFound, AlreadyExists
   - Conflict: LimitReached, ConcurrentUpdate
   - RateLimited
+  - Unauthorized, Forbidden
   - InvalidInput: InvalidTemplate
   - TemplateFailure
   - MalformedRecord (also a ValueError)
@@ -69,6 +70,14 @@ class RateLimited(AlertingError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Unauthorized(AlertingError):
+    """A request without a key that lets anyone in (none, unknown, revoked)."""
+
+
+class Forbidden(AlertingError):
+    """A key that lets someone in, but not to this (its integration is disabled, or of another type)."""
 
 
 class InvalidInput(AlertingError):

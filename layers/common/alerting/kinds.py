@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from alerting.models.channels import Channel, ChannelSpec
 from alerting.models.common import Model
 from alerting.models.inhibitions import Inhibition, InhibitionSpec
+from alerting.models.integrations import Integration, IntegrationSpec
 from alerting.models.mute_windows import MuteWindow, MuteWindowSpec
 from alerting.models.policies import EscalationPolicy, EscalationPolicySpec
 from alerting.models.rules import Rule, RuleSpec
@@ -65,6 +66,8 @@ MUTE_WINDOW = Kind(
     "mute_window", MuteWindow, MuteWindowSpec, "mute_window_id", "mute window", "mute-windows", "mute_windows"
 )
 INHIBITION = Kind("inhibition", Inhibition, InhibitionSpec, "inhibition_id", "inhibition", "inhibitions", "inhibitions")
+# Integrations are not files either: a key is shown once, in the API's answer.
+INTEGRATION = Kind("integration", Integration, IntegrationSpec, "integration_id", "integration", "integrations")
 
-KINDS: tuple[Kind[Any], ...] = (RULE, CHANNEL, POLICY, SCHEDULE, SILENCE, MUTE_WINDOW, INHIBITION)
+KINDS: tuple[Kind[Any], ...] = (RULE, CHANNEL, POLICY, SCHEDULE, SILENCE, MUTE_WINDOW, INHIBITION, INTEGRATION)
 REFERRERS = CHANNEL.referred_by  # every kind that names another: rules, then policies, then schedules

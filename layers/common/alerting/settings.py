@@ -112,6 +112,15 @@ class AlarmIngestSettings(Settings):
     ingest_alarms: str = Field("all", alias="INGEST_ALARMS")  # all, none, or name prefixes (comma-separated)
 
 
+class IngestApiSettings(Settings):
+    """The ingest API (§16): keys, their owners, and each integration's request rate."""
+
+    state_table: str = Field(alias="STATE_TABLE")  # the lifecycle's, as AlarmIngestSettings
+    # Per integration: requests a second on average (IngestRateLimit) and at once (IngestBurst).
+    ingest_rate_limit: int = Field(50, alias="INGEST_RATE_LIMIT", ge=1)
+    ingest_burst: int = Field(100, alias="INGEST_BURST", ge=1)
+
+
 class LiveSettings(Settings):
     """The live view: its connections and the WebSocket stage's management endpoint."""
 

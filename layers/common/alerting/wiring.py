@@ -20,8 +20,9 @@ from pydantic import BaseModel
 
 from alerting.channels import HttpClient, Sender, sender_for
 from alerting.discovery import CACHE_AGE, MetricDirectory
-from alerting.kinds import Kind
+from alerting.kinds import INTEGRATION, Kind
 from alerting.models.channels import Channel
+from alerting.models.integrations import Integration, IntegrationType
 from alerting.repositories import clients
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.applied import AppliedRecords
@@ -30,11 +31,19 @@ from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetric
 from alerting.repositories.config import ConfigGenerations, ConfigRepository, RunLog
 from alerting.repositories.connections import ConnectionPusher, ConnectionStore
 from alerting.repositories.groups import GroupStore
+from alerting.repositories.keys import KeyStore
 from alerting.repositories.queues import DeadLetterQueues, Queue, ShardQueue
-from alerting.repositories.quotas import QuotaStore
+from alerting.repositories.quotas import QuotaStore, RateLimiter
 from alerting.repositories.secrets import SecretStore
 from alerting.repositories.state import StateRepository
-from alerting.settings import ApiSettings, DeliverySettings, EvaluatorSettings, LiveSettings, Settings
+from alerting.settings import (
+    ApiSettings,
+    DeliverySettings,
+    EvaluatorSettings,
+    IngestApiSettings,
+    LiveSettings,
+    Settings,
+)
 from alerting.settings import client as shared_client
 
 M = TypeVar("M", bound=BaseModel)
@@ -87,6 +96,26 @@ def quotas(settings: Settings) -> QuotaStore:
     return QuotaStore(_dynamodb(settings), settings.config_table)
 
 
+def rate_limiter(settings: Settings) -> RateLimiter:
+    return RateLimiter(_dynamodb(settings), settings.config_table)
+
+
+def keys(settings: Settings) -> KeyStore:
+    return KeyStore(_dynamodb(settings), settings.config_table)
+
+
+def cloudwatch_integration(settings: Settings) -> Callable[[], Integration | None]:
+    """The first enabled integration of type ``cloudwatch`` (labels, severity, INSUFFICIENT_DATA),
+    read when asked: a handful of small items, one Query."""
+    integrations = config(settings, INTEGRATION)
+
+    def find() -> Integration | None:
+        found = (i for i in integrations.all() if i.type is IntegrationType.cloudwatch and i.enabled)
+        return next(found, None)
+
+    return find
+
+
 def breakers(settings: Settings) -> BreakerStore:
     return BreakerStore(_dynamodb(settings), settings.config_table)
 
@@ -102,7 +131,7 @@ def alerts(settings: Settings) -> AlertRepository:
     return AlertRepository(_dynamodb(settings), settings.alerts_table, settings.alert_log_table)
 
 
-def states(settings: EvaluatorSettings | ApiSettings) -> StateRepository:
+def states(settings: EvaluatorSettings | ApiSettings | IngestApiSettings) -> StateRepository:
     return StateRepository(_dynamodb(settings), settings.state_table)
 
 

@@ -1,0 +1,51 @@
+"""The ingest API's services, built from its settings with `alerting.wiring` (clients are shared).
+
+The handler answers each request with the services it is handed, or those built from the
+environment once per container (`default`); the door and the routes reach them through
+`services()`.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import cache
+
+from alerting import wiring
+from alerting.kinds import INTEGRATION
+from alerting.lifecycle import AlertLifecycle
+from alerting.repositories.quotas import Rate
+from alerting.settings import IngestApiSettings
+from ingest.alarm_service import Route, stack_topic_only
+from ingest.gate import Gate
+
+RATE = "ingest"  # the token buckets' name in the config table (quota items)
+
+
+@dataclass(frozen=True)
+class Services:
+    gate: Gate
+    lifecycle: AlertLifecycle  # the only writer of alerts from outside sources
+    route: Route  # an alert's labels → who hears it
+
+
+def build(settings: IngestApiSettings) -> Services:
+    return Services(
+        gate=Gate(
+            keys=wiring.keys(settings),
+            owners={INTEGRATION.name: wiring.config(settings, INTEGRATION).find},
+            limiter=wiring.rate_limiter(settings),
+            rate=Rate(RATE, settings.ingest_rate_limit, settings.ingest_burst),
+        ),
+        lifecycle=AlertLifecycle(wiring.alerts(settings), wiring.states(settings)),
+        route=stack_topic_only,  # the routes' receiver, once routes are wired
+    )
+
+
+default = cache(build)  # once per container: its settings do not change while it runs
+given: ContextVar[Services | None] = ContextVar("services", default=None)  # by the handler, for one request
+
+
+def services() -> Services:
+    """The services of the request being answered."""
+    return given.get() or default(IngestApiSettings.from_env())
