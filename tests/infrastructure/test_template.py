@@ -131,6 +131,25 @@ def test_alarm_state_changes_reach_the_ingest_function_with_retries_and_a_dlq_ev
     }
 
 
+def test_every_eventbridge_dead_letter_queue_lets_its_rule_write():
+    """SAM gives a rule's DLQ no policy when it names the queue: without one, EventBridge's
+    undeliverable events are lost instead of kept."""
+    for logical_id, function in FUNCTIONS.items():
+        for name, event in function["Properties"].get("Events", {}).items():
+            queue = event["Properties"].get("DeadLetterConfig", {}).get("Arn")
+            if event["Type"] not in ("Schedule", "EventBridgeRule", "CloudWatchEvent") or queue is None:
+                continue
+            rule = {"Fn::GetAtt": [f"{logical_id}{name}", "Arn"]}
+            allowed = [
+                statement
+                for policy in RESOURCES.values()
+                if policy["Type"] == "AWS::SQS::QueuePolicy"
+                for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+                if statement["Resource"] == queue and statement["Condition"]["ArnEquals"]["aws:SourceArn"] == rule
+            ]
+            assert [s["Principal"] for s in allowed] == [{"Service": "events.amazonaws.com"}], (logical_id, name)
+
+
 @pytest.mark.parametrize(
     ("value", "prefixes"), [("all", None), ("none", ()), ("orders-, payments-", ("orders-", "payments-"))]
 )
