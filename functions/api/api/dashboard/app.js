@@ -68,7 +68,7 @@ function filters() {
   const form = new FormData($("#filters"));
   const [labelKey, ...rest] = String(form.get("label") || "").split("=");
   return {
-    status: form.get("status"), severity: form.get("severity"), rule_id: form.get("rule_id"),
+    status: form.get("status"), severity: form.get("severity"), source: form.get("source"), rule_id: form.get("rule_id"),
     label: rest.length ? [labelKey.trim(), rest.join("=").trim()] : null,
   };
 }
@@ -77,6 +77,7 @@ function visible(alert, f) {
   if (f.status === "open" && alert.status === "resolved") return false;
   if (f.status && f.status !== "open" && alert.status !== f.status) return false;
   if (f.severity && alert.severity !== f.severity) return false;
+  if (f.source && sourceOf(alert) !== f.source) return false;
   if (f.rule_id && alert.rule_id !== f.rule_id) return false;
   if (f.label && (alert.labels || {})[f.label[0]] !== f.label[1]) return false;
   return true;
@@ -84,6 +85,10 @@ function visible(alert, f) {
 
 // --- rendering ------------------------------------------------------------------------------------
 const when = (iso) => (iso ? new Date(iso).toLocaleString([], { dateStyle: "short", timeStyle: "medium" }) : "—");
+// Where an alert came from (alerts stored before sources existed are a rule's).
+const SOURCES = { rule: "Rule", cloudwatch: "CloudWatch alarm", prometheus: "Prometheus", events: "Events API", heartbeat: "Heartbeat" };
+export const sourceOf = (alert) => alert.source || "rule";
+const sourceText = (alert) => SOURCES[sourceOf(alert)] || sourceOf(alert);
 const seriesText = (alert) => Object.entries(alert.series || {}).map(([k, v]) => `${k}=${v}`).join(", ") || "—";
 
 function cell(text, cls) {
@@ -109,7 +114,8 @@ function renderList(fresh = new Set()) {
     tr.setAttribute("aria-selected", String(alert.alert_id === state.selected));
     if (fresh.has(alert.alert_id)) tr.classList.add("fresh");
     tr.append(
-      cell(alert.severity, `sev sev-${alert.severity}`), cell(alert.rule_name), cell(seriesText(alert), "series"),
+      cell(alert.severity, `sev sev-${alert.severity}`), cell(alert.rule_name), cell(sourceText(alert), "source"),
+      cell(seriesText(alert), "series"),
       cell(alert.status, `status status-${alert.status}`), cell(when(alert.started_at)),
     );
     tr.addEventListener("click", () => select(alert.alert_id));
@@ -147,9 +153,16 @@ function renderDetail() {
   if (!alert) return;
   $("#detail-title").textContent = `${alert.rule_name} — ${alert.status}`;
   const values = (alert.values || []).map((v) => `${v.metric} ${v.operator} ${v.threshold}: ${v.value ?? "no data"}`).join("; ");
-  $("#detail-meta").textContent = `${alert.severity} · ${seriesText(alert)} · started ${when(alert.started_at)}` +
+  $("#detail-meta").textContent = `${alert.severity} · ${sourceText(alert)} · ${seriesText(alert)} · started ${when(alert.started_at)}` +
     (alert.acknowledged_by ? ` · acknowledged by ${alert.acknowledged_by}` : "") + (values ? ` · ${values}` : "");
-  $("#detail-rule").href = `#rule=${encodeURIComponent(alert.rule_id)}`;
+  // The origin: a rule's page (its backtest), or the alarm in the console for a CloudWatch alarm.
+  const fromRule = sourceOf(alert) === "rule";
+  $("#detail-rule").hidden = !fromRule;
+  $("#detail-rule").href = fromRule ? `#rule=${encodeURIComponent(alert.rule_id)}` : "#";
+  const link = $("#detail-source");
+  link.hidden = !alert.source_url;
+  link.href = alert.source_url || "#";
+  link.textContent = alert.source_url ? `Open the ${sourceText(alert)} where it came from` : "";
   const open = alert.status !== "resolved";
   $('[data-action="ack"]').disabled = alert.status !== "firing";
   $('[data-action="resolve"]').disabled = !open;
@@ -183,6 +196,7 @@ async function loadDetail(alertId) {
 }
 
 async function loadMetric(alert) {
+  if (sourceOf(alert) !== "rule") { $("#metric-chart").textContent = `A ${sourceText(alert)} alert has no rule metric to draw here.`; return; }
   if (alert.kind && alert.kind !== "threshold") { $("#metric-chart").textContent = `A ${alert.kind} alert has no metric to draw.`; return; }
   const started = Date.parse(alert.started_at);
   const end = alert.resolved_at ? Math.min(Date.now(), Date.parse(alert.resolved_at) + 30 * 60_000) : Date.now();

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from alerting.models.alerts import Alert, Transition
+from alerting.models.alerts import Alert, AlertSource, Transition
 from alerting.models.channels import DeliveryRecord
 from alerting.models.common import ID_PATTERN, AlertStatus, Page, Severity, UtcDatetime, utcnow
 from alerting.repositories.alerts import AlertFilter
@@ -23,13 +23,14 @@ TAGS = ["alerts"]
 def list_alerts(
     status: Annotated[AlertStatus | None, Query()] = None,
     severity: Annotated[Severity | None, Query()] = None,
+    source: Annotated[AlertSource | None, Query(description="rule, cloudwatch, prometheus, events, heartbeat")] = None,
     rule_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     since: Annotated[UtcDatetime | None, Query(description="Started at or after (ISO-8601)")] = None,
     until: Annotated[UtcDatetime | None, Query(description="Started at or before (ISO-8601)")] = None,
     limit: Limit = DEFAULT_LIMIT,
     next_token: NextToken = None,
 ) -> Page[Alert]:
-    filters = AlertFilter(status=status, severity=severity, rule_id=rule_id, since=since, until=until)
+    filters = AlertFilter(status=status, severity=severity, source=source, rule_id=rule_id, since=since, until=until)
     return services().alerts.page(filters, limit, next_token, utcnow())
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from alerting.errors import NotFound
-from alerting.models.alerts import Alert, Transition
+from alerting.models.alerts import Alert, AlertSource, Transition
 from alerting.models.channels import DeliveryRecord
 from alerting.models.common import OPEN_STATUSES, AlertStatus, Page, Severity, iso
 from alerting.models.signals import Latest
@@ -55,6 +55,7 @@ def delivery_key(seq: int, channel_id: str) -> str:
 class AlertFilter:
     status: AlertStatus | None = None
     severity: Severity | None = None
+    source: AlertSource | None = None
     rule_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -94,6 +95,12 @@ class AlertRepository:
             names["#sev"] = "severity"
             values[":sev"] = {"S": filters.severity.value}
             extra.append("#sev = :sev")
+        if filters.source is not None:
+            names["#src"] = "source"
+            values[":src"] = {"S": filters.source.value}
+            # alerts stored before sources existed carry none: they are the rules'
+            legacy = " OR attribute_not_exists(#src)" if filters.source is AlertSource.rule else ""
+            extra.append(f"(#src = :src{legacy})")
         if filters.rule_id is not None and attr != "rule_id":
             names["#rule"] = "rule_id"
             values[":rule"] = {"S": filters.rule_id}
