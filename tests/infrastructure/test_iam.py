@@ -93,7 +93,7 @@ def _actions_on(resources: dict[str, Any], role: str, resource: Any) -> set[str]
 def test_every_function_has_its_own_role_and_no_managed_policy(resources: dict[str, Any]) -> None:
     functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
     roles = {json.dumps(f["Properties"]["Role"]) for f in functions.values()}
-    assert len(roles) == len(functions) == 8
+    assert len(roles) == len(functions) == 9
     for role in _roles(resources):
         assert not resources[role]["Properties"].get("ManagedPolicyArns"), role
 
@@ -193,11 +193,17 @@ def test_user_data_survives_the_stack_and_history_can_be_restored(resources: dic
         }
 
 
-def test_api_stage_writes_access_logs(resources: dict[str, Any]) -> None:
-    (stage,) = [v for v in resources.values() if v["Type"] == "AWS::ApiGateway::Stage"]
-    setting = stage["Properties"]["AccessLogSetting"]
-    assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
-    assert "$context.requestId" in setting["Format"]
+def test_each_api_stage_writes_access_logs(resources: dict[str, Any]) -> None:
+    settings = {
+        v["Properties"]["RestApiId"]["Ref"]: v["Properties"]["AccessLogSetting"]
+        for v in resources.values()
+        if v["Type"] == "AWS::ApiGateway::Stage"
+    }
+    assert {api: setting["DestinationArn"] for api, setting in settings.items()} == {
+        "AlertingApi": {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]},
+        "IngestApi": {"Fn::GetAtt": ["IngestAccessLogs", "Arn"]},
+    }
+    assert all("$context.requestId" in setting["Format"] for setting in settings.values())
 
 
 @pytest.mark.parametrize(
@@ -319,3 +325,35 @@ def test_alarm_ingest_reads_alarms_and_writes_only_alerts(resources: dict[str, A
         }
     queue = {"Fn::GetAtt": ["AlarmIngestDeadLetterQueue", "Arn"]}
     assert _actions_on(resources, "AlarmIngestRole", queue) == {"sqs:SendMessage"}
+
+
+def test_ingest_api_reads_keys_and_integrations_and_writes_only_its_buckets_and_alerts(
+    resources: dict[str, Any],
+) -> None:
+    """The public ingest API: a key's owner and the integration it names (GetItem, nothing else
+    of the config), its token buckets (UpdateItem on quota items), and the alert items the
+    lifecycle reads and writes; no Query or Scan, no series state, no stream, no queue."""
+    config = {"Fn::GetAtt": ["ConfigTable", "Arn"]}
+    statements = _statements(resources, "IngestApiRole")
+    actions = {a for s in statements for a in _listed(s["Action"])}
+    assert actions == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    }
+    on_config = {
+        tuple(_listed(s["Action"])): s["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"]
+        for s in statements
+        if s["Resource"] == config
+    }
+    assert on_config == {("dynamodb:GetItem",): ["key", "integration"], ("dynamodb:UpdateItem",): ["quota"]}
+    for table in ("AlertsTable", "AlertLogTable"):
+        assert _actions_on(resources, "IngestApiRole", {"Fn::GetAtt": [table, "Arn"]}) == {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+        }
+    assert _actions_on(resources, "IngestApiRole", {"Fn::GetAtt": ["StateTable", "Arn"]}) == set()

@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from alerting.settings import AlarmIngestSettings, ApiSettings, EvaluatorSettings, NotifierSettings, Settings
+from alerting.settings import (
+    AlarmIngestSettings,
+    ApiSettings,
+    EvaluatorSettings,
+    IngestApiSettings,
+    NotifierSettings,
+    Settings,
+)
 from alerting.sources.cloudwatch_alarms import AlarmSelection
 from alerting_local.lambda_runtime import load_handler
 from alerting_local.template import Stack, load_template
@@ -40,6 +47,7 @@ def test_every_function_handler_imports(logical_id: str):
         ("ApiFunction", ApiSettings),
         ("DefaultRulesSeedFunction", Settings),
         ("AlarmIngestFunction", AlarmIngestSettings),
+        ("IngestApiFunction", IngestApiSettings),
     ],
 )
 def test_each_function_environment_satisfies_its_settings(logical_id: str, settings: type[Settings]):
@@ -160,3 +168,25 @@ def test_ingest_alarms_reaches_the_function_as_its_selection(value: str, prefixe
     settings = AlarmIngestSettings.from_env(fake.function_environment("AlarmIngestFunction"))
 
     assert AlarmSelection.parse(settings.ingest_alarms).prefixes == prefixes
+
+
+def test_ingest_api_is_public_throttled_and_logs_no_path():
+    """Keyed by the function, not IAM; the stage bounds every integration together; a ping's key
+    rides in the path, so neither the access log nor a trace records it."""
+    api = RESOURCES["IngestApi"]["Properties"]
+    assert "Auth" not in api and not api.get("TracingEnabled")
+    (throttle,) = api["MethodSettings"]
+    assert throttle["ResourcePath"] == "/*" and throttle["HttpMethod"] == "*"
+    assert throttle["ThrottlingRateLimit"] >= int(TEMPLATE["Parameters"]["IngestRateLimit"]["Default"])
+    assert "$context.path" not in api["AccessLogSetting"]["Format"]
+    (event,) = FUNCTIONS["IngestApiFunction"]["Properties"]["Events"].values()
+    assert event["Properties"] == {"RestApiId": {"Ref": "IngestApi"}, "Path": "/{proxy+}", "Method": "ANY"}
+
+
+def test_ingest_rate_parameters_reach_the_ingest_api():
+    fake = stack()
+    fake.parameters.update(IngestRateLimit="7", IngestBurst="9")
+
+    settings = IngestApiSettings.from_env(fake.function_environment("IngestApiFunction"))
+
+    assert (settings.ingest_rate_limit, settings.ingest_burst) == (7, 9)
