@@ -99,6 +99,19 @@ class AlertLifecycle:
                     raise
         raise AssertionError("unreachable")
 
+    def acknowledge_opened(self, fingerprint: str, by: str, now: datetime) -> Alert | None:
+        """A source's acknowledgement (the Events API's `acknowledge`): the alert it opened last
+        under ``fingerprint``, if still firing; None when there is none to acknowledge."""
+        latest = self.alerts.latest(fingerprint)
+        if latest is None or latest.opened is None:
+            return None
+        try:
+            return self._apply(latest.opened, lambda a: acknowledge(a, by, now, f"acknowledged at the source ({by})"))
+        except ConcurrentUpdate:
+            raise
+        except Conflict:  # acknowledged already, or resolved: as PagerDuty, nothing to do
+            return None
+
     # -- time (the sweep) ------------------------------------------------------------------------
     def advance(self, due: tuple[Alert, Transition]) -> None:
         """A time-driven step (escalation, repeat, lapsed acknowledgement, silence end) computed

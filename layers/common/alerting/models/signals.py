@@ -22,6 +22,11 @@ class SignalOutcome(StrEnum):
     stale = "stale"  # older than what the source already told us: never reopens or resolves
 
 
+def fingerprint_of(origin: str, key: str) -> str:
+    """What the lifecycle knows a source's alert by: the origin and the source's key within it."""
+    return digest({"origin": origin, "key": key})
+
+
 class Signal(Model):
     source: AlertSource
     origin: str  # the source's id of what alerts: `cloudwatch:<alarm arn>`, `heartbeat:<id>`, ...
@@ -36,10 +41,13 @@ class Signal(Model):
     labels: dict[str, str] = {}
     annotations: dict[str, str] = {}
     source_url: str | None = None
+    # Firing until then unless the source says so again (Alertmanager's `endsAt`): past it, the
+    # alert resolves without another word from the source (`alerting.lifecycle.signals.lapse`).
+    ends_at: UtcDatetime | None = None
 
     @property
     def fingerprint(self) -> str:
-        return digest({"origin": self.origin, "key": self.key})
+        return fingerprint_of(self.origin, self.key)
 
     @property
     def actor(self) -> str:
@@ -57,4 +65,5 @@ class Latest(Model):
     at: UtcDatetime
     event_id: str = ""
     firing: bool
+    ends_at: UtcDatetime | None = None  # the firing state's end, unless the source repeats it
     version: int = 0  # 0: never stored
