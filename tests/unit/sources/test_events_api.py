@@ -271,3 +271,12 @@ def test_the_routing_key_is_read_before_the_event_is_checked():
 
 def test_a_timestamp_in_pagerdutys_basic_offset_form_is_read():
     assert parsed(documented()).payload.timestamp == datetime(2015, 7, 17, 8, 42, 58, 315000, tzinfo=UTC)  # type: ignore[union-attr]
+
+
+def test_a_custom_detail_without_a_name_is_dropped():
+    event = documented()
+    event["payload"]["custom_details"] = {"": "nameless", " ": "blank", "disk": "99%"}
+
+    annotations = signal_of(event).annotations
+
+    assert annotations["disk"] == "99%" and not {"", " "} & set(annotations)

@@ -180,7 +180,7 @@ def annotations_of(event: Event, payload: Payload, key: str) -> dict[str, str]:
     cut at ``MAX_ANNOTATION`` characters); our own names win over a detail's."""
     details = payload.custom_details
     entries = details if isinstance(details, dict) else ({} if details is None else {"custom_details": details})
-    names = sorted(entries)
+    names = sorted(name for name in entries if name.strip())  # an item can hold no empty name
     annotations = {_cut(name, 128): _cut(_text(entries[name]), MAX_ANNOTATION) for name in names[:MAX_DETAILS]}
     if len(names) > MAX_DETAILS:
         annotations["custom_details_dropped"] = str(len(names) - MAX_DETAILS)
