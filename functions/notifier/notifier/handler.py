@@ -20,32 +20,14 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from alerting import wiring
 from alerting.caching import Generations, VersionedCache, VersionedManyCache
-from alerting.channels import HttpClient, Sender, sender_for
+from alerting.channels import Sender
+from alerting.kinds import CHANNEL, INHIBITION, MUTE_WINDOW, POLICY, SCHEDULE, SILENCE
 from alerting.models.channels import Channel, ChannelType, DeliveryRecord
 from alerting.models.common import utcnow
-from alerting.models.inhibitions import Inhibition
-from alerting.models.mute_windows import MuteWindow
-from alerting.models.policies import EscalationPolicy
-from alerting.models.schedules import Schedule
-from alerting.models.silences import Silence
-from alerting.repositories.alerts import AlertRepository
-from alerting.repositories.breakers import BreakerStore
-from alerting.repositories.config import (
-    KIND_CHANNEL,
-    KIND_INHIBITION,
-    KIND_MUTE_WINDOW,
-    KIND_POLICY,
-    KIND_SCHEDULE,
-    KIND_SILENCE,
-    ConfigGenerations,
-    ConfigRepository,
-)
-from alerting.repositories.groups import GroupStore
-from alerting.repositories.queues import Queue
-from alerting.repositories.secrets import SecretStore
 from alerting.repositories.stream_records import parse_record
-from alerting.settings import NotifierSettings, client, quiet_wire_logs
+from alerting.settings import NotifierSettings, quiet_wire_logs
 from alerting.templating import invocation_budget
 from notifier.chain import Notifier
 from notifier.pipeline import Quieting, RetryPolicy
@@ -71,17 +53,17 @@ Version = Callable[[str], Callable[[], int]]  # a config kind → its write coun
 def generations(settings: NotifierSettings) -> Generations:
     """The config table's write counters, read once per batch: what the caches below compare
     against, so a change made through the API applies to every transition recorded after it."""
-    return Generations(ConfigGenerations(aws(settings, "dynamodb"), settings.config_table).read)
+    return Generations(wiring.generations(settings).read)
 
 
 @cache
 def build(settings: NotifierSettings) -> Notifier:
     """The stages over the stack's tables, queues and channels, once per container."""
     version = generations(settings).watch
-    channels = config(settings, KIND_CHANNEL, Channel, "channel_id")
-    ledger = AlertRepository(aws(settings, "dynamodb"), settings.alerts_table, settings.alert_log_table)
-    breakers = BreakerStore(aws(settings, "dynamodb"), settings.config_table)
-    retries = RetryQueue(Queue(aws(settings, "sqs"), settings.retry_queue_url))
+    channels = wiring.config(settings, CHANNEL)
+    ledger = wiring.alerts(settings)
+    breakers = wiring.breakers(settings)
+    retries = RetryQueue(wiring.queue(settings, settings.retry_queue_url))
     retry = RetryPolicy(first_backoff=settings.retry_first_backoff_seconds)
     topic = Channel(
         channel_id=TOPIC_CHANNEL_ID, name="Alerts topic", type=ChannelType.sns, target={"topic_arn": settings.topic_arn}
@@ -91,66 +73,38 @@ def build(settings: NotifierSettings) -> Notifier:
             topic=topic,
             channel=channels.get,
             ledger=ledger.deliveries,
-            channels=VersionedManyCache(channels.get_many, version(KIND_CHANNEL)),
-            policy=config(settings, KIND_POLICY, EscalationPolicy, "policy_id").find,  # None once deleted
-            schedule=config(settings, KIND_SCHEDULE, Schedule, "schedule_id").find,
+            channels=VersionedManyCache(channels.get_many, version(CHANNEL.name)),
+            policy=wiring.config(settings, POLICY).find,  # None once deleted: the rule's channels still hear it
+            schedule=wiring.config(settings, SCHEDULE).find,
         ),
         quiet=Quiet(quieting(settings, version), ledger.open_alerts),
         claim=Claim(ledger, breakers, retry),
-        group=Group(GroupStore(aws(settings, "dynamodb"), settings.config_table), ledger, channels.get, retries.flush),
+        group=Group(wiring.groups(settings), ledger, channels.get, retries.flush),
         send=Send(senders(settings, version), breakers, settings.console_url, retry),
         record=Record(
-            ledger,
-            DeadLetters(Queue(aws(settings, "sqs"), settings.notifier_dlq_url)),
-            retries.round,
-            retries.flush,
-            retry,
+            ledger, DeadLetters(wiring.queue(settings, settings.notifier_dlq_url)), retries.round, retries.flush, retry
         ),
     )
-
-
-def aws(settings: NotifierSettings, service: str) -> Any:
-    return client(service, settings.region, settings.endpoint_url)
-
-
-def config(settings: NotifierSettings, kind: str, model: type[Any], id_field: str) -> ConfigRepository[Any]:
-    return ConfigRepository(aws(settings, "dynamodb"), settings.config_table, kind, model, id_field)
 
 
 def quieting(settings: NotifierSettings, version: Version) -> Callable[[], Quieting]:
     """Silences, mute windows and inhibitions, each cached until its own kind changes (a new
     silence must not throw away what the inhibitions remember)."""
-    silences = config(settings, KIND_SILENCE, Silence, "silence_id")
-    windows = config(settings, KIND_MUTE_WINDOW, MuteWindow, "mute_window_id")
-    inhibitions = config(settings, KIND_INHIBITION, Inhibition, "inhibition_id")
+    silences, windows = wiring.config(settings, SILENCE), wiring.config(settings, MUTE_WINDOW)
+    inhibitions = wiring.config(settings, INHIBITION)
     current_silences = VersionedCache(
-        lambda: [s for s in silences.all() if s.ends_at > utcnow()], version(KIND_SILENCE)
+        lambda: [s for s in silences.all() if s.ends_at > utcnow()], version(SILENCE.name)
     )
-    current_windows = VersionedCache(lambda: [w for w in windows.all() if w.enabled], version(KIND_MUTE_WINDOW))
-    current_inhibitions = VersionedCache(lambda: list(inhibitions.all()), version(KIND_INHIBITION))
+    current_windows = VersionedCache(lambda: [w for w in windows.all() if w.enabled], version(MUTE_WINDOW.name))
+    current_inhibitions = VersionedCache(lambda: list(inhibitions.all()), version(INHIBITION.name))
     return lambda: Quieting(current_silences(), current_windows(), current_inhibitions())
 
 
 def senders(settings: NotifierSettings, version: Version) -> Callable[[Channel], Sender]:
     """A channel's sender, with its secrets from SSM (read again once channels change)."""
-    secrets = SecretStore(aws(settings, "ssm"), settings.secrets_prefix, version=version(KIND_CHANNEL))
-    http = HttpClient(allow_private=settings.allow_private_targets)
-    ses, sns = aws(settings, "ses"), aws(settings, "sns")
-
-    def sender(channel: Channel) -> Sender:
-        return sender_for(
-            channel,
-            secrets.resolve(channel.secret_refs),
-            http=http,
-            ses_client=ses,
-            sns_client=sns,
-            email_sender=settings.email_sender,
-            email_senders=settings.email_senders,
-            sms_country_codes=settings.sms_destinations,
-            timeout=settings.http_timeout_seconds,
-        )
-
-    return sender
+    secrets = wiring.secrets(settings, version=version(CHANNEL.name))
+    sender_for = wiring.senders(settings)
+    return lambda channel: sender_for(channel, secrets.resolve(channel.secret_refs))
 
 
 def handle_transition(notifier: Notifier, record: DynamoDBRecord) -> None:
