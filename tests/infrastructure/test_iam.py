@@ -295,11 +295,22 @@ def test_evaluator_workers_read_state_through_the_bucket_index_never_a_scan(reso
     queue = {"Fn::GetAtt": ["EvaluationShardQueue", "Arn"]}
     assert _actions_on(resources, "EvaluatorRole", queue) == {"sqs:SendMessage"}
     assert "sqs:SendMessage" not in _actions_on(resources, "EvaluatorWorkerRole", queue)
+    assert _routes_only(resources, "EvaluatorWorkerRole")  # a shard's alerts go where the routes say
+
+
+def _routes_only(resources: dict[str, Any], role: str) -> bool:
+    """The role's one Query of the config table reads the routes and their generation, nothing else."""
+    config = {"Fn::GetAtt": ["ConfigTable", "Arn"]}
+    (query,) = [
+        s for s in _statements(resources, role) if s["Resource"] == config and "dynamodb:Query" in _listed(s["Action"])
+    ]
+    return query["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["route", "meta"]}}
 
 
 def test_alarm_ingest_reads_alarms_and_writes_only_alerts(resources: dict[str, Any]) -> None:
-    """Beyond its log group, tracing and DLQ: DescribeAlarms and ListTagsForResource, and the
-    alert items the lifecycle reads and writes (no config, no series state, no stream)."""
+    """Beyond its log group, tracing and DLQ: DescribeAlarms and ListTagsForResource, the alert
+    items the lifecycle reads and writes, and the routes (no other config, no series state, no
+    stream)."""
     actions = {a for s in _statements(resources, "AlarmIngestRole") for a in _listed(s["Action"])}
     assert actions == {
         "logs:CreateLogStream",
@@ -310,8 +321,10 @@ def test_alarm_ingest_reads_alarms_and_writes_only_alerts(resources: dict[str, A
         "cloudwatch:ListTagsForResource",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
+        "dynamodb:Query",
         "sqs:SendMessage",
     }
+    assert _routes_only(resources, "AlarmIngestRole")
     assert _actions_on(resources, "AlarmIngestRole", EVERY_ALARM) == {"cloudwatch:ListTagsForResource"}
     assert _actions_on(resources, "AlarmIngestRole", "*") == {
         "cloudwatch:DescribeAlarms",

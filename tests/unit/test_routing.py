@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
-from alerting.models.routes import StoredRoute
-from alerting.routing import route
+from alerting.evaluation import AlertChange, initial_state
+from alerting.lifecycle import start_alert
+from alerting.lifecycle.signals import Receiver, open_alert, signal_labels
+from alerting.models.alerts import Alert, AlertKind
+from alerting.models.routes import MAX_DEPTH, RouteSpec, StoredRoute
+from alerting.models.rules import Rule
+from alerting.models.signals import Signal
+from alerting.routing import Router, route
+from tests.factories import T0, make_rule
 
 
 def stored(route_id: str, position: int = 0, **spec) -> StoredRoute:
@@ -83,3 +94,105 @@ def test_continue_is_spelled_as_alertmanager_spells_it():
     r = stored("c", **{"continue": True})
     assert r.continue_ and r.model_dump(mode="json")["continue"] is True
     assert StoredRoute.model_validate(r.model_dump(mode="json")) == r
+
+
+def test_each_match_carries_the_routes_of_its_path_and_the_receiver_sums_them_up():
+    audit = stored("audit", 0, matchers=[m("team", "payments")], receiver={"channels": ["audit-log"]}, continue_=True)
+    routed = route([audit, PAYMENTS], {"team": "payments", "env": "staging"})
+    assert [[r.matchers for r in match.trail] for match in routed.matches] == [
+        [audit.matchers],
+        [PAYMENTS.matchers, PAYMENTS.routes[1].matchers],
+    ]
+    assert routed.receiver == Receiver(["audit-log", "payments-slack"], "payments-oncall", ("nights",), ())
+
+
+# -- what a tree may be -------------------------------------------------------------------------
+
+
+def nest(depth: int) -> dict[str, Any]:
+    """A route with ``depth`` levels below it, each a single child."""
+    return {"matchers": [m("level", str(depth))], **({"routes": [nest(depth - 1)]} if depth else {})}
+
+
+def test_a_tree_is_at_most_max_depth_routes_deep_and_the_error_names_the_first_too_deep():
+    assert stored("deep", **nest(MAX_DEPTH - 1)).routes  # the top-level route is the first level
+    with pytest.raises(ValidationError) as raised:
+        RouteSpec.model_validate({"name": "deeper", **nest(MAX_DEPTH)})
+    (error,) = raised.value.errors()
+    assert error["loc"] == ("routes",)
+    assert "routes.0.routes.0.routes.0.routes.0.routes.0 is nested too deep" in error["msg"]
+
+
+def test_test_is_no_routes_id_it_is_the_explanation():
+    with pytest.raises(ValidationError, match="GET /routes/test"):
+        stored("test")
+
+
+# -- a router over the stored routes, read again when they change -------------------------------
+
+
+class Reads:
+    def __init__(self, *routes: StoredRoute) -> None:
+        self.routes, self.refreshes, self.loads = list(routes), 0, 0
+
+    def refresh(self) -> None:
+        self.refreshes += 1
+
+    def load(self) -> list[StoredRoute]:
+        self.loads += 1
+        return self.routes
+
+
+def test_a_router_reads_the_routes_each_call_and_once_per_time_for_a_batch():
+    reads = Reads(PAYMENTS)
+    router = Router(reads.load, reads.refresh)
+
+    assert router({"team": "payments"}) == Receiver(["payments-slack"], "payments-oncall")
+    assert router.explain({"team": "web"}).matches == []
+    assert (reads.refreshes, reads.loads) == (2, 2)
+
+    tick = router.at(T0)
+    reads.routes = [EVERYTHING]  # changed after the tick read them
+    assert tick({"team": "payments"}).channels == ["payments-slack"]
+    assert router.at(T0)({"team": "payments"}).channels == ["payments-slack"]  # T0's alerts share one read
+    assert (reads.refreshes, reads.loads) == (3, 3)
+    assert router.at(T0 + timedelta(minutes=1))({}).channels == ["ops-email"]  # the next tick reads again
+
+
+# -- the alert that opens: its own audience and its routes' ---------------------------------------
+
+
+def alert_of(rule: Rule, router: Callable[[dict[str, str]], Receiver]) -> Alert:
+    return start_alert(rule, initial_state(rule), AlertChange(AlertKind.threshold, "a-1", "2 of 2"), [], T0, router)
+
+
+def test_a_rules_alert_hears_its_rule_and_its_routes_its_rules_policy_first():
+    router = Router(lambda: [PAYMENTS, EVERYTHING])
+    own = make_rule(channels=["ops-slack"], escalation_policy_id="web-oncall", labels={"team": "payments"})
+    alert = alert_of(own, router)
+    assert (alert.channels, alert.escalation_policy_id, alert.escalation_level) == (
+        ["ops-slack", "payments-slack"],
+        "web-oncall",
+        1,
+    )
+    alert = alert_of(make_rule(labels={"team": "payments", "env": "staging"}), router)
+    assert (alert.channels, alert.escalation_policy_id, alert.mute_windows) == (
+        ["payments-slack"],
+        "payments-oncall",
+        ["nights"],
+    )
+    assert (alert.escalation_level, alert.escalated_at) == (1, T0)
+
+
+def test_routes_match_an_alerts_identity_as_silences_do():
+    by_rule = stored("cpu", matchers=[m("rule_id", "high-cpu"), m("source", "rule")], receiver={"channels": ["x"]})
+    assert alert_of(make_rule(), Router(lambda: [by_rule])).channels == ["x"]
+    alarm = Signal(source="cloudwatch", origin="cloudwatch:arn", name="Disk", key="", firing=True, at=T0)
+    assert signal_labels(alarm)["source"] == "cloudwatch" and signal_labels(alarm)["severity"] == "high"
+    opened = open_alert(alarm, Receiver(["pager"], "payments-oncall", ("nights",), ("days",)), T0)
+    assert (opened.channels, opened.escalation_level, opened.mute_windows, opened.active_windows) == (
+        ["pager"],
+        1,
+        ["nights"],
+        ["days"],
+    )

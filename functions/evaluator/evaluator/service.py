@@ -14,7 +14,7 @@ from functools import partial
 from typing import NamedTuple, Protocol, TypeVar
 
 from alerting.discovery import Fleet, MetricDirectory, fleet
-from alerting.errors import ConcurrentUpdate, MetricsUnavailable, NotFound
+from alerting.errors import ConcurrentUpdate, MetricsUnavailable
 from alerting.evaluation import Decision, Observation, Outcome, evaluate_series, is_due
 from alerting.lifecycle import AlertLifecycle
 from alerting.metrics import MetricQuery, observe, queries_for
@@ -27,6 +27,7 @@ from alerting.models.silences import Silence
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.config import BUCKETS_BACKFILLED, ConfigRepository, RunLog
 from alerting.repositories.state import StateRepository
+from alerting.routing import Router
 from alerting.sharding import BUCKETS, PLAN_ATTRIBUTES, RulePlan, Shard, bucket_of, plan, weight
 from alerting.ticks import retirement
 from evaluator.sweep import Sweep
@@ -57,6 +58,7 @@ class Evaluator:
     # The sweep's configuration; the handler always sets both (tests of evaluation may leave them out).
     policies: ConfigRepository[EscalationPolicy] | None = None
     silences: ConfigRepository[Silence] | None = None
+    router: Router | None = None  # who else hears an alert as it starts: the stored routes (the handler's)
     directory: MetricDirectory | None = None  # discovery for fleet rules (wildcard dimensions)
     shards: ShardSender | None = None  # fan-out: where a big tick's shards go (None: always here)
     shard_budget: int = 10_000  # series one invocation evaluates in time (docs/scaling.md)
@@ -67,7 +69,7 @@ class Evaluator:
     sweep: Sweep = field(init=False)  # what time alone does to open alerts
 
     def __post_init__(self) -> None:
-        self.lifecycle = AlertLifecycle(self.alerts, self.states, self.rules)
+        self.lifecycle = AlertLifecycle(self.alerts, self.states, self.rules, self.router)
         self.sweep = Sweep(self.alerts, self.rules, self.lifecycle, self.policies, self.silences)
 
     def run(self, now: datetime) -> EvaluationSummary:
@@ -256,10 +258,8 @@ class Evaluator:
         raise AssertionError("unreachable")
 
     def _still_enabled(self, rule_id: str) -> bool:
-        try:
-            return self.rules.get(rule_id).enabled
-        except NotFound:
-            return False
+        rule = self.rules.find(rule_id)  # None: deleted meanwhile
+        return rule is not None and rule.enabled
 
 
 class Change(NamedTuple):

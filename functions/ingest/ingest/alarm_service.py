@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from alerting.lifecycle.signals import Receiver
+from alerting.lifecycle.signals import Receiver, signal_labels
 from alerting.models.integrations import IntegrationSpec, IntegrationType
 from alerting.models.signals import Signal, SignalOutcome
 from alerting.sources.alarm_events import read_event
@@ -70,4 +70,4 @@ class AlarmIngest:
         signal = alarm_signal(alarm, facts, integration)
         if isinstance(signal, IgnoreReason):
             return Ingested(name, ignored=signal)
-        return Ingested(name, outcome=self.lifecycle.receive(signal, self.route(signal.labels), now))
+        return Ingested(name, outcome=self.lifecycle.receive(signal, self.route(signal_labels(signal)), now))

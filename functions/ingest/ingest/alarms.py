@@ -55,14 +55,15 @@ def handler(event: dict[str, Any], context: LambdaContext, ingest: AlarmIngest |
 
 @cache
 def build(settings: AlarmIngestSettings) -> AlarmIngest:
-    """Once per container. Not wired yet, so their defaults hold: ``integration=`` (the
-    cloudwatch integration: labels, severity, INSUFFICIENT_DATA; default none) and ``route=``
-    (the routes' receiver for an alert's labels; default the stack's SNS topic only)."""
+    """Once per container. ``route=``: the stored routes (read again once they change). Not
+    wired yet, so its default holds: ``integration=`` (the cloudwatch integration: labels,
+    severity, INSUFFICIENT_DATA; default none)."""
     states = StateRepository(wiring.client(settings, "dynamodb"), settings.state_table)
     return AlarmIngest(
         alarms=AlarmDirectory(wiring.client(settings, "cloudwatch")),
         lifecycle=AlertLifecycle(wiring.alerts(settings), states),
         selection=AlarmSelection.parse(settings.ingest_alarms),
+        route=wiring.router(settings),
     )
 
 

@@ -1,11 +1,12 @@
 """What to do with one transition for one target, as pure functions; the stages do the I/O.
 
-Inhibit → silence → mute → flap give one verdict per transition (every target is suppressed
-alike, the stack's topic included), ``audience`` picks the targets, and ``step`` decides per
-target from the ledger record and the breaker: keep a settled record, record a final outcome
-without sending, hold (another invocation or a later round has it), defer (breaker open), join
-a group, or send. ``after_failure`` turns a failed round into `retrying` or `failed`, and
-``group_retry_in`` a group's failed message into another round or none.
+Inhibit → silence → mute (a mute window, or a window of the routes the alert matched) → flap
+give one verdict per transition (every target is suppressed alike, the stack's topic included),
+``audience`` picks the targets, and ``step`` decides per target from the ledger record and the
+breaker: keep a settled record, record a final outcome without sending, hold (another
+invocation or a later round has it), defer (breaker open), join a group, or send.
+``after_failure`` turns a failed round into `retrying` or `failed`, and ``group_retry_in`` a
+group's failed message into another round or none.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 
 from alerting.errors import DeliveryError
@@ -90,8 +92,27 @@ def suppression(alert: Alert, quieting: Quieting, open_alerts: Sequence[Alert] =
     for window in quieting.mute_windows:
         if window.covers(alert, at):
             return Suppression(f"muted by {window.mute_window_id}", mute_window_id=window.mute_window_id)
+    routed = route_windows(alert, quieting.mute_windows, at)
+    if routed is not None:
+        return routed
     if alert.flapping and alert.last_transition.event is not AlertEvent.flapping:
         return Suppression("flapping: recorded, announced once it settles", flapping=True)
+    return None
+
+
+def route_windows(alert: Alert, windows: Sequence[MuteWindow], at: datetime) -> Suppression | None:
+    """The windows of the routes ``alert`` matched as it opened (the routes' matchers chose the
+    alert, so only the time counts): muted while one of its `mute_windows` is active and, with
+    `active_windows`, unless one of those is. A disabled or deleted window counts as not there:
+    with none of its active windows left, nothing is held back (paged rather than lost)."""
+    enabled = {w.mute_window_id: w for w in windows if w.enabled}
+    for window in (enabled[w] for w in alert.mute_windows if w in enabled):
+        if window.active(at):
+            return Suppression(f"muted by {window.mute_window_id} (its route's)", mute_window_id=window.mute_window_id)
+    active = [enabled[w] for w in alert.active_windows if w in enabled]
+    if active and not any(w.active(at) for w in active):
+        names = ", ".join(w.mute_window_id for w in active)
+        return Suppression(f"outside its route's active windows ({names})", mute_window_id=active[0].mute_window_id)
     return None
 
 

@@ -20,6 +20,7 @@ from alerting.models.inhibitions import Inhibition, InhibitionSpec
 from alerting.models.integrations import Integration, IntegrationSpec
 from alerting.models.mute_windows import MuteWindow, MuteWindowSpec
 from alerting.models.policies import EscalationPolicy, EscalationPolicySpec
+from alerting.models.routes import RouteSpec, StoredRoute
 from alerting.models.rules import Rule, RuleSpec
 from alerting.models.schedules import Schedule, ScheduleSpec
 from alerting.models.silences import Silence, SilenceSpec
@@ -44,6 +45,8 @@ class Kind(Generic[M]):
 
 
 RULE = Kind("rule", Rule, RuleSpec, "rule_id", "rule", "rules", section="rules")
+# Alertmanager's routing tree: each item a top-level route (`alerting.routing`)
+ROUTE = Kind("route", StoredRoute, RouteSpec, "route_id", "route", "routes", section="routes")
 POLICY = Kind(
     "policy",
     EscalationPolicy,
@@ -52,22 +55,29 @@ POLICY = Kind(
     "escalation policy",
     "escalation-policies",
     section="escalation_policies",
-    referred_by=(RULE,),
+    referred_by=(RULE, ROUTE),
 )
 SCHEDULE = Kind(
     "schedule", Schedule, ScheduleSpec, "schedule_id", "schedule", "schedules", "schedules", referred_by=(POLICY,)
 )
 # Channels are not files: their secrets go through the API to SSM.
 CHANNEL = Kind(
-    "channel", Channel, ChannelSpec, "channel_id", "channel", "channels", referred_by=(RULE, POLICY, SCHEDULE)
+    "channel", Channel, ChannelSpec, "channel_id", "channel", "channels", referred_by=(RULE, POLICY, SCHEDULE, ROUTE)
 )
 SILENCE = Kind("silence", Silence, SilenceSpec, "silence_id", "silence", "silences")
 MUTE_WINDOW = Kind(
-    "mute_window", MuteWindow, MuteWindowSpec, "mute_window_id", "mute window", "mute-windows", "mute_windows"
+    "mute_window",
+    MuteWindow,
+    MuteWindowSpec,
+    "mute_window_id",
+    "mute window",
+    "mute-windows",
+    "mute_windows",
+    referred_by=(ROUTE,),
 )
 INHIBITION = Kind("inhibition", Inhibition, InhibitionSpec, "inhibition_id", "inhibition", "inhibitions", "inhibitions")
 # Integrations are not files either: a key is shown once, in the API's answer.
 INTEGRATION = Kind("integration", Integration, IntegrationSpec, "integration_id", "integration", "integrations")
 
-KINDS: tuple[Kind[Any], ...] = (RULE, CHANNEL, POLICY, SCHEDULE, SILENCE, MUTE_WINDOW, INHIBITION, INTEGRATION)
-REFERRERS = CHANNEL.referred_by  # every kind that names another: rules, then policies, then schedules
+KINDS: tuple[Kind[Any], ...] = (RULE, CHANNEL, POLICY, SCHEDULE, SILENCE, MUTE_WINDOW, INHIBITION, INTEGRATION, ROUTE)
+REFERRERS = CHANNEL.referred_by  # every kind that names another: rules, policies, schedules, then routes

@@ -1,7 +1,8 @@
 """What configuration refers to what, in one place for the API and for rules as code.
 
 A rule names channels and an escalation policy; a policy names channels and schedules; a
-schedule names channels (`Kind.referred_by` says the same from the other side). A reference must
+schedule names channels; a route, at any depth of its tree, names channels, a policy and mute
+windows (`Kind.referred_by` says the same from the other side). A reference must
 exist when its referrer is saved (the API answers 400 naming the field, `make rules-plan` lists
 the same field and message), and nothing is deleted while something still refers to it (the API
 answers 409 naming the referrers).
@@ -14,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from alerting.errors import InvalidInput
-from alerting.kinds import CHANNEL, POLICY, REFERRERS, RULE, SCHEDULE, Kind
+from alerting.kinds import CHANNEL, MUTE_WINDOW, POLICY, REFERRERS, ROUTE, RULE, SCHEDULE, Kind
 from alerting.models.policies import EscalationPolicySpec
+from alerting.models.routes import RouteSpec
 from alerting.models.rules import RuleSpec
 from alerting.models.schedules import ScheduleSpec
 
@@ -58,10 +60,26 @@ def schedule_references(spec: ScheduleSpec) -> list[Reference]:
     return [Reference(field, CHANNEL, channel) for field, channel in participants]
 
 
+def route_references(spec: RouteSpec) -> list[Reference]:
+    """What every route of the tree names: `routes.0.receiver.channels.1`, `mute_windows.0`..."""
+    found = []
+    for at, node in spec.nested():
+        if node.receiver is not None:
+            found += [Reference(f"{at}receiver.channels.{i}", CHANNEL, c) for i, c in enumerate(node.receiver.channels)]
+            if node.receiver.escalation_policy_id is not None:
+                found.append(
+                    Reference(f"{at}receiver.escalation_policy_id", POLICY, node.receiver.escalation_policy_id)
+                )
+        for windows in ("mute_windows", "active_windows"):
+            found += [Reference(f"{at}{windows}.{i}", MUTE_WINDOW, w) for i, w in enumerate(getattr(node, windows))]
+    return found
+
+
 _OF_KIND: dict[str, Callable[[Any], list[Reference]]] = {
     RULE.name: rule_references,
     POLICY.name: policy_references,
     SCHEDULE.name: schedule_references,
+    ROUTE.name: route_references,
 }
 
 
@@ -84,7 +102,7 @@ def check(kind: Kind[Any], spec: Any, exists: Exists) -> None:
 
 def users(kind: Kind[Any], item_id: str, items: Iterable[tuple[Kind[Any], str, Any]]) -> list[str]:
     """What refers to ``item_id`` of ``kind`` among ``items`` ((kind, id, spec) each):
-    ["rule cpu", "escalation policy web"], rules first, then policies, then schedules."""
+    ["rule cpu", "escalation policy web"], rules first, then policies, schedules and routes."""
     found = {
         (REFERRERS.index(k), i)
         for k, i, spec in items

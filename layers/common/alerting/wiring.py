@@ -18,9 +18,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from alerting.caching import Generations, VersionedCache
 from alerting.channels import HttpClient, Sender, sender_for
 from alerting.discovery import CACHE_AGE, MetricDirectory
-from alerting.kinds import INTEGRATION, Kind
+from alerting.kinds import INTEGRATION, ROUTE, Kind
 from alerting.models.channels import Channel
 from alerting.models.integrations import Integration, IntegrationType
 from alerting.repositories import clients
@@ -36,6 +37,7 @@ from alerting.repositories.queues import DeadLetterQueues, Queue, ShardQueue
 from alerting.repositories.quotas import QuotaStore, RateLimiter
 from alerting.repositories.secrets import SecretStore
 from alerting.repositories.state import StateRepository
+from alerting.routing import Router
 from alerting.settings import (
     ApiSettings,
     DeliverySettings,
@@ -86,6 +88,16 @@ def config(settings: Settings, kind: Kind[M]) -> ConfigRepository[M]:
 
 def generations(settings: Settings) -> ConfigGenerations:
     return ConfigGenerations(_dynamodb(settings), settings.config_table)
+
+
+def router(settings: Settings) -> Router:
+    """Who hears an alert as it opens, by the stored routes: ``router(labels)`` for one alert
+    (`signal_labels(signal)` for a source's), ``router.at(now)`` for a tick's or a batch's.
+    Read-your-writes: the routes' generation is read each time (once per ``now``), the routes
+    again only when it moved."""
+    generation = Generations(generations(settings).read)
+    routes = config(settings, ROUTE)
+    return Router(VersionedCache(lambda: list(routes.all()), generation.watch(ROUTE.name)), generation.refresh)
 
 
 def run_log(settings: Settings) -> RunLog:

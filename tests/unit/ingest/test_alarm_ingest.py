@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from alerting.errors import MalformedRecord
-from alerting.lifecycle.signals import Receiver
+from alerting.lifecycle.signals import Receiver, signal_labels
 from alerting.models.integrations import IntegrationSpec
 from alerting.models.signals import Signal, SignalOutcome
 from alerting.sources.cloudwatch_alarms import AlarmFacts, AlarmSelection, IgnoreReason
@@ -59,7 +59,9 @@ def test_an_alarm_reaches_the_lifecycle_with_the_receiver_its_labels_route_to():
 
     assert service.process(documented(), T0) == Ingested("ServerCpuTooHigh", outcome=SignalOutcome.opened)
     ((signal, receiver, now),) = service.lifecycle.received  # type: ignore[attr-defined]
-    assert (receiver, now, signal.labels) == (ONCALL, T0, routed[0])
+    # routes match what silences match: the alarm's labels and the alert's identity (source=cloudwatch)
+    assert (receiver, now, signal_labels(signal)) == (ONCALL, T0, routed[0])
+    assert routed[0] == {**signal.labels, **routed[0]} and routed[0]["source"] == "cloudwatch"
     assert service.alarms.asked[0][:2] == (CPU_ARN, "ServerCpuTooHigh")  # type: ignore[attr-defined]
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from alerting.errors import ConcurrentUpdate, Conflict
 from alerting.evaluation import Decision
 from alerting.lifecycle.rule_alerts import EVALUATOR, change_severity, forget_alert, recover, settle, start_alert
-from alerting.lifecycle.signals import Receiver, step
+from alerting.lifecycle.signals import Receiver, nobody, step
 from alerting.lifecycle.transitions import acknowledge, resolve, unacknowledge
 from alerting.models.alerts import Alert, ConditionValue, Resolution, SeriesState, Transition
 from alerting.models.common import epoch
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from alerting.repositories.config import ConfigRepository
     from alerting.repositories.dynamo import Item
     from alerting.repositories.state import StateRepository
+    from alerting.routing import Router
 
 MAX_ATTEMPTS = 3  # a lost race is retried after re-reading; the re-read normally settles it
 
@@ -42,14 +43,16 @@ class AlertLifecycle:
     alerts: AlertRepository
     states: StateRepository
     rules: ConfigRepository[Rule] | None = None  # checked by record(): no alert starts for a disabled rule
+    router: Router | None = None  # who else hears a rule's alert as it starts (None: its rule's audience alone)
 
     # -- a rule's evaluation (the evaluator) ------------------------------------------------------
     def record(self, rule: Rule, decision: Decision, values: list[ConditionValue], now: datetime) -> None:
         """A series' changed decision: its state, the alerts it starts, recovers, re-levels or
         settles. ConcurrentUpdate when another writer got in first (decide again and retry)."""
         operations = [self.states.put_op(decision.state)]
+        route = self.router.at(now) if self.router is not None and decision.fire else nobody
         for change in decision.fire:
-            alert = start_alert(rule, decision.state, change, values, now)
+            alert = start_alert(rule, decision.state, change, values, now, route)
             operations += self.alerts.write_ops(alert, alert.last_transition)
         if decision.fire and self.rules is not None:  # never start an alert for a rule disabled since the tick began
             operations.append(self.rules.enabled_check(rule.rule_id))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from alerting.evaluation import AlertChange
+from alerting.lifecycle.signals import Routing, addressed, nobody
 from alerting.lifecycle.transitions import advance, resolve
 from alerting.models.alerts import (
     Alert,
@@ -21,6 +22,7 @@ from alerting.models.alerts import (
 )
 from alerting.models.common import AlertEvent, AlertStatus
 from alerting.models.rules import Rule
+from alerting.models.silences import alert_labels
 from alerting.templating import render_annotations
 
 EVALUATOR = "evaluator"
@@ -28,8 +30,15 @@ KIND_SUFFIX = {AlertKind.threshold: "", AlertKind.nodata: " (no data)", AlertKin
 
 
 def start_alert(
-    rule: Rule, state: SeriesState, change: AlertChange, values: list[ConditionValue], now: datetime
+    rule: Rule,
+    state: SeriesState,
+    change: AlertChange,
+    values: list[ConditionValue],
+    now: datetime,
+    route: Routing = nobody,
 ) -> Alert:
+    """The alert a series' decision starts: told to the rule's channels and policy, and to those
+    its labels route to (``route``: the routes as of the tick)."""
     transition = Transition(
         alert_id=change.alert_id,
         seq=1,
@@ -53,9 +62,6 @@ def start_alert(
         values=values,
         channels=rule.channels,
         escalation_policy_id=rule.escalation_policy_id,
-        escalation_level=1 if rule.escalation_policy_id else 0,  # level 1 hears the firing
-        escalation_reached=1 if rule.escalation_policy_id else 0,
-        escalated_at=now if rule.escalation_policy_id else None,
         flapping=change.quiet,
         started_at=now,
         updated_at=now,
@@ -66,7 +72,7 @@ def start_alert(
         annotations.setdefault("summary", f"{rule.name}: no data ({change.reason})")
     if change.kind is AlertKind.error:
         annotations = {"summary": f"{rule.name}: cannot be evaluated ({change.reason})"}
-    return alert.model_copy(update={"annotations": annotations})
+    return addressed(alert.model_copy(update={"annotations": annotations}), route(alert_labels(alert)))
 
 
 def recover(

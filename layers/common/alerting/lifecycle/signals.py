@@ -6,6 +6,7 @@ A manual resolve of such an alert ends it; the source's next firing signal opens
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
@@ -13,13 +14,48 @@ from alerting.lifecycle.transitions import resolve
 from alerting.models.alerts import Alert, Resolution, Transition
 from alerting.models.common import AlertEvent, AlertStatus, epoch
 from alerting.models.signals import Latest, Signal, SignalOutcome
+from alerting.models.silences import alert_labels
 
 
 class Receiver(NamedTuple):
-    """Who hears an alert: its channels and escalation policy (from the routes it matched)."""
+    """Who hears an alert: its channels and escalation policy, and when (the windows of the
+    routes it matched), as `alerting.routing.Router` finds them."""
 
     channels: list[str]
     escalation_policy_id: str | None = None
+    mute_windows: tuple[str, ...] = ()  # muted while any of these is active
+    active_windows: tuple[str, ...] = ()  # muted unless one of these is active
+
+
+Routing = Callable[[dict[str, str]], Receiver]  # an alert's labels (`alert_labels`) → who hears it
+
+
+def nobody(labels: dict[str, str]) -> Receiver:
+    """No route: the stack's SNS topic, which hears every alert, is the only one told."""
+    return Receiver([])
+
+
+def addressed(alert: Alert, receiver: Receiver) -> Alert:
+    """``alert`` as it opens, told also to ``receiver``: its channels after the alert's own, its
+    policy where the alert has none (an alert escalates along one policy), its windows."""
+    policy = alert.escalation_policy_id or receiver.escalation_policy_id
+    return alert.model_copy(
+        update={
+            "channels": list(dict.fromkeys([*alert.channels, *receiver.channels])),
+            "escalation_policy_id": policy,
+            "escalation_level": 1 if policy else 0,  # level 1 hears the firing
+            "escalation_reached": 1 if policy else 0,
+            "escalated_at": alert.started_at if policy else None,
+            "mute_windows": list(receiver.mute_windows),
+            "active_windows": list(receiver.active_windows),
+        }
+    )
+
+
+def signal_labels(signal: Signal) -> dict[str, str]:
+    """What routes match for the alert ``signal`` opens: its labels and identity (`source`,
+    `severity`...), as for every alert."""
+    return alert_labels(open_alert(signal, Receiver([]), signal.at))
 
 
 class SignalStep(NamedTuple):
@@ -72,8 +108,7 @@ def open_alert(signal: Signal, receiver: Receiver, now: datetime) -> Alert:
     transition = Transition(
         alert_id=alert_id, seq=1, event=AlertEvent.firing, at=now, actor=signal.actor, reason=signal.reason
     )
-    policy = receiver.escalation_policy_id
-    return Alert(
+    alert = Alert(
         alert_id=alert_id,
         rule_id=signal.origin,
         rule_name=signal.name,
@@ -85,12 +120,8 @@ def open_alert(signal: Signal, receiver: Receiver, now: datetime) -> Alert:
         labels=signal.labels,
         annotations=signal.annotations,
         status=AlertStatus.firing,
-        channels=receiver.channels,
-        escalation_policy_id=policy,
-        escalation_level=1 if policy else 0,  # level 1 hears the firing
-        escalation_reached=1 if policy else 0,
-        escalated_at=now if policy else None,
         started_at=now,
         updated_at=now,
         last_transition=transition,
     )
+    return addressed(alert, receiver)

@@ -92,6 +92,10 @@ class Alert(Model):
     values: list[ConditionValue] = []
     channels: list[str] = []
     escalation_policy_id: str | None = None
+    # The windows of the routes it matched as it opened: muted while one of `mute_windows` is
+    # active, and, when it has `active_windows`, unless one of those is (`alerting.routing`).
+    mute_windows: list[str] = []
+    active_windows: list[str] = []
     started_at: UtcDatetime
     acknowledged_at: UtcDatetime | None = None
     acknowledged_by: str | None = None
