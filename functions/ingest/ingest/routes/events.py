@@ -13,11 +13,13 @@ integration 403, the integration's rate used up 429 with `Retry-After`, over 1 M
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import BaseModel
 
@@ -25,10 +27,12 @@ from alerting.errors import ConcurrentUpdate, InvalidInput, RateLimited
 from alerting.models.alerts import AlertSource
 from alerting.models.common import utcnow
 from alerting.models.integrations import IntegrationType
+from alerting.models.signals import Signal
 from alerting.sources.events_api import MAX_EVENT_BYTES, Acknowledgement, Event, command, routing_key
 from ingest.dependencies import services
 from ingest.errors import ErrorShape, Refusal, refusal_headers
 from ingest.gate import UNKNOWN, Door, KeyIn, admitted, integrations
+from ingest.observability import logger, metrics
 from ingest.routes import new_router
 
 PREFIX = "/v2"
@@ -65,16 +69,27 @@ def enqueue(event: Annotated[Event, Body()]) -> Accepted:
     if len((router.current_event.decoded_body or "").encode()) > MAX_EVENT_BYTES:
         raise InvalidInput("body", f"the event is larger than PagerDuty's {MAX_EVENT_BYTES} bytes")
     now = utcnow()
-    action = command(event, admitted().integration, now, new_key=uuid.uuid4().hex)
-    found = services()
+    integration = admitted().integration
+    action = command(event, integration, now, new_key=uuid.uuid4().hex)
     try:
-        if isinstance(action, Acknowledgement):
-            found.lifecycle.acknowledge_opened(action.fingerprint, AlertSource.events.value, now)
-        else:
-            found.lifecycle.receive(action, found.route(action.labels), now)
+        outcome = apply(action, now)
     except ConcurrentUpdate:  # lost three races in a row (e.g. reopened within its second): PagerDuty's "retry"
         raise RateLimited("the alert kept changing while this event was applied; retry", 1) from None
+    metrics.add_metric(name=f"Events{outcome.capitalize()}", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "event",
+        extra={"action": event.event_action.value, "outcome": outcome, "integration": integration.integration_id},
+    )
     return Accepted(dedup_key=action.key)
+
+
+def apply(action: Signal | Acknowledgement, now: datetime) -> str:
+    """What the lifecycle made of it: a signal's outcome, `acknowledged` or `unchanged`."""
+    found = services()
+    if isinstance(action, Acknowledgement):
+        acknowledged = found.lifecycle.acknowledge_opened(action.fingerprint, AlertSource.events.value, now)
+        return "unchanged" if acknowledged is None else "acknowledged"
+    return found.lifecycle.receive(action, found.route(action.labels), now).value
 
 
 # -- the door and the refusals --------------------------------------------------------------------
