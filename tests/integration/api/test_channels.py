@@ -13,6 +13,7 @@ from alerting_local.receiver import Receiver, Reply
 from tests.factories import rule_data
 
 HOOK_SECRET = "s3cr3t-hmac-key"
+TEAMS_WORKFLOW = "https://prod-27.westeurope.logic.azure.com:443/workflows/0f1e/triggers/manual/paths/invoke?sig=s1g"
 
 
 @pytest.fixture
@@ -78,6 +79,10 @@ def test_create_webhook_stores_secrets_in_ssm_and_never_returns_them(api, aws, r
             {"type": "webhook", "target": {"url": "https://example.com/hook"}},
             {"url": {"secret": True, "set": True}, "secret": {"secret": True, "set": False}},
         ),
+        (
+            {"type": "teams", "target": {"webhook_url": TEAMS_WORKFLOW}},
+            {"webhook_url": {"secret": True, "set": True}},
+        ),
     ],
 )
 def test_create_each_type_shows_plain_fields_and_masks_secret_ones(api, channel, target):
@@ -105,6 +110,14 @@ def test_create_each_type_shows_plain_fields_and_masks_secret_ones(api, channel,
         ({"type": "webhook", "target": {"url": "https://x", "extra": 1}}, 422, ["target.extra"]),
         ({"type": "webhook", "target": {"url": "ftp://example.com/hook"}}, 400, ["target.url"]),
         ({"type": "slack", "target": {"webhook_url": "hooks.slack.com"}}, 400, ["target.webhook_url"]),
+        # a Teams target outside the workflow hosts, and a retired Office 365 connector
+        ({"type": "teams", "target": {"webhook_url": "https://evil.example/hook"}}, 400, ["target.webhook_url"]),
+        (
+            {"type": "teams", "target": {"webhook_url": "https://contoso.webhook.office.com/webhookb2/x"}},
+            400,
+            ["target.webhook_url"],
+        ),
+        ({"type": "teams", "target": {}}, 422, ["target.webhook_url"]),
         ({"type": "pager", "target": {}}, 422, ["type"]),
         (
             {"type": "email", "target": {"to": ["a@b.c"]}, "template": {"subject": "{{ oops"}},
@@ -230,6 +243,30 @@ def test_test_send_to_a_webhook_signs_and_delivers(api, receiver):
     assert request.headers["X-Signature"] == f"sha256={expected}"
     assert request.json["event"] == "firing"
     assert request.json["alert"]["rule_name"] == "Test notification for channel Ops webhook"
+
+
+def test_test_send_to_teams_posts_a_card_to_the_workflow(api, receiver):
+    receiver.script("/teams", Reply(202, ""))
+    channel = {"channel_id": "teams", "name": "#ops on Teams", "type": "teams"}
+    api.post("/channels", {**channel, "target": {"webhook_url": receiver.url("/teams") + "?sig=s1g"}})
+
+    reply = api.post("/channels/teams/test")
+
+    assert (reply.body["delivered"], reply.body["http_status"]) == (True, 202)
+    (request,) = receiver.received("/teams")
+    card = request.json["attachments"][0]["content"]
+    assert card["type"] == "AdaptiveCard"
+    assert card["body"][0]["items"][0]["text"] == "FIRING · Test notification for channel #ops on Teams"
+
+
+def test_teams_target_outside_the_workflow_hosts_is_refused_on_update_too(api, receiver):
+    api.post("/channels", {"channel_id": "t", "name": "t", "type": "teams", "target": {"webhook_url": TEAMS_WORKFLOW}})
+    created = api.get("/channels/t").body
+
+    reply = api.put("/channels/t", {**created, "target": {"webhook_url": "https://hooks.slack.com/services/T/B/x"}})
+
+    assert (reply.status, [e["field"] for e in reply.body["errors"]]) == (400, ["target.webhook_url"])
+    assert "hooks.slack.com" not in reply.text
 
 
 def test_test_send_that_fails_is_a_200_with_the_reason(api, receiver):

@@ -19,6 +19,9 @@ from tests.factories import T0, condition, make_rule, metric
 # Secrets that must never show in an error, a log line or a traceback.
 SLACK_PATH = "/services/T0000/B0000/sLaCkS3cr3tT0ken"
 WEBHOOK_PATH = "/hooks/wEbH00kS3cr3tPath"
+# A Teams workflow URL's secrets: the flow's id in the path, its signature in the query.
+TEAMS_PATH = "/workflows/tEaMsFl0wS3cr3t/triggers/manual/paths/invoke"
+TEAMS_QUERY = "?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=tEaMsS1gS3cr3t"
 HMAC_SECRET = "hmac-s3cr3t-key-value"
 
 ANNOTATIONS = {
@@ -104,3 +107,27 @@ def slack_unescaped(body: dict[str, Any]) -> list[str]:
     """The texts of a Slack payload holding a control character (``<``, ``>``, a bare ``&``):
     where data could form a mention or a link."""
     return [t for t in slack_texts(body) if re.search(r"[<>]|&(?!amp;|lt;|gt;)", t)]
+
+
+# Markdown Teams reads in card text, once backslash escapes (``\\`` + ASCII punctuation) are
+# taken out: emphasis, links, code, tags, a date function, a list, heading or rule marker.
+_TEAMS_ESCAPE = re.compile(r"\\[!-/:-@\[-`{-~]")
+_TEAMS_MARKUP = re.compile(r"[\\*_\[\]`~<>]|\{\{|^\s*(\d+[.)]|#+|-+|=+|\+)(\s|$)", re.MULTILINE)
+
+
+def teams_texts(value: Any, key: str = "") -> Iterator[str]:
+    """Every string of a Teams card that Teams reads as Markdown: text, fact titles and values,
+    the fallback text and the action titles (URLs are not text)."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from teams_texts(item, name)
+    elif isinstance(value, list):
+        for item in value:
+            yield from teams_texts(item, key)
+    elif isinstance(value, str) and key in ("text", "title", "value", "fallbackText"):
+        yield value
+
+
+def teams_unescaped(body: dict[str, Any]) -> list[str]:
+    """The texts of a Teams payload where Markdown could form: what alert data must never do."""
+    return [t for t in teams_texts(body) if _TEAMS_MARKUP.search(_TEAMS_ESCAPE.sub("", t))]

@@ -1,6 +1,6 @@
 """Every channel passes the same suite: one payload per send that fits the provider's limits,
 retryable vs permanent failures, no secret in an error, a traceback or a log line, and no
-markup (a Slack mention or link, an HTML tag) formed by alert data or a template."""
+markup (a Slack mention or link, Teams Markdown, an HTML tag) formed by alert data or a template."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses import ses_backends
 from moto.sns import sns_backends
 
-from alerting.channels import EmailSender, Sender, SlackSender, SmsSender, SnsSender, WebhookSender
+from alerting.channels import EmailSender, Sender, SlackSender, SmsSender, SnsSender, TeamsSender, WebhookSender
 from alerting.channels.base import Message
 from alerting.channels.http import HttpClient
 from alerting.errors import DeliveryError
@@ -29,15 +29,21 @@ from tests.factories import condition, metric
 from tests.unit.channels.builders import (
     HMAC_SECRET,
     SLACK_PATH,
+    TEAMS_PATH,
+    TEAMS_QUERY,
     WEBHOOK_PATH,
     alert_rule,
     hostile_alert,
     make_alert,
     make_message,
     slack_unescaped,
+    teams_unescaped,
 )
 
-CHANNELS = ("slack", "email", "webhook", "sns", "sms")
+CHANNELS = ("slack", "teams", "email", "webhook", "sns", "sms")
+HTTP_PATHS = {"slack": SLACK_PATH, "teams": TEAMS_PATH, "webhook": WEBHOOK_PATH}
+HTTP_LIMITS = {"slack": 40_000, "teams": 28_000, "webhook": 1024 * 1024}  # bytes; Teams: "about 28 KB"
+MARKUP = {"slack": slack_unescaped, "teams": teams_unescaped}
 SENDER = "alerts@example.com"
 
 
@@ -58,27 +64,40 @@ class Harness:
 
 
 def _http_harness(kind: str, receiver: Receiver, http: HttpClient) -> Harness:
-    path = SLACK_PATH if kind == "slack" else WEBHOOK_PATH
+    path = HTTP_PATHS[kind]
+    url = receiver.url(path) + (TEAMS_QUERY if kind == "teams" else "")
 
-    def build(url: str) -> Sender:
+    def build() -> Sender:
         if kind == "slack":
             return SlackSender(http, url, timeout=2.0)
+        if kind == "teams":
+            return TeamsSender(http, url, timeout=2.0)
         return WebhookSender(http, url, secret=HMAC_SECRET, timeout=2.0)
 
     def failing(retryable: bool) -> Sender:
-        receiver.script(path, Reply.server_error() if retryable else Reply(400, f"bad request to {receiver.url(path)}"))
-        return build(receiver.url(path))
+        receiver.script(path, Reply.server_error() if retryable else Reply(400, f"bad request to {url}"))
+        return build()
+
+    unescaped = MARKUP.get(kind)
+
+    def markup(payload: str) -> list[str]:
+        return unescaped(json.loads(payload)) if unescaped else []
 
     return Harness(
-        sender=build(receiver.url(path)),
+        sender=build(),
         payloads=lambda: [r.body.decode() for r in receiver.received(path)],
-        max_bytes=40_000 if kind == "slack" else 1024 * 1024,
+        max_bytes=HTTP_LIMITS[kind],
         json_payload=True,
-        secrets=(path.rsplit("/", 1)[1], receiver.url(path), HMAC_SECRET),
+        secrets=(_secret_segment(kind, path), url, HMAC_SECRET, TEAMS_QUERY.rsplit("=", 1)[1]),
         failing=failing,
-        templated=kind == "slack",
-        markup=(lambda payload: slack_unescaped(json.loads(payload))) if kind == "slack" else None,
+        templated=kind != "webhook",
+        markup=markup if unescaped else None,
     )
+
+
+def _secret_segment(kind: str, path: str) -> str:
+    """The secret part of an HTTP channel's path: a Teams flow's id, Slack's and a webhook's last."""
+    return path.split("/")[2] if kind == "teams" else path.rsplit("/", 1)[1]
 
 
 def _stubbed(aws: boto3.Session, service: str, operation: str, code: str) -> Any:
@@ -156,7 +175,7 @@ def channel(
     request: pytest.FixtureRequest, receiver: Receiver, http: HttpClient, aws: boto3.Session
 ) -> Iterator[Harness]:
     kind: str = request.param
-    if kind in ("slack", "webhook"):
+    if kind in HTTP_PATHS:
         yield _http_harness(kind, receiver, http)
         return
     with mock_aws():

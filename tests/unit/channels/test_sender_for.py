@@ -8,12 +8,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from alerting.channels import EmailSender, SlackSender, SmsSender, SnsSender, WebhookSender, sender_for
+from alerting.channels import EmailSender, SlackSender, SmsSender, SnsSender, TeamsSender, WebhookSender, sender_for
 from alerting.channels.http import HttpClient
 from alerting.errors import DeliveryError
 from alerting.models.channels import Channel, ChannelType
 from alerting_local.receiver import Receiver
-from tests.unit.channels.builders import HMAC_SECRET, SLACK_PATH, WEBHOOK_PATH, make_message
+from tests.unit.channels.builders import HMAC_SECRET, SLACK_PATH, TEAMS_PATH, TEAMS_QUERY, WEBHOOK_PATH, make_message
 
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:alerts"
 
@@ -38,6 +38,7 @@ def _build(channel: Channel, secrets: dict[str, str], http: HttpClient, aws: bot
     ("kind", "target", "secrets", "expected"),
     [
         (ChannelType.slack, {}, {"webhook_url": "https://hooks.slack.com/services/T/B/x"}, SlackSender),
+        (ChannelType.teams, {}, {"webhook_url": "https://prod-1.westus.logic.azure.com/workflows/x"}, TeamsSender),
         (ChannelType.webhook, {}, {"url": "https://example.com/hook", "secret": HMAC_SECRET}, WebhookSender),
         (ChannelType.webhook, {}, {"url": "https://example.com/hook"}, WebhookSender),
         (ChannelType.email, {"to": ["oncall@example.com"]}, {}, EmailSender),
@@ -63,6 +64,17 @@ def test_sender_for_slack_sends_to_the_secret_webhook_url(
     sender.send(make_message())
 
     assert len(receiver.received(SLACK_PATH)) == 1
+
+
+def test_sender_for_teams_sends_a_card_to_the_secret_workflow_url(
+    receiver: Receiver, http: HttpClient, aws: boto3.Session
+) -> None:
+    sender = _build(_channel(ChannelType.teams), {"webhook_url": receiver.url(TEAMS_PATH) + TEAMS_QUERY}, http, aws)
+
+    sender.send(make_message())
+
+    (request,) = receiver.received(TEAMS_PATH)
+    assert request.json["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
 
 
 def test_sender_for_webhook_signs_with_the_secret(receiver: Receiver, http: HttpClient, aws: boto3.Session) -> None:

@@ -1,6 +1,6 @@
 """Channels: targets validated per type, secret fields kept in SSM and never shown, test sends.
 
-A secret field (Slack and webhook URLs, the HMAC key) goes to SSM SecureString; the config item
+A secret field (Slack, Teams and webhook URLs, the HMAC key) goes to SSM SecureString; the config item
 keeps only the parameter name. Responses show `{"secret": true, "set": true|false}` in its place.
 """
 
@@ -13,7 +13,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from alerting.channels import Message, Sender, check_target, destination_allowed
+from alerting.channels import Message, Sender, check_target, check_workflow_url, destination_allowed
 from alerting.errors import Conflict, DeliveryError, InvalidInput, NotFound, RateLimited
 from alerting.models.channels import SECRET_FIELDS, TARGET_MODELS, Channel, ChannelSpec, ChannelType
 from alerting.models.common import AlertEvent, Page, epoch, new_id
@@ -29,8 +29,14 @@ from api.services.concurrency import current_for_update
 
 SenderFactory = Callable[[Channel, dict[str, str]], Sender]
 
-# Fields that are URLs a request will be sent to: checked like the notifier checks them.
-URL_FIELDS: dict[ChannelType, str] = {ChannelType.slack: "webhook_url", ChannelType.webhook: "url"}
+# Fields that are URLs a request will be sent to: checked like the notifier checks them (a Teams
+# URL must also name a Teams workflow host).
+URL_FIELDS: dict[ChannelType, str] = {
+    ChannelType.slack: "webhook_url",
+    ChannelType.teams: "webhook_url",
+    ChannelType.webhook: "url",
+}
+URL_CHECKS = {ChannelType.teams: check_workflow_url}
 
 # Test sends per channel in any hour, across every API instance: each may be a paid SMS, and
 # nobody should be able to page a person (or flood a webhook) through the test button.
@@ -218,7 +224,8 @@ class ChannelService:
             codes = ", ".join(f"+{code}" for code in self.sms_country_codes)
             raise InvalidFields([("target.phone_number", f"not in an allowed country (SmsCountryCodes: {codes})")])
         if url_field is not None and url_field in given:  # a kept URL was checked when it was stored
-            check_target(str(getattr(target, url_field)), self.allow_private, field=f"target.{url_field}")
+            vet_url = URL_CHECKS.get(spec.type, check_target)
+            vet_url(str(getattr(target, url_field)), self.allow_private, field=f"target.{url_field}")
         if spec.template is not None:
             sample = channel_sample(spec.channel_id or "new-channel", spec.name, now)
             for part in ("subject", "body"):

@@ -1,4 +1,4 @@
-"""Delivery channels: Slack, e-mail (SES), generic webhook, SNS and SMS, one ``Sender`` each.
+"""Delivery channels: Slack, Teams, e-mail (SES), generic webhook, SNS and SMS, one ``Sender`` each.
 
 They live in the shared layer because both the notifier and the API's "test channel" endpoint
 send. ``sender_for`` builds the sender of a stored ``Channel``; clients and the HTTP client
@@ -19,6 +19,7 @@ from alerting.channels.slack import SlackSender
 from alerting.channels.sms import SmsSender, destination_allowed
 from alerting.channels.sns import SnsSender
 from alerting.channels.targets import check_target
+from alerting.channels.teams import TeamsSender, check_workflow_url
 from alerting.channels.webhook import WebhookSender
 from alerting.errors import DeliveryError
 from alerting.models.channels import (
@@ -29,6 +30,7 @@ from alerting.models.channels import (
     SlackTarget,
     SmsTarget,
     SnsTarget,
+    TeamsTarget,
     WebhookTarget,
 )
 
@@ -41,8 +43,10 @@ __all__ = [
     "SlackSender",
     "SmsSender",
     "SnsSender",
+    "TeamsSender",
     "WebhookSender",
     "check_target",
+    "check_workflow_url",
     "destination_allowed",
     "sender_for",
 ]
@@ -79,6 +83,8 @@ def sender_for(
         raise DeliveryError(f"{channel.type.value} channel is misconfigured: {problems}", retryable=False) from None
     if isinstance(target, SlackTarget):
         return SlackSender(http, target.webhook_url, timeout=timeout)
+    if isinstance(target, TeamsTarget):
+        return TeamsSender(http, target.webhook_url, timeout=timeout)
     if isinstance(target, WebhookTarget):
         return WebhookSender(http, target.url, secret=target.secret, timeout=timeout)
     if isinstance(target, EmailTarget):

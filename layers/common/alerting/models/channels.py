@@ -16,6 +16,7 @@ class ChannelType(StrEnum):
     webhook = "webhook"
     sns = "sns"
     sms = "sms"
+    teams = "teams"
 
 
 class ChannelFilters(Model):
@@ -67,6 +68,13 @@ class SnsTarget(Model):
     topic_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")]
 
 
+class TeamsTarget(Model):
+    # A Teams Workflows webhook ("When a Teams webhook request is received"): the URL carries
+    # its own signature, so it is a secret like Slack's. Which hosts it may name:
+    # `alerting.channels.teams`.
+    webhook_url: Annotated[str, Field(min_length=1, max_length=2048)]
+
+
 class SmsTarget(Model):
     phone_number: Annotated[str, Field(pattern=r"^\+[1-9]\d{6,14}$", description="E.164, e.g. +4915112345678")]
 
@@ -78,6 +86,7 @@ SECRET_FIELDS: dict[ChannelType, tuple[str, ...]] = {
     ChannelType.email: (),
     ChannelType.sns: (),
     ChannelType.sms: (),
+    ChannelType.teams: ("webhook_url",),
 }
 
 TARGET_MODELS: dict[ChannelType, type[Model]] = {
@@ -86,6 +95,7 @@ TARGET_MODELS: dict[ChannelType, type[Model]] = {
     ChannelType.webhook: WebhookTarget,
     ChannelType.sns: SnsTarget,
     ChannelType.sms: SmsTarget,
+    ChannelType.teams: TeamsTarget,
 }
 
 
