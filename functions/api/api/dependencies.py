@@ -12,24 +12,24 @@ from datetime import timedelta
 from functools import cache, partial
 
 from alerting import wiring
-from alerting.kinds import CHANNEL, INHIBITION, INTEGRATION, KINDS, MUTE_WINDOW, POLICY, RULE, SCHEDULE, SILENCE
+from alerting.kinds import CHANNEL, INHIBITION, KINDS, MUTE_WINDOW, POLICY, RULE, SCHEDULE, SILENCE
 from alerting.lifecycle import AlertLifecycle
+from alerting.limits import Limit
 from alerting.models.inhibitions import Inhibition
 from alerting.models.mute_windows import MuteWindow
 from alerting.models.policies import EscalationPolicy
 from alerting.models.schedules import Schedule
 from alerting.settings import ApiSettings
+from alerting.silencing import SilenceService
 from api.services.alerts import AlertService
 from api.services.backtests import BacktestService
 from api.services.channels import ChannelService
 from api.services.datapoints import DatapointReader
 from api.services.dry_run import RuleTester
-from api.services.integrations import IntegrationService
 from api.services.references import References
 from api.services.reports import ReportService
-from api.services.resources import Limit, ResourceService
+from api.services.resources import ResourceService
 from api.services.rules import RuleService
-from api.services.silences import SilenceService
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,6 @@ class Services:
     backtests: BacktestService
     datapoints: DatapointReader
     reports: ReportService
-    integrations: IntegrationService
 
 
 def build(settings: ApiSettings) -> Services:
@@ -97,7 +96,6 @@ def build(settings: ApiSettings) -> Services:
             channels=wiring.config(settings, CHANNEL),
             states=states,
         ),
-        integrations=IntegrationService(wiring.config(settings, INTEGRATION), wiring.keys(settings)),
     )
 
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from alerting.errors import Conflict, LimitReached
+from alerting.errors import Conflict
 from alerting.kinds import Kind
+from alerting.limits import Limit
 from alerting.models.common import Model, Page, Stored, new_id
 from alerting.repositories.config import ConfigRepository
 from api.services.concurrency import current_for_update
@@ -18,20 +19,6 @@ from api.services.references import References
 
 R = TypeVar("R", bound=Stored)
 SERVER_FIELDS = {"version", "created_at", "updated_at"}
-
-
-@dataclass(frozen=True)
-class Limit:
-    """A deployment parameter (``name``) capping how many of something may exist: checked when
-    one is created (concurrent creates may pass it by their number; the next one is refused)."""
-
-    what: str  # "mute windows"
-    maximum: int
-    name: str  # "MaxMuteWindows"
-
-    def check(self, existing: int) -> None:
-        if existing >= self.maximum:
-            raise LimitReached(self.what, self.maximum, self.name)
 
 
 @dataclass

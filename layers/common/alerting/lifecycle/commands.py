@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 from alerting.errors import ConcurrentUpdate, Conflict
 from alerting.evaluation import Decision
 from alerting.lifecycle.rule_alerts import EVALUATOR, change_severity, forget_alert, recover, settle, start_alert
-from alerting.lifecycle.signals import Receiver, nobody, step
+from alerting.lifecycle.signals import Receiver, SignalStep, lapse, nobody, step
 from alerting.lifecycle.transitions import acknowledge, resolve, unacknowledge
 from alerting.models.alerts import Alert, ConditionValue, Resolution, SeriesState, Transition
 from alerting.models.common import epoch
-from alerting.models.signals import Signal, SignalOutcome
+from alerting.models.signals import Latest, Signal, SignalOutcome
 
 if TYPE_CHECKING:
     from alerting.models.rules import Rule
@@ -87,10 +87,23 @@ class AlertLifecycle:
     def receive(self, signal: Signal, receiver: Receiver, now: datetime) -> SignalOutcome:
         """A source's signal: opens, resolves or only remembers (signals.step); a lost race reads
         again, so two deliveries of one event at once still act once."""
+        return self._remembered(
+            signal.fingerprint, lambda latest, current: step(signal, latest, current, receiver, now)
+        )
+
+    def lapse(self, fingerprint: str, now: datetime) -> SignalOutcome:
+        """A source's firing state whose end passed without the source repeating it: its alert
+        resolves (signals.lapse; Prometheus's `endsAt`). Decided again on a lost race, so a
+        resend that lands first keeps the alert open."""
+        return self._remembered(fingerprint, lambda latest, current: lapse(latest, current, now))
+
+    def _remembered(
+        self, fingerprint: str, decide: Callable[[Latest | None, Alert | None], SignalStep]
+    ) -> SignalOutcome:
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            latest = self.alerts.latest(signal.fingerprint)
+            latest = self.alerts.latest(fingerprint)
             current = self.alerts.get(latest.opened) if latest and latest.opened else None
-            outcome, remembered, change = step(signal, latest, current, receiver, now)
+            outcome, remembered, change = decide(latest, current)
             if remembered is None:
                 return outcome
             writes = self.alerts.write_ops(*change) if change else []

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from alerting.lifecycle.transitions import resolve
 from alerting.models.alerts import Alert, Resolution, Transition
-from alerting.models.common import AlertEvent, AlertStatus, epoch
+from alerting.models.common import EARLIEST, AlertEvent, AlertStatus, epoch
 from alerting.models.signals import Latest, Signal, SignalOutcome
 from alerting.models.silences import alert_labels
 
@@ -68,12 +68,14 @@ def step(signal: Signal, latest: Latest | None, current: Alert | None, receiver:
     """What ``signal`` does, given the source's last state (``latest``) and the alert it opened
     last (``current``, if any)."""
     if latest is not None and signal.at < latest.at:
+        if _extends(signal, latest):
+            return SignalStep(SignalOutcome.refreshed, latest.model_copy(update={"ends_at": signal.ends_at}))
         return SignalStep(SignalOutcome.stale, None)
     if latest is not None and (signal.at, signal.event_id, signal.firing) == (
         latest.at,
         latest.event_id,
         latest.firing,
-    ):  # noqa: E501
+    ):
         return SignalStep(SignalOutcome.duplicate, None)
     remembered = Latest(
         origin=signal.origin,
@@ -82,13 +84,14 @@ def step(signal: Signal, latest: Latest | None, current: Alert | None, receiver:
         at=signal.at,
         event_id=signal.event_id,
         firing=signal.firing,
+        ends_at=signal.ends_at,
         version=latest.version if latest else 0,
     )
     is_open = current is not None and current.is_open
     if signal.firing and is_open:
         return SignalStep(SignalOutcome.refreshed, remembered)
     if signal.firing:
-        alert = open_alert(signal, receiver, now)
+        alert = open_alert(signal, receiver, now, reopens=current.alert_id if current else None)
         remembered = remembered.model_copy(update={"opened": alert.alert_id})
         return SignalStep(SignalOutcome.opened, remembered, (alert, alert.last_transition))
     if is_open:
@@ -102,9 +105,37 @@ def step(signal: Signal, latest: Latest | None, current: Alert | None, receiver:
     return SignalStep(SignalOutcome.unchanged, remembered)
 
 
-def open_alert(signal: Signal, receiver: Receiver, now: datetime) -> Alert:
+def _extends(signal: Signal, latest: Latest) -> bool:
+    """A firing state already remembered from a later start, said again by another sender with a
+    later end (Prometheus in a pair: each dates the firing by its own start): it lasts until then."""
+    later = signal.ends_at is not None and latest.ends_at is not None and signal.ends_at > latest.ends_at
+    return signal.firing and latest.firing and later
+
+
+def lapse(latest: Latest | None, current: Alert | None, now: datetime) -> SignalStep:
+    """A firing state past its ``ends_at`` that the source did not repeat (Prometheus's `endsAt`,
+    as Alertmanager reads it) resolves. The order of the source's word is forgotten (`at` back to
+    the earliest date): whichever sender says "firing" next, its alert opens again."""
+    if latest is None or not latest.firing or latest.ends_at is None or latest.ends_at > now:
+        return SignalStep(SignalOutcome.unchanged, None)
+    ended = latest.model_copy(update={"at": EARLIEST, "event_id": "lapsed", "firing": False, "ends_at": None})
+    if current is None or not current.is_open:
+        return SignalStep(SignalOutcome.unchanged, ended)
+    reason = f"not sent again before its end ({current.source.value})"
+    return SignalStep(
+        SignalOutcome.resolved,
+        ended,
+        resolve(current, current.source.value, now, reason=reason, resolution=Resolution.auto),
+    )
+
+
+def open_alert(signal: Signal, receiver: Receiver, now: datetime, reopens: str | None = None) -> Alert:
+    """``reopens``: the alert the source opened last, resolved by hand; a signal of the same time
+    (Prometheus resending the same firing) opens a new alert under an id of its own."""
     fingerprint = signal.fingerprint
     alert_id = f"{signal.source.value[:2]}-{fingerprint[:12]}-{epoch(signal.at)}"
+    if alert_id == reopens:
+        alert_id += f"-{epoch(now)}"
     transition = Transition(
         alert_id=alert_id, seq=1, event=AlertEvent.firing, at=now, actor=signal.actor, reason=signal.reason
     )

@@ -215,16 +215,18 @@ class Silence(SilenceSpec):
 
 def alert_labels(alert: Alert) -> dict[str, str]:
     """What matchers see: the rule's (or source's) labels, the series' dimensions, and the alert's
-    identity, its source included (`source=cloudwatch`)."""
-    return {
-        **alert.labels,
-        **alert.series,
+    identity, its source included (`source=cloudwatch`). A Prometheus alert's labels are seen as
+    Prometheus sent them (`severity="warning"`), as Alertmanager's matchers see them."""
+    identity = {
         "source": alert.source.value,
         "rule_id": alert.rule_id,
         "rule_name": alert.rule_name,
         "severity": alert.severity.value,
         "category": alert.category.value,
     }
+    if alert.source == "prometheus":
+        return {**identity, **alert.labels}
+    return {**alert.labels, **alert.series, **identity}
 
 
 def silencing(silences: list[Silence], alert: Alert, at: datetime) -> Silence | None:

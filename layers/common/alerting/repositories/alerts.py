@@ -181,9 +181,14 @@ class AlertRepository:
         )
         if "Item" not in response:
             return None
-        data = from_item(response["Item"])
-        del data["alert_id"], data["sk"]
-        return Latest.model_validate(data)
+        return _latest(response["Item"])
+
+    def latest_many(self, fingerprints: list[str]) -> dict[str, Latest]:
+        """What the sources said last of each of ``fingerprints`` that has a word, by fingerprint
+        (one BatchGetItem per hundred)."""
+        keys = [key(alert_id=latest_key(f), sk=LATEST) for f in dict.fromkeys(fingerprints)]
+        found = [_latest(item) for item in batch_get(self._client, self._log, keys)] if keys else []
+        return {latest.fingerprint: latest for latest in found}
 
     def latest_op(self, latest: Latest) -> Item:
         """Remember `latest` as its next version, only over the version it was read at."""
@@ -252,6 +257,12 @@ def _decode(item: Item) -> Alert:
     data = from_item(item)
     data.pop("feed", None)
     return Alert.model_validate(data)
+
+
+def _latest(item: Item) -> Latest:
+    data = from_item(item)
+    del data["alert_id"], data["sk"]
+    return Latest.model_validate(data)
 
 
 def _strip(data: dict[str, Any]) -> dict[str, Any]:
