@@ -3,7 +3,7 @@ front and in the dashboard's "Local inbox" panel (shown only where that route an
 
 Where each kind of message lands locally:
 
-- Slack, webhooks, any channel that posts to a URL: the HTTP receiver
+- Slack, Teams, webhooks, any channel that posts to a URL: the HTTP receiver
   (``alerting_local.receiver``), which records each request and when it came. A request is
   matched to its channel by URL (the channel's secret, read from SSM as the notifier reads it);
   one that no channel's URL names now is kind ``http``.
@@ -20,6 +20,7 @@ webhooks' tokens are the rest), and a channel secret found in a body reads ``***
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -120,11 +121,14 @@ def short(text: str) -> str:
 
 
 def headline(body: Any, raw: str) -> str:
-    """One line for a posted body: Slack's (and Teams') ``text``, a webhook document's
-    ``[EVENT][SEVERITY] rule``, a group document's size; else the body's start."""
+    """One line for a posted body: Slack's ``text``, a Teams card's fallback text, a webhook
+    document's ``[EVENT][SEVERITY] rule``, a group document's size; else the body's start."""
     if isinstance(body, dict):
         if isinstance(body.get("text"), str):  # as Slack shows it: its three entities read back
             return short(body["text"].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+        card = teams_card(body)
+        if isinstance(card.get("fallbackText"), str):  # its Markdown escapes read back
+            return short(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", card["fallbackText"]))
         alert = body.get("alert")
         if isinstance(alert, dict):
             event, severity = str(body.get("event", "")).upper(), str(alert.get("severity", "")).upper()
@@ -133,6 +137,15 @@ def headline(body: Any, raw: str) -> str:
         if isinstance(alerts, list):
             return short(f"[{str(body.get('event', 'group')).upper()}] {len(alerts)} alerts in one message")
     return short(raw)
+
+
+def teams_card(body: dict[str, Any]) -> dict[str, Any]:
+    """The Adaptive Card of a Teams workflow message (``{"type": "message", "attachments":
+    [{"content": <card>}]}``); empty for any other body."""
+    attachments = body.get("attachments") if body.get("type") == "message" else None
+    first = attachments[0] if isinstance(attachments, list) and attachments else None
+    content = first.get("content") if isinstance(first, dict) else None
+    return content if isinstance(content, dict) else {}
 
 
 def from_request(entry_id: str, request: Request, hooks: Mapping[str, Hook], base: str) -> Entry:

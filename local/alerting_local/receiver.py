@@ -1,4 +1,4 @@
-"""A real HTTP server on 127.0.0.1 standing in for Slack and for generic webhooks.
+"""A real HTTP server on 127.0.0.1 standing in for Slack, Teams workflows and generic webhooks.
 
 It records every request and answers per path from a script of replies, so tests and the
 local demo see exactly what a channel sent and how it copes with 429, 5xx, 4xx and a hung
@@ -9,7 +9,8 @@ server::
         SlackSender(http, receiver.url("/slack"), timeout=1).send(message)
         receiver.received("/slack")[0].json
 
-A path without a script (or whose script ran out) answers 200 ``ok``, as Slack does.
+A path without a script (or whose script ran out) answers 200 ``ok``, as Slack does; a Teams
+message (``{"type": "message", ...}``) 202 and no body, as a Workflows trigger does.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ class Reply:
     @classmethod
     def ok(cls) -> Reply:
         return cls()
+
+    @classmethod
+    def accepted(cls) -> Reply:
+        return cls(202, "")
 
     @classmethod
     def rate_limited(cls, retry_after: str = "1") -> Reply:
@@ -136,9 +141,15 @@ class Receiver:
     def _record(self, request: Request) -> Reply:
         with self._lock:
             script = self._scripts.get(request.path)
-            reply = script.popleft() if script else Reply.ok()
+            reply = script.popleft() if script else _default_reply(request)
             self._requests.append(replace(request, status=reply.status))
             return reply
+
+
+def _default_reply(request: Request) -> Reply:
+    body = request.json
+    teams = isinstance(body, dict) and body.get("type") == "message"
+    return Reply.accepted() if teams else Reply.ok()
 
 
 def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:

@@ -25,6 +25,17 @@ DOCUMENT = {
     "alert": {"rule_name": "High CPU", "severity": "high"},
 }
 
+TEAMS_CARD = {
+    "type": "message",
+    "attachments": [
+        {
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": None,
+            "content": {"type": "AdaptiveCard", "fallbackText": "\\[FIRING\\]\\[HIGH\\] High\\_CPU: CPU at 97%"},
+        }
+    ],
+}
+
 
 class FakeReceiver:
     def __init__(self) -> None:
@@ -114,8 +125,10 @@ def test_destination_of_a_channel_is_what_its_messages_show(kind: ChannelType, t
         (DOCUMENT, "[FIRING][HIGH] High CPU"),
         ({"event": "firing", "alerts": [{}, {}, {}]}, "[FIRING] 3 alerts in one message"),
         (None, "plain   text\nbody"),
+        (TEAMS_CARD, "[FIRING][HIGH] High_CPU: CPU at 97%"),
+        ({"type": "message", "attachments": ["x"]}, '{"type": "message", "attachments": ["x"]}'),
     ],
-    ids=["slack", "slack-escaped", "webhook-document", "group-document", "not-json"],
+    ids=["slack", "slack-escaped", "webhook-document", "group-document", "not-json", "teams", "teams-no-card"],
 )
 def test_headline_says_in_one_line_what_a_post_was(body: Any, line: str):
     raw = json.dumps(body) if body is not None else line

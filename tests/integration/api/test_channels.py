@@ -246,7 +246,7 @@ def test_test_send_to_a_webhook_signs_and_delivers(api, receiver):
 
 
 def test_test_send_to_teams_posts_a_card_to_the_workflow(api, receiver):
-    receiver.script("/teams", Reply(202, ""))
+    receiver.script("/teams", Reply.accepted())
     channel = {"channel_id": "teams", "name": "#ops on Teams", "type": "teams"}
     api.post("/channels", {**channel, "target": {"webhook_url": receiver.url("/teams") + "?sig=s1g"}})
 

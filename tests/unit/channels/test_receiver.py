@@ -33,6 +33,13 @@ def test_receiver_answers_script_in_order_then_ok(receiver: Receiver, session: r
     assert [r.json for r in receiver.received("/a")] == [{"n": 0}, {"n": 1}, {"n": 2}]
 
 
+def test_receiver_answers_a_teams_message_as_a_workflow_does(receiver: Receiver, session: requests.Session) -> None:
+    teams = session.post(receiver.url("/teams"), json={"type": "message", "attachments": []}, timeout=2)
+    other = session.post(receiver.url("/teams"), json={"type": "other"}, timeout=2)
+
+    assert [(teams.status_code, teams.text), (other.status_code, other.text)] == [(202, ""), (200, "ok")]
+
+
 def test_receiver_scripts_are_per_path(receiver: Receiver, session: requests.Session) -> None:
     receiver.script("/a", Reply.bad_request())
 

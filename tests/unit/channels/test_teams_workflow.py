@@ -16,7 +16,7 @@ from tests.unit.channels.builders import TEAMS_PATH, TEAMS_QUERY, make_alert, ma
 
 WORKFLOW = "https://prod-27.westeurope.logic.azure.com:443/workflows/0f1e/triggers/manual/paths/invoke?sig=x"
 PLATFORM = "https://0a1b2c.09.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/0f1e"
-ACCEPTED = Reply(202, "")  # what a Workflows trigger answers: the flow run is queued
+ACCEPTED = Reply.accepted()  # what a Workflows trigger answers: the flow run is queued
 
 
 def _sender(http: HttpClient, receiver: Receiver, timeout: float = 2.0) -> TeamsSender:
