@@ -26,6 +26,7 @@ from typing import Any
 
 from alerting.discovery import MetricDirectory
 from alerting.evaluation import AlertChange, Observation, evaluate_series, initial_state
+from alerting.kinds import POLICY, RULE
 from alerting.lifecycle import start_alert
 from alerting.models.alerts import AlertKind
 from alerting.models.policies import EscalationPolicy
@@ -33,7 +34,7 @@ from alerting.models.reports import EvaluationSummary
 from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
-from alerting.repositories.config import KIND_POLICY, KIND_RULE, ConfigRepository, RunLog
+from alerting.repositories.config import ConfigRepository, RunLog
 from alerting.repositories.dynamo import to_item
 from alerting.repositories.state import StateRepository
 from bench import cold_start
@@ -86,14 +87,14 @@ def pure_throughput(series: int) -> float:
 
 
 def store_rules(dynamodb: FakeDynamoDB, rules: list[Rule]) -> None:
-    items = [to_item({"pk": KIND_RULE, "sk": r.rule_id, **r.model_dump(mode="json")}) for r in rules]
+    items = [to_item({"pk": RULE.name, "sk": r.rule_id, **r.model_dump(mode="json")}) for r in rules]
     dynamodb.batch_write_item(RequestItems={"ConfigTable": [{"PutRequest": {"Item": i}} for i in items]})
 
 
 def bench_evaluator(dynamodb: FakeDynamoDB, cloudwatch: FakeCloudWatch, **extra: Any) -> Evaluator:
     """The real Evaluator and repositories over the counting fakes."""
     return Evaluator(
-        rules=ConfigRepository(dynamodb, "ConfigTable", KIND_RULE, Rule, "rule_id"),
+        rules=ConfigRepository(dynamodb, "ConfigTable", RULE),
         states=StateRepository(dynamodb, "StateTable"),
         alerts=AlertRepository(dynamodb, "AlertsTable", "AlertLogTable"),
         metrics=CloudWatchMetrics(cloudwatch),
@@ -172,7 +173,7 @@ def sweep_cost(open_alerts: int) -> tuple[int, int, int, int]:
     due to escalate: (DynamoDB reads, writes, items read, transitions written)."""
     dynamodb = FakeDynamoDB.from_template()
     alerts = AlertRepository(dynamodb, "AlertsTable", "AlertLogTable")
-    policies = ConfigRepository(dynamodb, "ConfigTable", KIND_POLICY, EscalationPolicy, "policy_id")
+    policies = ConfigRepository(dynamodb, "ConfigTable", POLICY)
     level = {"targets": [{"channel": "ops"}], "escalate_after_seconds": 900}
     policies.create(EscalationPolicy.model_validate({"policy_id": "p", "name": "p", "levels": [level] * 3}))
     with_policy = rule(0, escalation_policy_id="p")

@@ -26,12 +26,12 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from alerting import settings
 from alerting.defaults import parse_dimensions
 from alerting.errors import NotFound
-from alerting.models.channels import Channel
+from alerting.kinds import CHANNEL
 from alerting.models.common import utcnow
-from alerting.repositories.config import KIND_CHANNEL, ConfigRepository, RunLog
+from alerting.repositories import clients
+from alerting.repositories.config import ConfigRepository, RunLog
 from alerting.repositories.secrets import SecretStore
 from alerting_local.apigw import proxy_event
 from alerting_local.eventbridge import AlarmEvents
@@ -161,8 +161,8 @@ class LocalStack:
         self.receiver.start()
         self.live.start()
         self._set_env({**CREDENTIALS, "AWS_ENDPOINT_URL": self.server.endpoint})
-        settings.client.cache_clear()
-        self.calls.attach(settings.session("us-east-1"))  # the handlers' clients come from it
+        clients.client.cache_clear()
+        self.calls.attach(clients.session("us-east-1"))  # the handlers' clients come from it
         self.stack = create_stack(self.client, name=self._name, overrides=self._overrides)
         self._set_env(self.functions_environment())
         # The WebSocket API's stage is the local hub: where browsers connect, and where the
@@ -197,7 +197,7 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
-        self.calls.detach(settings.session("us-east-1"))
+        self.calls.detach(clients.session("us-east-1"))
         self.live.stop()
         self.receiver.stop()
         self.server.stop()
@@ -207,7 +207,7 @@ class LocalStack:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        settings.client.cache_clear()
+        clients.client.cache_clear()
 
     def __enter__(self) -> LocalStack:
         return self.start()
@@ -237,7 +237,7 @@ class LocalStack:
 
     # -- AWS and the functions ---------------------------------------------------------------------
     def client(self, service: str) -> Any:
-        return settings.client(service, "us-east-1", self.server.endpoint)
+        return clients.client(service, "us-east-1", self.server.endpoint)
 
     def handler(self, logical_id: str) -> Any:
         inner = load_handler(self.stack.handler_of(logical_id), logical_id)
@@ -330,7 +330,7 @@ class LocalStack:
         its URL (a secret in SSM) names, a message by its addresses, number or topic; and every
         channel secret, which the inbox never shows."""
         table = self.stack.refs["ConfigTable"]
-        channels = ConfigRepository(self.client("dynamodb"), table, KIND_CHANNEL, Channel, "channel_id")
+        channels = ConfigRepository(self.client("dynamodb"), table, CHANNEL)
         store = SecretStore(self.client("ssm"), self.stack.function_environment("NotifierFunction")["SECRETS_PREFIX"])
         by_path: dict[str, Hook] = {}
         by_destination = {("sns", self.stack.refs["AlertsTopic"]): Hook(TOPIC_CHANNEL_ID, "sns")}

@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
-from alerting import settings
+from alerting.repositories import clients
 from alerting_local.template import Stack, create_stack
 from api import dependencies
 from tests.integration.api.client import ApiClient
@@ -44,7 +44,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, atomic_requests: None) -> Iterator[Aws]
     """The stack on moto in process; requests are atomic, as on AWS (the handlers write from
     several threads at once)."""
     with mock_aws():
-        settings.client.cache_clear()
+        clients.client.cache_clear()
 
         def client(service: str) -> Any:
             return boto3.client(service, region_name="us-east-1")
@@ -54,7 +54,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, atomic_requests: None) -> Iterator[Aws]
             for name, value in stack.function_environment(logical_id).items():
                 monkeypatch.setenv(name, value)
         yield Aws(stack, client)
-        settings.client.cache_clear()
+        clients.client.cache_clear()
 
 
 @pytest.fixture

@@ -17,9 +17,10 @@ import yaml
 
 from alerting import backtest_cli
 from alerting.cli import main
+from alerting.kinds import RULE
 from alerting.models.common import floor_minute, iso, utcnow
 from alerting.models.rules import Rule
-from alerting.repositories.config import KIND_RULE, ConfigRepository
+from alerting.repositories.config import ConfigRepository
 from alerting.settings import ApiSettings
 from alerting_local.apigw import proxy_event
 from alerting_local.lambda_runtime import LambdaContext
@@ -41,7 +42,7 @@ def start(aws):
     ]
     for i in range(0, len(data), 20):
         aws.client("cloudwatch").put_metric_data(Namespace="App/Service", MetricData=data[i : i + 20])
-    ConfigRepository(aws.client("dynamodb"), aws.env("ApiFunction")["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id").create(
+    ConfigRepository(aws.client("dynamodb"), aws.env("ApiFunction")["CONFIG_TABLE"], RULE).create(
         Rule.model_validate(rule_data(rule_id="cpu", window_seconds=60, breaches_to_fire=2))
     )
     return start

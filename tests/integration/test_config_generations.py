@@ -3,14 +3,16 @@ so a cache that compares generations can never serve a change's old value."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from alerting.errors import AlreadyExists, ConcurrentUpdate, Conflict, NotFound
+from alerting.kinds import CHANNEL, SILENCE
 from alerting.models.channels import Channel
-from alerting.repositories.config import KIND_CHANNEL, ConfigGenerations, ConfigRepository
+from alerting.repositories.config import ConfigGenerations, ConfigRepository
 
 
 def channel(version: int = 1, name: str = "Ops") -> Channel:
@@ -34,7 +36,7 @@ def tables(aws: Any) -> tuple[Any, str]:
 
 def test_every_write_bumps_its_kind_and_a_refused_one_does_not(tables):
     dynamodb, table = tables
-    channels = ConfigRepository(dynamodb, table, KIND_CHANNEL, Channel, "channel_id")
+    channels = ConfigRepository(dynamodb, table, CHANNEL)
     generations = ConfigGenerations(dynamodb, table)
     assert generations.read() == {}
 
@@ -49,7 +51,8 @@ def test_every_write_bumps_its_kind_and_a_refused_one_does_not(tables):
     channels.delete("ops")
     with pytest.raises(NotFound):
         channels.delete("ops")
-    ConfigRepository(dynamodb, table, "silence", Channel, "channel_id").create(channel())  # another kind, its own
+    # another kind, its own counter (a channel stored under the silences' kind will do)
+    ConfigRepository(dynamodb, table, replace(CHANNEL, name="silence")).create(channel())
     assert generations.read() == {"channel": 4, "silence": 1}
 
 
@@ -81,7 +84,7 @@ class Colliding:
 def test_a_write_that_collides_on_the_counter_is_tried_again(tables):
     dynamodb, table = tables
     colliding = Colliding(dynamodb, collisions=2)
-    ConfigRepository(colliding, table, KIND_CHANNEL, Channel, "channel_id").create(channel())
+    ConfigRepository(colliding, table, CHANNEL).create(channel())
     assert colliding.transactions == 3
     assert ConfigGenerations(dynamodb, table).read() == {"channel": 1}
 
@@ -91,7 +94,7 @@ def test_a_write_that_keeps_colliding_fails_as_a_race_rather_than_skip_the_count
     dynamodb, table = tables
     colliding = Colliding(dynamodb, collisions=99)
     with pytest.raises(ConcurrentUpdate):
-        ConfigRepository(colliding, table, KIND_CHANNEL, Channel, "channel_id").create(channel())
+        ConfigRepository(colliding, table, CHANNEL).create(channel())
     assert colliding.transactions == 5
     assert ConfigGenerations(dynamodb, table).read() == {}
 
@@ -99,7 +102,6 @@ def test_a_write_that_keeps_colliding_fails_as_a_race_rather_than_skip_the_count
 def test_a_silence_stored_before_re2_still_loads_with_the_rest(tables):
     """A regex Python's re took and RE2 refuses, saved before the upgrade: listing silences
     (every tick, every notifier reload, GET /silences) must not fail on it."""
-    from alerting.models.silences import Silence
     from alerting.repositories.dynamo import to_item
 
     dynamodb, table = tables
@@ -119,5 +121,5 @@ def test_a_silence_stored_before_re2_still_loads_with_the_rest(tables):
             }
         ),
     )
-    (old,) = ConfigRepository(dynamodb, table, "silence", Silence, "silence_id").all()
+    (old,) = ConfigRepository(dynamodb, table, SILENCE).all()
     assert old.matchers[0].matches({"service": "pay"}) is False

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from alerting.kinds import RULE
 from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertFilter, AlertRepository
-from alerting.repositories.config import KIND_RULE, ConfigRepository
+from alerting.repositories.config import ConfigRepository
 from alerting.settings import EvaluatorSettings
 from alerting_local.lambda_runtime import LambdaContext
 from evaluator import handler as evaluator_handler
@@ -50,7 +51,7 @@ def tick(minute: int) -> dict[str, Any]:
 def repos(aws):
     dynamodb = aws.client("dynamodb")
     env = aws.env("EvaluatorFunction")
-    rules = ConfigRepository(dynamodb, env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id")
+    rules = ConfigRepository(dynamodb, env["CONFIG_TABLE"], RULE)
     alerts = AlertRepository(dynamodb, env["ALERTS_TABLE"], env["ALERT_LOG_TABLE"])
     return rules, alerts
 

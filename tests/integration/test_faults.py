@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from alerting import settings
 from alerting.models.common import set_clock
+from alerting.repositories import clients
 from alerting_local.lambda_runtime import LambdaContext
 from alerting_local.receiver import Reply
 from alerting_local.stack import LocalStack
@@ -65,7 +66,7 @@ class Faults:
     def throttle_commits(self) -> None:
         """Every third TransactWriteItems of the functions is throttled."""
         env = settings.EvaluatorSettings.from_env()
-        dynamodb = settings.client("dynamodb", env.region, env.endpoint_url)
+        dynamodb = clients.client("dynamodb", env.region, env.endpoint_url)
         real = dynamodb.transact_write_items
         count = [0]
 

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
+from alerting.kinds import CHANNEL, MUTE_WINDOW, RULE
 from alerting.models.channels import Channel
 from alerting.models.mute_windows import MuteWindow
-from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertFilter, AlertRepository
-from alerting.repositories.config import KIND_CHANNEL, KIND_MUTE_WINDOW, KIND_RULE, ConfigRepository
+from alerting.repositories.config import ConfigRepository
 from alerting_local.lambda_runtime import LambdaContext
 from alerting_local.streams import StreamMapping
 from notifier import handler as notifier_handler
@@ -53,7 +53,7 @@ def mapping(aws):
 def fire_one(aws, **rule_overrides) -> None:
     """A rule with a 1-minute window fires on the first tick over a breaching minute."""
     env = aws.env("EvaluatorFunction")
-    ConfigRepository(aws.client("dynamodb"), env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id").create(
+    ConfigRepository(aws.client("dynamodb"), env["CONFIG_TABLE"], RULE).create(
         make_rule(window_seconds=60, evaluation_delay_seconds=0, **rule_overrides)
     )
     put_cpu(aws, 0, 99)
@@ -72,7 +72,7 @@ def received(aws, url) -> list[dict]:
 def test_fired_and_resolved_alert_reaches_the_topic_with_filterable_attributes(aws, topic_queue, mapping):
     dynamodb = aws.client("dynamodb")
     env = aws.env("EvaluatorFunction")
-    ConfigRepository(dynamodb, env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id").create(
+    ConfigRepository(dynamodb, env["CONFIG_TABLE"], RULE).create(
         make_rule(window_seconds=60, evaluation_delay_seconds=0)
     )
     put_cpu(aws, 0, 99)
@@ -153,7 +153,7 @@ def test_a_failing_channel_is_retried_through_the_retry_queue(aws, mapping, monk
         ssm = aws.client("ssm")
         name = f"{env['SECRETS_PREFIX']}/ops-slack/webhook_url"
         ssm.put_parameter(Name=name, Value=slack.url("/hook"), Type="SecureString")
-        ConfigRepository(aws.client("dynamodb"), env["CONFIG_TABLE"], KIND_CHANNEL, Channel, "channel_id").create(
+        ConfigRepository(aws.client("dynamodb"), env["CONFIG_TABLE"], CHANNEL).create(
             Channel(channel_id="ops-slack", name="ops", type="slack", target={}, secret_refs={"webhook_url": name})
         )
         fire_one(aws, channels=["ops-slack"])
@@ -188,7 +188,7 @@ def test_a_mute_window_keeps_every_target_quiet_and_records_why(aws, topic_queue
             "times": [{"start": "00:00", "end": "24:00"}],
         }
     )
-    ConfigRepository(dynamodb, env["CONFIG_TABLE"], KIND_MUTE_WINDOW, MuteWindow, "mute_window_id").create(window)
+    ConfigRepository(dynamodb, env["CONFIG_TABLE"], MUTE_WINDOW).create(window)
     fire_one(aws)
 
     assert mapping.poll() == 1
@@ -211,11 +211,11 @@ def test_a_dimension_value_that_tries_to_ping_reaches_slack_escaped(aws, mapping
         env = aws.env("NotifierFunction")
         name = f"{env['SECRETS_PREFIX']}/ops-slack/webhook_url"
         aws.client("ssm").put_parameter(Name=name, Value=slack.url("/hook"), Type="SecureString")
-        ConfigRepository(aws.client("dynamodb"), env["CONFIG_TABLE"], KIND_CHANNEL, Channel, "channel_id").create(
+        ConfigRepository(aws.client("dynamodb"), env["CONFIG_TABLE"], CHANNEL).create(
             Channel(channel_id="ops-slack", name="ops", type="slack", target={}, secret_refs={"webhook_url": name})
         )
         rule = fleet_rule(channels=["ops-slack"], annotations={"summary": "CPU high on {{ series.InstanceId }}"})
-        ConfigRepository(aws.client("dynamodb"), env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id").create(rule)
+        ConfigRepository(aws.client("dynamodb"), env["CONFIG_TABLE"], RULE).create(rule)
         put_instance_cpu(aws, 0, {evil: 99})
 
         # When the rule fires and the notifier delivers the transition
@@ -246,7 +246,7 @@ def test_a_channel_that_heard_of_an_alert_hears_only_the_events_it_asked_for(aws
     with Receiver() as slack:
         name = f"{env['SECRETS_PREFIX']}/ops-slack/webhook_url"
         aws.client("ssm").put_parameter(Name=name, Value=slack.url("/hook"), Type="SecureString")
-        ConfigRepository(dynamodb, env["CONFIG_TABLE"], KIND_CHANNEL, Channel, "channel_id").create(
+        ConfigRepository(dynamodb, env["CONFIG_TABLE"], CHANNEL).create(
             Channel(
                 channel_id="ops-slack",
                 name="ops",
@@ -299,7 +299,7 @@ def test_quieting_created_through_the_api_applies_to_the_next_transition_at_once
     }
     assert api.post("/mute-windows", window).status == 201
     env = aws.env("EvaluatorFunction")
-    ConfigRepository(aws.client("dynamodb"), env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id").create(
+    ConfigRepository(aws.client("dynamodb"), env["CONFIG_TABLE"], RULE).create(
         make_rule(rule_id="new-rule", window_seconds=60, evaluation_delay_seconds=0)
     )
     put_cpu(aws, 1, 99)

@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 from alerting.backtest.planning import plan
 from alerting.backtest.replay import replay
 from alerting.discovery import MetricDirectory
+from alerting.kinds import RULE
 from alerting.models.rules import Rule
 from alerting.recorded import RecordedCloudWatch
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
-from alerting.repositories.config import KIND_RULE, ConfigRepository, RunLog
+from alerting.repositories.config import ConfigRepository, RunLog
 from alerting.repositories.state import StateRepository
 from bench.fake_dynamodb import FakeDynamoDB
 from evaluator.service import Evaluator
@@ -126,10 +127,10 @@ class Dynamo(FakeDynamoDB):
 
 def evaluator_alerts(rule: Rule, cloudwatch: RecordedCloudWatch, start: datetime, end: datetime) -> list[tuple]:
     dynamodb = Dynamo.from_template()
-    ConfigRepository(dynamodb, "ConfigTable", KIND_RULE, Rule, "rule_id").create(rule)
+    ConfigRepository(dynamodb, "ConfigTable", RULE).create(rule)
     alerts = AlertRepository(dynamodb, "AlertsTable", "AlertLogTable")
     evaluator = Evaluator(
-        rules=ConfigRepository(dynamodb, "ConfigTable", KIND_RULE, Rule, "rule_id"),
+        rules=ConfigRepository(dynamodb, "ConfigTable", RULE),
         states=StateRepository(dynamodb, "StateTable"),
         alerts=alerts,
         metrics=CloudWatchMetrics(cloudwatch),

@@ -6,8 +6,9 @@ import threading
 from datetime import timedelta
 from typing import Any
 
+from alerting.kinds import RULE
 from alerting.models.rules import Rule
-from alerting.repositories.config import KIND_RULE, ConfigRepository
+from alerting.repositories.config import ConfigRepository
 from bench.evaluator import T0, bench_evaluator, rule, store_rules
 from bench.fake_cloudwatch import FakeCloudWatch
 from bench.fake_dynamodb import FakeDynamoDB
@@ -75,7 +76,7 @@ def test_a_dispatcher_that_fanned_out_plans_the_next_tick_from_the_items_alone()
     store_rules(dynamodb, [rule(i) for i in range(30)])
     shards = Shards()
     evaluator = bench_evaluator(dynamodb, FakeCloudWatch(), shards=shards, shard_budget=10)
-    rules = evaluator.rules = CountingRules(dynamodb, "ConfigTable", KIND_RULE, Rule, "rule_id")
+    rules = evaluator.rules = CountingRules(dynamodb, "ConfigTable", RULE)
     for minute in range(3):
         evaluator.run(T0 + timedelta(minutes=minute))
     evaluator.shard_budget = 100  # the deployment's budget raised: one invocation again
@@ -91,7 +92,7 @@ def test_a_large_deployment_of_five_minute_rules_plans_every_tick_from_the_items
     store_rules(dynamodb, [rule(i, evaluation_interval_seconds=300) for i in range(30)])
     shards = Shards()
     evaluator = bench_evaluator(dynamodb, FakeCloudWatch(), shards=shards, shard_budget=10)
-    rules = evaluator.rules = CountingRules(dynamodb, "ConfigTable", KIND_RULE, Rule, "rule_id")
+    rules = evaluator.rules = CountingRules(dynamodb, "ConfigTable", RULE)
     for minute in range(6):  # T0 is a multiple of five minutes: minutes 0 and 5 are due
         evaluator.run(T0 + timedelta(minutes=minute))
     assert rules.reads == ["rules", "plans", "plans", "plans", "plans", "plans"]

@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-from functools import cache
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from pydantic import BaseModel, ConfigDict, Field
 
 # The `SmsCountryCodes` parameter's AllowedPattern: "49,44,1" (no "+", no spaces).
@@ -147,27 +143,3 @@ def quiet_wire_logs() -> None:
         logger = logging.getLogger(name)
         logger.setLevel(max(logger.level, logging.INFO))
 
-
-_SESSION_LOCK = threading.Lock()
-MAX_CONNECTIONS = 32  # a tick writes from up to 32 threads (EVALUATOR_IO_THREADS); botocore's default is 10
-
-
-@cache
-def session(region: str) -> Any:
-    """One session per region: its loader reads each service model and the endpoint rules once
-    for every client made from it (a session per client read them again each time)."""
-    return boto3.session.Session(region_name=region)
-
-
-@cache
-def client(service: str, region: str, endpoint_url: str | None, max_attempts: int = 5) -> Any:
-    """One client per (service, region, endpoint) per container; adaptive retries for throttling
-    (`max_attempts=1` where the adapter owns the retry policy)."""
-    config = Config(
-        retries={"mode": "adaptive", "max_attempts": max_attempts},
-        connect_timeout=5,
-        read_timeout=20,
-        max_pool_connections=MAX_CONNECTIONS,
-    )
-    with _SESSION_LOCK:  # creating clients from one session is not thread-safe
-        return session(region).client(service, endpoint_url=endpoint_url, config=config)

@@ -46,14 +46,15 @@ from alerting.settings import (
     LiveSettings,
     Settings,
 )
-from alerting.settings import client as shared_client
 
 M = TypeVar("M", bound=BaseModel)
 Senders = Callable[[Channel, dict[str, str]], Sender]  # a channel and its secret values → its sender
 
 
-def client(settings: Settings, service: str, *, max_attempts: int = 5) -> Any:
-    return shared_client(service, settings.region, settings.endpoint_url, max_attempts)
+def client(settings: Settings, service: str, **options: Any) -> Any:
+    """The container's one client of ``service`` (``options``: `clients.client`'s), the very one
+    another caller of `clients.client` with the same arguments gets (a test that throttles it)."""
+    return clients.client(service, settings.region, settings.endpoint_url, **options)
 
 
 def _dynamodb(settings: Settings) -> Any:
@@ -72,7 +73,7 @@ class ConfigTable:
     name: str
 
     def repository(self, kind: Kind[M]) -> ConfigRepository[M]:
-        return ConfigRepository(self.client, self.name, kind.name, kind.model, kind.id_field)
+        return ConfigRepository(self.client, self.name, kind)
 
     def applied(self) -> AppliedRecords:
         return AppliedRecords(self.client, self.name)
@@ -211,4 +212,4 @@ def connections(settings: LiveSettings) -> ConnectionStore:
 
 def pusher(settings: LiveSettings) -> ConnectionPusher:
     """Posts to the WebSocket stage's connections (its management endpoint)."""
-    return ConnectionPusher(shared_client("apigatewaymanagementapi", settings.region, settings.live_endpoint))
+    return ConnectionPusher(clients.client("apigatewaymanagementapi", settings.region, settings.live_endpoint))

@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 
 from alerting.evaluation import Observation
+from alerting.kinds import CHANNEL, RULE
 from alerting.metrics import MetricQuery
 from alerting.models.alerts import Alert
 from alerting.models.channels import Channel
 from alerting.models.common import floor_minute, utcnow
 from alerting.models.rules import Rule
 from alerting.repositories.alerts import AlertFilter, AlertRepository
-from alerting.repositories.config import KIND_CHANNEL, KIND_RULE, ConfigRepository, RunLog
+from alerting.repositories.config import ConfigRepository, RunLog
 from alerting.repositories.state import StateRepository
 from evaluator.service import Evaluator
 from tests.factories import make_rule
@@ -85,8 +86,8 @@ def store(aws: Any) -> Store:
     dynamodb = aws.client("dynamodb")
     return Store(
         aws=aws,
-        rules=ConfigRepository(dynamodb, env["CONFIG_TABLE"], KIND_RULE, Rule, "rule_id"),
-        channels=ConfigRepository(dynamodb, env["CONFIG_TABLE"], KIND_CHANNEL, Channel, "channel_id"),
+        rules=ConfigRepository(dynamodb, env["CONFIG_TABLE"], RULE),
+        channels=ConfigRepository(dynamodb, env["CONFIG_TABLE"], CHANNEL),
         alerts=AlertRepository(dynamodb, env["ALERTS_TABLE"], env["ALERT_LOG_TABLE"]),
         states=StateRepository(dynamodb, env["STATE_TABLE"]),
         runs=RunLog(dynamodb, env["CONFIG_TABLE"]),

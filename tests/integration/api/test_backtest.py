@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from alerting.kinds import SILENCE
 from alerting.models.common import floor_minute, iso, utcnow
-from alerting.models.silences import Silence
-from alerting.repositories.config import KIND_SILENCE, ConfigRepository
+from alerting.repositories.config import ConfigRepository
 from tests.factories import make_rule, make_silence, rule_data
 
 MINUTES = 40
@@ -111,9 +111,7 @@ def test_silenced_transitions_are_counted_as_kept_quiet(api, store, cpu, start):
     store.rules.create(window_rule(rule_id="high-cpu"))  # the factory silence matches rule_id high-cpu
     silence = make_silence(starts_at=start, ends_at=start + timedelta(minutes=15))
     env = store.aws.env("ApiFunction")
-    ConfigRepository(store.aws.client("dynamodb"), env["CONFIG_TABLE"], KIND_SILENCE, Silence, "silence_id").create(
-        silence
-    )
+    ConfigRepository(store.aws.client("dynamodb"), env["CONFIG_TABLE"], SILENCE).create(silence)
 
     body = api.post("/rules/high-cpu/backtest", body={"start": iso(start)}).body
 

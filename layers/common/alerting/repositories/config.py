@@ -21,19 +21,13 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from alerting.errors import AlreadyExists, ConcurrentUpdate, Conflict, NotFound
+from alerting.kinds import Kind
 from alerting.models.common import Page, epoch
 from alerting.models.reports import EvaluationSummary
 from alerting.repositories.dynamo import Item, batch_get, error_code, from_item, key, paginate, query_page, to_item
 
 M = TypeVar("M", bound=BaseModel)
 
-KIND_RULE = "rule"
-KIND_CHANNEL = "channel"
-KIND_POLICY = "policy"
-KIND_SILENCE = "silence"
-KIND_SCHEDULE = "schedule"
-KIND_MUTE_WINDOW = "mute_window"
-KIND_INHIBITION = "inhibition"
 KIND_META = "meta"  # beside the kinds of configuration: generations, the evaluator's runs, flags
 TTL_ATTRIBUTE = "expires_at"  # the config table's TimeToLiveSpecification
 GENERATION_PREFIX = "generation#"  # meta items: one write counter per kind
@@ -55,26 +49,20 @@ def without_key(item: Item) -> dict[str, Any]:
 
 
 class ConfigRepository(Generic[M]):
-    def __init__(self, client: Any, table: str, kind: str, model: type[M], id_field: str) -> None:
+    def __init__(self, client: Any, table: str, kind: Kind[M]) -> None:
         self._client = client
         self._table = table
-        self._name = kind
-        self._model = model
-        self._id_field = id_field
-
-    @property
-    def kind(self) -> str:
-        return self._name
+        self.kind = kind
+        self._name = kind.name
 
     def item_id(self, obj: M) -> str:
-        item_id: str = getattr(obj, self._id_field)
-        return item_id
+        return self.kind.item_id(obj)
 
     def _key(self, item_id: str) -> dict[str, Any]:
         return key(pk=self._name, sk=item_id)
 
     def _decode(self, item: dict[str, Any]) -> M:
-        return self._model.model_validate(without_key(item), context={"stored": True})
+        return self.kind.model.model_validate(without_key(item), context={"stored": True})
 
     def _encode(self, obj: M) -> dict[str, Any]:
         item = {"pk": self._name, "sk": self.item_id(obj), **obj.model_dump(mode="json")}
