@@ -40,8 +40,8 @@ MAX_FACTS = 20  # labels shown; "and N more" counts the rest
 MAX_URL = 2048
 TEXT_LIMITS = (3000, 500, 100, 40)  # free-text lengths tried, longest first, until the card fits
 
-# Where Workflows webhooks live: prod-NN.<region>.logic.azure.com, and for flows created since
-# Power Automate's move, <environment>.NN.environment.api.powerplatform.com.
+# Where Workflows webhooks live: prod-NN.<region>.logic.azure.com and, for newer flows,
+# <environment>.NN.environment.api.powerplatform.com (commercial cloud only).
 WORKFLOW_HOSTS = ("logic.azure.com", "environment.api.powerplatform.com")
 CONNECTOR_HOSTS = ("webhook.office.com", "outlook.office.com")  # the retired connectors
 
