@@ -3,6 +3,7 @@ the live stream on ws://127.0.0.1:3001/live, ticking in real time.
 
     open http://127.0.0.1:3000/
     curl http://127.0.0.1:3000/alerts
+    curl -H "Authorization: Bearer <key>" http://127.0.0.1:3000/...   (the ingest API, an integration's key)
     curl -X POST http://127.0.0.1:3000/rules -d @rule.json
     AWS_ENDPOINT_URL=<printed> aws cloudwatch put-metric-data ...   (feed metrics to moto)
     AWS_ENDPOINT_URL=<printed> aws cloudwatch set-alarm-state ...   (an alarm's state change: its alert)
@@ -10,6 +11,9 @@ the live stream on ws://127.0.0.1:3001/live, ticking in real time.
 The evaluator runs at the top of every minute on its scheduled event; the alerts stream goes
 to the live broadcaster four times a second (as Lambda polls a stream shard) and to the
 notifier every couple of seconds. Ctrl-C stops everything cleanly.
+
+The ingest API shares the port (§16): its protocols' paths go to its function, as they would on
+its own API; `/ingest/...` is the ingest API with that prefix taken off (its `/ingest/openapi.json`).
 
 Both servers answer only their own pages and clients that send no `Origin` (curl, the SDKs):
 `alerting_local.loopback`. The web front alone serves ``GET /local/inbox``: what the local
@@ -38,11 +42,24 @@ from alerting_local.apigw import proxy_event
 from alerting_local.lambda_runtime import LambdaContext
 from alerting_local.loopback import LoopbackHandler, loopback_origins
 from alerting_local.stack import LocalStack
+from ingest import api as ingest_api
 
 LIVE_POLL_SECONDS = 0.25
 PUMP_SECONDS = 2.0
 MAX_BODY = 10 * 1024 * 1024
 LOCAL_ROUTES = {"/local/inbox": "GET"}  # served by this front, never by the API Lambda
+INGEST_BASE = "/ingest"  # the ingest API's base URL on this port, where its paths are ambiguous
+
+
+def function_for(path: str) -> tuple[str, str]:
+    """Which function answers ``path`` on this one port, and the path it is handed: the ingest
+    API's protocols keep theirs (they do not collide with the API's), `/ingest/...` is the
+    ingest API with that prefix taken off, anything else is the API's."""
+    if path == INGEST_BASE or path.startswith(INGEST_BASE + "/"):
+        return "IngestApiFunction", path[len(INGEST_BASE) :] or "/"
+    if ingest_api.app.protocol_of(path) is not None:
+        return "IngestApiFunction", path
+    return "ApiFunction", path
 
 
 class Runtime:
@@ -54,13 +71,14 @@ class Runtime:
 
     def api(self, method: str, target: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
         parts = urlsplit(target)
-        event = proxy_event(method, parts.path or "/", body=None, query=parts.query or None, headers=headers)
+        function, path = function_for(parts.path or "/")
+        event = proxy_event(method, path, body=None, query=parts.query or None, headers=headers)
         if body:  # as API Gateway passes a body it cannot pass as text: base64, flagged
             try:
                 event["body"] = body.decode("utf-8")
             except UnicodeDecodeError:
                 event.update(body=base64.b64encode(body).decode(), isBase64Encoded=True)
-        response: dict[str, Any] = self.local.handler("ApiFunction")(event, LambdaContext("api"))
+        response: dict[str, Any] = self.local.handler(function)(event, LambdaContext(function))
         return response
 
     def scheduler(self) -> None:
@@ -246,6 +264,7 @@ def announce(local: LocalStack, port: int) -> None:
             {
                 "dashboard": f"http://127.0.0.1:{port}/",
                 "api": f"http://127.0.0.1:{port}",
+                "ingest_api": f"http://127.0.0.1:{port}{INGEST_BASE}",
                 "live": local.live.url,
                 "region": local.stack.region,
                 "aws_endpoint (moto)": local.server.endpoint,

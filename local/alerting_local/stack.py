@@ -57,6 +57,7 @@ FUNCTIONS = (
     "LiveConnectionsFunction",
     "BroadcasterFunction",
     "AlarmIngestFunction",
+    "IngestApiFunction",
 )
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -285,15 +286,22 @@ class LocalStack:
         body: Any = None,
         query: dict[str, str] | str | None = None,
         headers: dict[str, str] | None = None,
+        function: str = "ApiFunction",
     ) -> tuple[int, Any]:
         event = proxy_event(method, path, body=body, query=query, headers=headers)
-        response = self.handler("ApiFunction")(event, LambdaContext("api"))
+        response = self.handler(function)(event, LambdaContext(function))
         payload = response.get("body") or ""
         try:
             parsed = json.loads(payload) if payload else None
         except json.JSONDecodeError:
             parsed = payload
         return int(response["statusCode"]), parsed
+
+    def ingest(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        """The ingest API's function, as API Gateway calls it (a key in ``headers`` or the path)."""
+        return self.api(method, path, body, headers=headers, function="IngestApiFunction")
 
     def seed_default_rules(self) -> str:
         """The template's `DefaultRules` custom resource, as CloudFormation invokes it on create."""

@@ -12,7 +12,7 @@ from datetime import timedelta
 from functools import cache, partial
 
 from alerting import wiring
-from alerting.kinds import CHANNEL, INHIBITION, KINDS, MUTE_WINDOW, POLICY, RULE, SCHEDULE, SILENCE
+from alerting.kinds import CHANNEL, INHIBITION, INTEGRATION, KINDS, MUTE_WINDOW, POLICY, RULE, SCHEDULE, SILENCE
 from alerting.lifecycle import AlertLifecycle
 from alerting.limits import Limit
 from alerting.models.inhibitions import Inhibition
@@ -26,6 +26,7 @@ from api.services.backtests import BacktestService
 from api.services.channels import ChannelService
 from api.services.datapoints import DatapointReader
 from api.services.dry_run import RuleTester
+from api.services.integrations import IntegrationService
 from api.services.references import References
 from api.services.reports import ReportService
 from api.services.resources import ResourceService
@@ -46,6 +47,7 @@ class Services:
     backtests: BacktestService
     datapoints: DatapointReader
     reports: ReportService
+    integrations: IntegrationService
 
 
 def build(settings: ApiSettings) -> Services:
@@ -96,6 +98,7 @@ def build(settings: ApiSettings) -> Services:
             channels=wiring.config(settings, CHANNEL),
             states=states,
         ),
+        integrations=IntegrationService(wiring.config(settings, INTEGRATION), wiring.keys(settings)),
     )
 
 
