@@ -142,4 +142,3 @@ def quiet_wire_logs() -> None:
     for name in WIRE_LOGGERS:
         logger = logging.getLogger(name)
         logger.setLevel(max(logger.level, logging.INFO))
-
