@@ -298,13 +298,17 @@ def test_evaluator_workers_read_state_through_the_bucket_index_never_a_scan(reso
     assert _routes_only(resources, "EvaluatorWorkerRole")  # a shard's alerts go where the routes say
 
 
-def _routes_only(resources: dict[str, Any], role: str) -> bool:
-    """The role's one Query of the config table reads the routes and their generation, nothing else."""
+def _config_queries(resources: dict[str, Any], role: str) -> list[Any]:
+    """The conditions of the role's Queries of the config table."""
     config = {"Fn::GetAtt": ["ConfigTable", "Arn"]}
-    (query,) = [
-        s for s in _statements(resources, role) if s["Resource"] == config and "dynamodb:Query" in _listed(s["Action"])
-    ]
-    return query["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["route", "meta"]}}
+    statements = _statements(resources, role)
+    return [s["Condition"] for s in statements if s["Resource"] == config and "dynamodb:Query" in _listed(s["Action"])]
+
+
+def _routes_only(resources: dict[str, Any], role: str) -> bool:
+    """The role's Query of the routes reads the routes and their generation, nothing else."""
+    (query,) = [c for c in _config_queries(resources, role) if "route" in json.dumps(c)]
+    return query == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["route", "meta"]}}
 
 
 def test_alarm_ingest_reads_alarms_and_writes_only_alerts(resources: dict[str, Any]) -> None:
@@ -325,6 +329,11 @@ def test_alarm_ingest_reads_alarms_and_writes_only_alerts(resources: dict[str, A
         "sqs:SendMessage",
     }
     assert _routes_only(resources, "AlarmIngestRole")
+    # and the cloudwatch integration: the integrations, nothing else of the config
+    assert len(_config_queries(resources, "AlarmIngestRole")) == 2
+    assert {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["integration"]}} in _config_queries(
+        resources, "AlarmIngestRole"
+    )
     assert _actions_on(resources, "AlarmIngestRole", EVERY_ALARM) == {"cloudwatch:ListTagsForResource"}
     assert _actions_on(resources, "AlarmIngestRole", "*") == {
         "cloudwatch:DescribeAlarms",

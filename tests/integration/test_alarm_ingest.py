@@ -159,3 +159,26 @@ def test_a_malformed_event_fails_and_writes_nothing(aws: Aws, ingest, repository
     with pytest.raises(MalformedRecord, match=r"detail\.state"):
         ingest(broken)
     assert repository.open_alerts() == []
+
+
+def test_the_cloudwatch_integration_labels_alarms_and_says_what_insufficient_data_does(
+    aws: Aws, ingest, repository, api
+):
+    put_alarm(aws)  # no severity tag: the integration's
+    integration = {"name": "Alarms", "type": "cloudwatch", "labels": {"team": "platform"}, "severity": "low"}
+    disabled = {**integration, "integration_id": "a-retired", "enabled": False, "severity": "critical"}
+    assert api.post("/integrations", disabled).status == 201  # listed first, but disabled
+    assert api.post("/integrations", {**integration, "insufficient_data": "alert"}).status == 201
+
+    assert ingest(event("INSUFFICIENT_DATA", 0))["outcome"] == "opened"
+
+    (alert,) = repository.open_alerts()
+    assert (alert.labels["team"], alert.severity) == ("platform", "low")
+
+
+def test_alarms_are_ignored_while_the_only_cloudwatch_integration_is_disabled(aws: Aws, ingest, repository, api):
+    put_alarm(aws)
+    assert api.post("/integrations", {"name": "Alarms", "type": "cloudwatch", "enabled": False}).status == 201
+
+    assert ingest(event("ALARM", 0))["ignored"] == "integration_disabled"
+    assert repository.open_alerts() == []

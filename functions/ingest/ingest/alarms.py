@@ -55,14 +55,14 @@ def handler(event: dict[str, Any], context: LambdaContext, ingest: AlarmIngest |
 
 @cache
 def build(settings: AlarmIngestSettings) -> AlarmIngest:
-    """Once per container. ``route=``: the stored routes (read again once they change). Not
-    wired yet, so its default holds: ``integration=`` (the cloudwatch integration: labels,
-    severity, INSUFFICIENT_DATA; default none)."""
+    """Once per container: the stored routes (read again once they change) and the cloudwatch
+    integration (labels, severity, INSUFFICIENT_DATA; read at each event)."""
     states = StateRepository(wiring.client(settings, "dynamodb"), settings.state_table)
     return AlarmIngest(
         alarms=AlarmDirectory(wiring.client(settings, "cloudwatch")),
         lifecycle=AlertLifecycle(wiring.alerts(settings), states),
         selection=AlarmSelection.parse(settings.ingest_alarms),
+        integration=wiring.cloudwatch_integration(settings),
         route=wiring.router(settings),
     )
 
