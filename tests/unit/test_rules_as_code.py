@@ -82,6 +82,7 @@ def test_shipped_example_configuration_is_valid_and_not_read_as_rules():
         "schedules": ["web-primary"],
         "escalation_policies": ["web-oncall"],
         "mute_windows": ["sunday-maintenance"],
+        "routes": [],
         "inhibitions": ["region-down"],
     }
     assert load_folder(ROOT / "rules")[1] == [] and reference_problems(load_folder(ROOT / "rules")[0], declared) == []

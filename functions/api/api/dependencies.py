@@ -12,13 +12,15 @@ from datetime import timedelta
 from functools import cache, partial
 
 from alerting import wiring
-from alerting.kinds import CHANNEL, INHIBITION, INTEGRATION, KINDS, MUTE_WINDOW, POLICY, RULE, SCHEDULE, SILENCE
+from alerting.kinds import CHANNEL, INHIBITION, INTEGRATION, KINDS, MUTE_WINDOW, POLICY, ROUTE, RULE, SCHEDULE, SILENCE
 from alerting.lifecycle import AlertLifecycle
 from alerting.limits import Limit
 from alerting.models.inhibitions import Inhibition
 from alerting.models.mute_windows import MuteWindow
 from alerting.models.policies import EscalationPolicy
+from alerting.models.routes import StoredRoute
 from alerting.models.schedules import Schedule
+from alerting.routing import Router
 from alerting.settings import ApiSettings
 from alerting.silencing import SilenceService
 from api.services.alerts import AlertService
@@ -42,6 +44,8 @@ class Services:
     schedules: ResourceService[Schedule]
     mute_windows: ResourceService[MuteWindow]
     inhibitions: ResourceService[Inhibition]
+    routes: ResourceService[StoredRoute]
+    router: Router  # GET /routes/test: the routes as an alert opening now reads them
     silences: SilenceService
     tester: RuleTester
     backtests: BacktestService
@@ -74,6 +78,8 @@ def build(settings: ApiSettings) -> Services:
             references,
             Limit("inhibitions", settings.max_inhibitions, "MaxInhibitions"),
         ),
+        routes=ResourceService(ROUTE, wiring.config(settings, ROUTE), references),
+        router=wiring.router(settings),
         silences=SilenceService(
             wiring.config(settings, SILENCE), Limit("active or pending silences", settings.max_silences, "MaxSilences")
         ),

@@ -16,7 +16,7 @@ from alerting.settings import ApiSettings
 from api import errors
 from api.dependencies import Services, given
 from api.observability import logger, metrics, tracer
-from api.routes import alerts, channels, dashboard, integrations, oncall, reports, rules, silences
+from api.routes import alerts, channels, dashboard, integrations, oncall, reports, routing, rules, silences
 from api.schemas import ErrorBody
 
 TITLE = "Serverless Alerting API"
@@ -26,7 +26,7 @@ ERROR_REF = "#/components/schemas/ErrorBody"
 app = APIGatewayRestResolver(
     enable_validation=True, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR
 )
-for module in (rules, alerts, channels, oncall, silences, integrations, reports, dashboard):
+for module in (rules, alerts, channels, oncall, silences, routing, integrations, reports, dashboard):
     app.include_router(module.router)
 errors.install(app)
 
@@ -60,6 +60,8 @@ def openapi_document(version: str) -> str:
     for operations in document["paths"].values():
         for operation in operations.values():
             operation["responses"].get("204", {}).pop("content", None)  # a 204 has no body
+            if "x-query-parameters" in operation:  # what Powertools cannot declare: a free-form query
+                operation.setdefault("parameters", []).extend(operation.pop("x-query-parameters"))
             operation["responses"].setdefault("4XX", {"description": "Refused; the body names the fields", **error})
             operation["responses"].setdefault("5XX", {"description": "Internal error", **error})
     return json.dumps(document)

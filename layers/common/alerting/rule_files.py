@@ -1,9 +1,10 @@
 """Rules as code's files: YAML in a folder, validated with the same models as the API.
 
 A file holds one rule (a mapping) or several (`rules: [...]`), and may hold lists of the other
-configuration, each entry with its id: `schedules:`, `escalation_policies:`, `mute_windows:`
-and `inhibitions:` (`SECTIONS`; each kind's `section` in `alerting.kinds`). They are applied in
-that order, before the rules (a rule names a policy, a policy names schedules). Without
+configuration, each entry with its id: `schedules:`, `escalation_policies:`, `mute_windows:`,
+`routes:` and `inhibitions:` (`SECTIONS`; each kind's `section` in `alerting.kinds`). They are
+applied in that order, before the rules (a rule names a policy, a policy names schedules, a
+route names policies and mute windows). Without
 `rule_id`, a single-rule file takes its id from the file name. Channels are not files: their
 secrets go through the API to SSM. The `tests/` folder holds rule tests (`alerting.rule_tests`),
 not rules.
@@ -21,8 +22,9 @@ import yaml
 from pydantic import ValidationError
 
 from alerting.errors import InvalidInput
-from alerting.kinds import INHIBITION, MUTE_WINDOW, POLICY, SCHEDULE, Kind
+from alerting.kinds import INHIBITION, MUTE_WINDOW, POLICY, ROUTE, SCHEDULE, Kind
 from alerting.models.common import utcnow
+from alerting.models.routes import StoredRoute
 from alerting.models.rules import Rule
 from alerting.samples import rule_sample
 from alerting.templating import check
@@ -30,7 +32,7 @@ from alerting.validation import field_errors
 
 TESTS_FOLDER = "tests"  # rule tests beside the rules: not rules themselves
 # What a file may list beside its rules, in apply order: what is named comes before what names it.
-SECTIONS: tuple[Kind[Any], ...] = (SCHEDULE, POLICY, MUTE_WINDOW, INHIBITION)
+SECTIONS: tuple[Kind[Any], ...] = (SCHEDULE, POLICY, MUTE_WINDOW, ROUTE, INHIBITION)
 SECTION_KEYS = {kind.section for kind in SECTIONS}
 Declared = dict[str, list[Any]]  # a kind's section → its items from every file
 
@@ -109,8 +111,8 @@ def _rule(path: Path, entry: Any, prefix: str, *, single: bool, problems: list[P
 
 
 def load_sections(folder: Path) -> tuple[Declared, list[Problem]]:
-    """The `schedules:`, `escalation_policies:`, `mute_windows:` and `inhibitions:` lists of
-    every file in ``folder``, validated, ids unique per kind."""
+    """The `schedules:`, `escalation_policies:`, `mute_windows:`, `routes:` and `inhibitions:`
+    lists of every file in ``folder``, validated, ids unique per kind."""
     declared: Declared = {kind.section: [] for kind in SECTIONS}
     problems: list[Problem] = []
     for kind in SECTIONS:
@@ -137,7 +139,8 @@ def load_sections(folder: Path) -> tuple[Declared, list[Problem]]:
 
 
 def reference_problems(rules: Sequence[Rule], declared: Declared) -> list[Problem]:
-    """A rule naming a policy, or a policy naming a schedule, that the folder does not declare."""
+    """A rule naming a policy, a policy naming a schedule, or a route naming a policy or a mute
+    window, that the folder does not declare (channels are the API's: the plan checks them)."""
     policies = {p.policy_id for p in declared[POLICY.section]}
     schedules = {s.schedule_id for s in declared[SCHEDULE.section]}
     problems = [
@@ -150,6 +153,28 @@ def reference_problems(rules: Sequence[Rule], declared: Declared) -> list[Proble
             Problem(policy.policy_id, "levels", f"no schedule {name!r} in the folder")
             for name in policy.schedules
             if name not in schedules
+        ]
+    windows = {w.mute_window_id for w in declared[MUTE_WINDOW.section]}
+    for route in declared[ROUTE.section]:
+        problems += _route_problems(route, policies, windows)
+    return problems
+
+
+def _route_problems(route: StoredRoute, policies: set[str], windows: set[str]) -> list[Problem]:
+    """The policies and windows a route's tree names that the folder does not declare."""
+    problems = []
+    for at, node in route.nested():
+        policy = node.receiver.escalation_policy_id if node.receiver else None
+        if policy is not None and policy not in policies:
+            field = f"{at}receiver.escalation_policy_id"
+            problems.append(Problem(route.route_id, field, f"no escalation policy {policy!r} in the folder"))
+        named = [
+            (f"{at}{kind}.{i}", w)
+            for kind in ("mute_windows", "active_windows")
+            for i, w in enumerate(getattr(node, kind))
+        ]
+        problems += [
+            Problem(route.route_id, f, f"no mute window {w!r} in the folder") for f, w in named if w not in windows
         ]
     return problems
 

@@ -3,7 +3,7 @@
 The plan compares what the files declare with what the config table holds: creates, updates
 (the fields they change), deletes and what is unchanged. It is a pure function of the two
 (`plan`). What the API would refuse is a problem and nothing is written: a reference to a
-channel, policy or schedule that will not exist (the same check as the API's,
+channel, policy, schedule or mute window that will not exist (the same check as the API's,
 `alerting.references`), a delete of something still referred to.
 
 Every write is recorded beside the resource, in the same transaction (`AppliedRecords`: the

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from alerting.evaluation import AlertChange
-from alerting.lifecycle.signals import Routing, addressed, nobody
+from alerting.lifecycle.signals import Routing, addressed, nobody, opening
 from alerting.lifecycle.transitions import advance, resolve
 from alerting.models.alerts import (
     Alert,
@@ -58,14 +58,11 @@ def start_alert(
         category=rule.category,
         labels=rule.labels,
         annotations={},
-        status=AlertStatus.firing,
         values=values,
         channels=rule.channels,
         escalation_policy_id=rule.escalation_policy_id,
         flapping=change.quiet,
-        started_at=now,
-        updated_at=now,
-        last_transition=transition,
+        **opening(transition),
     )
     annotations = render_annotations(rule.annotations, alert)
     if change.kind is AlertKind.nodata:

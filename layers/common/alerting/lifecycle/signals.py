@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from alerting.lifecycle.transitions import resolve
 from alerting.models.alerts import Alert, Resolution, Transition
@@ -50,6 +50,16 @@ def addressed(alert: Alert, receiver: Receiver) -> Alert:
             "active_windows": list(receiver.active_windows),
         }
     )
+
+
+def opening(transition: Transition) -> dict[str, Any]:
+    """What every alert is as it opens, whatever its source: firing since its first transition."""
+    return {
+        "status": AlertStatus.firing,
+        "started_at": transition.at,
+        "updated_at": transition.at,
+        "last_transition": transition,
+    }
 
 
 def signal_labels(signal: Signal) -> dict[str, str]:
@@ -150,9 +160,6 @@ def open_alert(signal: Signal, receiver: Receiver, now: datetime, reopens: str |
         category=signal.category,
         labels=signal.labels,
         annotations=signal.annotations,
-        status=AlertStatus.firing,
-        started_at=now,
-        updated_at=now,
-        last_transition=transition,
+        **opening(transition),
     )
     return addressed(alert, receiver)
