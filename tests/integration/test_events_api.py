@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from alerting import wiring
-from alerting.kinds import INTEGRATION
+from alerting.kinds import INTEGRATION, ROUTE
 from alerting.models.alerts import Alert
 from alerting.models.common import AlertStatus, Severity
 from alerting.models.integrations import Integration, key_hash, new_key
+from alerting.models.routes import StoredRoute
 from alerting.repositories.keys import KeyOwner
 from alerting.repositories.quotas import Rate
 from alerting.settings import IngestApiSettings
@@ -114,6 +115,15 @@ def test_a_trigger_opens_one_alert_and_its_repeats_refresh_it(post: Post, key: s
     assert (alert.source, alert.rule_id, alert.rule_name) == ("events", "events:payments-pd", "Disk full on db1")
     assert (alert.status, alert.severity) == (AlertStatus.firing, Severity.critical)
     assert alert.labels == {"team": "payments", "event_source": "db1.example.com"}
+
+
+def test_the_routes_matching_the_integrations_labels_hear_the_alert(post: Post, key: str, settings, services: Services):
+    route = {"route_id": "payments", "name": "Payments", "matchers": [{"label": "team", "value": "payments"}]}
+    wiring.config(settings, ROUTE).create(StoredRoute.model_validate(route | {"receiver": {"channels": ["pay-slack"]}}))
+
+    post(trigger(key))
+
+    assert only_alert(services).channels == ["pay-slack"]
 
 
 def test_acknowledge_then_resolve_by_dedup_key(post: Post, key: str, services: Services):

@@ -16,7 +16,7 @@ from alerting.kinds import INTEGRATION
 from alerting.lifecycle import AlertLifecycle
 from alerting.repositories.quotas import Rate
 from alerting.settings import IngestApiSettings
-from ingest.alarm_service import Route, stack_topic_only
+from ingest.alarm_service import Route
 from ingest.gate import Gate
 
 RATE = "ingest"  # the token buckets' name in the config table (quota items)
@@ -38,7 +38,7 @@ def build(settings: IngestApiSettings) -> Services:
             rate=Rate(RATE, settings.ingest_rate_limit, settings.ingest_burst),
         ),
         lifecycle=AlertLifecycle(wiring.alerts(settings), wiring.states(settings)),
-        route=stack_topic_only,  # the routes' receiver, once routes are wired
+        route=wiring.router(settings),  # the stored routes, read again once they change
     )
 
 

@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import BaseModel
 
 from alerting.errors import ConcurrentUpdate, InvalidInput, RateLimited
+from alerting.lifecycle.signals import signal_labels
 from alerting.models.alerts import AlertSource
 from alerting.models.common import utcnow
 from alerting.models.integrations import IntegrationType
@@ -89,7 +90,7 @@ def apply(action: Signal | Acknowledgement, now: datetime) -> str:
     if isinstance(action, Acknowledgement):
         acknowledged = found.lifecycle.acknowledge_opened(action.fingerprint, AlertSource.events.value, now)
         return "unchanged" if acknowledged is None else "acknowledged"
-    return found.lifecycle.receive(action, found.route(action.labels), now).value
+    return found.lifecycle.receive(action, found.route(signal_labels(action)), now).value
 
 
 # -- the door and the refusals --------------------------------------------------------------------
