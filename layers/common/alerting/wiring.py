@@ -48,6 +48,7 @@ from alerting.settings import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+S = TypeVar("S")
 Senders = Callable[[Channel, dict[str, str]], Sender]  # a channel and its secret values → its sender
 
 
@@ -87,8 +88,23 @@ def config(settings: Settings, kind: Kind[M]) -> ConfigRepository[M]:
     return ConfigTable(_dynamodb(settings), settings.config_table).repository(kind)
 
 
-def generations(settings: Settings) -> ConfigGenerations:
-    return ConfigGenerations(_dynamodb(settings), settings.config_table)
+def _on_config_table(store: Callable[[Any, str], S]) -> Callable[[Settings], S]:
+    """A function that builds ``store`` on a function's config table, handed its client."""
+
+    def build(settings: Settings) -> S:
+        return store(_dynamodb(settings), settings.config_table)
+
+    return build
+
+
+# The config table's other stores: wiring.quotas(settings)...
+generations = _on_config_table(ConfigGenerations)
+run_log = _on_config_table(RunLog)
+quotas = _on_config_table(QuotaStore)
+rate_limiter = _on_config_table(RateLimiter)
+keys = _on_config_table(KeyStore)
+breakers = _on_config_table(BreakerStore)
+groups = _on_config_table(GroupStore)
 
 
 def router(settings: Settings) -> Router:
@@ -101,41 +117,16 @@ def router(settings: Settings) -> Router:
     return Router(VersionedCache(lambda: list(routes.all()), generation.watch(ROUTE.name)), generation.refresh)
 
 
-def run_log(settings: Settings) -> RunLog:
-    return RunLog(_dynamodb(settings), settings.config_table)
-
-
-def quotas(settings: Settings) -> QuotaStore:
-    return QuotaStore(_dynamodb(settings), settings.config_table)
-
-
-def rate_limiter(settings: Settings) -> RateLimiter:
-    return RateLimiter(_dynamodb(settings), settings.config_table)
-
-
-def keys(settings: Settings) -> KeyStore:
-    return KeyStore(_dynamodb(settings), settings.config_table)
-
-
 def cloudwatch_integration(settings: Settings) -> Callable[[], Integration | None]:
-    """The integration of type ``cloudwatch`` (labels, severity, INSUFFICIENT_DATA): the first
-    enabled one, else a disabled one (alarms are then ignored), else none; read when asked (a
-    handful of small items, one Query)."""
+    """The first enabled integration of type ``cloudwatch`` (labels, severity, INSUFFICIENT_DATA),
+    read when asked: a handful of small items, one Query."""
     integrations = config(settings, INTEGRATION)
 
     def find() -> Integration | None:
-        found = [i for i in integrations.all() if i.type is IntegrationType.cloudwatch]
-        return min(found, key=lambda i: not i.enabled, default=None)  # the first enabled, else the first
+        found = (i for i in integrations.all() if i.type is IntegrationType.cloudwatch and i.enabled)
+        return next(found, None)
 
     return find
-
-
-def breakers(settings: Settings) -> BreakerStore:
-    return BreakerStore(_dynamodb(settings), settings.config_table)
-
-
-def groups(settings: Settings) -> GroupStore:
-    return GroupStore(_dynamodb(settings), settings.config_table)
 
 
 # -- alerts and series -----------------------------------------------------------------------------
