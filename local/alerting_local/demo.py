@@ -12,7 +12,8 @@ runs high inside the nightly-batch mute window (recorded, not notified). A regio
 its critical alert inhibits the error-rate alert of that region. Two live dashboards watch
 over WebSocket (one for everything, one for critical alerts only) and receive every transition
 their filter matches. Then the CPU rule is backtested over the scenario (it gives the alert the
-evaluator raised), and "what if its threshold were 80?" prints what the change adds. Exits 0
+evaluator raised), and "what if its threshold were 80?" prints what the change adds. A monitor
+that speaks PagerDuty's Events API pages the payments team through a route, and resolves. Exits 0
 only when each of these happened as described and every alert resolved.
 """
 
@@ -24,6 +25,7 @@ import logging
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -191,12 +193,67 @@ def run(fast: bool = True, observe: Callable[[LocalStack], None] | None = None) 
             if not fast:
                 time.sleep(0.5)
 
+        paged = page_through_a_route(local, start + timedelta(minutes=MINUTES))
         backtested = what_if(local, start)
-        ok = final_summary(local, subscription, started, on_call, dashboards, ticks) and backtested
+        ok = final_summary(local, subscription, started, on_call, dashboards, ticks) and backtested and paged
         if observe is not None:
             observe(local)
     set_clock(None)
     return 0 if ok else 1
+
+
+PAYMENTS_PATH = "/services/T000/B000/payments"  # the payments team's Slack stand-in
+
+
+def page_through_a_route(local: LocalStack, at: datetime) -> bool:
+    """An Events API client: a monitor that would page PagerDuty (Events API v2), pointed here,
+    one plain HTTP POST per event. Its integration's label team=payments matches a route to the
+    payments team's Slack: the trigger pages them, the resolve tells them it is over."""
+    # Imported once the stack has set the functions' environment: the ingest API's logger takes
+    # its level (LogLevel) when its module is imported.
+    from alerting_local.serve import Runtime, web_front
+
+    create(
+        local,
+        "/channels",
+        {
+            "channel_id": "payments-slack",
+            "name": "#payments on Slack",
+            "type": "slack",
+            "target": {"webhook_url": local.receiver.url(PAYMENTS_PATH)},
+        },
+    )
+    create(
+        local,
+        "/routes",
+        {
+            "route_id": "payments",
+            "name": "Payments team",
+            "receiver": {"channels": ["payments-slack"]},
+            "matchers": [{"label": "team", "value": "payments"}],
+        },
+    )
+    key = create(
+        local, "/integrations", {"name": "Payments monitor", "type": "events", "labels": {"team": "payments"}}
+    )["key"]
+    event = {"routing_key": key, "dedup_key": "checkout/latency"}
+    trigger = {"summary": "Checkout p99 latency over 2 s", "source": "checkout.example.com", "severity": "error"}
+    print("\nEvents API: a monitor pages through POST /v2/enqueue (PagerDuty's Events API v2), team=payments")
+    with web_front(Runtime(local), quiet=True) as url:
+        for offset, action in ((25, "trigger"), (55, "resolve")):
+            set_clock(frozen(at + timedelta(seconds=offset)))
+            body = event | {"event_action": action} | ({"payload": trigger} if action == "trigger" else {})
+            sent = urllib.request.Request(
+                f"{url}v2/enqueue", json.dumps(body).encode(), {"Content-Type": "application/json"}
+            )
+            with urllib.request.urlopen(sent, timeout=10) as response:
+                print(f"  {action:<8} {body['dedup_key']} -> {response.status} {json.load(response)['message']}")
+            local.pump()
+    _, page = local.api("GET", "/alerts", query={"source": "events"})
+    (alert,) = page["items"]
+    delivered = events_to("payments-slack", local.api("GET", f"/alerts/{alert['alert_id']}/deliveries")[1]["items"])
+    print(f"  route 'payments' -> #payments on Slack: {', '.join(delivered)}; the alert is {alert['status']}")
+    return delivered == ["firing", "resolved"] and alert["status"] == "resolved"
 
 
 def what_if(local: LocalStack, start: datetime) -> bool:

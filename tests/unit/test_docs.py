@@ -172,12 +172,13 @@ def test_a_bare_make_lists_every_target_with_a_line_of_its_own():
 
 @cache
 def api_routes() -> frozenset[tuple[str, str]]:
-    """(METHOD, /path/{param}) of the API's OpenAPI document, the routes it serves outside it
-    and `make serve`'s own (the local inbox)."""
+    """(METHOD, /path/{param}) of the API's and the ingest API's OpenAPI documents, the routes
+    the API serves outside its own and `make serve`'s own (the local inbox)."""
     from alerting_local.serve import LOCAL_ROUTES
     from api.handler import openapi_document
+    from ingest.api import app as ingest_app
 
-    paths = json.loads(openapi_document("docs-test"))["paths"]
+    paths = json.loads(openapi_document("docs-test"))["paths"] | ingest_app.document("docs-test")["paths"]
     documented = {(method.upper(), path) for path, operations in paths.items() for method in operations}
     return frozenset(documented | API_OFF_SCHEMA | {(method, path) for path, method in LOCAL_ROUTES.items()})
 
