@@ -352,9 +352,9 @@ def test_alarm_ingest_reads_alarms_and_writes_only_alerts(resources: dict[str, A
 def test_ingest_api_reads_keys_and_integrations_and_writes_only_its_buckets_and_alerts(
     resources: dict[str, Any],
 ) -> None:
-    """The public ingest API: a key's owner and the integration it names (GetItem, nothing else
-    of the config), its token buckets (UpdateItem on quota items), and the alert items the
-    lifecycle reads and writes; no Query or Scan, no series state, no stream, no queue."""
+    """The public ingest API: a key's owner and the integration it names (GetItem), its token
+    buckets (UpdateItem on quota items), the routes (Query), nothing else of the config, and the
+    alert items the lifecycle reads and writes; no Scan, no series state, no stream, no queue."""
     config = {"Fn::GetAtt": ["ConfigTable", "Arn"]}
     statements = _statements(resources, "IngestApiRole")
     actions = {a for s in statements for a in _listed(s["Action"])}
@@ -366,13 +366,18 @@ def test_ingest_api_reads_keys_and_integrations_and_writes_only_its_buckets_and_
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
+        "dynamodb:Query",
     }
     on_config = {
         tuple(_listed(s["Action"])): s["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"]
         for s in statements
         if s["Resource"] == config
     }
-    assert on_config == {("dynamodb:GetItem",): ["key", "integration"], ("dynamodb:UpdateItem",): ["quota"]}
+    assert on_config == {
+        ("dynamodb:GetItem",): ["key", "integration"],
+        ("dynamodb:UpdateItem",): ["quota"],
+        ("dynamodb:Query",): ["route", "meta"],
+    }
     for table in ("AlertsTable", "AlertLogTable"):
         assert _actions_on(resources, "IngestApiRole", {"Fn::GetAtt": [table, "Arn"]}) == {
             "dynamodb:GetItem",
