@@ -159,6 +159,16 @@ def test_routes_test_answers_which_receivers_and_by_which_routes(api, named):
     assert ([m["path"] for m in web["matches"]], web["channels"]) == ([["catch-all"]], ["ops-email"])
 
 
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [({f"l{i}": "x" for i in range(51)}, "labels"), ({"team": "x" * 1001}, "team"), ({"é" * 101: "x"}, "labels")],
+    ids=["too many", "too long", "name too long"],
+)
+def test_routes_test_refuses_what_no_alert_carries_naming_the_label(api, query, field):
+    reply = api.get("/routes/test", query=query)
+    assert (reply.status, [e["field"] for e in reply.body["errors"]]) == (400, [field])
+
+
 def test_routes_test_refuses_a_label_given_twice_and_is_documented(api):
     reply = api.get("/routes/test", query={"team": ["a", "b"]})
     assert (reply.status, [e["field"] for e in reply.body["errors"]]) == (400, ["team"])
