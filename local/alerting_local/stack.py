@@ -286,9 +286,17 @@ class LocalStack:
         body: Any = None,
         query: dict[str, str] | str | None = None,
         headers: dict[str, str] | None = None,
-        function: str = "ApiFunction",
     ) -> tuple[int, Any]:
-        event = proxy_event(method, path, body=body, query=query, headers=headers)
+        return self._answer("ApiFunction", proxy_event(method, path, body=body, query=query, headers=headers))
+
+    def ingest(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        """The ingest API's function, as API Gateway calls it (a key in ``headers`` or the path)."""
+        return self._answer("IngestApiFunction", proxy_event(method, path, body=body, headers=headers))
+
+    def _answer(self, function: str, event: dict[str, Any]) -> tuple[int, Any]:
+        """The status and (JSON) body of ``function``'s answer to an API Gateway ``event``."""
         response = self.handler(function)(event, LambdaContext(function))
         payload = response.get("body") or ""
         try:
@@ -296,12 +304,6 @@ class LocalStack:
         except json.JSONDecodeError:
             parsed = payload
         return int(response["statusCode"]), parsed
-
-    def ingest(
-        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
-    ) -> tuple[int, Any]:
-        """The ingest API's function, as API Gateway calls it (a key in ``headers`` or the path)."""
-        return self.api(method, path, body, headers=headers, function="IngestApiFunction")
 
     def seed_default_rules(self) -> str:
         """The template's `DefaultRules` custom resource, as CloudFormation invokes it on create."""
