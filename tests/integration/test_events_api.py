@@ -10,6 +10,10 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+import schemathesis
+from hypothesis import HealthCheck
+from hypothesis import settings as examples
+from schemathesis.core import NOT_SET
 
 from alerting import wiring
 from alerting.kinds import INTEGRATION, ROUTE
@@ -269,3 +273,25 @@ def test_an_event_past_pagerdutys_512_kb_is_refused_and_one_past_1_mb_is_too_lar
     huge = trigger(key, custom_details={"log": "x" * 2 * MAX_EVENT_BYTES})
     status, body, _ = post(huge)
     assert (status, body["status"]) == (413, "invalid event")
+
+
+EVENTS = schemathesis.openapi.from_dict(api.app.document("test")).include(path="/v2/enqueue")
+
+
+@EVENTS.parametrize()
+@examples(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_event_with_a_valid_key_answers_with_a_server_error(case: schemathesis.Case, post: Post, key: str):
+    """Generated events (valid and not) carrying an events integration's key reach the route."""
+    status, answer, _ = post(keyed(case.body, key))
+
+    assert status < 500, answer
+    assert set(answer) >= {"status", "message"}
+
+
+def keyed(body: Any, key: str) -> Any:
+    """A generated body as the handler takes it, with the key where an event carries one."""
+    if body is NOT_SET:
+        return None
+    if isinstance(body, bytes):
+        return body.decode("utf-8", "replace")
+    return body | {"routing_key": key} if isinstance(body, dict) else json.dumps(body)
