@@ -116,5 +116,9 @@ def running(args: Sequence[str], workdir: Path, ready: str | None = None) -> Ite
 def run(
     args: Sequence[str], workdir: Path, stdin: str | None = None, timeout: float = 30.0
 ) -> subprocess.CompletedProcess[str]:
-    """A command run to its end (amtool): its exit status, stdout and stderr, as text."""
-    return subprocess.run(args, cwd=workdir, input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
+    """A command run to its end (amtool) in ``workdir``, which is also its HOME (no user's
+    configuration is read): its exit status, stdout and stderr, as text."""
+    env = {**os.environ, "HOME": str(workdir)}
+    return subprocess.run(
+        args, cwd=workdir, input=stdin, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )

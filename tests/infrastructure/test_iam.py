@@ -353,8 +353,9 @@ def test_ingest_api_reads_keys_and_integrations_and_writes_only_its_buckets_and_
     resources: dict[str, Any],
 ) -> None:
     """The public ingest API: a key's owner and the integration it names (GetItem), its token
-    buckets (UpdateItem on quota items), the routes (Query), nothing else of the config, and the
-    alert items the lifecycle reads and writes; no Scan, no series state, no stream, no queue."""
+    buckets (UpdateItem on quota items), the routes (Query), the Alertmanager API's silences,
+    inhibitions and open alerts, nothing else of the config, and the alert items the lifecycle
+    reads and writes; no Scan, no series state, no stream, no queue."""
     config = {"Fn::GetAtt": ["ConfigTable", "Arn"]}
     statements = _statements(resources, "IngestApiRole")
     actions = {a for s in statements for a in _listed(s["Action"])}
@@ -367,6 +368,7 @@ def test_ingest_api_reads_keys_and_integrations_and_writes_only_its_buckets_and_
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:Query",
+        "dynamodb:BatchGetItem",
     }
     on_config = {
         tuple(_listed(s["Action"])): s["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"]
@@ -375,12 +377,19 @@ def test_ingest_api_reads_keys_and_integrations_and_writes_only_its_buckets_and_
     }
     assert on_config == {
         ("dynamodb:GetItem",): ["key", "integration"],
-        ("dynamodb:UpdateItem",): ["quota"],
+        ("dynamodb:UpdateItem",): ["quota", "meta"],  # meta: a silence's generation
         ("dynamodb:Query",): ["route", "meta"],
+        # the Alertmanager API's silences (read and written) and inhibitions (read)
+        ("dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"): ["silence", "inhibition"],
     }
     for table in ("AlertsTable", "AlertLogTable"):
-        assert _actions_on(resources, "IngestApiRole", {"Fn::GetAtt": [table, "Arn"]}) == {
+        assert _actions_on(resources, "IngestApiRole", {"Fn::GetAtt": [table, "Arn"]}) - {"dynamodb:BatchGetItem"} == {
             "dynamodb:GetItem",
             "dynamodb:PutItem",
         }
+    # the Alertmanager API's alerts: the open ones, and what Prometheus said last of each
+    by_status = {"Fn::Sub": "${AlertsTable.Arn}/index/by-status"}
+    assert _actions_on(resources, "IngestApiRole", by_status) == {"dynamodb:Query"}
+    log = {"Fn::GetAtt": ["AlertLogTable", "Arn"]}
+    assert "dynamodb:BatchGetItem" in _actions_on(resources, "IngestApiRole", log)
     assert _actions_on(resources, "IngestApiRole", {"Fn::GetAtt": ["StateTable", "Arn"]}) == set()

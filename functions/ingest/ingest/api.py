@@ -33,7 +33,7 @@ from ingest.dependencies import Services, given, services
 from ingest.errors import INGEST_ERRORS, ErrorShape, Refusal, malformed, proxy, redact, refusal_of
 from ingest.gate import Admitted, Door, let_in
 from ingest.observability import logger, metrics, tracer
-from ingest.routes import events
+from ingest.routes import alertmanager, events
 
 DOOR_REFUSALS = (Unauthorized, Forbidden, RateLimited)
 
@@ -46,7 +46,10 @@ class Protocol:
     errors: ErrorShape = INGEST_ERRORS  # how its refusals look (the door's among them)
 
 
-PROTOCOLS: tuple[Protocol, ...] = (Protocol(events.PREFIX, events.router, events.DOOR, events.ERRORS),)
+PROTOCOLS: tuple[Protocol, ...] = (
+    Protocol(events.PREFIX, events.router, events.DOOR, events.ERRORS),
+    Protocol(alertmanager.PREFIX, alertmanager.router, alertmanager.DOOR, alertmanager.ERRORS),
+)
 
 
 class IngestApp:

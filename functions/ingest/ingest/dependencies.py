@@ -17,6 +17,7 @@ from alerting.lifecycle import AlertLifecycle
 from alerting.repositories.quotas import Rate
 from alerting.settings import IngestApiSettings
 from ingest.alarm_service import Route
+from ingest.alertmanager_service import AlertmanagerApi, alertmanager_api
 from ingest.gate import Gate
 
 RATE = "ingest"  # the token buckets' name in the config table (quota items)
@@ -27,9 +28,12 @@ class Services:
     gate: Gate
     lifecycle: AlertLifecycle  # the only writer of alerts from outside sources
     route: Route  # an alert's labels → who hears it
+    alertmanager: AlertmanagerApi  # the Alertmanager API v2
 
 
 def build(settings: IngestApiSettings) -> Services:
+    lifecycle = AlertLifecycle(wiring.alerts(settings), wiring.states(settings))
+    router = wiring.router(settings)  # the stored routes, read again once they change
     return Services(
         gate=Gate(
             keys=wiring.keys(settings),
@@ -37,8 +41,9 @@ def build(settings: IngestApiSettings) -> Services:
             limiter=wiring.rate_limiter(settings),
             rate=Rate(RATE, settings.ingest_rate_limit, settings.ingest_burst),
         ),
-        lifecycle=AlertLifecycle(wiring.alerts(settings), wiring.states(settings)),
-        route=wiring.router(settings),  # the stored routes, read again once they change
+        lifecycle=lifecycle,
+        route=router,
+        alertmanager=alertmanager_api(settings, lifecycle, router),
     )
 
 

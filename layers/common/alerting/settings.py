@@ -115,6 +115,7 @@ class IngestApiSettings(Settings):
     # Per integration: requests a second on average (IngestRateLimit) and at once (IngestBurst).
     ingest_rate_limit: int = Field(50, alias="INGEST_RATE_LIMIT", ge=1)
     ingest_burst: int = Field(100, alias="INGEST_BURST", ge=1)
+    max_silences: int = Field(1000, alias="MAX_SILENCES", ge=1)  # the Alertmanager API's silences: the API's limit
 
 
 class LiveSettings(Settings):

@@ -194,7 +194,7 @@ def test_the_tree_is_alertmanager_yaml():
 def test_status_says_no_cluster_the_api_version_and_the_tree():
     status = config.status(config.Tree.of([]), "1.4.0", T0).model_dump()
 
-    assert status["cluster"] == {"name": None, "status": "disabled", "peers": []}
+    assert status["cluster"] == {"status": "disabled", "peers": []}
     assert (status["versionInfo"]["version"], status["versionInfo"]["revision"]) == ("0.25.0", "1.4.0")
     assert status["uptime"] == "2026-11-26T16:00:00.000Z"
     assert yaml.safe_load(status["config"]["original"]) == {

@@ -127,9 +127,10 @@ def listed(
     return sorted(found, key=lambda a: a.fingerprint)
 
 
-def groups(alerts: Sequence[GettableAlert], query: AlertQuery) -> list[AlertGroup]:
+def groups(alerts: Sequence[GettableAlert], query: AlertQuery, muted: bool = True) -> list[AlertGroup]:
     """The alerts by receiver, one group each (a route without `group_by` groups all its alerts
-    under no labels); only the receivers the query's `receiver` admits."""
+    under no labels); only the receivers the query's `receiver` admits, and without ``muted``
+    no group whose every alert is suppressed."""
     by_receiver: dict[str, list[GettableAlert]] = {}
     for alert in alerts:
         for receiver in alert.receivers:
@@ -138,4 +139,5 @@ def groups(alerts: Sequence[GettableAlert], query: AlertQuery) -> list[AlertGrou
     return [
         AlertGroup(labels={}, receiver=ReceiverReference(name=name), alerts=members)
         for name, members in sorted(by_receiver.items())
+        if muted or any(a.status.state is AlertState.active for a in members)
     ]

@@ -10,9 +10,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictBool,
+    StrictStr,
+    model_serializer,
+)
 
 GO_ZERO_TIME = "0001-01-01T00:00:00.000Z"
 LabelSet = dict[StrictStr, StrictStr]
@@ -45,7 +55,13 @@ class _Read(BaseModel):
 
 
 class _Written(BaseModel):
+    """As Alertmanager writes a body: a field without a value is left out (Go's `omitempty`)."""
+
     model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    @model_serializer(mode="wrap")
+    def _without_none(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return {name: value for name, value in handler(self).items() if value is not None}
 
 
 # -- alerts ----------------------------------------------------------------------------------------
