@@ -218,6 +218,8 @@ def test_each_api_stage_writes_access_logs(resources: dict[str, Any]) -> None:
         # a fanned-out tick plans from the rules' items (a projected Query) and its sweep reads
         # the rules of the open alerts alone
         ("EvaluatorRole", {"Fn::GetAtt": ["ConfigTable", "Arn"]}, {"dynamodb:BatchGetItem"}),
+        # the heartbeat sweep: the minutes' due entries, the heartbeats found there, what each said last
+        ("EvaluatorRole", {"Fn::GetAtt": ["AlertLogTable", "Arn"]}, {"dynamodb:GetItem"}),
         # the notifier reads channels, breakers, policies and schedules, and lists silences,
         # mute windows and inhibitions; earlier deliveries of an alert; open alerts (inhibition)
         ("NotifierRole", {"Fn::GetAtt": ["ConfigTable", "Arn"]}, {"dynamodb:Query", "dynamodb:GetItem"}),
@@ -352,10 +354,11 @@ def test_alarm_ingest_reads_alarms_and_writes_only_alerts(resources: dict[str, A
 def test_ingest_api_reads_keys_and_integrations_and_writes_only_its_buckets_and_alerts(
     resources: dict[str, Any],
 ) -> None:
-    """The public ingest API: a key's owner and the integration it names (GetItem), its token
-    buckets (UpdateItem on quota items), the routes (Query), the Alertmanager API's silences,
-    inhibitions and open alerts, nothing else of the config, and the alert items the lifecycle
-    reads and writes; no Scan, no series state, no stream, no queue."""
+    """The public ingest API: a key's owner and the integration or heartbeat it names (GetItem),
+    its token buckets (UpdateItem on quota items), the routes (Query), a heartbeat's pings (its
+    state and due entry), the Alertmanager API's silences, inhibitions and open alerts, nothing
+    else of the config, and the alert items the lifecycle reads and writes; no Scan, no series
+    state, no stream, no queue."""
     config = {"Fn::GetAtt": ["ConfigTable", "Arn"]}
     statements = _statements(resources, "IngestApiRole")
     actions = {a for s in statements for a in _listed(s["Action"])}
@@ -368,19 +371,26 @@ def test_ingest_api_reads_keys_and_integrations_and_writes_only_its_buckets_and_
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:Query",
+        "dynamodb:DeleteItem",
         "dynamodb:BatchGetItem",
     }
     on_config = {
-        tuple(_listed(s["Action"])): s["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"]
+        tuple(_listed(s["Action"])): (*s["Condition"], *next(iter(s["Condition"].values()))["dynamodb:LeadingKeys"])
         for s in statements
         if s["Resource"] == config
     }
     assert on_config == {
-        ("dynamodb:GetItem",): ["key", "integration"],
-        ("dynamodb:UpdateItem",): ["quota", "meta"],  # meta: a silence's generation
-        ("dynamodb:Query",): ["route", "meta"],
+        ("dynamodb:GetItem",): ("ForAllValues:StringEquals", "key", "integration", "heartbeat", "heartbeat-state"),
+        ("dynamodb:UpdateItem",): ("ForAllValues:StringEquals", "quota", "meta"),  # meta: a silence's generation
+        ("dynamodb:Query",): ("ForAllValues:StringEquals", "route", "meta"),
+        # a heartbeat's ping: its state, and its due entry moved
+        ("dynamodb:PutItem", "dynamodb:DeleteItem"): ("ForAllValues:StringLike", "heartbeat-state", "heartbeat-due#*"),
         # the Alertmanager API's silences (read and written) and inhibitions (read)
-        ("dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"): ["silence", "inhibition"],
+        ("dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"): (
+            "ForAllValues:StringEquals",
+            "silence",
+            "inhibition",
+        ),
     }
     for table in ("AlertsTable", "AlertLogTable"):
         assert _actions_on(resources, "IngestApiRole", {"Fn::GetAtt": [table, "Arn"]}) - {"dynamodb:BatchGetItem"} == {

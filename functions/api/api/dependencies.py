@@ -27,6 +27,7 @@ from api.services.alerts import AlertService
 from api.services.backtests import BacktestService
 from api.services.channels import ChannelService
 from api.services.datapoints import DatapointReader
+from api.services.heartbeats import HeartbeatService
 from api.services.dry_run import RuleTester
 from api.services.integrations import IntegrationService
 from api.services.references import References
@@ -52,12 +53,14 @@ class Services:
     datapoints: DatapointReader
     reports: ReportService
     integrations: IntegrationService
+    heartbeats: HeartbeatService
 
 
 def build(settings: ApiSettings) -> Services:
     references = References({kind.name: wiring.config(settings, kind) for kind in KINDS})
     alert_items, states = wiring.alerts(settings), wiring.states(settings)
-    alerts = AlertService(alert_items, AlertLifecycle(alert_items, states))
+    lifecycle = AlertLifecycle(alert_items, states)
+    alerts = AlertService(alert_items, lifecycle)
     rules = RuleService(wiring.config(settings, RULE), references, alerts)
     metrics = wiring.metrics(settings)
     return Services(
@@ -105,6 +108,7 @@ def build(settings: ApiSettings) -> Services:
             states=states,
         ),
         integrations=IntegrationService(wiring.config(settings, INTEGRATION), wiring.keys(settings)),
+        heartbeats=HeartbeatService(wiring.heartbeats(settings), lifecycle),
     )
 
 

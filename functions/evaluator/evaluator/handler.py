@@ -13,12 +13,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from alerting import wiring
 from alerting.errors import MalformedRecord
 from alerting.kinds import POLICY, RULE, SILENCE
+from alerting.lifecycle import AlertLifecycle
 from alerting.models.common import parse_time, utcnow
 from alerting.models.reports import EvaluationSummary
 from alerting.settings import EvaluatorSettings, quiet_wire_logs
 from alerting.sharding import parse_shard_message
 from alerting.templating import invocation_budget
 from evaluator.service import Evaluator
+from evaluator.sweep import HeartbeatSweep
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch import BatchProcessor
@@ -40,13 +42,18 @@ def build(settings: EvaluatorSettings) -> Evaluator:
         runs=wiring.run_log(settings),
         policies=wiring.config(settings, POLICY),
         silences=wiring.config(settings, SILENCE),
-        heartbeats=wiring.heartbeats(settings),
+        heartbeats=heartbeat_pass(settings),
         router=wiring.router(settings),
         directory=wiring.directory(settings),
         shards=wiring.shard_queue(settings),
         shard_budget=settings.shard_budget,
         io_threads=settings.io_threads,
     )
+
+
+def heartbeat_pass(settings: EvaluatorSettings) -> HeartbeatSweep:
+    """Its alerts are a source's: the lifecycle's `receive` needs no rules and no router."""
+    return HeartbeatSweep(wiring.heartbeats(settings), AlertLifecycle(wiring.alerts(settings), wiring.states(settings)))
 
 
 default = cache(build)  # once per container: its settings do not change while it runs

@@ -30,7 +30,7 @@ from alerting.repositories.state import StateRepository
 from alerting.routing import Router
 from alerting.sharding import BUCKETS, PLAN_ATTRIBUTES, RulePlan, Shard, bucket_of, plan, weight
 from alerting.ticks import retirement
-from evaluator.sweep import Sweep
+from evaluator.sweep import HeartbeatSweep, Sweep
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # a lost race is retried after re-reading; the re-read normally says "duplicate"
@@ -58,6 +58,7 @@ class Evaluator:
     # The sweep's configuration; the handler always sets both (tests of evaluation may leave them out).
     policies: ConfigRepository[EscalationPolicy] | None = None
     silences: ConfigRepository[Silence] | None = None
+    heartbeats: HeartbeatSweep | None = None  # the sweep's heartbeat pass (None: no heartbeats)
     router: Router | None = None  # who else hears an alert as it starts: the stored routes (the handler's)
     directory: MetricDirectory | None = None  # discovery for fleet rules (wildcard dimensions)
     shards: ShardSender | None = None  # fan-out: where a big tick's shards go (None: always here)
@@ -70,7 +71,7 @@ class Evaluator:
 
     def __post_init__(self) -> None:
         self.lifecycle = AlertLifecycle(self.alerts, self.states, self.rules, self.router)
-        self.sweep = Sweep(self.alerts, self.rules, self.lifecycle, self.policies, self.silences)
+        self.sweep = Sweep(self.alerts, self.rules, self.lifecycle, self.policies, self.silences, self.heartbeats)
 
     def run(self, now: datetime) -> EvaluationSummary:
         """One tick. Evaluated here, or, when its due series exceed the budget of one invocation,

@@ -1,16 +1,27 @@
 """The sweep: what time alone does to every open alert at a tick (escalation, reminders, lapsed
-acknowledgements, silence ends), whatever the alert's source."""
+acknowledgements, silence ends), whatever the alert's source; then to heartbeats (`HeartbeatSweep`).
+
+The heartbeat pass reads the minutes from its cursor to the tick (one Query each, normally one)
+and the heartbeats whose due entries are there: those still without a ping after their period
+and grace fire (§16). A tick with nothing due costs three requests however many heartbeats
+exist. The cursor moves only past minutes it finished: a heartbeat that could not be finished is
+given an entry in the next minute, and if even that fails the minute is read again next tick. A
+duplicated or late tick finds the cursor past its minutes and reads nothing; one that reads a
+minute again sends signals the lifecycle has seen (duplicates: no second alert).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from alerting.errors import ConcurrentUpdate
 from alerting.lifecycle import AlertLifecycle
-from alerting.lifecycle.signals import lapse
+from alerting.lifecycle.signals import Receiver, lapse
 from alerting.models.alerts import Alert, AlertSource
+from alerting.models.common import floor_minute
 from alerting.models.policies import EscalationPolicy
 from alerting.models.reports import EvaluationSummary
 from alerting.models.rules import Rule
@@ -18,9 +29,20 @@ from alerting.models.signals import SignalOutcome
 from alerting.models.silences import Silence
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.config import ConfigRepository
+from alerting.repositories.heartbeats import Found, HeartbeatRepository
+from alerting.sources.heartbeats import MINUTE, minutes_to_sweep, sweep
 from alerting.ticks import time_transition
 
 logger = logging.getLogger(__name__)
+CATCH_UP = 60  # minutes one heartbeat pass reads at most: one that fell behind catches up an hour a tick
+MAX_ATTEMPTS = 3  # a ping between the read and the write: read again and decide again
+
+Route = Callable[[dict[str, str]], Receiver]  # an alert's labels → who hears it
+
+
+def no_route(labels: dict[str, str]) -> Receiver:
+    """No route: the stack's SNS topic, which hears every alert, is the only one told."""
+    return Receiver([])
 
 
 @dataclass
@@ -30,6 +52,7 @@ class Sweep:
     lifecycle: AlertLifecycle
     policies: ConfigRepository[EscalationPolicy] | None = None
     silences: ConfigRepository[Silence] | None = None
+    heartbeats: HeartbeatSweep | None = None
 
     def run(self, rules: dict[str, Rule] | None, tick: datetime, summary: EvaluationSummary) -> None:
         """Each open alert's one due step, as of the tick. Each write is conditional on the version
@@ -58,6 +81,12 @@ class Sweep:
             except Exception:
                 logger.exception("time-driven transition failed", extra={"alert_id": alert.alert_id})
                 summary.errors += 1
+        if self.heartbeats is not None:
+            try:
+                self.heartbeats.run(tick, summary)
+            except Exception:  # the minutes it did not finish are read again next tick
+                logger.exception("heartbeat sweep failed")
+                summary.errors += 1
 
     def _lapse(self, open_alerts: list[Alert], tick: datetime, summary: EvaluationSummary) -> set[str]:
         """Alerts whose source gave an end that passed with no word since (Prometheus's `endsAt`)
@@ -77,3 +106,50 @@ class Sweep:
                 logger.exception("lapsed alert not resolved", extra={"alert_id": alert.alert_id})
                 summary.errors += 1
         return lapsed
+
+
+@dataclass
+class HeartbeatSweep:
+    heartbeats: HeartbeatRepository
+    lifecycle: AlertLifecycle
+    route: Route = no_route
+
+    def run(self, tick: datetime, summary: EvaluationSummary) -> None:
+        minutes = minutes_to_sweep(self.heartbeats.swept(), tick, CATCH_UP)
+        finished = None
+        try:
+            for minute in minutes:
+                self._minute(minute, tick, summary)
+                finished = minute
+        finally:
+            if finished is not None:
+                self.heartbeats.save_swept(finished)
+
+    def _minute(self, minute: datetime, tick: datetime, summary: EvaluationSummary) -> None:
+        due = self.heartbeats.due(minute)
+        found = self.heartbeats.found(due) if due else {}
+        for heartbeat_id, pair in found.items():
+            try:
+                self._one(heartbeat_id, pair, tick, summary)
+            except Exception:
+                logger.exception("heartbeat sweep failed", extra={"heartbeat_id": heartbeat_id})
+                summary.errors += 1
+                self.heartbeats.add_entry(heartbeat_id, floor_minute(tick) + MINUTE)  # looked at again next tick
+
+    def _one(self, heartbeat_id: str, found: Found, tick: datetime, summary: EvaluationSummary) -> None:
+        """Marked down before it fires: a ping that comes between sees it down and resolves it."""
+        for _ in range(MAX_ATTEMPTS):
+            heartbeat, state = found
+            step = sweep(heartbeat, state, tick)
+            if step.state is not None:
+                try:
+                    self.heartbeats.save(step.state, step.drop, step.add)
+                except ConcurrentUpdate:
+                    found = self.heartbeats.find(heartbeat_id)
+                    continue
+            if step.signal is not None:
+                summary.heartbeats_due += 1
+                if self.lifecycle.receive(step.signal, self.route(step.signal.labels), tick) is SignalOutcome.opened:
+                    summary.heartbeats_fired += 1
+            return
+        raise ConcurrentUpdate(f"heartbeat {heartbeat_id!r} kept changing while the sweep decided")

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from functools import cache
 
 from alerting import wiring
-from alerting.kinds import INTEGRATION
+from alerting.kinds import HEARTBEAT, INTEGRATION
 from alerting.lifecycle import AlertLifecycle
 from alerting.repositories.quotas import Rate
 from alerting.settings import IngestApiSettings
-from ingest.alarm_service import Route
+from ingest.alarm_service import Route, stack_topic_only
 from ingest.alertmanager_service import AlertmanagerApi, alertmanager_api
 from ingest.gate import Gate
+from ingest.ping_service import Pings
 
 RATE = "ingest"  # the token buckets' name in the config table (quota items)
 
@@ -28,21 +29,27 @@ class Services:
     gate: Gate
     lifecycle: AlertLifecycle  # the only writer of alerts from outside sources
     route: Route  # an alert's labels → who hears it
+    pings: Pings  # heartbeats' pings
     alertmanager: AlertmanagerApi  # the Alertmanager API v2
 
 
 def build(settings: IngestApiSettings) -> Services:
+    heartbeats = wiring.heartbeats(settings)
     lifecycle = AlertLifecycle(wiring.alerts(settings), wiring.states(settings))
     router = wiring.router(settings)  # the stored routes, read again once they change
     return Services(
         gate=Gate(
             keys=wiring.keys(settings),
-            owners={INTEGRATION.name: wiring.config(settings, INTEGRATION).find},
+            owners={
+                INTEGRATION.name: wiring.config(settings, INTEGRATION).find,
+                HEARTBEAT.name: heartbeats.config.find,
+            },
             limiter=wiring.rate_limiter(settings),
             rate=Rate(RATE, settings.ingest_rate_limit, settings.ingest_burst),
         ),
         lifecycle=lifecycle,
         route=router,
+        pings=Pings(heartbeats, lifecycle, stack_topic_only),
         alertmanager=alertmanager_api(settings, lifecycle, router),
     )
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from alerting.models.channels import Channel, ChannelSpec
 from alerting.models.common import Model
+from alerting.models.heartbeats import Heartbeat, HeartbeatSpec
 from alerting.models.inhibitions import Inhibition, InhibitionSpec
 from alerting.models.integrations import Integration, IntegrationSpec
 from alerting.models.mute_windows import MuteWindow, MuteWindowSpec
@@ -76,8 +77,21 @@ MUTE_WINDOW = Kind(
     referred_by=(ROUTE,),
 )
 INHIBITION = Kind("inhibition", Inhibition, InhibitionSpec, "inhibition_id", "inhibition", "inhibitions", "inhibitions")
+# Heartbeats are not files: each has a ping key, shown once by the API.
+HEARTBEAT = Kind("heartbeat", Heartbeat, HeartbeatSpec, "heartbeat_id", "heartbeat", "heartbeats")
 # Integrations are not files either: a key is shown once, in the API's answer.
 INTEGRATION = Kind("integration", Integration, IntegrationSpec, "integration_id", "integration", "integrations")
 
-KINDS: tuple[Kind[Any], ...] = (RULE, CHANNEL, POLICY, SCHEDULE, SILENCE, MUTE_WINDOW, INHIBITION, INTEGRATION, ROUTE)
+KINDS: tuple[Kind[Any], ...] = (
+    RULE,
+    CHANNEL,
+    POLICY,
+    SCHEDULE,
+    SILENCE,
+    MUTE_WINDOW,
+    INHIBITION,
+    INTEGRATION,
+    HEARTBEAT,
+    ROUTE,
+)
 REFERRERS = CHANNEL.referred_by  # every kind that names another: rules, policies, schedules, then routes

@@ -32,6 +32,7 @@ from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetric
 from alerting.repositories.config import ConfigGenerations, ConfigRepository, RunLog
 from alerting.repositories.connections import ConnectionPusher, ConnectionStore
 from alerting.repositories.groups import GroupStore
+from alerting.repositories.heartbeats import HeartbeatRepository
 from alerting.repositories.keys import KeyStore
 from alerting.repositories.queues import DeadLetterQueues, Queue, ShardQueue
 from alerting.repositories.quotas import QuotaStore, RateLimiter
@@ -105,6 +106,7 @@ rate_limiter = _on_config_table(RateLimiter)
 keys = _on_config_table(KeyStore)
 breakers = _on_config_table(BreakerStore)
 groups = _on_config_table(GroupStore)
+heartbeats = _on_config_table(HeartbeatRepository)
 
 
 def router(settings: Settings) -> Router:

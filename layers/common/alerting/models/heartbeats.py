@@ -3,6 +3,9 @@
 A heartbeat expects a ping (`GET` or `POST /ping/{key}`) every `period_seconds`; when none has
 come for `period_seconds + grace_seconds`, the sweep opens a `heartbeat` alert, and the next
 ping resolves it. `/ping/{key}/fail` fires at once (the job says it failed).
+
+What the API writes (`Heartbeat`) and what pings and the sweep write (`HeartbeatState`) are two
+items: a ping never races an edit of the heartbeat, and an edit never undoes a ping.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Annotated, ClassVar
 from pydantic import Field
 
 from alerting.models.alerts import AlertSource
-from alerting.models.common import Category, Model, ResourceId, Severity, Stored, UtcDatetime
+from alerting.models.common import Category, Model, ResourceId, Severity, Stored, UtcDatetime, iso
 from alerting.models.integrations import LabelName, LabelValue
 from alerting.models.signals import Signal
 
@@ -33,17 +36,25 @@ class Heartbeat(Stored, HeartbeatSpec):
     heartbeat_id: ResourceId
     key_hash: str | None = None  # sha256 of its ping key; never the key
     key_hint: str | None = None
-    last_ping_at: UtcDatetime | None = None  # also the time it was created, until its first ping
-    due_at: UtcDatetime | None = None  # when silence becomes an alert: last ping + period + grace
+
+    @property
+    def origin(self) -> str:
+        """Its alerts' origin (their `rule_id`): one alert at a time per heartbeat."""
+        return f"heartbeat:{self.heartbeat_id}"
 
     def due_after(self, ping: datetime) -> datetime:
+        """When silence after a ping at ``ping`` becomes an alert."""
         return ping + timedelta(seconds=self.period_seconds + self.grace_seconds)
+
+    def silence(self, since: datetime) -> str:
+        """Why it fires when no ping came after ``since``."""
+        return f"no ping since {iso(since)} (period {self.period_seconds} s + grace {self.grace_seconds} s)"
 
     def signal(self, firing: bool, at: datetime, reason: str) -> Signal:
         """What this heartbeat says at ``at``: gone quiet or failed (firing), or back (resolved)."""
         return Signal(
             source=AlertSource.heartbeat,
-            origin=f"heartbeat:{self.heartbeat_id}",
+            origin=self.origin,
             name=self.name,
             key="",
             firing=firing,
@@ -54,3 +65,15 @@ class Heartbeat(Stored, HeartbeatSpec):
             labels={**self.labels, "heartbeat": self.heartbeat_id},
             annotations={"summary": f"{self.name}: {reason}"},
         )
+
+
+class HeartbeatState(Model):
+    """A heartbeat's pings as pings and the sweep write them."""
+
+    heartbeat_id: ResourceId
+    since: UtcDatetime  # what its period and grace count from: its last ping, or when it was created or enabled
+    last_ping_at: UtcDatetime | None = None  # None: never pinged
+    pings: int = 0  # every ping recorded, failures included
+    down_since: UtcDatetime | None = None  # the due time it missed, or its failure; None while up
+    indexed: UtcDatetime | None = None  # the minute of its due entry (None: it has none while down)
+    version: int = 0  # 0: never stored; each write is conditional on the version read

@@ -21,6 +21,8 @@ class EvaluationSummary(Model):
     get_metric_data_calls: int = 0
     open_alerts: int = 0  # what the sweep read
     time_transitions: int = 0  # escalations, reminders and lapsed acknowledgements written
+    heartbeats_due: int = 0  # heartbeats the sweep found past their period and grace (their firing sent)
+    heartbeats_fired: int = 0  # of those, the alerts that opened
     discovery_calls: int = 0  # ListMetrics calls for fleet rules (cached between ticks)
     series_over_limit: dict[str, int] = {}  # fleet rule → series found beyond its max_series, not evaluated
     shards: int = 0  # the tick was split into this many shards for the workers (0: evaluated in one)
