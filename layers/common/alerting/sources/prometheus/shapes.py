@@ -24,6 +24,8 @@ from pydantic import (
     model_serializer,
 )
 
+from alerting.models.silences import SilenceState
+
 GO_ZERO_TIME = "0001-01-01T00:00:00.000Z"
 LabelSet = dict[StrictStr, StrictStr]
 
@@ -92,14 +94,19 @@ class ReceiverReference(_Written):
     name: str
 
 
-class GettableAlert(_Written):
+class _Span(_Written):
+    """When an alert or a silence starts and ends, and when it last changed."""
+
+    startsAt: str
+    endsAt: str
+    updatedAt: str
+
+
+class GettableAlert(_Span):
     labels: dict[str, str]
     annotations: dict[str, str]
     receivers: list[ReceiverReference]
     fingerprint: str
-    startsAt: str
-    updatedAt: str
-    endsAt: str
     status: AlertStatus
     generatorURL: str | None = None
 
@@ -129,14 +136,8 @@ class PostableSilence(_Read):
     comment: StrictStr
 
 
-class SilenceState(StrEnum):
-    expired = "expired"
-    active = "active"
-    pending = "pending"
-
-
 class SilenceStatus(_Written):
-    state: SilenceState
+    state: SilenceState  # ours are Alertmanager's: pending, active, expired
 
 
 class WrittenMatcher(_Written):
@@ -146,13 +147,10 @@ class WrittenMatcher(_Written):
     isEqual: bool
 
 
-class GettableSilence(_Written):
+class GettableSilence(_Span):
     id: str
     status: SilenceStatus
-    updatedAt: str
     matchers: list[WrittenMatcher]
-    startsAt: str
-    endsAt: str
     createdBy: str
     comment: str
 

@@ -15,21 +15,20 @@ from pydantic import ValidationError
 
 from alerting import json_limits
 from alerting.errors import InvalidInput
-from alerting.models.silences import Matcher, Silence, SilenceSpec
-from alerting.models.silences import SilenceState as OurState
+from alerting.models.silences import Matcher, Silence, SilenceSpec, SilenceState
 from alerting.sources.prometheus.matchers import ours, theirs
-from alerting.sources.prometheus.shapes import GettableSilence, PostableSilence, SilenceState, SilenceStatus, rfc3339
+from alerting.sources.prometheus.shapes import GettableSilence, PostableSilence, SilenceStatus, rfc3339
 from alerting.validation import field_errors
 
 # our field → Alertmanager's, in the names a refusal gives
 FIELDS = {"label": "name", "starts_at": "startsAt", "ends_at": "endsAt", "created_by": "createdBy"}
-ORDER = {OurState.active: 1, OurState.pending: 2, OurState.expired: 3}
+ORDER = {SilenceState.active: 1, SilenceState.pending: 2, SilenceState.expired: 3}
 
 
 def gettable_silence(silence: Silence, now: datetime) -> GettableSilence:
     return GettableSilence(
         id=silence.silence_id,
-        status=SilenceStatus(state=SilenceState(silence.state(now).value)),
+        status=SilenceStatus(state=silence.state(now)),
         updatedAt=rfc3339(silence.updated_at),
         matchers=[theirs(m) for m in silence.matchers],
         startsAt=rfc3339(silence.starts_at),
@@ -75,8 +74,8 @@ def listed(silences: Iterable[Silence], filters: Sequence[Matcher], now: datetim
 
     def key(silence: Silence) -> tuple[int, float]:
         state = silence.state(now)
-        when = silence.starts_at if state is OurState.pending else silence.ends_at
-        return ORDER[state], -when.timestamp() if state is OurState.expired else when.timestamp()
+        when = silence.starts_at if state is SilenceState.pending else silence.ends_at
+        return ORDER[state], -when.timestamp() if state is SilenceState.expired else when.timestamp()
 
     kept = [s for s in silences if all(_has(s, wanted) for wanted in filters)]
     return [gettable_silence(s, now) for s in sorted(kept, key=key)]
