@@ -13,7 +13,8 @@ its critical alert inhibits the error-rate alert of that region. Two live dashbo
 over WebSocket (one for everything, one for critical alerts only) and receive every transition
 their filter matches. Then the CPU rule is backtested over the scenario (it gives the alert the
 evaluator raised), and "what if its threshold were 80?" prints what the change adds. A monitor
-that speaks PagerDuty's Events API pages the payments team through a route, and resolves. Exits 0
+that speaks PagerDuty's Events API pages the payments team through a route, and resolves; so does
+Prometheus (Debian's binary, if installed), through the Alertmanager API. Exits 0
 only when each of these happened as described and every alert resolved.
 """
 
@@ -38,6 +39,7 @@ from alerting.backtest_cli import render
 from alerting.defaults import default_rules, parse_dimensions
 from alerting.models.common import iso, set_clock
 from alerting.models.rules import Rule
+from alerting_local import prometheus
 from alerting_local.stack import LocalStack
 from alerting_local.template import load_template
 
@@ -194,6 +196,7 @@ def run(fast: bool = True, observe: Callable[[LocalStack], None] | None = None) 
                 time.sleep(0.5)
 
         paged = page_through_a_route(local, start + timedelta(minutes=MINUTES))
+        paged = prometheus.page_through_routes(local, "payments-slack") and paged
         backtested = what_if(local, start)
         ok = final_summary(local, subscription, started, on_call, dashboards, ticks) and backtested and paged
         if observe is not None:
