@@ -3,7 +3,8 @@ outside systems send alerts and heartbeats, one protocol per path prefix.
 
 A request is answered in this order: its body's size and form (413, 400), the door of the
 protocol whose prefix its path is under (the key: 401, 403; the integration's rate: 429), then
-the protocol's route (Powertools, with request validation). `GET /openapi.json` needs no key.
+the protocol's route (Powertools, with request validation). `GET /openapi.json` needs no key,
+nor does a `SIGNED` protocol's request (its route checks the request's own proof).
 
 A protocol is a router in its own module (`ingest/routes/`) and one line in `PROTOCOLS`::
 
@@ -79,7 +80,7 @@ class IngestApp:
         protocol = self.protocol_of(request.path)
         refusal = malformed(event)
         admitted: Admitted | None = None
-        if refusal is None and protocol is not None:
+        if refusal is None and protocol is not None and protocol.door.key is not None:
             try:
                 admitted = self._admit(protocol, request)
             except DOOR_REFUSALS as exc:
@@ -95,6 +96,7 @@ class IngestApp:
             undo()
 
     def _admit(self, protocol: Protocol, request: APIGatewayProxyEvent) -> Admitted:
+        assert protocol.door.key is not None  # a signed protocol's routes check each request themselves
         key = protocol.door.key.read(request, request.path[len(protocol.prefix) :])
         admitted = services().gate.admit(key, protocol.door.accepts, utcnow())
         logger.append_keys(key_owner=admitted.subject)  # never the key: whose it is

@@ -6,7 +6,7 @@ bucket: 429 with `Retry-After` past it). Routes read who came in with `admitted(
 Where a key is: `Authorization: Bearer <key>`, or basic auth with the key as the password (what
 Prometheus, amtool and Alertmanager send): `HEADER`; or a segment of the path (`/ping/<key>`):
 `PATH`. A protocol that carries it elsewhere (PagerDuty's `routing_key`, in the body) brings its
-own `KeyIn`.
+own `KeyIn`; one whose requests are signed instead has the door `SIGNED`.
 """
 
 from __future__ import annotations
@@ -106,10 +106,15 @@ PATH = KeyIn(path_key)
 
 @dataclass(frozen=True)
 class Door:
-    """A protocol's door: where its key is, and whose keys it takes."""
+    """A protocol's door: where its key is (None: no key, see `SIGNED`), and whose keys it takes."""
 
-    key: KeyIn = HEADER
+    key: KeyIn | None = HEADER
     accepts: Accepts = anyone
+
+
+# A protocol whose every request carries its own proof, which its routes check (an acknowledge
+# link's token, Slack's signature): no key, so no owner and no owner's request rate.
+SIGNED = Door(key=None)
 
 
 # -- letting in ------------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ def document(resolver: APIGatewayRestResolver, protocols: Sequence[Documented], 
         protocol = next((p for p in protocols if under(path, p.prefix)), None)
         for operation in operations.values():
             operation["responses"].get("204", {}).pop("content", None)  # a 204 has no body
-            if protocol is not None:
+            if protocol is not None and protocol.door.key is not None:  # a signed protocol says its own answers
                 _keyed(operation, protocol, schemas)
     return found
 
@@ -71,7 +71,7 @@ def _keyed(operation: dict[str, Any], protocol: Documented, schemas: dict[str, A
     shape = protocol.errors
     _add_schema(schemas, shape)
     body = {"content": {content_types.APPLICATION_JSON: {"schema": {"$ref": f"#/components/schemas/{shape.name}"}}}}
-    if protocol.door.key.schemes:
+    if protocol.door.key and protocol.door.key.schemes:
         operation["security"] = [{scheme: []} for scheme in protocol.door.key.schemes]
     responses = operation["responses"]
     for status, description in REFUSALS.items():
