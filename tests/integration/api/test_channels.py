@@ -73,7 +73,17 @@ def test_create_webhook_stores_secrets_in_ssm_and_never_returns_them(api, aws, r
         ),
         (
             {"type": "slack", "target": {"webhook_url": "https://hooks.slack.com/services/T/B/X"}},
-            {"webhook_url": {"secret": True, "set": True}},
+            {"webhook_url": {"secret": True, "set": True}, "signing_secret": {"secret": True, "set": False}},
+        ),
+        (  # the Slack app's signing secret: its messages get buttons (docs/notifications.md)
+            {
+                "type": "slack",
+                "target": {
+                    "webhook_url": "https://hooks.slack.com/services/T/B/X",
+                    "signing_secret": "8f742231b10e8888abcd99yyyzzz85a5",
+                },
+            },
+            {"webhook_url": {"secret": True, "set": True}, "signing_secret": {"secret": True, "set": True}},
         ),
         (
             {"type": "webhook", "target": {"url": "https://example.com/hook"}},

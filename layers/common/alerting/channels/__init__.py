@@ -16,6 +16,7 @@ from alerting.channels.base import Message, Receipt, Sender
 from alerting.channels.email import EmailSender
 from alerting.channels.http import HttpClient
 from alerting.channels.slack import SlackSender
+from alerting.channels.slack_actions import ButtonKey
 from alerting.channels.sms import SmsSender, destination_allowed
 from alerting.channels.sns import SnsSender
 from alerting.channels.targets import check_target
@@ -82,7 +83,9 @@ def sender_for(
         )
         raise DeliveryError(f"{channel.type.value} channel is misconfigured: {problems}", retryable=False) from None
     if isinstance(target, SlackTarget):
-        return SlackSender(http, target.webhook_url, timeout=timeout)
+        # Buttons only where their clicks can be verified: with the Slack app's signing secret.
+        buttons = ButtonKey(channel.channel_id, target.signing_secret) if target.signing_secret else None
+        return SlackSender(http, target.webhook_url, timeout=timeout, buttons=buttons)
     if isinstance(target, TeamsTarget):
         return TeamsSender(http, target.webhook_url, timeout=timeout)
     if isinstance(target, WebhookTarget):

@@ -48,6 +48,9 @@ class MessageTemplate(Model):
 
 class SlackTarget(Model):
     webhook_url: Annotated[str, Field(min_length=1, max_length=2048)]
+    # The Slack app's signing secret (Basic Information > App Credentials): with it, messages carry
+    # Acknowledge, Resolve and Silence buttons, whose callbacks it verifies (`alerting.channels.slack_actions`).
+    signing_secret: Annotated[str, Field(min_length=16, max_length=256, pattern=r"^\S+$")] | None = None
 
 
 EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)]
@@ -81,7 +84,7 @@ class SmsTarget(Model):
 
 # Fields whose values are secrets: stored in SSM SecureString, never returned or logged.
 SECRET_FIELDS: dict[ChannelType, tuple[str, ...]] = {
-    ChannelType.slack: ("webhook_url",),
+    ChannelType.slack: ("webhook_url", "signing_secret"),
     ChannelType.webhook: ("url", "secret"),
     ChannelType.email: (),
     ChannelType.sns: (),
