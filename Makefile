@@ -75,6 +75,7 @@ bench: $(STAMP)  ## every benchmark in bench/ (figures: docs/performance.md)
 	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.backtest
+	$(BIN)/python -m bench.heartbeats
 
 cost: $(STAMP)  ## $/month of a rule set vs native CloudWatch alarms
 	$(BIN)/python -m alerting.cost $(or $(RULES),rules)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from alerting import wiring
+from alerting.kinds import ROUTE
 from alerting.lifecycle import AlertLifecycle
 from alerting.lifecycle.signals import Receiver
 from alerting.models.alerts import Alert
@@ -20,6 +21,7 @@ from alerting.models.common import AlertStatus
 from alerting.models.heartbeats import Heartbeat
 from alerting.models.integrations import key_hash
 from alerting.models.reports import EvaluationSummary
+from alerting.models.routes import StoredRoute
 from alerting.models.signals import Signal, SignalOutcome
 from alerting.repositories.heartbeats import HeartbeatRepository
 from alerting.settings import EvaluatorSettings
@@ -99,6 +101,17 @@ def test_silence_past_period_and_grace_opens_one_alert_and_the_next_ping_resolve
     (resolved,) = beats.alerts()
     assert (resolved.status, resolved.resolution) == (AlertStatus.resolved, "auto")
     assert [t.event for t in beats.lifecycle.alerts.history(alert.alert_id)] == ["firing", "resolved"]
+
+
+def test_the_routes_matching_its_labels_hear_its_alert(beats):
+    route = {"route_id": "data", "name": "Data", "matchers": [{"label": "heartbeat", "value": "nightly"}]}
+    wiring.config(EvaluatorSettings.from_env(), ROUTE).create(
+        StoredRoute.model_validate(route | {"receiver": {"channels": ["data-slack"], "escalation_policy_id": "data"}})
+    )
+    beats.create("nightly")
+    assert tick(T0 + 2 * M)["heartbeats_fired"] == 1
+    (alert,) = beats.alerts()
+    assert (alert.channels, alert.escalation_policy_id) == (["data-slack"], "data")
 
 
 def test_duplicated_and_late_sweeps_act_once(beats):

@@ -16,6 +16,7 @@ from alerting.kinds import POLICY, RULE, SILENCE
 from alerting.lifecycle import AlertLifecycle
 from alerting.models.common import parse_time, utcnow
 from alerting.models.reports import EvaluationSummary
+from alerting.routing import Router
 from alerting.settings import EvaluatorSettings, quiet_wire_logs
 from alerting.sharding import parse_shard_message
 from alerting.templating import invocation_budget
@@ -34,6 +35,7 @@ metrics = Metrics()
 
 
 def build(settings: EvaluatorSettings) -> Evaluator:
+    router = wiring.router(settings)
     return Evaluator(
         rules=wiring.config(settings, RULE),
         states=wiring.states(settings),
@@ -42,8 +44,8 @@ def build(settings: EvaluatorSettings) -> Evaluator:
         runs=wiring.run_log(settings),
         policies=wiring.config(settings, POLICY),
         silences=wiring.config(settings, SILENCE),
-        heartbeats=heartbeat_pass(settings),
-        router=wiring.router(settings),
+        heartbeats=heartbeat_pass(settings, router),
+        router=router,
         directory=wiring.directory(settings),
         shards=wiring.shard_queue(settings),
         shard_budget=settings.shard_budget,
@@ -51,9 +53,10 @@ def build(settings: EvaluatorSettings) -> Evaluator:
     )
 
 
-def heartbeat_pass(settings: EvaluatorSettings) -> HeartbeatSweep:
-    """Its alerts are a source's: the lifecycle's `receive` needs no rules and no router."""
-    return HeartbeatSweep(wiring.heartbeats(settings), AlertLifecycle(wiring.alerts(settings), wiring.states(settings)))
+def heartbeat_pass(settings: EvaluatorSettings, router: Router) -> HeartbeatSweep:
+    """Its alerts are a source's: the lifecycle's `receive` needs no rules (it is told who hears them)."""
+    lifecycle = AlertLifecycle(wiring.alerts(settings), wiring.states(settings))
+    return HeartbeatSweep(wiring.heartbeats(settings), lifecycle, router)
 
 
 default = cache(build)  # once per container: its settings do not change while it runs

@@ -13,13 +13,12 @@ minute again sends signals the lifecycle has seen (duplicates: no second alert).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from alerting.errors import ConcurrentUpdate
 from alerting.lifecycle import AlertLifecycle
-from alerting.lifecycle.signals import Receiver, lapse
+from alerting.lifecycle.signals import lapse, nobody, signal_labels
 from alerting.models.alerts import Alert, AlertSource
 from alerting.models.common import floor_minute
 from alerting.models.policies import EscalationPolicy
@@ -30,19 +29,13 @@ from alerting.models.silences import Silence
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.config import ConfigRepository
 from alerting.repositories.heartbeats import Found, HeartbeatRepository
+from alerting.routing import Router
 from alerting.sources.heartbeats import MINUTE, minutes_to_sweep, sweep
 from alerting.ticks import time_transition
 
 logger = logging.getLogger(__name__)
 CATCH_UP = 60  # minutes one heartbeat pass reads at most: one that fell behind catches up an hour a tick
 MAX_ATTEMPTS = 3  # a ping between the read and the write: read again and decide again
-
-Route = Callable[[dict[str, str]], Receiver]  # an alert's labels → who hears it
-
-
-def no_route(labels: dict[str, str]) -> Receiver:
-    """No route: the stack's SNS topic, which hears every alert, is the only one told."""
-    return Receiver([])
 
 
 @dataclass
@@ -112,7 +105,7 @@ class Sweep:
 class HeartbeatSweep:
     heartbeats: HeartbeatRepository
     lifecycle: AlertLifecycle
-    route: Route = no_route
+    router: Router | None = None  # who hears a heartbeat's alert (None: the stack's topic alone)
 
     def run(self, tick: datetime, summary: EvaluationSummary) -> None:
         minutes = minutes_to_sweep(self.heartbeats.swept(), tick, CATCH_UP)
@@ -149,7 +142,9 @@ class HeartbeatSweep:
                     continue
             if step.signal is not None:
                 summary.heartbeats_due += 1
-                if self.lifecycle.receive(step.signal, self.route(step.signal.labels), tick) is SignalOutcome.opened:
+                route = self.router.at(tick) if self.router is not None else nobody  # read once a tick
+                receiver = route(signal_labels(step.signal))
+                if self.lifecycle.receive(step.signal, receiver, tick) is SignalOutcome.opened:
                     summary.heartbeats_fired += 1
             return
         raise ConcurrentUpdate(f"heartbeat {heartbeat_id!r} kept changing while the sweep decided")

@@ -16,7 +16,7 @@ from alerting.kinds import HEARTBEAT, INTEGRATION
 from alerting.lifecycle import AlertLifecycle
 from alerting.repositories.quotas import Rate
 from alerting.settings import IngestApiSettings
-from ingest.alarm_service import Route, stack_topic_only
+from ingest.alarm_service import Route
 from ingest.alertmanager_service import AlertmanagerApi, alertmanager_api
 from ingest.gate import Gate
 from ingest.ping_service import Pings
@@ -49,7 +49,7 @@ def build(settings: IngestApiSettings) -> Services:
         ),
         lifecycle=lifecycle,
         route=router,
-        pings=Pings(heartbeats, lifecycle, stack_topic_only),
+        pings=Pings(heartbeats, lifecycle, router),
         alertmanager=alertmanager_api(settings, lifecycle, router),
     )
 

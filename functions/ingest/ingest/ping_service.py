@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from alerting.errors import ConcurrentUpdate, NotFound
+from alerting.lifecycle.signals import signal_labels
 from alerting.models.heartbeats import Heartbeat
 from alerting.models.signals import SignalOutcome
 from alerting.repositories.heartbeats import Found, HeartbeatRepository
@@ -53,6 +54,6 @@ class Pings:
                     continue
             if step.signal is None:
                 return Recorded(current.heartbeat_id, at)
-            outcome = self.lifecycle.receive(step.signal, self.route(step.signal.labels), now)
+            outcome = self.lifecycle.receive(step.signal, self.route(signal_labels(step.signal)), now)
             return Recorded(current.heartbeat_id, at, outcome)
         raise ConcurrentUpdate(f"heartbeat {heartbeat.heartbeat_id!r} kept changing while its ping was recorded")

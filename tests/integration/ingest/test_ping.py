@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 
+from alerting import wiring
+from alerting.kinds import ROUTE
 from alerting.models.common import set_clock
+from alerting.models.routes import StoredRoute
 from alerting.settings import EvaluatorSettings, IngestApiSettings
 from alerting_local.lambda_runtime import LambdaContext
 from evaluator import handler as evaluator_handler
@@ -89,6 +92,16 @@ def test_fail_fires_at_once_with_the_jobs_reason(api, pings, heartbeat, clock):
     assert pings.get(f"/ping/{heartbeat}/fail").body["alert"] == "refreshed"  # still the one alert
     clock[0] = NOW + 10 * S
     assert pings.get(f"/ping/{heartbeat}").body["alert"] == "resolved"
+
+
+def test_a_failures_alert_reaches_the_routes_matching_its_labels(api, pings, heartbeat, clock):
+    route = {"route_id": "etl", "name": "ETL", "matchers": [{"label": "heartbeat", "value": "etl"}]}
+    wiring.config(IngestApiSettings.from_env(), ROUTE).create(
+        StoredRoute.model_validate(route | {"receiver": {"channels": ["etl-slack"]}})
+    )
+    assert pings.get(f"/ping/{heartbeat}/fail").body["alert"] == "opened"
+    (alert,) = alerts(api)
+    assert alert["channels"] == ["etl-slack"]
 
 
 def test_a_disabled_heartbeat_records_pings_and_alerts_nothing(api, pings, heartbeat, clock):
