@@ -40,6 +40,7 @@ from alerting.defaults import default_rules, parse_dimensions
 from alerting.models.common import iso, set_clock
 from alerting.models.rules import Rule
 from alerting_local import prometheus
+from alerting_local.demo_sources import OtherSources
 from alerting_local.stack import LocalStack
 from alerting_local.template import load_template
 
@@ -123,6 +124,10 @@ def run(fast: bool = True, observe: Callable[[LocalStack], None] | None = None) 
         silence_until = create_silence(local, start)
         set_clock(None)
         window = create_quiet_times(local, start)
+        others = OtherSources(local)
+        set_clock(frozen(start))
+        others.set_up()
+        set_clock(None)
         print(f"Channels: {', '.join(channels)} (+ the SNS topic, which hears every alert announced)")
         print(
             f"Escalation policy {POLICY['policy_id']!r} on high-cpu-usage: "
@@ -174,6 +179,7 @@ def run(fast: bool = True, observe: Callable[[LocalStack], None] | None = None) 
             set_clock(
                 frozen(at + timedelta(seconds=20))
             )  # the API and the notifier see simulated time  # the API and notifier see simulated time
+            others.before_tick(minute)
             summary = local.tick(at)
             ticks.append(summary)
             local.pump()
@@ -199,6 +205,7 @@ def run(fast: bool = True, observe: Callable[[LocalStack], None] | None = None) 
         paged = prometheus.page_through_routes(local, "payments-slack") and paged
         backtested = what_if(local, start)
         ok = final_summary(local, subscription, started, on_call, dashboards, ticks) and backtested and paged
+        ok = others.check() and ok
         if observe is not None:
             observe(local)
     set_clock(None)
@@ -636,7 +643,7 @@ def final_summary(
         note, passed = CHECKS[rule_id](seen, mine, deliveries)
         print(f"  {'':<22}{note}")
         ok = ok and bool(mine) and passed and statuses == "resolved"
-    paged = [number for number, _ in sms]
+    paged = [number for number, text in sms if "High CPU" in text]
     ok = ok and paged == [PEOPLE[on_call]] * 3  # paged, then the acknowledgement and the resolution
     _, summary = local.api("GET", "/summary")
     _, health = local.api("GET", "/health")

@@ -65,6 +65,7 @@ def test_an_alarm_going_to_alarm_fires_with_its_metric_dimensions_and_tags_as_la
         "severity": "critical",
     }
     assert signal.annotations == {
+        "summary": "Goes into alarm when server CPU utilization is too high!",  # what channels show first
         "reason": signal.reason,
         "state_value": "ALARM",
         "threshold": "50",  # what this evaluation compared against (reasonData), not today's 80

@@ -184,11 +184,14 @@ def annotations_of(event: AlarmEvent, facts: AlarmFacts) -> dict[str, str]:
     threshold = _reason_threshold(state.reason_data)
     threshold = facts.threshold if threshold is None else threshold
     mute = event.detail.mute_detail
+    description = event.detail.configuration.description or facts.description
     found = {
+        # what every channel shows first: the alarm's description, else why it changed state
+        "summary": description or state.reason,
         "reason": state.reason,
         "state_value": state.value,
         "threshold": "" if threshold is None else _number(threshold),
-        "description": event.detail.configuration.description or facts.description,
+        "description": description,
         "contributor_id": event.contributor.id if event.contributor else "",
         "alarm_rule": event.detail.configuration.alarm_rule,
         "muted_by": mute.muted_by_arn if mute else "",
