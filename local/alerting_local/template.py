@@ -1,8 +1,9 @@
 """Read ``template.yaml`` and build its resources on moto: the template is the single source.
 
-Tables (keys, indexes, streams), topics and queues are created from their CloudFormation
-properties; each function's environment is its ``Environment`` merged over ``Globals``, with
-``!Ref`` / ``!GetAtt`` / ``!Sub`` resolved to the local names. Nothing here re-declares the system.
+Tables (keys, indexes, streams), topics, queues and generated secrets are created from their
+CloudFormation properties; each function's environment is its ``Environment`` merged over
+``Globals``, with ``!Ref`` / ``!GetAtt`` / ``!Sub`` resolved to the local names. Nothing here
+re-declares the system.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import copy
 import json
 import re
+import secrets
+import string
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -204,6 +207,10 @@ def create_stack(
     for logical, resource in queues.items():  # visibility, retention and redrive as the template sets them
         url = sqs.create_queue(QueueName=f"{name}-{logical}", Attributes=_queue_attributes(stack, resource))["QueueUrl"]
         stack.refs[logical] = url
+    vault = clients("secretsmanager")
+    for logical, resource in stack.resources_of("AWS::SecretsManager::Secret").items():
+        value = _generated_secret(resource["Properties"].get("GenerateSecretString", {}))
+        stack.refs[logical] = vault.create_secret(Name=f"{name}-{logical}", SecretString=value)["ARN"]
     for logical in stack.resources_of("AWS::Serverless::Function"):
         stack.refs[logical] = f"{name}-{logical}"
         stack.attributes[(logical, "Arn")] = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}-{logical}"
@@ -227,6 +234,13 @@ def _table_params(props: dict[str, Any]) -> dict[str, Any]:
     if "StreamSpecification" in props:
         params["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     return params
+
+
+def _generated_secret(spec: dict[str, Any]) -> str:
+    """What Secrets Manager generates for a template's ``GenerateSecretString`` (length, and
+    whether punctuation is left out), from this machine's cryptographic randomness."""
+    alphabet = string.ascii_letters + string.digits + ("" if spec.get("ExcludePunctuation") else string.punctuation)
+    return "".join(secrets.choice(alphabet) for _ in range(int(spec.get("PasswordLength", 32))))
 
 
 def _queue_attributes(stack: Stack, resource: dict[str, Any]) -> dict[str, str]:

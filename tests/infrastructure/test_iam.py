@@ -239,6 +239,22 @@ def test_functions_may_read_what_the_lifecycle_reads(
     assert actions <= _actions_on(resources, role, table)
 
 
+def test_only_the_notifier_and_the_ingest_api_read_the_ack_link_secret_and_only_that_secret(
+    resources: dict[str, Any],
+) -> None:
+    """The notifier signs acknowledge links with the stack's secret, the ingest API checks them:
+    GetSecretValue on that one secret (generated at deploy time), for them alone."""
+    secret = {"Ref": "AckLinkSecret"}
+    readers = {role for role in _roles(resources) if _actions_on(resources, role, secret)}
+    assert readers == {"NotifierRole", "IngestApiRole"}
+    for role in _roles(resources):
+        for statement in _statements(resources, role):
+            if any(a.startswith("secretsmanager:") for a in _listed(statement["Action"])):
+                assert (statement["Action"], statement["Resource"]) == ("secretsmanager:GetSecretValue", secret)
+    generated = resources["AckLinkSecret"]["Properties"]
+    assert "SecretString" not in generated and generated["GenerateSecretString"]["PasswordLength"] >= 32
+
+
 def test_live_view_roles_reach_only_their_table_their_stream_and_their_stage(resources: dict[str, Any]) -> None:
     connections = {"Fn::GetAtt": ["ConnectionsTable", "Arn"]}
     assert _actions_on(resources, "LiveConnectionsRole", connections) == {
@@ -356,9 +372,9 @@ def test_ingest_api_reads_keys_and_integrations_and_writes_only_its_buckets_and_
 ) -> None:
     """The public ingest API: a key's owner and the integration or heartbeat it names (GetItem),
     its token buckets (UpdateItem on quota items), the routes (Query), a heartbeat's pings (its
-    state and due entry), the Alertmanager API's silences, inhibitions and open alerts, nothing
-    else of the config, and the alert items the lifecycle reads and writes; no Scan, no series
-    state, no stream, no queue."""
+    state and due entry), the Alertmanager API's silences, inhibitions and open alerts, an
+    acknowledge link's claims and its one use, nothing else of the config, and the alert items
+    the lifecycle reads and writes; no Scan, no series state, no stream, no queue."""
     config = {"Fn::GetAtt": ["ConfigTable", "Arn"]}
     statements = _statements(resources, "IngestApiRole")
     actions = {a for s in statements for a in _listed(s["Action"])}
@@ -373,6 +389,7 @@ def test_ingest_api_reads_keys_and_integrations_and_writes_only_its_buckets_and_
         "dynamodb:Query",
         "dynamodb:DeleteItem",
         "dynamodb:BatchGetItem",
+        "secretsmanager:GetSecretValue",  # the acknowledge links' key
     }
     on_config = {
         tuple(_listed(s["Action"])): (*s["Condition"], *next(iter(s["Condition"].values()))["dynamodb:LeadingKeys"])
@@ -380,7 +397,12 @@ def test_ingest_api_reads_keys_and_integrations_and_writes_only_its_buckets_and_
         if s["Resource"] == config
     }
     assert on_config == {
-        ("dynamodb:GetItem",): ("ForAllValues:StringEquals", "key", "integration", "heartbeat", "heartbeat-state"),
+        ("dynamodb:GetItem",): (
+            "ForAllValues:StringEquals",
+            *("key", "integration", "heartbeat", "heartbeat-state"),
+            "ack-link",  # an acknowledge link's claims
+        ),
+        ("dynamodb:PutItem",): ("ForAllValues:StringEquals", "once"),  # a link's one use
         ("dynamodb:UpdateItem",): ("ForAllValues:StringEquals", "quota", "meta"),  # meta: a silence's generation
         ("dynamodb:Query",): ("ForAllValues:StringEquals", "route", "meta"),
         # a heartbeat's ping: its state, and its due entry moved

@@ -84,6 +84,10 @@ class DeliverySettings(Settings):
 class NotifierSettings(DeliverySettings):
     retry_queue_url: str = Field(alias="DELIVERY_RETRY_QUEUE_URL")
     retry_first_backoff_seconds: int = Field(30, alias="DELIVERY_RETRY_FIRST_BACKOFF_SECONDS")
+    # E-mail and SMS carry an acknowledge link to the ingest API (its public base URL), signed
+    # with the stack's secret (its ARN); either empty: no links.
+    ingest_url: str = Field("", alias="INGEST_URL")
+    ack_link_secret_arn: str = Field("", alias="ACK_LINK_SECRET_ARN")
 
 
 class ApiSettings(DeliverySettings):
@@ -116,6 +120,7 @@ class IngestApiSettings(Settings):
     ingest_rate_limit: int = Field(50, alias="INGEST_RATE_LIMIT", ge=1)
     ingest_burst: int = Field(100, alias="INGEST_BURST", ge=1)
     max_silences: int = Field(1000, alias="MAX_SILENCES", ge=1)  # the Alertmanager API's silences: the API's limit
+    ack_link_secret_arn: str = Field("", alias="ACK_LINK_SECRET_ARN")  # checks acknowledge links (empty: none act)
 
 
 class LiveSettings(Settings):

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from alerting.ack_links import AckLinks
 from alerting.caching import Generations, VersionedCache
 from alerting.channels import HttpClient, Sender, sender_for
 from alerting.discovery import CACHE_AGE, MetricDirectory
@@ -25,6 +26,7 @@ from alerting.kinds import INTEGRATION, ROUTE, Kind
 from alerting.models.channels import Channel
 from alerting.models.integrations import Integration, IntegrationType
 from alerting.repositories import clients
+from alerting.repositories.ack_links import AckLinkStore
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.applied import AppliedRecords
 from alerting.repositories.breakers import BreakerStore
@@ -37,6 +39,7 @@ from alerting.repositories.keys import KeyStore
 from alerting.repositories.queues import DeadLetterQueues, Queue, ShardQueue
 from alerting.repositories.quotas import QuotaStore, RateLimiter
 from alerting.repositories.secrets import SecretStore
+from alerting.repositories.signing import SigningSecret
 from alerting.repositories.state import StateRepository
 from alerting.routing import Router
 from alerting.settings import (
@@ -45,6 +48,7 @@ from alerting.settings import (
     EvaluatorSettings,
     IngestApiSettings,
     LiveSettings,
+    NotifierSettings,
     Settings,
 )
 
@@ -106,6 +110,7 @@ rate_limiter = _on_config_table(RateLimiter)
 keys = _on_config_table(KeyStore)
 breakers = _on_config_table(BreakerStore)
 groups = _on_config_table(GroupStore)
+ack_link_store = _on_config_table(AckLinkStore)
 heartbeats = _on_config_table(HeartbeatRepository)
 
 
@@ -175,6 +180,18 @@ def senders(settings: DeliverySettings) -> Senders:
         sms_country_codes=settings.sms_destinations,
         timeout=settings.http_timeout_seconds,
     )
+
+
+def signing_secret(settings: NotifierSettings | IngestApiSettings) -> SigningSecret:
+    """The acknowledge links' HMAC key (Secrets Manager), read once per container and every few minutes."""
+    return SigningSecret(client(settings, "secretsmanager"), settings.ack_link_secret_arn)
+
+
+def ack_links(settings: NotifierSettings) -> AckLinks | None:
+    """The acknowledge links e-mail and SMS carry; None (no links) without the ingest API's URL or the secret."""
+    if not (settings.ingest_url and settings.ack_link_secret_arn):
+        return None
+    return AckLinks(settings.ingest_url, signing_secret(settings), ack_link_store(settings).keep)
 
 
 # -- queues ----------------------------------------------------------------------------------------

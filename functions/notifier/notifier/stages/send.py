@@ -9,13 +9,16 @@ after repeated failures and closes it on success; a group's message does not tou
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from alerting.ack_links import AckLinks
 from alerting.channels.base import GroupMessage, Message, Sender
 from alerting.errors import DeliveryError, NotFound
+from alerting.models.alerts import Alert
 from alerting.models.channels import Channel, DeliveryRecord
 from alerting.models.common import epoch, utcnow
 from alerting.repositories.breakers import Breaker, BreakerPolicy, BreakerStore
@@ -33,6 +36,7 @@ from notifier.stages.base import Delivery, GroupBatch, Round
 from notifier.transitions import Flush
 
 CHANNEL_GONE = DeliveryError("channel not found", retryable=False)
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Send:
     breaker_policy: BreakerPolicy = field(default_factory=BreakerPolicy)
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], datetime] = utcnow
+    ack_links: AckLinks | None = None  # e-mail's and SMS's acknowledge links (None: messages carry none)
 
     def __call__(self, delivery: Delivery) -> Delivery:
         """A claimed target's round (or, while its breaker is open, a round that waits for it)."""
@@ -69,6 +74,7 @@ class Send:
             delivery_id=f"{notice.alert.alert_id}:{notice.seq}:{channel.channel_id}",
             template=channel.template,
             console_url=self.console_url,
+            ack_url=self.ack_link(notice.alert, notice.seq, channel),
         )
         tried = self.round(channel, message)
         if tried.error is None:
@@ -81,6 +87,17 @@ class Send:
             self.breakers.save(self.breaker_policy.after_failure(breaker, now))
         delivery.outcome = after_failure(tried_record(claim, tried, self.clock()), tried.error, self.retry, now)
         return delivery
+
+    def ack_link(self, alert: Alert, seq: int, channel: Channel) -> str | None:
+        """The message's acknowledge link, where it has one; a link that cannot be issued now
+        (its secret or its store unreachable) is left out: the page goes without it, not later."""
+        if self.ack_links is None:
+            return None
+        try:
+            return self.ack_links(alert, seq, channel)
+        except Exception as exc:
+            logger.warning("acknowledge link left out", extra={"channel_id": channel.channel_id, "error": repr(exc)})
+            return None
 
     def group(self, batch: GroupBatch) -> None:
         """A group's message: one round for every member; a failed one is retried as one (its

@@ -23,6 +23,7 @@ class Message:
     delivery_id: str  # stable across retries: "<alert_id>:<seq>:<channel_id>"
     template: MessageTemplate | None = None
     console_url: str = ""  # base URL for links (API / console); empty when unknown
+    ack_url: str | None = None  # acknowledges the alert (e-mail and SMS: `alerting.ack_links`)
 
 
 @dataclass(frozen=True)

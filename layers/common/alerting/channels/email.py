@@ -2,7 +2,8 @@
 and rule (``[FIRING][HIGH] High CPU Usage``), and matching text and HTML bodies.
 
 Every alert value is escaped in the HTML; links are made only from http(s) URLs. The channel
-template's subject replaces the subject, its body the summary (details stay).
+template's subject replaces the subject, its body the summary (details stay). A message that
+carries an acknowledge link (`alerting.ack_links`) shows it under the summary.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from alerting.ack_links import LIFETIME
 from alerting.channels import render
 from alerting.channels.base import GroupMessage, Message, Receipt
 from alerting.channels.failures import aws_error
@@ -25,6 +27,7 @@ VALUE_LENGTH = 2000
 _SHOWN_ELSEWHERE = ("summary", "description", "runbook_url")
 
 Row = tuple[str, str, str | None]  # label, text, link
+ACK_HINT = f"opens a page to confirm; works for {LIFETIME.total_seconds() / 3600:g} hours while the alert fires"
 
 
 class EmailSender:
@@ -79,6 +82,8 @@ def text_body(message: Message, summary: str) -> str:
     if line:
         lines.append(line)
     lines += ["", summary, ""]
+    if message.ack_url:
+        lines += [f"Acknowledge ({ACK_HINT}): {message.ack_url}", ""]
     lines += [f"{label}: {text}" for label, text, _ in _rows(message)]
     return "\n".join(lines) + "\n"
 
@@ -96,7 +101,16 @@ def html_body(message: Message, summary: str) -> str:
         f"<h2>{e(render.title(message.alert, message.event))}</h2>"
         + (f"<p><strong>{e(line)}</strong></p>" if line else "")
         + f'<p style="white-space:pre-wrap">{e(summary)}</p>'
-        f"<table>{rows}</table></div></body></html>"
+        + (_ack_button(message.ack_url) if message.ack_url else "")
+        + f"<table>{rows}</table></div></body></html>"
+    )
+
+
+def _ack_button(url: str) -> str:
+    style = "display:inline-block;padding:8px 16px;background:#1f6feb;color:#ffffff;text-decoration:none"
+    return (
+        f'<p><a href="{html.escape(url, quote=True)}" style="{style}">Acknowledge</a> '
+        f'<span style="color:#666666">{html.escape(ACK_HINT)}</span></p>'
     )
 
 

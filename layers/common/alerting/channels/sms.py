@@ -2,7 +2,8 @@
 
 The text is the channel template's body when set, else ``FIRING HIGH High CPU: <headline>``;
 plain ASCII is kept where it can be (a non-GSM character halves an SMS to 70 characters), and
-the alert id is kept at the end so the person can acknowledge it. Sent as Transactional.
+the end is kept for what lets the person acknowledge: the message's acknowledge link
+(``Ack: <url>``, `alerting.ack_links`), else the alert id. Sent as Transactional.
 """
 
 from __future__ import annotations
@@ -57,10 +58,10 @@ def destination_allowed(phone_number: str, country_codes: Collection[str]) -> bo
 
 
 def sms_text(message: Message, body: str | None = None) -> str:
-    """One SMS: the text, folded to one line and cut to fit before the alert id."""
+    """One SMS: the text, folded to one line and cut to fit before the acknowledge link (or the alert id)."""
     alert = message.alert
     text = body or f"{message.event.value.upper()} {alert.severity.value.upper()} {alert.rule_name}: {headline(alert)}"
-    return fit(text, f" #{alert.alert_id}")
+    return fit(text, f" Ack: {message.ack_url}" if message.ack_url else f" #{alert.alert_id}")
 
 
 def fit(text: str, ref: str) -> str:
