@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
+LOCAL_USER = "arn:aws:iam::123456789012:user/local"  # who signs a request without X-Local-Role (alerting_local.roles)
+
 
 def proxy_event(
     method: str,
@@ -41,7 +43,7 @@ def proxy_event(
             "path": f"/{stage}{path}",
             "stage": stage,
             "requestId": request_id,
-            "identity": {"sourceIp": "127.0.0.1", "userArn": "arn:aws:iam::123456789012:user/local"},
+            "identity": {"sourceIp": "127.0.0.1", "userArn": LOCAL_USER},
             "accountId": "123456789012",
             "apiId": "local",
         },

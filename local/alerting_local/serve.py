@@ -37,7 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from alerting_local import inbox
+from alerting_local import inbox, roles
 from alerting_local.apigw import proxy_event
 from alerting_local.lambda_runtime import LambdaContext
 from alerting_local.loopback import LoopbackHandler, loopback_origins
@@ -65,8 +65,9 @@ def function_for(path: str) -> tuple[str, str]:
 class Runtime:
     """The API as API Gateway invokes it, and the clock: ticks and stream polling."""
 
-    def __init__(self, local: LocalStack) -> None:
+    def __init__(self, local: LocalStack, role: str | None = None) -> None:
         self.local = local
+        self.role = role  # the dashboard role of requests without an X-Local-Role header (None: the local IAM user)
         self.stopping = threading.Event()
 
     def api(self, method: str, target: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
@@ -78,6 +79,9 @@ class Runtime:
                 event["body"] = body.decode("utf-8")
             except UnicodeDecodeError:
                 event.update(body=base64.b64encode(body).decode(), isBase64Encoded=True)
+        refused = roles.sign_in(event, roles.role_in(headers) or self.role) if function == "ApiFunction" else None
+        if refused is not None:
+            return refused
         response: dict[str, Any] = self.local.handler(function)(event, LambdaContext(function))
         return response
 
@@ -235,10 +239,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
+    parser.add_argument(
+        "--role", choices=roles.ROLES, help="sign the dashboard's requests as a user of this role [the local IAM user]"
+    )
     # Both ports are bound before anything starts: a conflict is told at once, in one line.
     with claiming(args.live_port, "--live-port"):
         local = LocalStack(overrides={"LogLevel": "WARNING"}, live_port=args.live_port)
-    runtime = Runtime(local)
+    runtime = Runtime(local, args.role)
     with claiming(args.port, "--port"):
         front = bind_front(runtime, args.port)
     print("Starting the local stack (moto, the template's resources, the default rules)...", flush=True)

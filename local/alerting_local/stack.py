@@ -33,6 +33,7 @@ from alerting.models.common import utcnow
 from alerting.repositories import clients
 from alerting.repositories.config import ConfigRepository, RunLog
 from alerting.repositories.secrets import SecretStore
+from alerting_local import roles
 from alerting_local.apigw import proxy_event
 from alerting_local.eventbridge import AlarmEvents
 from alerting_local.inbox import Hook, Hooks, Inbox, MotoOutbox, destination_of
@@ -287,7 +288,13 @@ class LocalStack:
         query: dict[str, str] | str | None = None,
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
-        return self._answer("ApiFunction", proxy_event(method, path, body=body, query=query, headers=headers))
+        """The API's function, as API Gateway calls it: signed by the local IAM user, or by a
+        dashboard role's user (``X-Local-Role`` in ``headers``; that role's IAM check first)."""
+        event = proxy_event(method, path, body=body, query=query, headers=headers)
+        refused = roles.sign_in(event, roles.role_in(headers))
+        if refused is not None:
+            return 403, json.loads(refused["body"])
+        return self._answer("ApiFunction", event)
 
     def ingest(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None

@@ -278,14 +278,15 @@ def test_live_view_roles_reach_only_their_table_their_stream_and_their_stage(res
 
 
 def test_dashboard_users_may_only_call_this_stacks_apis_and_only_signed_in(resources: dict[str, Any]) -> None:
-    statements = _statements(resources, "DashboardUserRole")
-    assert [_listed(s["Action"]) for s in statements] == [["execute-api:Invoke"]]
-    assert statements[0]["Resource"] == [
-        {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${AlertingApi}/v1/*"},
-        {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${LiveApi}/live/$connect"},
-    ]
-    trust = resources["DashboardUserRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
-    assert trust["Condition"]["ForAnyValue:StringLike"] == {"cognito-identity.amazonaws.com:amr": "authenticated"}
+    apis = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+    for role in ("DashboardViewerRole", "DashboardResponderRole", "DashboardAdminRole"):  # test_roles: which paths
+        statements = _statements(resources, role)
+        assert {a for s in statements for a in _listed(s["Action"])} == {"execute-api:Invoke"}
+        arns = [r["Fn::Sub"] for s in statements for r in _listed(s["Resource"])]
+        assert all(a.startswith((apis + "${AlertingApi}/v1/", apis + "${LiveApi}/live/$connect")) for a in arns)
+        assert apis + "${LiveApi}/live/$connect" in arns
+        trust = resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+        assert trust["Condition"]["ForAnyValue:StringLike"] == {"cognito-identity.amazonaws.com:amr": "authenticated"}
     assert resources["DashboardIdentityPool"]["Properties"]["AllowUnauthenticatedIdentities"] is False
     routes = {
         r["Properties"]["RouteKey"]: r["Properties"]

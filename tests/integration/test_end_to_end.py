@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from alerting_local.apigw import LOCAL_USER
 from alerting_local.receiver import Reply
 from alerting_local.stack import LocalStack
 
@@ -70,7 +71,7 @@ def test_fired_delivered_acknowledged_resolved_and_delivered_again(local: LocalS
 
     # When the on-call engineer acknowledges it through the API
     status, acked = local.api("POST", f"/alerts/{alert['alert_id']}/ack", body={"by": "alice", "note": "on it"})
-    assert (status, acked["status"], acked["acknowledged_by"]) == (200, "acknowledged", "alice")
+    assert (status, acked["status"], acked["acknowledged_by"]) == (200, "acknowledged", LOCAL_USER)
     local.pump()
     assert len(local.receiver.received("/services/ops")) == 2
 
@@ -80,7 +81,7 @@ def test_fired_delivered_acknowledged_resolved_and_delivered_again(local: LocalS
 
     # Then the alert auto-resolved and the resolution was delivered everywhere
     status, final = local.api("GET", f"/alerts/{alert['alert_id']}")
-    assert (final["status"], final["resolution"], final["acknowledged_by"]) == ("resolved", "auto", "alice")
+    assert (final["status"], final["resolution"], final["acknowledged_by"]) == ("resolved", "auto", LOCAL_USER)
     status, history = local.api("GET", f"/alerts/{alert['alert_id']}/history")
     assert [t["event"] for t in history["items"]] == ["firing", "acknowledged", "resolved"]
     status, deliveries = local.api("GET", f"/alerts/{alert['alert_id']}/deliveries")

@@ -20,6 +20,7 @@ from alerting.models.mute_windows import MuteWindow
 from alerting.models.policies import EscalationPolicy
 from alerting.models.routes import StoredRoute
 from alerting.models.schedules import Schedule
+from alerting.repositories.audit import AuditRepository
 from alerting.routing import Router
 from alerting.settings import ApiSettings
 from alerting.silencing import SilenceService
@@ -54,6 +55,7 @@ class Services:
     reports: ReportService
     integrations: IntegrationService
     heartbeats: HeartbeatService
+    audit: AuditRepository  # every write of the API, and who made it
 
 
 def build(settings: ApiSettings) -> Services:
@@ -109,6 +111,7 @@ def build(settings: ApiSettings) -> Services:
         ),
         integrations=IntegrationService(wiring.config(settings, INTEGRATION), wiring.keys(settings)),
         heartbeats=HeartbeatService(wiring.heartbeats(settings), lifecycle),
+        audit=wiring.audit(settings),
     )
 
 

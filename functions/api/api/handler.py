@@ -16,7 +16,19 @@ from alerting.settings import ApiSettings
 from api import errors
 from api.dependencies import Services, given
 from api.observability import logger, metrics, tracer
-from api.routes import alerts, channels, dashboard, heartbeats, integrations, oncall, reports, routing, rules, silences
+from api.routes import (
+    access,
+    alerts,
+    channels,
+    dashboard,
+    heartbeats,
+    integrations,
+    oncall,
+    reports,
+    routing,
+    rules,
+    silences,
+)
 from api.schemas import ErrorBody
 
 TITLE = "Serverless Alerting API"
@@ -26,7 +38,19 @@ ERROR_REF = "#/components/schemas/ErrorBody"
 app = APIGatewayRestResolver(
     enable_validation=True, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR
 )
-for module in (rules, alerts, channels, oncall, silences, routing, integrations, heartbeats, reports, dashboard):
+for module in (
+    access,
+    rules,
+    alerts,
+    channels,
+    oncall,
+    silences,
+    routing,
+    integrations,
+    heartbeats,
+    reports,
+    dashboard,
+):
     app.include_router(module.router)
 errors.install(app)
 

@@ -29,6 +29,7 @@ from alerting.repositories import clients
 from alerting.repositories.ack_links import AckLinkStore
 from alerting.repositories.alerts import AlertRepository
 from alerting.repositories.applied import AppliedRecords
+from alerting.repositories.audit import AuditRepository
 from alerting.repositories.breakers import BreakerStore
 from alerting.repositories.cloudwatch import CloudWatchListing, CloudWatchMetrics
 from alerting.repositories.config import ConfigGenerations, ConfigRepository, RunLog
@@ -148,6 +149,11 @@ def states(settings: EvaluatorSettings | ApiSettings | IngestApiSettings) -> Sta
 
 
 # -- CloudWatch ------------------------------------------------------------------------------------
+def audit(settings: Settings) -> AuditRepository:
+    """The audit log (on the alert log table): `record(actor, action, resource, now, change=, note=)`."""
+    return AuditRepository(_dynamodb(settings), settings.alert_log_table)
+
+
 
 
 def metrics(settings: Settings) -> CloudWatchMetrics:

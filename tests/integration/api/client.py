@@ -14,6 +14,7 @@ from alerting_local.lambda_runtime import LambdaContext
 
 EVENT: dict[str, Any] = json.loads((Path(__file__).parents[3] / "events" / "api_create_rule.json").read_text())
 Query = dict[str, str | list[str]]
+ONCALL = EVENT["requestContext"]["identity"]["userArn"]  # who signs these requests: the actor of their writes
 
 
 def api_event(

@@ -14,6 +14,7 @@ from alerting.models.common import AlertStatus
 from alerting.repositories.alerts import AlertRepository
 from evaluator.service import Evaluator
 from tests.factories import make_rule
+from tests.integration.api.client import ONCALL
 from tests.integration.api.conftest import FixedMetrics, Store, minutes_ago
 
 
@@ -57,7 +58,7 @@ def test_ack_landing_inside_an_evaluator_resolve_is_kept_and_the_resolve_retries
     assert replies[0].status == 200
     assert (summary.alerts_resolved, summary.errors) == (1, 0)
     final = store.alerts.get(alert.alert_id)
-    assert (final.status, final.resolution, final.acknowledged_by) == (AlertStatus.resolved, "auto", "alice")
+    assert (final.status, final.resolution, final.acknowledged_by) == (AlertStatus.resolved, "auto", ONCALL)
     assert events(store, alert.alert_id) == ["firing", "acknowledged", "resolved"]
 
 

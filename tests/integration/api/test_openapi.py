@@ -22,6 +22,8 @@ ROUTES = {
     "/rules/{rule_id}/backtest": {"post"},
     "/rules/backtest": {"post"},
     "/alerts": {"get"},
+    "/audit": {"get"},
+    "/me": {"get"},
     "/alerts/{alert_id}": {"get"},
     "/alerts/{alert_id}/history": {"get"},
     "/alerts/{alert_id}/deliveries": {"get"},

@@ -6,13 +6,14 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from alerting.audit import note_of
 from alerting.models.alerts import Alert, AlertSource, Transition
 from alerting.models.channels import DeliveryRecord
 from alerting.models.common import ID_PATTERN, AlertStatus, Page, Severity, UtcDatetime, utcnow
 from alerting.repositories.alerts import AlertFilter
 from api.dependencies import services
 from api.observability import logger
-from api.routes import DEFAULT_LIMIT, Id, Limit, NextToken, caller, new_router
+from api.routes import DEFAULT_LIMIT, Id, Limit, NextToken, audited, caller, new_router
 from api.schemas import AckAction, AlertAction
 
 router = new_router()
@@ -51,20 +52,25 @@ def alert_deliveries(alert_id: Id) -> Page[DeliveryRecord]:
 
 @router.post("/alerts/<alert_id>/ack", tags=TAGS, summary="Acknowledge a firing alert")
 def acknowledge_alert(alert_id: Id, body: AckAction) -> Alert:
-    alert = services().alerts.acknowledge(alert_id, body.by, body.note, utcnow(), body.expires_in_seconds)
-    logger.info("alert acknowledged", extra={"alert_id": alert_id, "by": body.by, "caller": caller(router)})
-    return alert
+    actor = caller(router)
+    note = note_of(body.by, body.note, actor)
+    alert = services().alerts.acknowledge(alert_id, actor, note, utcnow(), body.expires_in_seconds)
+    return _audited("ack", alert, note)
 
 
 @router.post("/alerts/<alert_id>/unack", tags=TAGS, summary="Return an acknowledged alert to firing")
 def unacknowledge_alert(alert_id: Id, body: AlertAction) -> Alert:
-    alert = services().alerts.unacknowledge(alert_id, body.by, body.note, utcnow())
-    logger.info("alert unacknowledged", extra={"alert_id": alert_id, "by": body.by, "caller": caller(router)})
-    return alert
+    note = note_of(body.by, body.note, caller(router))
+    return _audited("unack", services().alerts.unacknowledge(alert_id, caller(router), note, utcnow()), note)
 
 
 @router.post("/alerts/<alert_id>/resolve", tags=TAGS, summary="Resolve an open alert by hand")
 def resolve_alert(alert_id: Id, body: AlertAction) -> Alert:
-    alert = services().alerts.resolve(alert_id, body.by, body.note, utcnow())
-    logger.info("alert resolved by hand", extra={"alert_id": alert_id, "by": body.by, "caller": caller(router)})
+    note = note_of(body.by, body.note, caller(router))
+    return _audited("resolve", services().alerts.resolve(alert_id, caller(router), note, utcnow()), note)
+
+
+def _audited(action: str, alert: Alert, note: str) -> Alert:
+    audited(router, action, f"alert/{alert.alert_id}", after={"status": alert.status.value}, note=note)
+    logger.info(f"alert {action}", extra={"alert_id": alert.alert_id, "by": caller(router)})
     return alert

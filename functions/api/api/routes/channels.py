@@ -5,7 +5,7 @@ from __future__ import annotations
 from alerting.kinds import CHANNEL
 from alerting.models.common import utcnow
 from api.dependencies import services
-from api.routes import Id, new_router
+from api.routes import Id, audited, new_router
 from api.routes.crud import Resource, add_routes
 from api.schemas import ChannelTestResult, ChannelUpdate, ChannelView
 
@@ -24,4 +24,6 @@ add_routes(router, CHANNELS)
 
 @router.post("/channels/<channel_id>/test", tags=[CHANNELS.tag], summary="Send a test notification now")
 def test_channel(channel_id: Id) -> ChannelTestResult:
-    return services().channels.test(channel_id, utcnow())
+    result = services().channels.test(channel_id, utcnow())
+    audited(router, "test", f"channel/{channel_id}")
+    return result

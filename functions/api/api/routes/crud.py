@@ -18,10 +18,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel
 
+from alerting.audit import note_of
 from alerting.kinds import Kind
 from alerting.models.common import Page, utcnow
 from api.dependencies import services
-from api.routes import DEFAULT_LIMIT, Id, IfMatch, Limit, NextToken
+from api.routes import DEFAULT_LIMIT, Id, IfMatch, Limit, NextToken, audited, caller
 
 CREATE, LIST, GET, UPDATE, DELETE = "create", "list", "get", "update", "delete"
 EVERY = (CREATE, LIST, GET, UPDATE, DELETE)
@@ -51,6 +52,10 @@ class Resource:
     def shows(self) -> Any:
         return self.view or self.kind.model
 
+    def name_of(self, item: Any) -> str:
+        """How the audit log names ``item``: `<kind>/<id>`."""
+        return f"{self.kind.name}/{getattr(item, self.kind.id_field)}"
+
     def service(self) -> Crud:
         found: Crud = getattr(services(), self.plural)
         return found
@@ -68,7 +73,13 @@ def _a(noun: str) -> str:
 
 def _create(router: Router, resource: Resource) -> None:
     def create(spec: Any) -> Any:
-        return resource.service().create(spec, utcnow())
+        note = ""
+        if "created_by" in type(spec).model_fields:  # who authenticated; what the body said is a note
+            note = note_of(spec.created_by, "", caller(router))
+            spec = spec.model_copy(update={"created_by": caller(router)})
+        created = resource.service().create(spec, utcnow())
+        audited(router, "create", resource.name_of(created), after=created, note=note)
+        return created
 
     spec = _param("spec", resource.kind.spec)
     route = _route(f"create_{resource.kind.name}", create, [spec], resource.shows)
@@ -101,7 +112,10 @@ def _update(router: Router, resource: Resource) -> None:
     id_field = resource.kind.id_field
 
     def update(body: Any, if_match: str | None, **values: Any) -> Any:
-        return resource.service().update(values[id_field], body, if_match, utcnow())
+        before = resource.service().get(values[id_field])
+        replaced = resource.service().update(values[id_field], body, if_match, utcnow())
+        audited(router, "update", resource.name_of(replaced), before=before, after=replaced)
+        return replaced
 
     params = [_param(id_field, Id), _param("body", resource.update), _param("if_match", IfMatch, None)]
     route = _route(f"update_{resource.kind.name}", update, params, resource.shows)
@@ -115,6 +129,7 @@ def _delete(router: Router, resource: Resource) -> None:
 
     def delete(**values: Any) -> Response[None]:
         resource.service().delete(values[id_field])
+        audited(router, "delete", f"{resource.kind.name}/{values[id_field]}")
         return Response(status_code=204)
 
     route = _route(f"delete_{resource.kind.name}", delete, [_param(id_field, Id)], Response[None])

@@ -7,7 +7,7 @@ from alerting.kinds import INTEGRATION
 from alerting.models.common import utcnow
 from alerting.models.integrations import IntegrationSpec
 from api.dependencies import services
-from api.routes import Id, new_router
+from api.routes import Id, audited, new_router
 from api.routes.crud import DELETE, GET, LIST, UPDATE, Resource, add_routes
 from api.schemas.integrations import IntegrationCreated, IntegrationUpdate, IntegrationView
 
@@ -26,7 +26,9 @@ TAGS = [INTEGRATIONS.tag]
 
 @router.post("/integrations", status_code=201, tags=TAGS, summary="Create an integration (its key shown this once)")
 def create_integration(spec: IntegrationSpec) -> IntegrationCreated:
-    return services().integrations.create(spec, utcnow())
+    created = services().integrations.create(spec, utcnow())
+    audited(router, "create", INTEGRATIONS.name_of(created), after=created)  # its key: never (alerting.audit)
+    return created
 
 
 add_routes(router, INTEGRATIONS, (LIST, GET, UPDATE, DELETE))
@@ -39,4 +41,6 @@ add_routes(router, INTEGRATIONS, (LIST, GET, UPDATE, DELETE))
     summary="Replace an integration's key (the new one shown this once; the old one stops working at once)",
 )
 def rotate_integration_key(integration_id: Id) -> IntegrationCreated:
-    return services().integrations.rotate(integration_id, utcnow())
+    rotated = services().integrations.rotate(integration_id, utcnow())
+    audited(router, "rotate", f"integration/{integration_id}")
+    return rotated

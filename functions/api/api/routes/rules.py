@@ -12,7 +12,7 @@ from alerting.kinds import RULE
 from alerting.models.common import Page, Severity, UtcDatetime, utcnow
 from alerting.models.rules import Rule, RuleSpec
 from api.dependencies import services
-from api.routes import DEFAULT_LIMIT, Id, IfMatch, Limit, NextToken, caller, new_router
+from api.routes import DEFAULT_LIMIT, Id, IfMatch, Limit, NextToken, audited, caller, new_router
 from api.routes.crud import CREATE, GET, Resource, add_routes
 from api.schemas import RuleDatapoints, RuleTestResult, RuleUpdate
 from api.schemas.backtests import BacktestRange, BacktestResult, UnsavedBacktest
@@ -51,12 +51,16 @@ def backtest_posted_rule(body: UnsavedBacktest) -> BacktestResult:
 
 @router.put("/rules/<rule_id>", tags=TAGS, summary="Replace a rule (needs the version you read)")
 def update_rule(rule_id: Id, body: RuleUpdate, if_match: IfMatch = None) -> Rule:
-    return services().rules.update(rule_id, body, if_match, caller(router), utcnow())
+    before = services().rules.get(rule_id)
+    replaced = services().rules.update(rule_id, body, if_match, caller(router), utcnow())
+    audited(router, "update", f"rule/{rule_id}", before=before, after=replaced)
+    return replaced
 
 
 @router.delete("/rules/<rule_id>", status_code=204, tags=TAGS, summary="Delete a rule and end its alerts")
 def delete_rule(rule_id: Id) -> Response[None]:
     services().rules.delete(rule_id, caller(router), utcnow())
+    audited(router, "delete", f"rule/{rule_id}")
     return Response(status_code=204)
 
 

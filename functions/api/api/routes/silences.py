@@ -11,7 +11,7 @@ from alerting.kinds import SILENCE
 from alerting.models.common import Page, utcnow
 from alerting.models.silences import Silence, SilenceState
 from api.dependencies import services
-from api.routes import DEFAULT_LIMIT, Id, Limit, NextToken, new_router
+from api.routes import DEFAULT_LIMIT, Id, Limit, NextToken, audited, new_router
 from api.routes.crud import CREATE, GET, Resource, add_routes
 
 router = new_router()
@@ -34,4 +34,5 @@ def list_silences(
 )
 def expire_silence(silence_id: Id) -> Response[None]:
     services().silences.expire(silence_id, utcnow())
+    audited(router, "expire", f"silence/{silence_id}")
     return Response(status_code=204)

@@ -92,7 +92,14 @@ class ChannelUpdate(ReadFields, ChannelSpec):
 class AlertAction(Model):
     """Body of `POST /alerts/{alert_id}/resolve` and `/unack`."""
 
-    by: Annotated[str, Field(min_length=1, max_length=200, description="Who acts (recorded in history)")]
+    by: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=200,
+            description="Kept as a note only: the actor is who signed the request (the Cognito user or IAM principal)",
+        ),
+    ] = None
     note: Annotated[str, Field(max_length=2000)] = ""
 
 
