@@ -76,6 +76,7 @@ bench: $(STAMP)  ## every benchmark in bench/ (figures: docs/performance.md)
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.backtest
 	$(BIN)/python -m bench.heartbeats
+	$(BIN)/python -m bench.alertmanager
 
 cost: $(STAMP)  ## $/month of a rule set vs native CloudWatch alarms
 	$(BIN)/python -m alerting.cost $(or $(RULES),rules)

@@ -223,3 +223,11 @@ def test_acknowledging_or_resolving_by_hand_shows_here_as_the_main_api_did_it(ca
 
     assert call("GET", "/alerts")[1] == []
     assert services.lifecycle.alerts.get(opened.alert_id).status is AlertStatus.resolved
+
+
+def test_a_batch_opens_its_alerts_at_once_and_the_same_label_set_twice_opens_one(call, services):
+    batch = [alert(labels={"alertname": "DiskFull", "instance": f"db-{n}"}) for n in range(50)]
+
+    assert call("POST", "/alerts", [*batch, batch[0], batch[1]]) == (200, None)
+
+    assert len(services.lifecycle.alerts.open_alerts()) == 50

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,14 +18,13 @@ from alerting import wiring
 from alerting.errors import InvalidInput, NotFound
 from alerting.kinds import INHIBITION, SILENCE
 from alerting.lifecycle import AlertLifecycle
-from alerting.lifecycle.signals import Routing, signal_labels
+from alerting.lifecycle.signals import signal_labels
 from alerting.limits import Limit
 from alerting.models.alerts import AlertSource
 from alerting.models.common import ID_PATTERN, utcnow
 from alerting.models.inhibitions import Inhibition
 from alerting.models.integrations import Integration
-from alerting.models.routes import StoredRoute
-from alerting.models.signals import SignalOutcome
+from alerting.models.signals import Signal, SignalOutcome
 from alerting.models.silences import Matcher, Silence, SilenceState
 from alerting.repositories.config import ConfigRepository
 from alerting.routing import Router
@@ -44,6 +43,7 @@ from alerting.sources.prometheus.shapes import (
 )
 
 SILENCE_ID = re.compile(ID_PATTERN)
+IO_THREADS = 16  # a batch's alerts at once (Prometheus sends up to 64 a request; a client may send 1,000)
 
 
 def new_silence_id() -> str:
@@ -55,8 +55,7 @@ def new_silence_id() -> str:
 class AlertmanagerApi:
     lifecycle: AlertLifecycle
     silences: SilenceService
-    routes: Callable[[], Sequence[StoredRoute]]  # the stored routes, as of now
-    route: Routing  # an alert's labels → who hears it
+    router: Router  # the stored routes: who hears an alert, and Alertmanager's receivers
     inhibitions: ConfigRepository[Inhibition]
     version: str
     started: datetime  # this instance's start: `uptime`
@@ -65,10 +64,18 @@ class AlertmanagerApi:
     def post_alerts(
         self, body: str | None, integration: Integration, now: datetime
     ) -> tuple[Posted, list[SignalOutcome]]:
-        """Each valid alert through the lifecycle; what was read, and what became of each."""
+        """Each valid alert through the lifecycle, a batch's at once (each writes its own items;
+        the routes read once); what was read, and what became of each."""
         posted = read_alerts(body, integration, now)
-        outcomes = [self.lifecycle.receive(s, self.route(signal_labels(s)), now) for s in posted.signals]
-        return posted, outcomes
+        routing = self.router.at(now)
+
+        def receive(signal: Signal) -> SignalOutcome:
+            return self.lifecycle.receive(signal, routing(signal_labels(signal)), now)
+
+        if len(posted.signals) <= 1:
+            return posted, [receive(s) for s in posted.signals]
+        with ThreadPoolExecutor(max_workers=min(IO_THREADS, len(posted.signals))) as pool:
+            return posted, list(pool.map(receive, posted.signals))
 
     def alerts(self, query: gettable.AlertQuery, now: datetime) -> list[GettableAlert]:
         open_alerts = self.lifecycle.alerts.open_alerts()
@@ -82,7 +89,7 @@ class AlertmanagerApi:
             list(self.inhibitions.all()) if open_alerts else [],
             open_alerts,
         )
-        tree = config.Tree.of(self.routes())
+        tree = config.Tree.of(self.router.routes())
         return gettable.listed(open_alerts, query, quieting, tree.receivers, ends, now)
 
     def groups(self, query: gettable.AlertQuery, now: datetime, muted: bool = True) -> list[AlertGroup]:
@@ -118,10 +125,10 @@ class AlertmanagerApi:
 
     # -- status --------------------------------------------------------------------------------------
     def status(self) -> AlertmanagerStatus:
-        return config.status(config.Tree.of(self.routes()), self.version, self.started)
+        return config.status(config.Tree.of(self.router.routes()), self.version, self.started)
 
     def receivers(self) -> list[Receiver]:
-        return config.Tree.of(self.routes()).every_receiver()
+        return config.Tree.of(self.router.routes()).every_receiver()
 
 
 def query_matchers(name: str, texts: list[str]) -> list[Matcher]:
@@ -138,8 +145,7 @@ def alertmanager_api(settings: IngestApiSettings, lifecycle: AlertLifecycle, rou
     return AlertmanagerApi(
         lifecycle=lifecycle,
         silences=SilenceService(wiring.config(settings, SILENCE), limit),
-        routes=router.routes,
-        route=router,
+        router=router,
         inhibitions=wiring.config(settings, INHIBITION),
         version=settings.version,
         started=utcnow(),
