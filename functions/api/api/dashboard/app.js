@@ -227,7 +227,7 @@ async function act(action) {
   if (!alert) return;
   const form = new FormData($("#actions"));
   const note = String(form.get("note") || "").trim() || undefined;
-  const by = state.session ? state.session.user : "dashboard";
+  const by = state.session ? state.session.user : "dashboard"; // a note only: the API names who signed
   $("#action-error").textContent = "";
   try {
     if (action === "silence") {
@@ -236,7 +236,7 @@ async function act(action) {
       await api("/silences", { method: "POST", body: { matchers, ends_at: new Date(Date.now() + seconds * 1000).toISOString(), created_by: by, comment: note || `silenced from the dashboard: ${alert.rule_name}` } });
       announce(`Silenced ${alert.rule_name} for ${seconds / 3600} hours`);
     } else {
-      const updated = await api(`/alerts/${alert.alert_id}/${action}`, { method: "POST", body: { by, note } });
+      const updated = await api(`/alerts/${alert.alert_id}/${action}`, { method: "POST", body: { note } });
       remember(updated);
       announce(`${alert.rule_name} ${updated.status}`);
     }
@@ -280,7 +280,7 @@ async function openRule(ruleId) {
 
 async function runBacktest() {
   const rule = state.rule;
-  if (!rule) return;
+  if (!rule || !can("admin")) return; // a backtest is a POST: the admin role's
   const form = new FormData($("#backtest-form"));
   const end = Math.floor(Date.now() / 60_000) * 60_000;
   const range = { start: iso(end - Number(form.get("hours")) * 3600_000), end: iso(end) };
@@ -517,6 +517,7 @@ async function signIn() {
         $("#new-password-row").hidden = challenge !== "NEW_PASSWORD_REQUIRED";
         $("#mfa-row").hidden = challenge !== "SOFTWARE_TOKEN_MFA";
         $("#sign-in-error").textContent = challenge ? "One more step: see the new field." : "";
+  $("#save-threshold").addEventListener("click", () => saveThreshold());
         if (!challenge) { dialog.close(); resolve(); }
       } catch (error) {
         $("#sign-in-error").textContent = error.message;
@@ -541,3 +542,32 @@ async function main() {
 }
 
 main().catch((error) => { setLive("down", `Error: ${error.message}`); });
+// --- roles: what the signer may do (GET /me); the rest is hidden, as API Gateway would refuse it --------
+const RANKS = { viewer: 0, responder: 1, admin: 2 };
+const can = (needed) => !state.role || RANKS[state.role] >= RANKS[needed]; // no role: an IAM principal's own policy
+
+async function loadRole() {
+  const me = await api("/me");
+  state.role = me.role;
+  document.body.dataset.role = me.role || "any";
+  $("#signed-in-as").textContent = `${me.actor}${me.role ? ` (${me.role})` : ""}`;
+}
+
+// An admin's edit of the rule's threshold: the whole rule with the version read (PUT /rules/{rule_id}).
+async function saveThreshold() {
+  const rule = state.rule, threshold = String(new FormData($("#backtest-form")).get("threshold") || "").trim();
+  if (!rule || !threshold) { $("#backtest-error").textContent = "Enter a threshold to save."; return; }
+  const edited = editable(rule);
+  edited.conditions[0].threshold = Number(threshold);
+  try {
+    const saved = await api(`/rules/${encodeURIComponent(rule.rule_id)}`, { method: "PUT", body: { ...edited, version: rule.version } });
+    state.rules.set(saved.rule_id, saved);
+    state.rule = saved;
+    announce(`${saved.name}: threshold saved (version ${saved.version})`);
+    await openRule(saved.rule_id);
+  } catch (error) {
+    $("#backtest-error").textContent = error.message;
+  }
+}
+
+  await loadRole();
