@@ -374,8 +374,9 @@ def test_ingest_api_reads_keys_and_integrations_and_writes_only_its_buckets_and_
     """The public ingest API: a key's owner and the integration or heartbeat it names (GetItem),
     its token buckets (UpdateItem on quota items), the routes (Query), a heartbeat's pings (its
     state and due entry), the Alertmanager API's silences, inhibitions and open alerts, an
-    acknowledge link's claims and its one use, nothing else of the config, and the alert items
-    the lifecycle reads and writes; no Scan, no series state, no stream, no queue."""
+    acknowledge link's claims and its one use, a Slack button's channel and its signing secret,
+    nothing else of the config, the alert items the lifecycle reads and writes, and a series'
+    state (a rule's alert resolved from Slack forgets its breaches); no Scan, no stream, no queue."""
     config = {"Fn::GetAtt": ["ConfigTable", "Arn"]}
     statements = _statements(resources, "IngestApiRole")
     actions = {a for s in statements for a in _listed(s["Action"])}
@@ -391,6 +392,7 @@ def test_ingest_api_reads_keys_and_integrations_and_writes_only_its_buckets_and_
         "dynamodb:DeleteItem",
         "dynamodb:BatchGetItem",
         "secretsmanager:GetSecretValue",  # the acknowledge links' key
+        "ssm:GetParameter",  # a Slack channel's signing secret
     }
     on_config = {
         tuple(_listed(s["Action"])): (*s["Condition"], *next(iter(s["Condition"].values()))["dynamodb:LeadingKeys"])
@@ -402,6 +404,7 @@ def test_ingest_api_reads_keys_and_integrations_and_writes_only_its_buckets_and_
             "ForAllValues:StringEquals",
             *("key", "integration", "heartbeat", "heartbeat-state"),
             "ack-link",  # an acknowledge link's claims
+            "channel",  # whose Slack button was clicked
         ),
         ("dynamodb:PutItem",): ("ForAllValues:StringEquals", "once"),  # a link's one use
         ("dynamodb:UpdateItem",): ("ForAllValues:StringEquals", "quota", "meta"),  # meta: a silence's generation
@@ -425,4 +428,11 @@ def test_ingest_api_reads_keys_and_integrations_and_writes_only_its_buckets_and_
     assert _actions_on(resources, "IngestApiRole", by_status) == {"dynamodb:Query"}
     log = {"Fn::GetAtt": ["AlertLogTable", "Arn"]}
     assert "dynamodb:BatchGetItem" in _actions_on(resources, "IngestApiRole", log)
-    assert _actions_on(resources, "IngestApiRole", {"Fn::GetAtt": ["StateTable", "Arn"]}) == set()
+    assert _actions_on(resources, "IngestApiRole", {"Fn::GetAtt": ["StateTable", "Arn"]}) == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+    }
+    channels = {
+        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${AWS::StackName}/channels/*"
+    }
+    assert _actions_on(resources, "IngestApiRole", channels) == {"ssm:GetParameter"}

@@ -20,6 +20,7 @@ from ingest.alarm_service import Route
 from ingest.alertmanager_service import AlertmanagerApi, alertmanager_api
 from ingest.gate import Gate
 from ingest.ping_service import Pings
+from ingest.slack_service import SlackInteractions, slack_interactions
 
 RATE = "ingest"  # the token buckets' name in the config table (quota items)
 
@@ -31,6 +32,7 @@ class Services:
     route: Route  # an alert's labels → who hears it
     pings: Pings  # heartbeats' pings
     alertmanager: AlertmanagerApi  # the Alertmanager API v2
+    slack: SlackInteractions  # Slack's button clicks
 
 
 def build(settings: IngestApiSettings) -> Services:
@@ -51,6 +53,7 @@ def build(settings: IngestApiSettings) -> Services:
         route=router,
         pings=Pings(heartbeats, lifecycle, router),
         alertmanager=alertmanager_api(settings, lifecycle, router),
+        slack=slack_interactions(settings, lifecycle),
     )
 
 

@@ -120,6 +120,9 @@ class IngestApiSettings(Settings):
     ingest_rate_limit: int = Field(50, alias="INGEST_RATE_LIMIT", ge=1)
     ingest_burst: int = Field(100, alias="INGEST_BURST", ge=1)
     max_silences: int = Field(1000, alias="MAX_SILENCES", ge=1)  # the Alertmanager API's silences: the API's limit
+    # Slack's buttons: each channel's signing secret (SSM), and where its response_url may point locally.
+    secrets_prefix: str = Field(alias="SECRETS_PREFIX")
+    allow_private_targets: bool = Field(False, alias="ALLOW_PRIVATE_WEBHOOK_TARGETS")
     ack_link_secret_arn: str = Field("", alias="ACK_LINK_SECRET_ARN")  # checks acknowledge links (empty: none act)
 
 

@@ -37,6 +37,7 @@ from alerting.repositories.connections import ConnectionPusher, ConnectionStore
 from alerting.repositories.groups import GroupStore
 from alerting.repositories.heartbeats import HeartbeatRepository
 from alerting.repositories.keys import KeyStore
+from alerting.repositories.once import OnceStore
 from alerting.repositories.queues import DeadLetterQueues, Queue, ShardQueue
 from alerting.repositories.quotas import QuotaStore, RateLimiter
 from alerting.repositories.secrets import SecretStore
@@ -109,6 +110,7 @@ run_log = _on_config_table(RunLog)
 quotas = _on_config_table(QuotaStore)
 rate_limiter = _on_config_table(RateLimiter)
 keys = _on_config_table(KeyStore)
+once = _on_config_table(OnceStore)
 breakers = _on_config_table(BreakerStore)
 groups = _on_config_table(GroupStore)
 ack_link_store = _on_config_table(AckLinkStore)
@@ -169,7 +171,10 @@ def directory(settings: Settings, *, max_age: timedelta = CACHE_AGE) -> MetricDi
 
 
 def secrets(
-    settings: DeliverySettings, *, max_age: float = 60.0, version: Callable[[], Hashable] = lambda: None
+    settings: DeliverySettings | IngestApiSettings,
+    *,
+    max_age: float = 60.0,
+    version: Callable[[], Hashable] = lambda: None,
 ) -> SecretStore:
     return SecretStore(client(settings, "ssm"), settings.secrets_prefix, max_age=max_age, version=version)
 
