@@ -236,12 +236,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--port", type=port_number, default=3000, help="the dashboard and the API [3000]")
     parser.add_argument("--live-port", type=port_number, default=3001, help="the live stream (WebSocket) [3001]")
-    args = parser.parse_args(argv)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
     parser.add_argument(
         "--role", choices=roles.ROLES, help="sign the dashboard's requests as a user of this role [the local IAM user]"
     )
+    args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
     # Both ports are bound before anything starts: a conflict is told at once, in one line.
     with claiming(args.live_port, "--live-port"):
         local = LocalStack(overrides={"LogLevel": "WARNING"}, live_port=args.live_port)

@@ -146,16 +146,16 @@ def alerts(settings: Settings) -> AlertRepository:
     return AlertRepository(_dynamodb(settings), settings.alerts_table, settings.alert_log_table)
 
 
-def states(settings: EvaluatorSettings | ApiSettings | IngestApiSettings) -> StateRepository:
-    return StateRepository(_dynamodb(settings), settings.state_table)
-
-
-# -- CloudWatch ------------------------------------------------------------------------------------
 def audit(settings: Settings) -> AuditRepository:
     """The audit log (on the alert log table): `record(actor, action, resource, now, change=, note=)`."""
     return AuditRepository(_dynamodb(settings), settings.alert_log_table)
 
 
+def states(settings: EvaluatorSettings | ApiSettings | IngestApiSettings) -> StateRepository:
+    return StateRepository(_dynamodb(settings), settings.state_table)
+
+
+# -- CloudWatch ------------------------------------------------------------------------------------
 
 
 def metrics(settings: Settings) -> CloudWatchMetrics:

@@ -501,6 +501,7 @@ function wire() {
   for (const button of document.querySelectorAll("[data-action]")) button.addEventListener("click", () => act(button.dataset.action));
   $("#sign-out").addEventListener("click", () => { state.session.signOut(); location.reload(); });
   $("#backtest-form").addEventListener("submit", (e) => { e.preventDefault(); runBacktest(); });
+  $("#save-threshold").addEventListener("click", () => saveThreshold());
   window.addEventListener("hashchange", route);
 }
 
@@ -517,7 +518,6 @@ async function signIn() {
         $("#new-password-row").hidden = challenge !== "NEW_PASSWORD_REQUIRED";
         $("#mfa-row").hidden = challenge !== "SOFTWARE_TOKEN_MFA";
         $("#sign-in-error").textContent = challenge ? "One more step: see the new field." : "";
-  $("#save-threshold").addEventListener("click", () => saveThreshold());
         if (!challenge) { dialog.close(); resolve(); }
       } catch (error) {
         $("#sign-in-error").textContent = error.message;
@@ -526,22 +526,6 @@ async function signIn() {
   });
 }
 
-async function main() {
-  wire();
-  state.config = await (await fetch(new URL("ui/config.json", base))).json();
-  if (state.config.sign_in) {
-    state.session = new Session(state.config.sign_in);
-    $("#sign-out").hidden = false;
-    if (!state.session.signedIn) await signIn();
-  }
-  await Promise.all([loadRules(), refresh(), loadTrends()]);
-  document.body.dataset.ready = "true";
-  route();
-  connect();
-  startInbox();
-}
-
-main().catch((error) => { setLive("down", `Error: ${error.message}`); });
 // --- roles: what the signer may do (GET /me); the rest is hidden, as API Gateway would refuse it --------
 const RANKS = { viewer: 0, responder: 1, admin: 2 };
 const can = (needed) => !state.role || RANKS[state.role] >= RANKS[needed]; // no role: an IAM principal's own policy
@@ -570,4 +554,20 @@ async function saveThreshold() {
   }
 }
 
+async function main() {
+  wire();
+  state.config = await (await fetch(new URL("ui/config.json", base))).json();
+  if (state.config.sign_in) {
+    state.session = new Session(state.config.sign_in);
+    $("#sign-out").hidden = false;
+    if (!state.session.signedIn) await signIn();
+  }
   await loadRole();
+  await Promise.all([loadRules(), refresh(), loadTrends()]);
+  document.body.dataset.ready = "true";
+  route();
+  connect();
+  startInbox();
+}
+
+main().catch((error) => { setLive("down", `Error: ${error.message}`); });
