@@ -15,10 +15,12 @@ from urllib.parse import urlencode
 
 import pytest
 
+from alerting import wiring
 from alerting.channels.render import when
 from alerting.channels.slack_actions import ButtonKey, Target, button_value, sign_request
 from alerting.models.alerts import Alert
 from alerting.models.common import AlertStatus, epoch, utcnow
+from alerting.repositories.audit import AuditFilter
 from alerting.settings import IngestApiSettings
 from alerting_local.apigw import proxy_event
 from alerting_local.lambda_runtime import LambdaContext
@@ -117,6 +119,13 @@ def click(services: Services, slack: Receiver, channel: str) -> Click:
     return clicked
 
 
+def audited(settings: IngestApiSettings, resource: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """The audit log's entries of ``resource``: who did what, as the API's own are kept."""
+    entries = wiring.audit(settings).page(AuditFilter(resource=resource), 10, None, utcnow()).items
+    assert {e.note for e in entries} <= {"from a Slack button"}
+    return [(e.actor, e.action, e.change) for e in entries]
+
+
 def responses(slack: Receiver) -> list[dict[str, Any]]:
     return [r.json for r in slack.received(RESPONSE_PATH)]
 
@@ -136,7 +145,7 @@ def texts(message: dict[str, Any]) -> str:
 
 
 def test_acknowledge_acts_as_the_slack_user_and_replaces_the_message_without_its_button(
-    click: Click, store: Store, slack: Receiver
+    click: Click, store: Store, slack: Receiver, settings: IngestApiSettings
 ) -> None:
     alert = store.fire()
 
@@ -147,6 +156,7 @@ def test_acknowledge_acts_as_the_slack_user_and_replaces_the_message_without_its
     now = store.alerts.get(alert.alert_id)
     assert (now.status, now.acknowledged_by) == (AlertStatus.acknowledged, ACTOR)
     assert [t.actor for t in store.alerts.history(alert.alert_id)][-1] == ACTOR
+    assert audited(settings, f"alert/{alert.alert_id}") == [(ACTOR, "ack", {"status": "acknowledged"})]
     (message,) = responses(slack)
     assert message["replace_original"] is True
     assert f"Acknowledged by {ACTOR} at" in texts(message)
@@ -167,7 +177,7 @@ def test_resolve_ends_the_alert_by_hand_and_leaves_no_action(click: Click, store
 
 
 def test_silence_for_an_hour_silences_the_alerts_identity_and_drops_its_button(
-    click: Click, store: Store, slack: Receiver, api: ApiClient
+    click: Click, store: Store, slack: Receiver, api: ApiClient, settings: IngestApiSettings
 ) -> None:
     alert = store.fire()
 
@@ -178,6 +188,7 @@ def test_silence_for_an_hour_silences_the_alerts_identity_and_drops_its_button(
         {"label": k, "op": "=", "value": v} for k, v in sorted(alert.series.items())
     ]
     assert (silence["matchers"], silence["created_by"]) == (matchers, ACTOR)
+    assert [(actor, action) for actor, action, _ in audited(settings, "silence")] == [(ACTOR, "create")]
     lasts = datetime.fromisoformat(silence["ends_at"]) - datetime.fromisoformat(silence["starts_at"])
     assert timedelta(minutes=59) < lasts <= timedelta(hours=1)
     assert store.alerts.get(alert.alert_id).status is AlertStatus.firing  # silenced, not changed

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from alerting import wiring
+from alerting.audit import change_of
 from alerting.channels.base import GroupMessage, Message
 from alerting.channels.http import HttpClient
 from alerting.channels.render import when
@@ -50,6 +51,7 @@ from alerting.models.alerts import Alert, AlertSource
 from alerting.models.channels import Channel, ChannelType
 from alerting.models.common import AlertStatus, digest
 from alerting.models.silences import Matcher, SilenceSpec
+from alerting.repositories.audit import AuditRepository
 from alerting.repositories.config import ConfigRepository
 from alerting.repositories.once import OnceStore
 from alerting.repositories.secrets import SecretStore
@@ -60,6 +62,8 @@ SCOPE = "slack"  # the once-store's scope of Slack's request signatures
 RESPONSE_TIMEOUT = 1.0  # seconds for the response_url post: Slack waits 3 s for the whole answer
 NOT_VERIFIED = "the request's signature does not verify"
 VERBS = {ACKNOWLEDGE: "Acknowledged", RESOLVE: "Resolved", SILENCE: "Silenced for 1 h"}
+AUDITED = {ACKNOWLEDGE: "ack", RESOLVE: "resolve"}  # the audit log's names, as the API's
+FROM_SLACK = "from a Slack button"
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,7 @@ class SlackInteractions:
     once: OnceStore
     lifecycle: AlertLifecycle
     silences: SilenceService
+    audit: AuditRepository
     respond: Callable[[str, dict[str, Any]], None]
 
     def verify(self, headers: Mapping[str, str], body: str, now: int) -> Verified:
@@ -181,15 +186,19 @@ class SlackInteractions:
         return alerts, reasons
 
     def _do(self, action: str, alert: Alert, actor: str, action_ts: str, now: datetime, outcome: Outcome) -> Alert:
-        if action == ACKNOWLEDGE:
-            changed = self.lifecycle.acknowledge(alert.alert_id, actor, "", now)
-        elif action == RESOLVE:
-            changed = self.lifecycle.resolve(alert.alert_id, actor, "", now)
-        else:
+        """The action on one alert, audited as the API audits its own (`ack`, `resolve`, a silence's `create`)."""
+        if action == SILENCE:
             if not alert.is_open:
                 raise AlertingError("resolved")
-            self.silences.create(silence_for(alert, actor, action_ts, now), now)
+            silence = self.silences.create(silence_for(alert, actor, action_ts, now), now)
+            audited = ("create", f"silence/{silence.silence_id}", silence.model_dump(mode="json"))
             changed = alert
+        else:
+            write = self.lifecycle.acknowledge if action == ACKNOWLEDGE else self.lifecycle.resolve
+            changed = write(alert.alert_id, actor, "", now)
+            audited = (AUDITED[action], f"alert/{alert.alert_id}", {"status": changed.status.value})
+        name, resource, after = audited
+        self.audit.record(actor, name, resource, now, change=change_of(None, after), note=FROM_SLACK)
         outcome.changed.append(alert.alert_id)
         return changed
 
@@ -271,5 +280,6 @@ def slack_interactions(settings: IngestApiSettings, lifecycle: AlertLifecycle) -
             wiring.config(settings, SILENCE_KIND),
             Limit("active or pending silences", settings.max_silences, "MaxSilences"),
         ),
+        audit=wiring.audit(settings),
         respond=ResponseUrl(HttpClient(allow_private=settings.allow_private_targets)),
     )
