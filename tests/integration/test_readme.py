@@ -26,6 +26,7 @@ import pytest
 from alerting.defaults import default_rules
 from alerting.models.common import floor_minute, set_clock
 from alerting.models.rules import Rule
+from alerting_local.apigw import LOCAL_USER
 from alerting_local.serve import Runtime, web_front
 from alerting_local.stack import LocalStack
 
@@ -152,7 +153,7 @@ def test_the_readme_walkthrough_runs_as_printed_and_each_step_shows_its_result(r
     assert reader.fired_at_tick == 3  # "fires on the third tick after it"
     alert_id = reader.seen["alert_id"]
     _, alert = local.api("GET", f"/alerts/{alert_id}")
-    assert (alert["status"], alert["acknowledged_by"]) == ("acknowledged", "me")
+    assert (alert["status"], alert["acknowledged_by"]) == ("acknowledged", LOCAL_USER)  # who signed
     _, deliveries = local.api("GET", f"/alerts/{alert_id}/deliveries")
     sent = {(d["event"], d["channel_id"], d["status"]) for d in deliveries["items"]}
     assert {("firing", "ops", "delivered"), ("acknowledged", "ops", "delivered")} <= sent
