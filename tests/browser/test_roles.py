@@ -41,7 +41,7 @@ def page_as(browser: Any, url: str, role: str) -> Any:
 
 
 def test_a_viewer_sees_the_alert_but_no_action_buttons(firing, browser):
-    local, url, _ = firing
+    _, url, _ = firing
     page = page_as(browser, url, "viewer")
     page.locator("#alerts tbody tr", has_text=RULE["name"]).click()
     page.wait_for_selector("#history li")
