@@ -13,12 +13,14 @@ from typing import Any
 import pytest
 
 from alerting import wiring
-from alerting.kinds import ROUTE, SILENCE
+from alerting.kinds import ROUTE, RULE, SILENCE
 from alerting.models.common import AlertStatus, iso, set_clock
+from alerting.models.reports import EvaluationSummary
 from alerting.models.routes import StoredRoute
 from alerting.settings import IngestApiSettings
 from alerting_local.apigw import proxy_event
 from alerting_local.lambda_runtime import LambdaContext
+from evaluator.sweep import Sweep
 from ingest import api
 from ingest.dependencies import Services, build
 from tests.factories import T0
@@ -231,3 +233,16 @@ def test_a_batch_opens_its_alerts_at_once_and_the_same_label_set_twice_opens_one
     assert call("POST", "/alerts", [*batch, batch[0], batch[1]]) == (200, None)
 
     assert len(services.lifecycle.alerts.open_alerts()) == 50
+
+
+def test_the_sweep_resolves_the_alerts_whose_end_passed_and_leaves_the_others(call, services, settings):
+    call("POST", "/alerts", [alert(minutes_left=2), alert(minutes_left=10, labels={"alertname": "Later"})])
+    sweep = Sweep(services.lifecycle.alerts, wiring.config(settings, RULE), services.lifecycle)
+
+    summary = EvaluationSummary(tick=NOW + timedelta(minutes=3))
+    sweep.run(None, summary.tick, summary)
+
+    assert [a.rule_name for a in services.lifecycle.alerts.open_alerts()] == ["Later"]
+    assert summary.alerts_resolved == 1
+    (lapsed,) = [a for a in services.lifecycle.alerts.since(T0) if a.rule_name == "DiskFull"]
+    assert services.lifecycle.alerts.history(lapsed.alert_id)[-1].reason == "not sent again before its end (prometheus)"
