@@ -14,7 +14,8 @@ over WebSocket (one for everything, one for critical alerts only) and receive ev
 their filter matches. Then the CPU rule is backtested over the scenario (it gives the alert the
 evaluator raised), and "what if its threshold were 80?" prints what the change adds. A monitor
 that speaks PagerDuty's Events API pages the payments team through a route, and resolves; so does
-Prometheus (Debian's binary, if installed), through the Alertmanager API. Exits 0
+Prometheus (Debian's binary, if installed), through the Alertmanager API. A storage alert in
+#storage on Slack is acknowledged with its button (a click signed as Slack signs). Exits 0
 only when each of these happened as described and every alert resolved.
 """
 
@@ -40,6 +41,7 @@ from alerting.defaults import default_rules, parse_dimensions
 from alerting.models.common import iso, set_clock
 from alerting.models.rules import Rule
 from alerting_local import prometheus
+from alerting_local.demo_slack import acknowledge_from_slack
 from alerting_local.demo_sources import OtherSources
 from alerting_local.stack import LocalStack
 from alerting_local.template import load_template
@@ -203,6 +205,7 @@ def run(fast: bool = True, observe: Callable[[LocalStack], None] | None = None) 
 
         paged = page_through_a_route(local, start + timedelta(minutes=MINUTES))
         paged = prometheus.page_through_routes(local, "payments-slack") and paged
+        paged = acknowledge_from_slack(local, start + timedelta(minutes=MINUTES)) and paged
         backtested = what_if(local, start)
         ok = final_summary(local, subscription, started, on_call, dashboards, ticks) and backtested and paged
         ok = others.check() and ok
