@@ -13,11 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from alerting_local.eventbridge import metric_alarm
 from alerting_local.stack import LocalStack
 
 ALARM = "orders-5xx"
 ALARM_FIRES, ALARM_RECOVERS = 18, 26  # minutes of the scenario
 HEARTBEAT_STOPS, HEARTBEAT_RESUMES = 12, 21  # its last ping before the gap, and the first after
+# An alarm someone made long ago (as `aws cloudwatch put-metric-alarm` would): its tags decide who hears it.
+ALARM_SPEC = metric_alarm(
+    ALARM,
+    "Orders API answers 5xx",
+    ("App/Orders", "Http5xxCount", {"Service": "orders"}),
+    10,
+    tags={"team": "orders", "severity": "critical"},
+)
 ROUTES: list[dict[str, Any]] = [
     {  # every alarm of the orders team pages the web on-call, as the CPU rule's policy does
         "route_id": "orders-alarms",
@@ -45,19 +54,7 @@ class OtherSources:
     def set_up(self) -> None:
         for route in ROUTES:
             self._create("/routes", route)
-        self.local.client("cloudwatch").put_metric_alarm(
-            AlarmName=ALARM,
-            AlarmDescription="Orders API answers 5xx",
-            Namespace="App/Orders",
-            MetricName="Http5xxCount",
-            Dimensions=[{"Name": "Service", "Value": "orders"}],
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=10,
-            ComparisonOperator="GreaterThanThreshold",
-            Tags=[{"Key": "team", "Value": "orders"}, {"Key": "severity", "Value": "critical"}],
-        )
+        self.local.client("cloudwatch").put_metric_alarm(**ALARM_SPEC)
         heartbeat = {"heartbeat_id": "nightly-backup", "name": "Nightly backup", "period_seconds": 120}
         self.heartbeat_key = self._create("/heartbeats", heartbeat | {"grace_seconds": 60})["key"]
         print(

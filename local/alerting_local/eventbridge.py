@@ -28,6 +28,32 @@ Handler = Callable[[dict[str, Any], Any], Any]
 INITIAL_STATE = {"value": "INSUFFICIENT_DATA", "reason": "Unchecked: Initial alarm creation"}
 
 
+def metric_alarm(
+    name: str,
+    description: str,
+    metric: tuple[str, str, dict[str, str]],
+    threshold: float,
+    tags: dict[str, str] | None = None,
+    period: int = 60,
+) -> dict[str, Any]:
+    """`put_metric_alarm`'s arguments for a one-metric alarm over ``metric`` (namespace, name,
+    dimensions), breaching above ``threshold``: what `aws cloudwatch put-metric-alarm` sends."""
+    namespace, metric_name, dimensions = metric
+    return {
+        "AlarmName": name,
+        "AlarmDescription": description,
+        "Namespace": namespace,
+        "MetricName": metric_name,
+        "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()],
+        "Statistic": "Average",
+        "Period": period,
+        "EvaluationPeriods": 1,
+        "Threshold": threshold,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+    }
+
+
 def aws_time(at: datetime) -> str:
     """As CloudWatch writes a state's time: 2019-10-02T17:04:40.989+0000."""
     at = at.astimezone(UTC)

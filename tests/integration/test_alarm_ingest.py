@@ -12,6 +12,7 @@ import pytest
 from alerting.errors import MalformedRecord
 from alerting.models.common import AlertStatus
 from alerting.repositories.alerts import AlertRepository
+from alerting_local.eventbridge import metric_alarm
 from alerting_local.lambda_runtime import LambdaContext
 from ingest import alarms
 from tests.alarm_events import state_change
@@ -39,19 +40,9 @@ def repository(aws: Aws) -> AlertRepository:
 
 
 def put_alarm(aws: Aws, name: str = ALARM, tags: dict[str, str] | None = None) -> None:
-    aws.client("cloudwatch").put_metric_alarm(
-        AlarmName=name,
-        AlarmDescription="CPU of the orders fleet",
-        Namespace="AWS/EC2",
-        MetricName="CPUUtilization",
-        Dimensions=[{"Name": "InstanceId", "Value": "i-12345678901234567"}],
-        Statistic="Average",
-        Period=300,
-        EvaluationPeriods=1,
-        Threshold=50.0,
-        ComparisonOperator="GreaterThanThreshold",
-        Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
-    )
+    cpu = ("AWS/EC2", "CPUUtilization", {"InstanceId": "i-12345678901234567"})
+    alarm = metric_alarm(name, "CPU of the orders fleet", cpu, 50.0, tags=tags, period=300)
+    aws.client("cloudwatch").put_metric_alarm(**alarm)
 
 
 def event(value: str, minute: int, **overrides: Any) -> dict[str, Any]:

@@ -9,24 +9,14 @@ from typing import Any
 import pytest
 
 from alerting.sources.alarm_events import read_event
-from alerting_local.eventbridge import AlarmEvents
+from alerting_local.eventbridge import AlarmEvents, metric_alarm
 from tests.alarm_events import documented
 from tests.integration.conftest import Aws
 
 
 def put_alarm(aws: Aws, name: str) -> None:
-    aws.client("cloudwatch").put_metric_alarm(
-        AlarmName=name,
-        AlarmDescription="CPU of the fleet",
-        Namespace="AWS/EC2",
-        MetricName="CPUUtilization",
-        Dimensions=[{"Name": "InstanceId", "Value": "i-12345678901234567"}],
-        Statistic="Average",
-        Period=300,
-        EvaluationPeriods=1,
-        Threshold=50.0,
-        ComparisonOperator="GreaterThanThreshold",
-    )
+    cpu = ("AWS/EC2", "CPUUtilization", {"InstanceId": "i-12345678901234567"})
+    aws.client("cloudwatch").put_metric_alarm(**metric_alarm(name, "CPU of the fleet", cpu, 50.0, period=300))
 
 
 def bus(aws: Aws, handler: Any) -> AlarmEvents:

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from alerting.models import ChannelFilters, Rule, Severity
-from alerting.models.common import AlertEvent, Category, ComputedDatetime, UtcDatetime
+from alerting.models.channels import ChannelFilters
+from alerting.models.common import AlertEvent, Category, ComputedDatetime, Severity, UtcDatetime
+from alerting.models.rules import Rule
 from alerting.validation import field_errors
 from tests.factories import condition, metric, rule_data
 

@@ -27,6 +27,7 @@ from alerting.repositories.dynamo import (
     key,
     paginate,
     put,
+    query_index,
     query_page,
     to_item,
     transact,
@@ -123,38 +124,16 @@ class AlertRepository:
         sweep reads each tick, proportional to the open alerts, never to the history)."""
         found: list[Alert] = []
         for status in OPEN_STATUSES:
-            items = paginate(
-                self._client,
-                "query",
-                TableName=self._alerts,
-                IndexName="by-status",
-                KeyConditionExpression="#s = :s",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":s": {"S": status.value}},
-            )
-            found.extend(map(_decode, items))
+            found.extend(map(_decode, query_index(self._client, self._alerts, "by-status", ("status", {"S": status}))))
         return found
 
     def open_for_rule(self, rule_id: str) -> list[Alert]:
-        items = paginate(
-            self._client,
-            "query",
-            TableName=self._alerts,
-            IndexName="by-rule",
-            KeyConditionExpression="rule_id = :r",
-            ExpressionAttributeValues={":r": {"S": rule_id}},
-        )
+        items = query_index(self._client, self._alerts, "by-rule", ("rule_id", {"S": rule_id}))
         return [a for a in map(_decode, items) if a.status in OPEN_STATUSES]
 
     def since(self, start: datetime) -> list[Alert]:
-        items = paginate(
-            self._client,
-            "query",
-            TableName=self._alerts,
-            IndexName="by-time",
-            KeyConditionExpression="feed = :f AND started_at >= :s",
-            ExpressionAttributeValues={":f": {"S": FEED}, ":s": {"S": iso(start)}},
-        )
+        since = ("started_at", {"S": iso(start)})
+        items = query_index(self._client, self._alerts, "by-time", ("feed", {"S": FEED}), since)
         return [_decode(i) for i in items]
 
     def history(self, alert_id: str) -> list[Transition]:

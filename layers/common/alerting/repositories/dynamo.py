@@ -201,6 +201,26 @@ def batch_get(client: Any, table: str, keys: list[Item], attempts: int = 5) -> l
     return found
 
 
+def query_index(
+    client: Any, table: str, index: str, key: tuple[str, Item], at_least: tuple[str, Item] | None = None
+) -> Iterator[Item]:
+    """Every item of ``index`` whose partition key is ``key`` (name, value) and, with ``at_least``,
+    whose sort key is at least that (name, value)."""
+    names, values, condition = {"#k": key[0]}, {":k": key[1]}, "#k = :k"
+    if at_least is not None:
+        names["#s"], values[":s"] = at_least
+        condition += " AND #s >= :s"
+    return paginate(
+        client,
+        "query",
+        TableName=table,
+        IndexName=index,
+        KeyConditionExpression=condition,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
+
+
 def paginate(client: Any, operation: str, **params: Any) -> Iterator[Item]:
     """Every item of a Query or Scan, following LastEvaluatedKey."""
     call = getattr(client, operation)

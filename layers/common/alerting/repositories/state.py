@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from alerting.models.alerts import SeriesState
-from alerting.repositories.dynamo import Item, from_item, key, paginate, to_item, versioned_put
+from alerting.repositories.dynamo import Item, from_item, key, paginate, query_index, to_item, versioned_put
 from alerting.sharding import bucket_of
 
 SeriesKey = tuple[str, str]
@@ -42,16 +42,7 @@ class StateRepository:
         state read stale fails its version check and is decided again on a consistent GetItem."""
         states: dict[SeriesKey, SeriesState] = {}
         for bucket in buckets:
-            items = paginate(
-                self._client,
-                "query",
-                TableName=self._table,
-                IndexName=BY_BUCKET,
-                KeyConditionExpression="#b = :b",
-                ExpressionAttributeNames={"#b": "bucket"},
-                ExpressionAttributeValues={":b": {"N": str(bucket)}},
-            )
-            for item in items:
+            for item in query_index(self._client, self._table, BY_BUCKET, ("bucket", {"N": str(bucket)})):
                 state = _decode(item)
                 states[(state.rule_id, state.fingerprint)] = state
         return states
