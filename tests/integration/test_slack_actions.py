@@ -317,3 +317,17 @@ def test_a_response_url_that_is_not_slacks_is_never_called(
 
     assert store.alerts.get(alert.alert_id).status is AlertStatus.acknowledged  # the click counted
     assert slack.received() == []
+
+
+def test_without_its_signing_secret_a_channels_clicks_no_longer_verify(
+    api: ApiClient, click: Click, store: Store, slack: Receiver, channel: str
+) -> None:
+    alert = store.fire()
+    shown = api.get(f"/channels/{channel}").body
+    assert shown["target"]["signing_secret"] == {"secret": True, "set": True}  # never the value
+
+    removed = api.put(f"/channels/{channel}", shown | {"target": shown["target"] | {"signing_secret": None}})
+
+    assert removed.body["target"]["signing_secret"] == {"secret": True, "set": False}
+    assert click("acknowledge", alert)[0] == 401
+    assert store.alerts.get(alert.alert_id).status is AlertStatus.firing
