@@ -14,7 +14,8 @@ over WebSocket (one for everything, one for critical alerts only) and receive ev
 their filter matches. Then the CPU rule is backtested over the scenario (it gives the alert the
 evaluator raised), and "what if its threshold were 80?" prints what the change adds. A monitor
 that speaks PagerDuty's Events API pages the payments team through a route, and resolves; so does
-Prometheus (Debian's binary, if installed), through the Alertmanager API. A storage alert in
+Prometheus (Debian's binary, if installed), through the Alertmanager API. A checkout alert is
+mailed with an acknowledge link, which acknowledges it as the e-mail channel. A storage alert in
 #storage on Slack is acknowledged with its button (a click signed as Slack signs). Exits 0
 only when each of these happened as described and every alert resolved.
 """
@@ -41,6 +42,7 @@ from alerting.defaults import default_rules, parse_dimensions
 from alerting.models.common import iso, set_clock
 from alerting.models.rules import Rule
 from alerting_local import prometheus
+from alerting_local.demo_ack import acknowledge_from_an_email
 from alerting_local.demo_slack import acknowledge_from_slack
 from alerting_local.demo_sources import OtherSources
 from alerting_local.stack import LocalStack
@@ -205,6 +207,7 @@ def run(fast: bool = True, observe: Callable[[LocalStack], None] | None = None) 
 
         paged = page_through_a_route(local, start + timedelta(minutes=MINUTES))
         paged = prometheus.page_through_routes(local, "payments-slack") and paged
+        paged = acknowledge_from_an_email(local, start + timedelta(minutes=MINUTES)) and paged
         paged = acknowledge_from_slack(local, start + timedelta(minutes=MINUTES)) and paged
         backtested = what_if(local, start)
         ok = final_summary(local, subscription, started, on_call, dashboards, ticks) and backtested and paged

@@ -14,11 +14,14 @@ Where each kind of message lands locally:
   channel is the one whose addresses, number or topic the message went to.
 
 Nothing secret leaves: a URL shows its host and first path segment only (Slack's and most
-webhooks' tokens are the rest), and a channel secret found in a body reads ``***``.
+webhooks' tokens are the rest), and a channel secret found in a body reads ``***``. The links an
+e-mail or SMS carries (its acknowledge link among them) are listed apart, so the dashboard can
+make them clickable.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -38,6 +41,8 @@ from alerting_local.receiver import Request
 UNNAMED = "http"  # a post to the receiver that no channel's URL names
 KINDS = (*(t.value for t in ChannelType), UNNAMED)
 TEXT_LENGTH = 140
+LINK = re.compile(r"""https?://[^\s"'<>]+""")
+LINKED = (ChannelType.email.value, ChannelType.sms.value)  # messages a person reads, links and all
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 
 
@@ -86,6 +91,7 @@ class Entry:
             "at": iso(self.at),
             "text": redact(self.text, secrets),
             "body": parsed,
+            "links": links_in(body) if self.kind in LINKED else [],
         }
 
 
@@ -97,6 +103,11 @@ def destination_of(kind: ChannelType, target: Mapping[str, object]) -> str | Non
         return ", ".join(map(str, addresses)) if isinstance(addresses, list) else None
     value = target.get({ChannelType.sms: "phone_number", ChannelType.sns: "topic_arn"}.get(kind, ""))
     return value if isinstance(value, str) else None
+
+
+def links_in(body: str) -> list[str]:
+    """The http(s) links in an e-mail's HTML or an SMS's text, unescaped, each once, in order."""
+    return list(dict.fromkeys(html.unescape(found) for found in LINK.findall(body)))
 
 
 def mask_url(url: str) -> str:

@@ -185,12 +185,15 @@ def web_front(
     runtime: Runtime, port: int = 0, quiet: bool = False, server: ThreadingHTTPServer | None = None
 ) -> Iterator[str]:
     """The dashboard and the API on 127.0.0.1:`port` (or on `server`, from `bind_front`), served
-    in a thread; yields its URL (`make serve`, the dashboard's browser test and its benchmark)."""
+    in a thread; yields its URL (`make serve`, the dashboard's browser test and its benchmark).
+    Messages sent meanwhile link here (an e-mail's acknowledge link opens on this front)."""
     server = server or bind_front(runtime, port, quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    runtime.local.link_to(url + INGEST_BASE.lstrip("/"))
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield url
     finally:
         server.shutdown()
         server.server_close()

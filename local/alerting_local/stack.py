@@ -224,6 +224,11 @@ class LocalStack:
             self._saved_env.setdefault(name, os.environ.get(name))
             os.environ[name] = value
 
+    def link_to(self, ingest_url: str) -> None:
+        """Where messages link to the ingest API (e-mail's and SMS's acknowledge links): the web
+        front that serves it here (`make serve`), not the template's execute-api URL."""
+        self._set_env({"INGEST_URL": ingest_url})
+
     def functions_environment(self) -> dict[str, str]:
         """Every function's environment from the template, merged: the functions share this
         process, so their variables must agree (the service name is the one that may differ)."""

@@ -32,6 +32,9 @@ def test_demo_scenario_exits_zero(capsys):
     assert 'Guard rails on silences: team=~".*" -> 422 (matchers); team=~"(a)\\1" -> 422 (matchers.0.value)' in out
     assert "alerts 1 -> 1, firing 5m -> 6m" in out
     assert "    + firing 1m in 1 stretch(es)" in out
+    # an e-mail's acknowledge link, opened then confirmed, acknowledges as the e-mail channel
+    assert "  GET  the e-mail's link -> 200 'Acknowledge this alert?' (the alert is still firing)" in out
+    assert "  history: acknowledged by channel:oncall-email (On-call e-mail) (from the e-mail link" in out
 
     # Every AWS action a function called in the scenario is one its IAM role allows (moto
     # enforces no IAM: this is where a missing action shows before a deployment does)

@@ -34,7 +34,7 @@ from ingest.dependencies import Services, given, services
 from ingest.errors import INGEST_ERRORS, ErrorShape, Refusal, malformed, proxy, redact, refusal_of
 from ingest.gate import Admitted, Door, let_in
 from ingest.observability import logger, metrics, tracer
-from ingest.routes import alertmanager, events, ping, slack
+from ingest.routes import ack, alertmanager, events, ping, slack
 
 DOOR_REFUSALS = (Unauthorized, Forbidden, RateLimited)
 
@@ -51,6 +51,7 @@ PROTOCOLS: tuple[Protocol, ...] = (
     Protocol(events.PREFIX, events.router, events.DOOR, events.ERRORS),
     Protocol(ping.PREFIX, ping.router, ping.DOOR),
     Protocol(alertmanager.PREFIX, alertmanager.router, alertmanager.DOOR, alertmanager.ERRORS),
+    Protocol(ack.PREFIX, ack.router, ack.DOOR, ack.ERRORS),
     Protocol(slack.PREFIX, slack.router, slack.DOOR, slack.ERRORS),
 )
 

@@ -16,6 +16,7 @@ from alerting.kinds import HEARTBEAT, INTEGRATION
 from alerting.lifecycle import AlertLifecycle
 from alerting.repositories.quotas import Rate
 from alerting.settings import IngestApiSettings
+from ingest.ack_service import AckLinkService, ack_links
 from ingest.alarm_service import Route
 from ingest.alertmanager_service import AlertmanagerApi, alertmanager_api
 from ingest.gate import Gate
@@ -32,6 +33,7 @@ class Services:
     route: Route  # an alert's labels → who hears it
     pings: Pings  # heartbeats' pings
     alertmanager: AlertmanagerApi  # the Alertmanager API v2
+    acks: AckLinkService  # acknowledge links from e-mail and SMS
     slack: SlackInteractions  # Slack's button clicks
 
 
@@ -53,6 +55,7 @@ def build(settings: IngestApiSettings) -> Services:
         route=router,
         pings=Pings(heartbeats, lifecycle, router),
         alertmanager=alertmanager_api(settings, lifecycle, router),
+        acks=ack_links(settings, lifecycle),
         slack=slack_interactions(settings, lifecycle),
     )
 

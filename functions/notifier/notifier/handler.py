@@ -80,7 +80,9 @@ def build(settings: NotifierSettings) -> Notifier:
         quiet=Quiet(quieting(settings, version), ledger.open_alerts),
         claim=Claim(ledger, breakers, retry),
         group=Group(wiring.groups(settings), ledger, channels.get, retries.flush),
-        send=Send(senders(settings, version), breakers, settings.console_url, retry, ack_links=wiring.ack_links(settings)),
+        send=Send(
+            senders(settings, version), breakers, settings.console_url, retry, ack_links=wiring.ack_links(settings)
+        ),
         record=Record(
             ledger, DeadLetters(wiring.queue(settings, settings.notifier_dlq_url)), retries.round, retries.flush, retry
         ),

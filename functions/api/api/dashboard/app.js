@@ -473,10 +473,26 @@ function renderInbox(items) {
     const body = document.createElement("pre");
     body.textContent = typeof item.body === "string" ? item.body : JSON.stringify(item.body, null, 2);
     details.append(summary, body);
-    li.append(details);
+    li.append(details, ...inboxLinks(item.links || []));
     return li;
   }));
   $("#inbox-empty").hidden = items.length > 0;
+}
+
+// An e-mail's or SMS's links (its acknowledge link among them), clickable as in a mail client.
+function inboxLinks(links) {
+  if (!links.length) return [];
+  const line = document.createElement("p");
+  line.className = "inbox-links";
+  line.append(...links.map((href) => {
+    const a = document.createElement("a");
+    a.href = href; // http(s) only: the inbox lists nothing else
+    a.textContent = href;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    return a;
+  }));
+  return [line];
 }
 
 async function loadRules() {
