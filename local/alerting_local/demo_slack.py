@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from alerting.channels.slack_actions import sign_request
 from alerting.models.common import epoch, set_clock, utcnow
 from alerting_local.stack import LocalStack
+from alerting_local.told import acknowledged_by
 
 CHANNEL = "storage-slack"
 SIGNING_SECRET = "d3m0-s1gn1ng-s3cr3t-0f-th3-sl4ck-4pp"  # the demo Slack app's (Basic Information)
@@ -135,16 +136,6 @@ def _post(url: str, body: str, headers: dict[str, str] | None = None) -> tuple[i
 
 
 def _told(local: LocalStack) -> bool:
-    """What the history and the audit log say of the acknowledgement."""
     _, page = local.api("GET", "/alerts", query={"source": "events", "limit": "50"})
     alert = next(a for a in page["items"] if a["rule_name"] == "Disk 95 % full on db-2")
-    _, history = local.api("GET", f"/alerts/{alert['alert_id']}/history")
-    acked = [t for t in history["items"] if t["event"] == "acknowledged"]
-    _, audit = local.api("GET", "/audit", query={"actor": ACTOR})
-    entries = [e for e in audit.get("items", []) if e["resource"] == f"alert/{alert['alert_id']}"]
-    for transition in acked:
-        print(f"  history: {transition['event']} by {transition['actor']}")
-    for entry in entries:
-        print(f"  audit:   {entry['action']} {entry['resource']} by {entry['actor']} ({entry['note']})")
-    print(f"  then the monitor resolves it: the alert is {alert['status']}")
-    return [t["actor"] for t in acked] == [ACTOR] and len(entries) == 1 and alert["status"] == "resolved"
+    return acknowledged_by(local, alert, ACTOR)

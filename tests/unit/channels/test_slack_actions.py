@@ -146,6 +146,13 @@ def test_an_interaction_is_read_from_its_form_encoded_payload_and_names_its_acto
     assert claimed_channel(click(value)) == "ops-slack"
 
 
+def test_a_value_naming_anything_but_a_channel_id_claims_no_channel() -> None:
+    for claimed in ("x" * 2000, "Ops Slack", "../ops", ""):
+        value = button_value(ButtonKey(claimed, KEY.secret), Target(claimed, ("alert-1",)))
+
+        assert value is None or claimed_channel(click(value)) is None
+
+
 def test_an_actor_without_a_name_is_its_slack_id() -> None:
     body = urlencode({"payload": json.dumps({"type": "block_actions", "user": {"id": "U9"}, "actions": []})})
 

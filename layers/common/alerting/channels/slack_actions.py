@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -28,6 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alerting import json_limits
+from alerting.models.common import ID_PATTERN
 
 ACKNOWLEDGE, RESOLVE, SILENCE = "acknowledge", "resolve", "silence_1h"
 OPEN = "open"  # a link button (runbook, alert): Slack reports its click too, and nothing is done
@@ -181,12 +183,13 @@ def interaction(body: str) -> Interaction | None:
 
 
 def claimed_channel(body: str) -> str | None:
-    """The channel a request's button value names (not yet verified: whose secret to check with)."""
+    """The channel a request's button value names (not yet verified: whose secret to check with);
+    None unless it is a channel id at all (nothing else is looked up)."""
     found = interaction(body)
     if found is None or len(found.actions) != 1:
         return None
     target = read_value(found.actions[0].value)
-    return target.channel_id if target else None
+    return target.channel_id if target and re.fullmatch(ID_PATTERN, target.channel_id) else None
 
 
 def response_url_problem(url: str, allow_private: bool) -> str | None:
