@@ -17,6 +17,7 @@ from typing import Any
 
 from alerting.models.common import set_clock
 from alerting_local.stack import LocalStack
+from alerting_local.told import acknowledged_by
 
 CHANNEL = "oncall-email"  # the demo's e-mail channel ("On-call e-mail")
 ACTOR = "channel:oncall-email (On-call e-mail)"
@@ -47,7 +48,7 @@ def acknowledge_from_an_email(local: LocalStack, at: datetime) -> bool:
         set_clock(lambda: at + timedelta(seconds=150))
         _send(f"{url}v2/enqueue", event | {"event_action": "resolve"})
         local.pump()
-    return _told(local)
+    return acknowledged_by(local, _checkout(local), ACTOR)
 
 
 def _ack_link(local: LocalStack) -> str:
@@ -79,18 +80,3 @@ def _status(local: LocalStack) -> str:
 def _checkout(local: LocalStack) -> dict[str, Any]:
     _, page = local.api("GET", "/alerts", query={"source": "events", "limit": "50"})
     return next(a for a in page["items"] if a["rule_name"] == "Checkout errors over 5 %")
-
-
-def _told(local: LocalStack) -> bool:
-    """What the history and the audit log say of the acknowledgement."""
-    alert = _checkout(local)
-    _, history = local.api("GET", f"/alerts/{alert['alert_id']}/history")
-    acked = [t for t in history["items"] if t["event"] == "acknowledged"]
-    _, audit = local.api("GET", "/audit", query={"actor": ACTOR})
-    entries = [e for e in audit.get("items", []) if e["resource"] == f"alert/{alert['alert_id']}"]
-    for transition in acked:
-        print(f"  history: {transition['event']} by {transition['actor']} ({transition['note']})")
-    for entry in entries:
-        print(f"  audit:   {entry['action']} {entry['resource']} by {entry['actor']}")
-    print(f"  then the monitor resolves it: the alert is {alert['status']}")
-    return [t["actor"] for t in acked] == [ACTOR] and len(entries) == 1 and alert["status"] == "resolved"
