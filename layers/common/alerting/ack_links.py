@@ -32,6 +32,7 @@ from alerting.models.common import AlertStatus, epoch
 LIFETIME = timedelta(hours=24)  # from the transition the message announced
 TOKEN_BYTES = 16  # 128 bits of the MAC: 22 characters of base64url
 LINKED = (ChannelType.email, ChannelType.sms)  # the channels whose messages carry a link
+GROUP_LINKED = (ChannelType.email,)  # and a link per alert in a grouped message (an SMS has no room)
 PATH = "/ack"  # on the ingest API
 TOKEN_PARAMETER = "t"
 

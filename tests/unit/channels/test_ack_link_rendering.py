@@ -1,12 +1,16 @@
 """E-mail and SMS carry a message's acknowledge link: the e-mail as a button under the summary
 (and a line of its text body), the SMS at its end in place of the alert id, within 140
-characters however long the text; without a link, both read as before."""
+characters however long the text; without a link, both read as before. A grouped e-mail shows
+each listed alert's link."""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
-from alerting.channels.email import html_body, text_body
+from alerting.channels.base import GroupMessage
+from alerting.channels.email import EmailSender, html_body, text_body
+from alerting.channels.render import MAX_GROUP_LINES
 from alerting.channels.sms import MAX_LENGTH, sms_text
 from tests.unit.channels.builders import EVIL, alert_rule, make_alert, make_message
 
@@ -49,3 +53,29 @@ def test_sms_cuts_a_long_text_to_keep_the_whole_link_within_one_message() -> Non
     text = sms_text(dataclasses.replace(make_message(long), ack_url=URL))
 
     assert len(text) <= MAX_LENGTH and text.endswith(f"... Ack: {URL}")
+
+
+def test_a_grouped_email_shows_each_listed_alerts_link_and_none_on_the_rest() -> None:
+    alerts = tuple(make_alert().model_copy(update={"alert_id": f"a-{i}"}) for i in range(MAX_GROUP_LINES + 3))
+    urls = {f"a-{i}": f"{URL}{i}" for i in (0, 2)}  # a-1 is acknowledged, say: no link
+    ses = Captured()
+
+    EmailSender(ses, sender="alerts@example.com", to=["o@example.com"]).send_group(
+        GroupMessage(alerts, "ops:k:1", {"rule_id": "high-cpu"}, ack_urls=urls)
+    )
+
+    text, page = ses.text, ses.page
+    assert text.count("  Acknowledge: ") == 2 and f"  Acknowledge: {URL}0\n" in text
+    assert page.count(">Acknowledge</a>") == 2 and f'<a href="{URL}2">Acknowledge</a></li>' in page
+    assert "<li>and 3 more</li>" in page
+
+
+class Captured:
+    """An SES client that keeps the one mail it is asked to send."""
+
+    text = page = ""
+
+    def send_email(self, **mail: Any) -> dict[str, str]:
+        self.text = mail["Message"]["Body"]["Text"]["Data"]
+        self.page = mail["Message"]["Body"]["Html"]["Data"]
+        return {"MessageId": "m-1"}

@@ -9,10 +9,12 @@ from alerting.models.common import epoch
 from alerting.repositories.breakers import Breaker
 from notifier.pipeline import Act, RetryPolicy, Step
 from notifier.records import round_record
-from notifier.stages.base import Delivery
+from notifier.stages.base import Delivery, GroupBatch
 from notifier.stages.send import Send
+from notifier.transitions import Flush
 from tests.factories import T0
 from tests.fakes import FakeBreakers, ScriptedSender
+from tests.unit.channels.builders import acknowledged
 from tests.unit.notifier.builders import notice
 
 EMAIL = Channel(channel_id="ops-email", name="Ops e-mail", type=ChannelType.email, target={"to": ["o@example.com"]})
@@ -55,3 +57,31 @@ def test_a_link_that_cannot_be_issued_is_left_out_and_the_message_sent() -> None
     (message,) = sender.sent
     assert message.ack_url is None
     assert delivery.outcome is not None and delivery.outcome.status is DeliveryStatus.delivered
+
+
+def test_a_grouped_email_gets_a_link_for_each_listed_alert_that_fires_and_a_grouped_sms_none() -> None:
+    fired, acked = notice().alert, acknowledged(notice().alert.model_copy(update={"alert_id": "a-2"}))
+    links = AckLinks("https://ingest.example.com", lambda: b"k" * 32, lambda *_: None)
+    sms = Channel(channel_id="ops-sms", name="Ops SMS", type=ChannelType.sms, target={"phone_number": "+4915100000000"})
+
+    for_email = sending(ScriptedSender(), links).group_links([fired, acked], EMAIL)
+    for_sms = sending(ScriptedSender(), links).group_links([fired], sms)
+
+    assert list(for_email) == ["a-1"] and for_email["a-1"].startswith("https://ingest.example.com/ack?t=")
+    assert for_sms == {}
+
+
+def test_a_grouped_message_is_sent_with_its_links() -> None:
+    sender = ScriptedSender()
+    fired = notice()
+    flush = Flush("ops-email", "k", ("a-1|1",), 0)
+    waiting = round_record(fired, "ops-email", EMAIL.type, None, T0).model_copy(
+        update={"status": DeliveryStatus.grouped, "rounds": 0, "attempts": 1, "group_id": "ops-email:k"}
+    )
+    member = Delivery(fired, "ops-email", EMAIL, known=True, previous=waiting)
+    links = AckLinks("https://ingest.example.com", lambda: b"k" * 32, lambda *_: None)
+
+    sending(sender, links).group(GroupBatch(flush, ("a-1|1",), EMAIL, [fired.alert], [member], epoch(T0)))
+
+    (group,) = sender.groups
+    assert list(group.ack_urls) == ["a-1"]

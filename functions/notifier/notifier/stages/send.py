@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerting.ack_links import AckLinks
+from alerting.ack_links import GROUP_LINKED, AckLinks
 from alerting.channels.base import GroupMessage, Message, Sender
+from alerting.channels.render import MAX_GROUP_LINES
 from alerting.errors import DeliveryError, NotFound
 from alerting.models.alerts import Alert
 from alerting.models.channels import Channel, DeliveryRecord
@@ -99,6 +100,13 @@ class Send:
             logger.warning("acknowledge link left out", extra={"channel_id": channel.channel_id, "error": repr(exc)})
             return None
 
+    def group_links(self, alerts: list[Alert], channel: Channel) -> dict[str, str]:
+        """A grouped e-mail's acknowledge links: one for each alert it lists that fires."""
+        if self.ack_links is None or channel.type not in GROUP_LINKED:
+            return {}
+        links = {a.alert_id: self.ack_link(a, a.last_transition.seq, channel) for a in alerts[:MAX_GROUP_LINES]}
+        return {alert_id: link for alert_id, link in links.items() if link}
+
     def group(self, batch: GroupBatch) -> None:
         """A group's message: one round for every member; a failed one is retried as one (its
         members travel with it) until the rounds are spent, then each member is given up."""
@@ -109,7 +117,8 @@ class Send:
         flush, channel = batch.flush, batch.channel
         _, labels = group_key(channel, batch.alerts[0])
         group_id = f"{flush.channel_id}:{flush.key}:{batch.now}"
-        message = GroupMessage(tuple(batch.alerts), group_id, labels, self.console_url)
+        links = self.group_links(batch.alerts, channel)
+        message = GroupMessage(tuple(batch.alerts), group_id, labels, self.console_url, links)
         tried = self.round(channel, message)
         wait = group_retry_in(flush.rounds, tried.error, self.retry) if tried.error else None
         if wait is not None:

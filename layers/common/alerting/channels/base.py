@@ -7,7 +7,8 @@ never retry themselves, never log, and never put a secret (webhook URL, HMAC key
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from alerting.models.alerts import Alert
@@ -42,6 +43,7 @@ class GroupMessage:
     group_id: str  # stable across retries: "<channel_id>:<group key>:<flush time>"
     labels: dict[str, str]  # the group's `group_by` values
     console_url: str = ""
+    ack_urls: Mapping[str, str] = field(default_factory=dict)  # alert id → its acknowledge link (e-mail)
 
     @property
     def event(self) -> AlertEvent:

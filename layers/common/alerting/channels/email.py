@@ -44,11 +44,13 @@ class EmailSender:
         return Receipt(provider_message_id=message_id, template_error=rendered.error)
 
     def send_group(self, group: GroupMessage) -> Receipt:
-        """One mail for the group: a line per alert, each linking to it where there is a console."""
+        """One mail for the group: a line per alert, each with its acknowledge link if it has one."""
         subject = one_line(render.group_title(group))
-        lines = render.group_lines(group)
-        text = subject + "\n\n" + "\n".join(lines) + "\n"
-        items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+        rows = _group_rows(group)
+        text = (
+            subject + "\n\n" + "".join(f"{line}\n" + (f"  Acknowledge: {url}\n" if url else "") for line, url in rows)
+        )
+        items = "".join(f"<li>{html.escape(line)}{_group_ack(url)}</li>" for line, url in rows)
         page = (
             '<!doctype html><html><body style="font-family:sans-serif;font-size:14px">'
             f'<div style="border-left:6px solid {render.status_color(group.alerts[0])};padding-left:12px">'
@@ -104,6 +106,19 @@ def html_body(message: Message, summary: str) -> str:
         + (_ack_button(message.ack_url) if message.ack_url else "")
         + f"<table>{rows}</table></div></body></html>"
     )
+
+
+def _group_rows(group: GroupMessage) -> list[tuple[str, str | None]]:
+    """Each listed alert's line with its acknowledge link (or None), then "and N more" if there is more."""
+    lines = render.group_lines(group)
+    shown = group.alerts[: len(lines)]
+    return [(line, group.ack_urls.get(alert.alert_id)) for line, alert in zip(lines, shown, strict=False)] + [
+        (line, None) for line in lines[len(shown) :]
+    ]
+
+
+def _group_ack(url: str | None) -> str:
+    return f' <a href="{html.escape(url, quote=True)}">Acknowledge</a>' if url else ""
 
 
 def _ack_button(url: str) -> str:
