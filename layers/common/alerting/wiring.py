@@ -128,13 +128,16 @@ def router(settings: Settings) -> Router:
 
 
 def cloudwatch_integration(settings: Settings) -> Callable[[], Integration | None]:
-    """The first enabled integration of type ``cloudwatch`` (labels, severity, INSUFFICIENT_DATA),
-    read when asked: a handful of small items, one Query."""
+    """The integration of type ``cloudwatch`` (labels, severity, INSUFFICIENT_DATA): the first
+    enabled one, else a disabled one (alarms are then ignored), else none; read when asked (a
+    handful of small items, one Query)."""
     integrations = config(settings, INTEGRATION)
 
     def find() -> Integration | None:
-        found = (i for i in integrations.all() if i.type is IntegrationType.cloudwatch and i.enabled)
-        return next(found, None)
+        found = sorted(
+            (i for i in integrations.all() if i.type is IntegrationType.cloudwatch), key=lambda i: not i.enabled
+        )
+        return found[0] if found else None
 
     return find
 
