@@ -28,8 +28,8 @@ from api.services.alerts import AlertService
 from api.services.backtests import BacktestService
 from api.services.channels import ChannelService
 from api.services.datapoints import DatapointReader
-from api.services.heartbeats import HeartbeatService
 from api.services.dry_run import RuleTester
+from api.services.heartbeats import HeartbeatService
 from api.services.integrations import IntegrationService
 from api.services.references import References
 from api.services.reports import ReportService
