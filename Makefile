@@ -77,6 +77,7 @@ bench: $(STAMP)  ## every benchmark in bench/ (figures: docs/performance.md)
 	$(BIN)/python -m bench.backtest
 	$(BIN)/python -m bench.heartbeats
 	$(BIN)/python -m bench.alertmanager
+	$(BIN)/python -m bench.ingest
 
 cost: $(STAMP)  ## $/month of a rule set vs native CloudWatch alarms
 	$(BIN)/python -m alerting.cost $(or $(RULES),rules)
