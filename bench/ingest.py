@@ -33,7 +33,7 @@ def _create(local: LocalStack, path: str, body: dict[str, Any]) -> dict[str, Any
 
 
 def _enqueue(local: LocalStack, key: str, dedup: str, action: str) -> None:
-    event = {"routing_key": key, "dedup_key": dedup, "event_action": action}
+    event: dict[str, Any] = {"routing_key": key, "dedup_key": dedup, "event_action": action}
     if action == "trigger":
         event["payload"] = {"summary": f"bench {dedup}", "source": "bench", "severity": "error"}
     status, answer = local.ingest("POST", "/v2/enqueue", body=event)
