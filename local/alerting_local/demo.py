@@ -11,7 +11,10 @@ third start in ten minutes is announced as flapping, then it is quiet until it s
 runs high inside the nightly-batch mute window (recorded, not notified). A region goes down:
 its critical alert inhibits the error-rate alert of that region. Two live dashboards watch
 over WebSocket (one for everything, one for critical alerts only) and receive every transition
-their filter matches. Then the CPU rule is backtested over the scenario (it gives the alert the
+their filter matches. An existing CloudWatch alarm (moto's, its state set as `aws cloudwatch
+set-alarm-state` sets it) pages the on-call person through a route and the escalation policy,
+and resolves on OK; a backup job's heartbeat stops pinging, pages, and its next ping resolves
+it. Then the CPU rule is backtested over the scenario (it gives the alert the
 evaluator raised), and "what if its threshold were 80?" prints what the change adds. A monitor
 that speaks PagerDuty's Events API pages the payments team through a route, and resolves; so does
 Prometheus (Debian's binary, if installed), through the Alertmanager API. A checkout alert is
