@@ -174,8 +174,10 @@ class AlarmEvents:
                 }
                 previous = self._seen.get(alarm["AlarmArn"])
                 self._seen[alarm["AlarmArn"]] = state
-                if previous is None and updated > alarm["AlarmConfigurationUpdatedTimestamp"]:
-                    previous = INITIAL_STATE  # changed before the first look: AWS sent it then
+                # Changed before the first look (AWS sent it then): told by the reason, not the times,
+                # which moto takes from two clock reads that can straddle a millisecond.
+                if previous is None and alarm.get("StateReason") != INITIAL_STATE["reason"]:
+                    previous = INITIAL_STATE
                 if previous is not None and previous["value"] != state["value"]:
                     changed.append(state_change_event(alarm, previous, self.stack.region))
         return sorted(changed, key=lambda e: e["detail"]["state"]["timestamp"])
