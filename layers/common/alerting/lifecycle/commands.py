@@ -60,12 +60,26 @@ class AlertLifecycle:
             current = self.alerts.get(change.alert_id)
             if current.is_open:  # resolved by hand meanwhile: nothing to announce
                 operations += self.alerts.write_ops(*recover(current, rule, values, now, reason=change.reason))
+        # A severity change and a settle on one tick are two transitions of one alert: the second
+        # builds on the first, and the alert item is written once (one transaction may not write
+        # an item twice).
+        changed: Alert | None = None
+        transitions: list[Transition] = []
         if decision.level is not None:
-            current = self.alerts.get(decision.level.alert_id)
-            operations += self.alerts.write_ops(*change_severity(current, rule, values, decision.level, now))
+            changed, transition = change_severity(
+                self.alerts.get(decision.level.alert_id), rule, values, decision.level, now
+            )
+            transitions.append(transition)
         if decision.settle is not None:
-            current = self.alerts.get(decision.settle.alert_id)
-            operations += self.alerts.write_ops(*settle(current, decision.settle, now))
+            same = changed is not None and changed.alert_id == decision.settle.alert_id
+            if changed is not None and not same:
+                operations += self.alerts.write_ops(changed, *transitions)
+                transitions = []
+            base = changed if changed is not None and same else self.alerts.get(decision.settle.alert_id)
+            changed, transition = settle(base, decision.settle, now)
+            transitions.append(transition)
+        if changed is not None:
+            operations += self.alerts.write_ops(changed, *transitions)
         self.alerts.commit(operations)
 
     def retire(self, state: SeriesState, reason: str, now: datetime) -> int:

@@ -181,13 +181,14 @@ class AlertRepository:
         ConcurrentUpdate when a condition failed (another writer got in first)."""
         transact(self._client, operations)
 
-    def write_ops(self, alert: Alert, transition: Transition) -> list[Item]:
-        """The alert at its new version (only over the previous one) and its history entry."""
+    def write_ops(self, alert: Alert, *transitions: Transition) -> list[Item]:
+        """The alert at its new version, only over the version before ``transitions`` (each bumped
+        it by one), and their history entries."""
         item = to_item({**alert.model_dump(mode="json"), "feed": FEED})
-        history = to_item({**transition.model_dump(mode="json"), "sk": history_key(transition.seq)})
+        histories = [to_item({**t.model_dump(mode="json"), "sk": history_key(t.seq)}) for t in transitions]
         return [
-            versioned_put(self._alerts, item, "alert_id", alert.version - 1),
-            put(self._log, history, "attribute_not_exists(sk)"),
+            versioned_put(self._alerts, item, "alert_id", alert.version - len(transitions)),
+            *(put(self._log, history, "attribute_not_exists(sk)") for history in histories),
         ]
 
     # -- delivery records (the notifier's ledger) --------------------------------------------------
