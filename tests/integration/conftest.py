@@ -14,6 +14,7 @@ from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
 from alerting.repositories import clients
+from alerting.settings import IngestApiSettings
 from alerting_local.template import Stack, create_stack
 from api import dependencies
 from tests.integration.api.client import ApiClient
@@ -55,6 +56,16 @@ def aws(monkeypatch: pytest.MonkeyPatch, atomic_requests: None) -> Iterator[Aws]
                 monkeypatch.setenv(name, value)
         yield Aws(stack, client)
         clients.client.cache_clear()
+
+
+@pytest.fixture
+def ingest_settings(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> IngestApiSettings:
+    """The ingest API function's settings, its environment as the template gives it (the
+    variables every function shares take its values)."""
+    for name, value in aws.env("IngestApiFunction").items():
+        monkeypatch.setenv(name, value)
+    found: IngestApiSettings = IngestApiSettings.from_env()
+    return found
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from evaluator.sweep import Sweep
 from ingest import api
 from ingest.dependencies import Services, build
 from tests.factories import T0
-from tests.integration.conftest import Aws
 from tests.integration.test_events_api import add_integration
 
 Call = Callable[..., tuple[int, Any]]
@@ -33,11 +32,8 @@ LABELS = {"alertname": "DiskFull", "instance": "db-1", "severity": "warning"}
 
 
 @pytest.fixture
-def settings(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> IngestApiSettings:
-    for name, value in aws.env("IngestApiFunction").items():
-        monkeypatch.setenv(name, value)
-    found: IngestApiSettings = IngestApiSettings.from_env()
-    return found
+def settings(ingest_settings: IngestApiSettings) -> IngestApiSettings:
+    return ingest_settings
 
 
 @pytest.fixture

@@ -30,7 +30,6 @@ from alerting_local.lambda_runtime import LambdaContext
 from ingest import api
 from ingest.dependencies import Services, build
 from tests.factories import T0
-from tests.integration.conftest import Aws
 
 Post = Callable[..., tuple[int, dict[str, Any], dict[str, str]]]
 
@@ -55,11 +54,8 @@ def add_integration(settings: IngestApiSettings, integration_id: str, **fields: 
 
 
 @pytest.fixture
-def settings(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> IngestApiSettings:
-    for name, value in aws.env("IngestApiFunction").items():
-        monkeypatch.setenv(name, value)
-    found: IngestApiSettings = IngestApiSettings.from_env()
-    return found
+def settings(ingest_settings: IngestApiSettings) -> IngestApiSettings:
+    return ingest_settings
 
 
 @pytest.fixture

@@ -31,7 +31,6 @@ from tests.factories import make_rule
 from tests.integration.api import conftest as api_fixtures
 from tests.integration.api.client import ApiClient
 from tests.integration.api.conftest import Store
-from tests.integration.conftest import Aws
 
 store = api_fixtures.store  # the stack's tables, for Given and Then
 
@@ -44,11 +43,8 @@ Click = Callable[..., tuple[int, Any]]
 
 
 @pytest.fixture
-def settings(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> IngestApiSettings:
-    for name, value in aws.env("IngestApiFunction").items():
-        monkeypatch.setenv(name, value)
-    found: IngestApiSettings = IngestApiSettings.from_env()
-    return found
+def settings(ingest_settings: IngestApiSettings) -> IngestApiSettings:
+    return ingest_settings
 
 
 @pytest.fixture
