@@ -149,10 +149,13 @@ ENV = BoundedSandbox()
 
 def render(source: str, variables: dict[str, Any], seconds: float = BUDGET_SECONDS) -> str:
     try:
+        # Compiling is bounded by the source (at most 4,000 characters), not by what it builds:
+        # outside the budget, so a cold container's first compile cannot fail a render.
+        template = ENV.from_string(source)
         with budgeted(seconds):
             parts: list[str] = []
             size = 0
-            for chunk in ENV.from_string(source).generate(variables):
+            for chunk in template.generate(variables):
                 parts.append(chunk)
                 size += len(chunk)
                 if size > MAX_RENDERED:
